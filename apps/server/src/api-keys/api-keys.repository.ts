@@ -1,0 +1,43 @@
+import type { Database } from "../db/database.js";
+import type { ApiKeyRow, NewApiKeyRow } from "./api-keys.table.js";
+
+export async function insertApiKey(db: Database, row: NewApiKeyRow): Promise<void> {
+  await db.insertInto("api_keys").values(row).execute();
+}
+
+export async function findApiKeyByHash(
+  db: Database,
+  keyHash: string,
+): Promise<Pick<ApiKeyRow, "id" | "organization_id" | "environment" | "key_hash" | "revoked_at"> | undefined> {
+  return db
+    .selectFrom("api_keys")
+    .select(["id", "organization_id", "environment", "key_hash", "revoked_at"])
+    .where("key_hash", "=", keyHash)
+    .executeTakeFirst();
+}
+
+export async function findApiKeyById(db: Database, id: string): Promise<ApiKeyRow | undefined> {
+  return db.selectFrom("api_keys").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+export async function listApiKeysWithOrganization(db: Database) {
+  return db
+    .selectFrom("api_keys")
+    .innerJoin("organizations", "organizations.id", "api_keys.organization_id")
+    .select([
+      "api_keys.id",
+      "api_keys.environment",
+      "api_keys.key_hint",
+      "api_keys.created_at",
+      "api_keys.revoked_at",
+      "organizations.name as organization_name",
+    ])
+    .orderBy("organizations.name")
+    .orderBy("api_keys.id")
+    .execute();
+}
+
+/** Sets revoked_at once; a second call leaves the first time in place. */
+export async function markApiKeyRevoked(db: Database, id: string, now: number): Promise<void> {
+  await db.updateTable("api_keys").set({ revoked_at: now }).where("id", "=", id).where("revoked_at", "is", null).execute();
+}

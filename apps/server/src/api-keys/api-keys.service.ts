@@ -1,0 +1,128 @@
+import { type Environment, environmentOfPrefix, formatToken, parseToken } from "@billingos/contracts";
+import type { Database } from "../db/database.js";
+import { findOrCreateOrganization } from "../organizations/organizations.service.js";
+import { revokeSessionTokensOfApiKey } from "../session-tokens/session-tokens.repository.js";
+import type { Clock } from "../shared/clock.js";
+import { DomainError } from "../shared/domain-error.js";
+import { newId } from "../shared/ids.js";
+import { digestsEqual, hashSecret, randomSecretBody } from "../shared/secrets.js";
+import {
+  findApiKeyByHash,
+  findApiKeyById,
+  insertApiKey,
+  listApiKeysWithOrganization,
+  markApiKeyRevoked,
+} from "./api-keys.repository.js";
+
+/** The caller of a merchant-API procedure, once its secret key has been checked. */
+export interface AuthenticatedKey {
+  id: string;
+  organizationId: string;
+  environment: Environment;
+}
+
+export interface CreatedApiKey {
+  id: string;
+  organizationId: string;
+  organizationName: string;
+  environment: Environment;
+  /** The only time the key exists in the clear. */
+  secretKey: string;
+}
+
+export async function createApiKey(
+  db: Database,
+  clock: Clock,
+  input: { organizationName: string; environment: Environment },
+): Promise<CreatedApiKey> {
+  return db.transaction().execute(async (trx) => {
+    const organization = await findOrCreateOrganization(trx, clock, input.organizationName);
+    const secretKey = formatToken("secretKey", input.environment, randomSecretBody());
+    const id = newId("key", clock.now());
+    await insertApiKey(trx, {
+      id,
+      organization_id: organization.id,
+      environment: input.environment,
+      key_hash: hashSecret(secretKey),
+      key_hint: secretKey.slice(-4),
+      created_at: clock.now(),
+      revoked_at: null,
+    });
+    return {
+      id,
+      organizationId: organization.id,
+      organizationName: organization.name,
+      environment: input.environment,
+      secretKey,
+    };
+  });
+}
+
+const BEARER = /^Bearer +(\S+)\s*$/i;
+
+/** Why a credential is refused, worded for the developer who sent it. */
+function refusalFor(credential: string): string {
+  if (/^pk_(test|live)_/.test(credential)) {
+    return "Publishable keys cannot call the merchant API; use a secret key (sk_test_… or sk_live_…)";
+  }
+  if (environmentOfPrefix(credential, "sessionToken") !== null) {
+    return "Session tokens cannot call the merchant API; use a secret key (sk_test_… or sk_live_…)";
+  }
+  if (environmentOfPrefix(credential, "secretKey") !== null) {
+    return "Malformed secret key: it fails its checksum (was it copied in full?)";
+  }
+  return "Malformed secret key: expected sk_test_… or sk_live_…";
+}
+
+/** Checks `Authorization: Bearer sk_…` and returns the key it names, or throws UNAUTHORIZED. */
+export async function authenticateSecretKey(
+  db: Database,
+  authorization: string | undefined,
+): Promise<AuthenticatedKey> {
+  if (!authorization) {
+    throw new DomainError("UNAUTHORIZED", "Missing secret key: send the header `Authorization: Bearer sk_test_…`");
+  }
+  const credential = BEARER.exec(authorization)?.[1];
+  if (credential === undefined) {
+    throw new DomainError("UNAUTHORIZED", "The Authorization header must be `Bearer sk_test_…` or `Bearer sk_live_…`");
+  }
+  if (parseToken(credential, "secretKey") === null) throw new DomainError("UNAUTHORIZED", refusalFor(credential));
+
+  const keyHash = hashSecret(credential);
+  const key = await findApiKeyByHash(db, keyHash);
+  if (key === undefined || !digestsEqual(key.key_hash, keyHash) || key.revoked_at !== null) {
+    throw new DomainError("UNAUTHORIZED", "Unknown or revoked secret key");
+  }
+  return { id: key.id, organizationId: key.organization_id, environment: key.environment };
+}
+
+export async function listApiKeys(db: Database) {
+  const rows = await listApiKeysWithOrganization(db);
+  return rows.map((row) => ({
+    id: row.id,
+    organization: row.organization_name,
+    environment: row.environment,
+    key: `sk_${row.environment}_…${row.key_hint}`,
+    createdAt: new Date(row.created_at),
+    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+  }));
+}
+
+/**
+ * Revokes a key and, in the same transaction, every token it created: a leaked key must not
+ * leave live sessions behind. Idempotent: the first revocation time stands.
+ */
+export async function revokeApiKey(
+  db: Database,
+  clock: Clock,
+  id: string,
+): Promise<{ id: string; revokedAt: Date; revokedSessionTokens: number }> {
+  return db.transaction().execute(async (trx) => {
+    const now = clock.now();
+    if ((await findApiKeyById(trx, id)) === undefined) throw new DomainError("NOT_FOUND", `No API key ${id}`);
+    await markApiKeyRevoked(trx, id, now);
+    const revokedSessionTokens = await revokeSessionTokensOfApiKey(trx, id, now);
+    const key = await findApiKeyById(trx, id);
+    return { id, revokedAt: new Date(key!.revoked_at!), revokedSessionTokens };
+  });
+}

@@ -1,0 +1,27 @@
+import type { Database } from "../db/database.js";
+import { hasAnyOrganization } from "../organizations/organizations.repository.js";
+import type { Clock } from "../shared/clock.js";
+import { type CreatedApiKey, createApiKey } from "./api-keys.service.js";
+
+export const DEVELOPMENT_ORGANIZATION = "Development";
+
+/** On an empty database, creates a development organization and a test key so a new user can start at once. */
+export async function createDevelopmentKeyIfEmpty(db: Database, clock: Clock): Promise<CreatedApiKey | null> {
+  if (await hasAnyOrganization(db)) return null;
+  return createApiKey(db, clock, { organizationName: DEVELOPMENT_ORGANIZATION, environment: "test" });
+}
+
+/** The banner printed once, to stdout, when the development key is created. */
+export function developmentKeyBanner(key: CreatedApiKey): string {
+  const rule = "=".repeat(72);
+  return [
+    rule,
+    `  Created organization "${key.organizationName}" with a test secret key.`,
+    "  It is shown only this once; store it now (e.g. BILLINGOS_SECRET_KEY):",
+    "",
+    `  ${key.secretKey}`,
+    "",
+    "  More keys: pnpm admin keys create --org NAME --env test|live",
+    rule,
+  ].join("\n");
+}

@@ -1,0 +1,68 @@
+import { isAbsolute, resolve } from "node:path";
+import { z } from "zod";
+
+const DAY_MS = 86_400_000;
+
+const integer = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: (issue) => `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(issue.input)})` })
+    .transform(Number)
+    .refine((value) => value >= min && value <= max, {
+      error: (issue) => `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(issue.input)})`,
+    });
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Environment variables the server reads, with their defaults. README's configuration table mirrors this. */
+const environmentSchema = z.object({
+  PORT: integer("PORT", 0, 65_535).default(4000),
+  HOST: z.string().min(1).optional(),
+  DATABASE_PATH: z.string().min(1, { error: "DATABASE_PATH must not be empty" }).default("./data/billingos.sqlite"),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(issue.input)})` })
+    .default("info"),
+  TOKEN_RETENTION_DAYS: integer("TOKEN_RETENTION_DAYS", 0, 3650).default(7),
+  SHUTDOWN_TIMEOUT_MS: integer("SHUTDOWN_TIMEOUT_MS", 0, 600_000).default(10_000),
+});
+
+export interface Config {
+  port: number;
+  host: string | undefined;
+  databasePath: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  tokenRetentionMs: number;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/**
+ * A relative DATABASE_PATH is taken from where the command was typed: pnpm runs scripts inside
+ * the package folder but records the caller's folder in INIT_CWD.
+ */
+export function resolveDatabasePath(path: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (path === ":memory:" || isAbsolute(path)) return path;
+  return resolve(env.INIT_CWD ?? process.cwd(), path);
+}
+
+/** Reads and checks the configuration; a bad value throws ConfigError with a one-line message. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const parsed = environmentSchema.safeParse(given);
+  if (!parsed.success) {
+    const messages = parsed.error.issues.map((issue) => issue.message);
+    throw new ConfigError(`Invalid configuration: ${messages.join("; ")}`);
+  }
+  const values = parsed.data;
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    databasePath: resolveDatabasePath(values.DATABASE_PATH, env),
+    logLevel: values.LOG_LEVEL,
+    tokenRetentionMs: values.TOKEN_RETENTION_DAYS * DAY_MS,
+    shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,10 @@
+import type { ApiKeysTable } from "../api-keys/api-keys.table.js";
+import type { OrganizationsTable } from "../organizations/organizations.table.js";
+import type { SessionTokensTable } from "../session-tokens/session-tokens.table.js";
+
+/** Every table, as Kysely sees it. Times are integer milliseconds since the epoch. */
+export interface DatabaseSchema {
+  organizations: OrganizationsTable;
+  api_keys: ApiKeysTable;
+  session_tokens: SessionTokensTable;
+}

@@ -1,0 +1,89 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { sql } from "kysely";
+import { appRouter } from "../trpc/router.js";
+import { createContextInner, type ServiceDeps } from "../trpc/context.js";
+
+export const TRPC_BASE_PATH = "/trpc";
+/** Larger than any valid request this API takes; bigger bodies get 413 before they are parsed. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+export interface HttpServerOptions {
+  deps: ServiceDeps;
+  port: number;
+  host?: string | undefined;
+  maxBodyBytes?: number;
+}
+
+export interface RunningHttpServer {
+  /** Base URL, e.g. http://127.0.0.1:4000 */
+  url: string;
+  port: number;
+  /** Stops accepting, lets requests in flight finish (up to `timeoutMs`), then resolves. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+export async function startHttpServer({
+  deps,
+  port,
+  host,
+  maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+}: HttpServerOptions): Promise<RunningHttpServer> {
+  const trpcHandler = createHTTPHandler({
+    router: appRouter,
+    basePath: `${TRPC_BASE_PATH}/`,
+    maxBodySize: maxBodyBytes,
+    createContext: ({ req }) => createContextInner(deps, { authorization: req.headers.authorization }),
+    onError: ({ error, path }) => {
+      // Only the code and path: inputs can hold tokens, and callers' mistakes are not ours to shout about.
+      if (error.code === "INTERNAL_SERVER_ERROR") deps.logger.error({ err: error.cause ?? error, path }, "request failed");
+      else deps.logger.debug({ code: error.code, path }, "request refused");
+    },
+  });
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? "/").split("?", 1)[0]!;
+    if (path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`)) {
+      trpcHandler(req, res);
+    } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
+      sql`select 1`.execute(deps.db).then(
+        () => sendJson(res, 200, { status: "ok" }),
+        (error: unknown) => {
+          deps.logger.error({ err: error }, "health check failed");
+          sendJson(res, 503, { status: "unavailable" });
+        },
+      );
+    } else {
+      sendJson(res, 404, { error: { message: `Not found: ${path}. The API is served under ${TRPC_BASE_PATH}/` } });
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = host === undefined || host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    port: address.port,
+    close: (timeoutMs = 10_000) =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Connections still busy after the grace period are cut so shutdown always finishes.
+        setTimeout(() => server.closeAllConnections(), timeoutMs).unref();
+      }),
+  };
+}

@@ -1,0 +1,10 @@
+// What other workspace packages (the node client's tests, benchmarks) use of the server.
+export type { AppRouter } from "./trpc/router.js";
+export { appRouter } from "./trpc/router.js";
+export { createCallerFactory } from "./trpc/trpc.js";
+export { createContextInner, type ServiceDeps } from "./trpc/context.js";
+export { openDatabase, type Database } from "./db/database.js";
+export { startHttpServer, type RunningHttpServer } from "./http/http-server.js";
+export { createApiKey, revokeApiKey } from "./api-keys/api-keys.service.js";
+export { ManualClock, systemClock, type Clock } from "./shared/clock.js";
+export { createLogger } from "./shared/logger.js";

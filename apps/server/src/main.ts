@@ -1,0 +1,65 @@
+import { createDevelopmentKeyIfEmpty, developmentKeyBanner } from "./api-keys/development-key.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { openDatabase } from "./db/database.js";
+import { startHttpServer } from "./http/http-server.js";
+import { schedulePurge } from "./session-tokens/session-tokens.retention.js";
+import { systemClock } from "./shared/clock.js";
+import { createLogger } from "./shared/logger.js";
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.logLevel);
+  const clock = systemClock;
+  const db = await openDatabase({ path: config.databasePath });
+
+  const developmentKey = await createDevelopmentKeyIfEmpty(db, clock);
+  if (developmentKey) process.stdout.write(`${developmentKeyBanner(developmentKey)}\n`);
+
+  const stopPurge = schedulePurge({ db, clock, logger }, config.tokenRetentionMs);
+  let server;
+  try {
+    server = await startHttpServer({ deps: { db, clock, logger }, port: config.port, host: config.host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    console.error(
+      code === "EADDRINUSE"
+        ? `Port ${config.port} is already in use; set PORT to a free port`
+        : `Could not listen on port ${config.port}: ${(error as Error).message}`,
+    );
+    await db.destroy();
+    process.exit(1);
+  }
+  logger.info({ url: server.url, databasePath: config.databasePath }, "BillingOS session-token service listening");
+
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: finishing requests in flight");
+    await server.close(config.shutdownTimeoutMs);
+    stopPurge();
+    // Closing the database checkpoints the WAL into the main file.
+    await db.destroy();
+    logger.info("stopped cleanly");
+    process.exit(0);
+  };
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,22 @@
+import type { Database } from "../db/database.js";
+import type { Clock } from "../shared/clock.js";
+import type { Logger } from "../shared/logger.js";
+
+/** What every procedure can reach. Passed in, never imported, so each test brings its own. */
+export interface ServiceDeps {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface RequestInfo {
+  /** The raw Authorization header, if any. */
+  authorization?: string | undefined;
+}
+
+/** The context without HTTP: what tests hand to `createCaller`. The HTTP adapter wraps it. */
+export function createContextInner(deps: ServiceDeps, request: RequestInfo = {}) {
+  return { ...deps, authorization: request.authorization };
+}
+
+export type Context = ReturnType<typeof createContextInner>;

@@ -1,0 +1,10 @@
+export * from "./api-urls.js";
+export * from "./base62.js";
+export * from "./environment.js";
+export * from "./errors.js";
+export * from "./fields.js";
+export * from "./operations.js";
+export * from "./session-tokens.js";
+export * from "./timestamp.js";
+export * from "./token-format.js";
+export { crc32 } from "./crc32.js";
