@@ -1,0 +1,68 @@
+import { errorCode, errorData, validationDetailsOf, validationMessageOf } from "@billingos/contracts";
+import { TRPCClientError } from "@trpc/client";
+import { z } from "zod";
+
+/** The server's error codes, plus CONNECTION_FAILED when no answer came back at all. */
+export const billingOSErrorCode = z.enum([...errorCode.options, "CONNECTION_FAILED"]);
+export type BillingOSErrorCode = z.infer<typeof billingOSErrorCode>;
+
+export interface BillingOSErrorInit {
+  code: BillingOSErrorCode;
+  message: string;
+  httpStatus?: number | undefined;
+  fieldErrors?: Record<string, string[]>;
+  formErrors?: string[];
+  cause?: unknown;
+}
+
+/** Every failure of the client: `code` to branch on, `fieldErrors` to show next to a form field. */
+export class BillingOSError extends Error {
+  override readonly name = "BillingOSError";
+  readonly code: BillingOSErrorCode;
+  readonly httpStatus: number | undefined;
+  readonly fieldErrors: Record<string, string[]>;
+  readonly formErrors: string[];
+
+  constructor(init: BillingOSErrorInit) {
+    super(init.message, { cause: init.cause });
+    this.code = init.code;
+    this.httpStatus = init.httpStatus;
+    this.fieldErrors = init.fieldErrors ?? {};
+    this.formErrors = init.formErrors ?? [];
+  }
+
+  /** The same error the server would answer for this input, raised before anything is sent. */
+  static fromValidation(error: z.ZodError): BillingOSError {
+    const details = validationDetailsOf(error);
+    return new BillingOSError({ code: "BAD_REQUEST", message: validationMessageOf(details), httpStatus: 400, ...details });
+  }
+
+  /** Converts whatever a tRPC call threw into a BillingOSError. */
+  static fromUnknown(error: unknown): BillingOSError {
+    if (error instanceof BillingOSError) return error;
+    if (error instanceof TRPCClientError) {
+      const data = errorData.safeParse(error.data);
+      if (data.success) {
+        const code = billingOSErrorCode.safeParse(data.data.code);
+        return new BillingOSError({
+          code: code.success ? code.data : "INTERNAL_SERVER_ERROR",
+          message: error.message,
+          httpStatus: data.data.httpStatus,
+          fieldErrors: data.data.fieldErrors,
+          formErrors: data.data.formErrors,
+          cause: error,
+        });
+      }
+      return new BillingOSError({
+        code: "CONNECTION_FAILED",
+        message: `Could not reach BillingOS: ${error.message}`,
+        cause: error,
+      });
+    }
+    return new BillingOSError({
+      code: "CONNECTION_FAILED",
+      message: `Could not reach BillingOS: ${error instanceof Error ? error.message : String(error)}`,
+      cause: error,
+    });
+  }
+}

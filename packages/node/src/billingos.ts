@@ -1,0 +1,140 @@
+import {
+  type ApiUrls,
+  apiUrlForCredential,
+  type CreateSessionTokenInput,
+  type CustomerSessionTokensRevoked,
+  createSessionTokenInput,
+  customerSessionTokensRevoked,
+  environmentOfPrefix,
+  type ListSessionTokensInput,
+  listSessionTokensInput,
+  type Operation,
+  parseToken,
+  type RevokeCustomerSessionTokensInput,
+  revokeCustomerSessionTokensInput,
+  revokeSessionTokenInput,
+  SESSION_TOKEN_PREFIXES,
+  type SessionTokenCreated,
+  type SessionTokenPage,
+  type SessionTokenRevoked,
+  type SessionTokenVerification,
+  sessionTokenCreated,
+  sessionTokenPage,
+  sessionTokenRevoked,
+  sessionTokenVerification,
+  verifySessionTokenInput,
+} from "@billingos/contracts";
+import type { AppRouter } from "@billingos/server";
+import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
+import { z } from "zod";
+import { resolveApiUrls } from "./api-urls.js";
+import { BillingOSError } from "./billingos-error.js";
+
+export interface BillingOSOptions {
+  /** `sk_test_…` talks to the sandbox URL, `sk_live_…` to the production URL. */
+  secretKey: string;
+  /** Default: BILLINGOS_SANDBOX_URL, else http://localhost:4000 */
+  sandboxUrl?: string;
+  /** Default: BILLINGOS_PRODUCTION_URL, else http://localhost:4000 */
+  productionUrl?: string;
+}
+
+/** Validates with the shared schema, so bad input fails here with the server's own message. */
+function validated<T extends z.ZodType>(schema: T, input: unknown): z.input<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw BillingOSError.fromValidation(result.error);
+  return input as z.input<T>;
+}
+
+/**
+ * The merchant backend's client. Calls are typed from the shared contracts; times come back as
+ * Dates; every failure is a BillingOSError.
+ */
+export class BillingOS {
+  readonly #secretKey: string;
+  readonly #urls: ApiUrls;
+  #client: TRPCClient<AppRouter> | undefined;
+
+  constructor(options: BillingOSOptions) {
+    // The key is checked on first use, not here: a missing environment variable must not break a
+    // framework's build step that merely imports the module.
+    this.#secretKey = options.secretKey;
+    this.#urls = resolveApiUrls(options);
+  }
+
+  /** The API URL this client's key routes to. */
+  get apiUrl(): string {
+    return this.#url();
+  }
+
+  #url(): string {
+    const key = typeof this.#secretKey === "string" ? this.#secretKey : "";
+    const url = parseToken(key, "secretKey") === null ? null : apiUrlForCredential(key, "secretKey", this.#urls);
+    if (url === null) {
+      const hint = /^pk_/.test(key)
+        ? "publishable keys cannot call the merchant API"
+        : environmentOfPrefix(key, "secretKey") !== null
+          ? "it fails its checksum (was it copied in full?)"
+          : "expected sk_test_… or sk_live_…";
+      throw new BillingOSError({ code: "UNAUTHORIZED", message: `Invalid secretKey: ${hint}` });
+    }
+    return url;
+  }
+
+  #trpc(): TRPCClient<AppRouter> {
+    this.#client ??= createTRPCClient<AppRouter>({
+      links: [httpLink({ url: `${this.#url()}/trpc`, headers: () => ({ authorization: `Bearer ${this.#secretKey}` }) })],
+    });
+    return this.#client;
+  }
+
+  async #call<T>(send: (client: TRPCClient<AppRouter>) => Promise<T>): Promise<T> {
+    const client = this.#trpc();
+    try {
+      return await send(client);
+    } catch (error) {
+      throw BillingOSError.fromUnknown(error);
+    }
+  }
+
+  /** Issues a session token for one of your users, to hand to their browser. */
+  async createSessionToken(input: CreateSessionTokenInput): Promise<SessionTokenCreated> {
+    const body = validated(createSessionTokenInput, input);
+    const wire = await this.#call((client) => client.sessionTokens.create.mutate(body));
+    return z.decode(sessionTokenCreated, wire);
+  }
+
+  /** Revokes by token id (`tok_…`) or by the token itself. Revoking twice returns the first time. */
+  async revokeSessionToken(tokenIdOrSessionToken: string): Promise<SessionTokenRevoked> {
+    const isToken =
+      typeof tokenIdOrSessionToken === "string" &&
+      Object.values(SESSION_TOKEN_PREFIXES).some((prefix) => tokenIdOrSessionToken.startsWith(prefix));
+    const body = validated(
+      revokeSessionTokenInput,
+      isToken ? { sessionToken: tokenIdOrSessionToken } : { tokenId: tokenIdOrSessionToken },
+    );
+    const wire = await this.#call((client) => client.sessionTokens.revoke.mutate(body));
+    return z.decode(sessionTokenRevoked, wire);
+  }
+
+  /** Whether a token is usable now (optionally for one operation); if not, the reason. */
+  async verifySessionToken(sessionToken: string, options: { operation?: Operation } = {}): Promise<SessionTokenVerification> {
+    const body = validated(verifySessionTokenInput, { sessionToken, ...options });
+    const wire = await this.#call((client) => client.sessionTokens.verify.mutate(body));
+    return z.decode(sessionTokenVerification, wire);
+  }
+
+  /** One page of a customer's tokens, newest first; pass `nextCursor` back as `cursor`. */
+  async listSessionTokens(input: ListSessionTokensInput): Promise<SessionTokenPage> {
+    const body = validated(listSessionTokensInput, input);
+    const wire = await this.#call((client) => client.sessionTokens.list.query(body));
+    return z.decode(sessionTokenPage, wire);
+  }
+
+  /** Revokes every active token of one customer, by `externalUserId` or by `externalOrganizationId`. */
+  async revokeCustomerSessionTokens(input: RevokeCustomerSessionTokensInput): Promise<CustomerSessionTokensRevoked> {
+    const body = validated(revokeCustomerSessionTokensInput, input);
+    const wire = await this.#call((client) => client.sessionTokens.revokeForCustomer.mutate(body));
+    return z.decode(customerSessionTokensRevoked, wire);
+  }
+}

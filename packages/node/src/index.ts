@@ -1,0 +1,18 @@
+export { BillingOS, type BillingOSOptions } from "./billingos.js";
+export { BillingOSError, billingOSErrorCode, type BillingOSErrorCode } from "./billingos-error.js";
+export type {
+  CreateSessionTokenInput,
+  CustomerSessionTokensRevoked,
+  InvalidReason,
+  ListSessionTokensInput,
+  Metadata,
+  Operation,
+  RevokeCustomerSessionTokensInput,
+  SessionCustomer,
+  SessionTokenCreated,
+  SessionTokenPage,
+  SessionTokenRevoked,
+  SessionTokenSummary,
+  SessionTokenVerification,
+} from "@billingos/contracts";
+export { OPERATIONS } from "@billingos/contracts";
