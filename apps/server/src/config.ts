@@ -6,11 +6,10 @@ const DAY_MS = 86_400_000;
 const integer = (name: string, min: number, max: number) =>
   z
     .string()
-    .regex(/^\d+$/, { error: (issue) => `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(issue.input)})` })
-    .transform(Number)
-    .refine((value) => value >= min && value <= max, {
+    .refine((value) => /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max, {
       error: (issue) => `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(issue.input)})`,
-    });
+    })
+    .transform(Number);
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 

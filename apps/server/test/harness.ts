@@ -1,3 +1,5 @@
+import { errorData, type ErrorData, SECRET_BODY_LENGTH, CHECKSUM_LENGTH } from "@billingos/contracts";
+import { getErrorShape, TRPCError } from "@trpc/server";
 import { createApiKey, type CreatedApiKey } from "../src/api-keys/api-keys.service.js";
 import { type Database, openDatabase } from "../src/db/database.js";
 import { ManualClock } from "../src/shared/clock.js";
@@ -43,4 +45,62 @@ export async function createHarness(path = ":memory:"): Promise<Harness> {
       createCaller(createContextInner(deps, { authorization: secretKey === undefined ? undefined : `Bearer ${secretKey}` })),
     close: () => db.destroy(),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers added for the route tests. They only read: the database is never mocked or patched.
+
+/** A rejected call: the TRPCError createCaller threw, and the shape the error formatter gives a client. */
+export interface Rejection {
+  error: TRPCError;
+  /** The formatted message a client would read (zod issues turned into one line naming the fields). */
+  message: string;
+  /** The formatted `data`, checked against the contracts' own schema: code, httpStatus, fieldErrors… */
+  data: ErrorData;
+}
+
+/**
+ * Awaits a call that must fail with a TRPCError and formats the error exactly as the HTTP adapter
+ * would (root error formatter), so tests can assert on the field errors a client gets.
+ */
+export async function rejectionOf(call: Promise<unknown>): Promise<Rejection> {
+  let thrown: unknown;
+  try {
+    const value = await call;
+    throw new Error(`Expected the call to be rejected, but it returned ${JSON.stringify(value)}`);
+  } catch (error) {
+    thrown = error;
+  }
+  if (!(thrown instanceof TRPCError)) throw thrown;
+  const shape = getErrorShape({
+    config: appRouter._def._config,
+    error: thrown,
+    type: "unknown",
+    path: undefined,
+    input: undefined,
+    ctx: undefined,
+  });
+  return { error: thrown, message: shape.message, data: errorData.parse(shape.data) };
+}
+
+/** How many session-token rows exist, across every organization and environment. */
+export async function countSessionTokens(db: Database): Promise<number> {
+  const row = await db
+    .selectFrom("session_tokens")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The random body of a token or key: what lies between its prefix and its checksum. */
+export function secretBodyOf(token: string): string {
+  const end = token.length - CHECKSUM_LENGTH;
+  return token.slice(end - SECRET_BODY_LENGTH, end);
+}
+
+/** The token with the character at `index` replaced by a different base62 character. */
+export function withCharChanged(token: string, index: number): string {
+  const current = token[index];
+  const replacement = current === "A" ? "B" : "A";
+  return token.slice(0, index) + replacement + token.slice(index + 1);
 }

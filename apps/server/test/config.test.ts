@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, resolveDatabasePath } from "../src/config.js";
+
+describe("loadConfig", () => {
+  it("has defaults for everything", () => {
+    const config = loadConfig({ INIT_CWD: "/srv/app" });
+    expect(config).toEqual({
+      port: 4000,
+      host: undefined,
+      databasePath: "/srv/app/data/billingos.sqlite",
+      logLevel: "info",
+      tokenRetentionMs: 7 * 86_400_000,
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig({
+      PORT: "8080",
+      HOST: "127.0.0.1",
+      DATABASE_PATH: "/var/lib/billingos.sqlite",
+      LOG_LEVEL: "warn",
+      TOKEN_RETENTION_DAYS: "30",
+      SHUTDOWN_TIMEOUT_MS: "500",
+    });
+    expect(config).toMatchObject({ port: 8080, host: "127.0.0.1", databasePath: "/var/lib/billingos.sqlite", logLevel: "warn" });
+    expect(config.tokenRetentionMs).toBe(30 * 86_400_000);
+  });
+
+  it("treats an empty variable as unset", () => {
+    expect(loadConfig({ PORT: "" }).port).toBe(4000);
+  });
+
+  // Each bad value is refused with one line naming the variable and what it got.
+  it.each([
+    [{ PORT: "eighty" }, 'PORT must be a whole number from 0 to 65535 (got "eighty")'],
+    [{ PORT: "65536" }, 'PORT must be a whole number from 0 to 65535 (got "65536")'],
+    [{ PORT: "-1" }, 'PORT must be a whole number from 0 to 65535 (got "-1")'],
+    [{ PORT: "80.5" }, 'PORT must be a whole number from 0 to 65535 (got "80.5")'],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got \"loud\")"],
+    [{ TOKEN_RETENTION_DAYS: "a week" }, 'TOKEN_RETENTION_DAYS must be a whole number from 0 to 3650 (got "a week")'],
+  ])("refuses %j", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);
+  });
+});
+
+describe("resolveDatabasePath", () => {
+  it("resolves a relative path from where the command was typed (INIT_CWD), keeps absolute and :memory:", () => {
+    expect(resolveDatabasePath("./db.sqlite", { INIT_CWD: "/home/me/project" })).toBe("/home/me/project/db.sqlite");
+    expect(resolveDatabasePath("/abs/db.sqlite", { INIT_CWD: "/elsewhere" })).toBe("/abs/db.sqlite");
+    expect(resolveDatabasePath(":memory:", {})).toBe(":memory:");
+  });
+});
