@@ -72,7 +72,7 @@ describe("admin CLI", () => {
   });
 
   it("migrate applies migrations once, then reports the database up to date", async () => {
-    expect((await admin("migrate")).lastLine).toBe("Applied: 2026-11-26-0001-initial");
+    expect((await admin("migrate")).lastLine).toBe("Applied: 2026-11-26-0001-initial, 2026-11-26-0002-imported-customers");
     expect((await admin("migrate")).lastLine).toBe("Database is up to date.");
   });
 

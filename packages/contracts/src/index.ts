@@ -1,5 +1,6 @@
 export * from "./api-urls.js";
 export * from "./base62.js";
+export * from "./customers.js";
 export * from "./environment.js";
 export * from "./errors.js";
 export * from "./fields.js";

@@ -53,6 +53,16 @@ export class BillingOSError extends Error {
           cause: error,
         });
       }
+      const status = (error.meta as { response?: { status?: unknown } } | undefined)?.response?.status;
+      if (typeof status === "number") {
+        // An answer came, but not from the BillingOS API: most often a base URL with a wrong path.
+        return new BillingOSError({
+          code: codeForHttpStatus(status),
+          httpStatus: status,
+          message: `BillingOS API not found at this URL (HTTP ${status}); check sandboxUrl / productionUrl (the server's base URL, without /trpc)`,
+          cause: error,
+        });
+      }
       return new BillingOSError({
         code: "CONNECTION_FAILED",
         message: `Could not reach BillingOS: ${error.message}`,
@@ -65,4 +75,19 @@ export class BillingOSError extends Error {
       cause: error,
     });
   }
+}
+
+function codeForHttpStatus(status: number): BillingOSErrorCode {
+  const byStatus: Record<number, BillingOSErrorCode> = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_SUPPORTED",
+    408: "TIMEOUT",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    429: "TOO_MANY_REQUESTS",
+  };
+  return byStatus[status] ?? "INTERNAL_SERVER_ERROR";
 }

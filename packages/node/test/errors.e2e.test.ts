@@ -86,3 +86,14 @@ describe("when nothing answers", () => {
     expect(error.code).toBe("CONNECTION_FAILED");
   });
 });
+
+describe("when something other than the BillingOS API answers", () => {
+  it("a misconfigured base URL that answers 404 is reported with that status, not as unreachable", async () => {
+    // The server answers here (a plain 404 outside /trpc/), so this is not a connection failure:
+    // BillingOSError documents CONNECTION_FAILED as "no answer came back at all".
+    const billing = new BillingOS({ secretKey: h.testKey.secretKey, sandboxUrl: `${h.url}/api`, productionUrl: h.url });
+    const error = await billingOSErrorOf(() => billing.createSessionToken({ externalUserId: "u1" }));
+    expect(error.httpStatus).toBe(404);
+    expect(error.code).not.toBe("CONNECTION_FAILED");
+  });
+});

@@ -1,4 +1,5 @@
 import {
+  type Clock,
   createApiKey,
   createLogger,
   type Database,
@@ -31,15 +32,16 @@ export interface ServerHarness {
   close(): Promise<void>;
 }
 
-export async function startServerHarness(): Promise<ServerHarness> {
+/** `clock` defaults to the system clock; pass a ManualClock to move time without sleeping. */
+export async function startServerHarness({ clock = systemClock }: { clock?: Clock } = {}): Promise<ServerHarness> {
   const db = await openDatabase({ path: ":memory:" });
   const server = await startHttpServer({
-    deps: { db, clock: systemClock, logger: createLogger("silent") },
+    deps: { db, clock, logger: createLogger("silent") },
     port: 0,
     host: "127.0.0.1",
   });
   const createKey = (organizationName: string, environment: "test" | "live") =>
-    createApiKey(db, systemClock, { organizationName, environment });
+    createApiKey(db, clock, { organizationName, environment });
   const testKey = await createKey("Acme", "test");
   const liveKey = await createKey("Acme", "live");
   return {

@@ -1,12 +1,6 @@
-import type { Environment } from "@billingos/contracts";
 import type { Database } from "../db/database.js";
+import type { Scope } from "../shared/scope.js";
 import type { NewSessionTokenRow, RevocationReason, SessionTokenRow } from "./session-tokens.table.js";
-
-/** Which organization and environment a query is confined to. */
-export interface TokenScope {
-  organizationId: string;
-  environment: Environment;
-}
 
 export async function insertSessionToken(db: Database, row: NewSessionTokenRow): Promise<void> {
   await db.insertInto("session_tokens").values(row).execute();
@@ -39,7 +33,7 @@ export async function findSessionTokenByHash(db: Database, tokenHash: string) {
  */
 export async function revokeSessionTokenWhere(
   db: Database,
-  scope: TokenScope,
+  scope: Scope,
   match: { id: string } | { tokenHash: string },
   now: number,
 ): Promise<{ id: string; revoked_at: number | null } | undefined> {
@@ -58,7 +52,7 @@ export async function revokeSessionTokenWhere(
 /** Revokes the still-active tokens of a customer; returns how many. */
 export async function revokeActiveSessionTokensOfCustomer(
   db: Database,
-  scope: TokenScope,
+  scope: Scope,
   customer: { externalUserId: string } | { externalOrganizationId: string },
   now: number,
 ): Promise<number> {
@@ -90,7 +84,7 @@ export async function revokeSessionTokensOfApiKey(db: Database, apiKeyId: string
 /** A page of a customer's tokens, newest first (ids sort by creation time). */
 export async function listSessionTokensOfCustomer(
   db: Database,
-  scope: TokenScope,
+  scope: Scope,
   query: { externalUserId: string; activeAt: number | null; before: string | null; limit: number },
 ): Promise<SessionTokenRow[]> {
   let select = db

@@ -17,7 +17,10 @@ import {
 } from "@billingos/contracts";
 import type { z } from "zod";
 import type { AuthenticatedKey } from "../api-keys/api-keys.service.js";
+import { bindCustomerByEmail } from "../customers/lazy-binding.js";
+import { readUnresolvedCount } from "../customers/imported-customers.repository.js";
 import type { Database } from "../db/database.js";
+import { writeTransaction } from "../db/write-transaction.js";
 import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
@@ -28,7 +31,6 @@ import {
   listSessionTokensOfCustomer,
   revokeActiveSessionTokensOfCustomer,
   revokeSessionTokenWhere,
-  type TokenScope,
 } from "./session-tokens.repository.js";
 import type { SessionTokenRow } from "./session-tokens.table.js";
 
@@ -37,36 +39,46 @@ export interface SessionTokenDeps {
   clock: Clock;
 }
 
-function scopeOf(key: AuthenticatedKey): TokenScope {
-  return { organizationId: key.organizationId, environment: key.environment };
-}
-
+/**
+ * Stores a new token and, in the same write transaction, binds an imported customer by email
+ * (SPEC §5) and reads the maintained count of customers still awaiting a bind.
+ */
 export async function createSessionToken(
   { db, clock }: SessionTokenDeps,
   key: AuthenticatedKey,
   input: z.output<typeof createSessionTokenInput>,
 ): Promise<SessionTokenCreated> {
-  const now = clock.now();
   const sessionToken = formatToken("sessionToken", key.environment, randomSecretBody());
-  const tokenId = newId("tok", now);
-  const expiresAt = now + (input.expiresIn ?? DEFAULT_EXPIRES_IN) * 1000;
-  await insertSessionToken(db, {
-    id: tokenId,
-    token_hash: hashSecret(sessionToken),
-    organization_id: key.organizationId,
-    environment: key.environment,
-    api_key_id: key.id,
-    external_user_id: input.externalUserId,
-    external_organization_id: input.externalOrganizationId ?? null,
-    email: input.email ?? null,
-    allowed_operations: input.allowedOperations ? JSON.stringify(input.allowedOperations) : null,
-    metadata: input.metadata ? JSON.stringify(input.metadata) : null,
-    created_at: now,
-    expires_at: expiresAt,
-    revoked_at: null,
-    revocation_reason: null,
+  const tokenHash = hashSecret(sessionToken);
+  return writeTransaction(db, async (trx) => {
+    const now = clock.now();
+    const tokenId = newId("tok", now);
+    const expiresAt = now + (input.expiresIn ?? DEFAULT_EXPIRES_IN) * 1000;
+    await bindCustomerByEmail(trx, key, input, now);
+    await insertSessionToken(trx, {
+      id: tokenId,
+      token_hash: tokenHash,
+      organization_id: key.organizationId,
+      environment: key.environment,
+      api_key_id: key.id,
+      external_user_id: input.externalUserId,
+      external_organization_id: input.externalOrganizationId ?? null,
+      email: input.email ?? null,
+      allowed_operations: input.allowedOperations ? JSON.stringify(input.allowedOperations) : null,
+      metadata: input.metadata ? JSON.stringify(input.metadata) : null,
+      created_at: now,
+      expires_at: expiresAt,
+      revoked_at: null,
+      revocation_reason: null,
+    });
+    const unresolvedCustomers = await readUnresolvedCount(trx, key);
+    return {
+      tokenId,
+      sessionToken,
+      expiresAt: new Date(expiresAt),
+      ...(unresolvedCustomers > 0 ? { unresolvedCustomers } : {}),
+    };
   });
-  return { tokenId, sessionToken, expiresAt: new Date(expiresAt) };
 }
 
 const invalid = (reason: Extract<SessionTokenVerification, { valid: false }>["reason"]) =>
@@ -134,7 +146,7 @@ export async function revokeSessionToken(
   } else {
     match = { id: input.tokenId! };
   }
-  const row = await revokeSessionTokenWhere(db, scopeOf(key), match, clock.now());
+  const row = await revokeSessionTokenWhere(db, key, match, clock.now());
   if (row === undefined || row.revoked_at === null) {
     const what = "id" in match ? `session token ${match.id}` : "such session token";
     throw new DomainError("NOT_FOUND", `No ${what} in this organization's ${key.environment} environment`);
@@ -155,7 +167,7 @@ export async function listSessionTokens(
   const now = clock.now();
   const limit = input.limit ?? 20;
   // One row more than asked tells whether there is a next page without a count query.
-  const rows = await listSessionTokensOfCustomer(db, scopeOf(key), {
+  const rows = await listSessionTokensOfCustomer(db, key, {
     externalUserId: input.externalUserId,
     activeAt: input.status === "active" ? now : null,
     before: input.cursor ?? null,
@@ -191,7 +203,7 @@ export async function revokeCustomerSessionTokens(
     input.externalUserId !== undefined
       ? { externalUserId: input.externalUserId }
       : { externalOrganizationId: input.externalOrganizationId! };
-  const revokedCount = await revokeActiveSessionTokensOfCustomer(db, scopeOf(key), customer, now);
+  const revokedCount = await revokeActiveSessionTokensOfCustomer(db, key, customer, now);
   return { revokedCount, revokedAt: new Date(now) };
 }
 

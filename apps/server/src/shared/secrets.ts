@@ -24,9 +24,10 @@ export function hashSecret(secret: string): string {
   return createHash("sha256").update(secret).digest("hex");
 }
 
-/** Constant-time equality of two hex digests of the same length. */
+const HEX_DIGEST = /^[0-9a-f]{64}$/;
+
+/** Constant-time equality of two SHA-256 hex digests; anything that is not one is unequal. */
 export function digestsEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, "hex");
-  const right = Buffer.from(b, "hex");
-  return left.length === right.length && timingSafeEqual(left, right);
+  if (!HEX_DIGEST.test(a) || !HEX_DIGEST.test(b)) return false;
+  return timingSafeEqual(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
 }

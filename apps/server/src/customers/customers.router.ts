@@ -1,0 +1,30 @@
+import {
+  bindCustomerInput,
+  customersImported,
+  getCustomerInput,
+  importCustomersInput,
+  importedCustomer,
+  listUnresolvedCustomersInput,
+  unresolvedCustomerPage,
+} from "@billingos/contracts";
+import { z } from "zod";
+import { router, secretKeyProcedure } from "../trpc/trpc.js";
+import { bindCustomerManually, getCustomer, importCustomers, listUnresolved } from "./customers.service.js";
+
+export const customersRouter = router({
+  import: secretKeyProcedure
+    .input(importCustomersInput)
+    .mutation(async ({ ctx, input }) => z.encode(customersImported, await importCustomers(ctx, ctx.apiKey, input))),
+
+  listUnresolved: secretKeyProcedure
+    .input(listUnresolvedCustomersInput)
+    .query(async ({ ctx, input }) => z.encode(unresolvedCustomerPage, await listUnresolved(ctx, ctx.apiKey, input))),
+
+  bind: secretKeyProcedure
+    .input(bindCustomerInput)
+    .mutation(async ({ ctx, input }) => z.encode(importedCustomer, await bindCustomerManually(ctx, ctx.apiKey, input))),
+
+  get: secretKeyProcedure
+    .input(getCustomerInput)
+    .query(async ({ ctx, input }) => z.encode(importedCustomer, await getCustomer(ctx, ctx.apiKey, input))),
+});

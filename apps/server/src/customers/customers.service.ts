@@ -1,0 +1,189 @@
+import {
+  type bindCustomerInput,
+  type CustomersImported,
+  type getCustomerInput,
+  type ImportedCustomer,
+  type importCustomersInput,
+  type listUnresolvedCustomersInput,
+  MAX_EXTERNAL_ID_LENGTH,
+  normalizeEmail,
+  PRE_BIND_METADATA_KEYS,
+  type UnresolvedCounts,
+  type UnresolvedCustomerPage,
+} from "@billingos/contracts";
+import type { z } from "zod";
+import type { Database } from "../db/database.js";
+import { rollbackWith, writeTransaction } from "../db/write-transaction.js";
+import type { Clock } from "../shared/clock.js";
+import { DomainError } from "../shared/domain-error.js";
+import { newId } from "../shared/ids.js";
+import type { Scope } from "../shared/scope.js";
+import { toImportedCustomer } from "./customers.mapper.js";
+import {
+  adjustUnresolvedCount,
+  bindCustomer,
+  findCustomerBoundTo,
+  findCustomerByStripeId,
+  insertImportedCustomer,
+  listUnresolvedCustomers,
+  unresolvedReasonsOf,
+  updateUnboundCustomer,
+} from "./imported-customers.repository.js";
+
+export interface CustomerDeps {
+  db: Database;
+  clock: Clock;
+}
+
+/** The merchant's user id carried in Stripe metadata, under the first key of PRE_BIND_METADATA_KEYS that has one. */
+export function externalUserIdFromMetadata(metadata: Record<string, string> | null | undefined): string | null {
+  if (!metadata) return null;
+  for (const key of PRE_BIND_METADATA_KEYS) {
+    const value = metadata[key]?.trim();
+    if (value && value.length <= MAX_EXTERNAL_ID_LENGTH) return value;
+  }
+  return null;
+}
+
+/**
+ * Upserts a batch by Stripe id in one write transaction. New and unbound customers take the
+ * batch's email, name and metadata; bound customers are never changed (nor unbound). A customer
+ * whose metadata names a user id not yet bound elsewhere is bound at once ("metadata").
+ */
+export async function importCustomers(
+  { db, clock }: CustomerDeps,
+  scope: Scope,
+  input: z.output<typeof importCustomersInput>,
+): Promise<CustomersImported> {
+  return writeTransaction(db, async (trx) => {
+    const now = clock.now();
+    const report = { created: 0, updated: 0, unchanged: 0, preBound: 0 };
+    let unresolvedDelta = 0;
+    const touched: string[] = [];
+
+    for (const customer of input.customers) {
+      const fields = {
+        email: customer.email ?? null,
+        email_normalized: normalizeEmail(customer.email),
+        name: customer.name ?? null,
+        metadata: customer.metadata ? JSON.stringify(customer.metadata) : null,
+        stripe_created_at: customer.createdAt ? customer.createdAt.getTime() : null,
+      };
+      const existing = await findCustomerByStripeId(trx, scope, customer.stripeCustomerId);
+      let id: string;
+      if (existing === undefined) {
+        id = newId("imp", now);
+        await insertImportedCustomer(trx, {
+          id,
+          organization_id: scope.organizationId,
+          environment: scope.environment,
+          stripe_customer_id: customer.stripeCustomerId,
+          ...fields,
+          imported_at: now,
+          updated_at: now,
+          external_user_id: null,
+          bound_at: null,
+          bound_by: null,
+        });
+        report.created++;
+        unresolvedDelta++;
+      } else if (existing.external_user_id !== null) {
+        report.unchanged++;
+        continue;
+      } else {
+        id = existing.id;
+        const changed = (Object.keys(fields) as (keyof typeof fields)[]).some((key) => existing[key] !== fields[key]);
+        if (changed) {
+          await updateUnboundCustomer(trx, id, { ...fields, updated_at: now });
+          report.updated++;
+        } else {
+          report.unchanged++;
+        }
+      }
+
+      const externalUserId = externalUserIdFromMetadata(customer.metadata);
+      if (externalUserId !== null && (await findCustomerBoundTo(trx, scope, externalUserId)) === undefined) {
+        await bindCustomer(trx, id, { externalUserId, method: "metadata", now });
+        report.preBound++;
+        unresolvedDelta--;
+      } else {
+        touched.push(id);
+      }
+    }
+
+    await adjustUnresolvedCount(trx, scope, unresolvedDelta);
+    const unresolved: UnresolvedCounts = { awaiting_first_session: 0, no_email: 0, email_shared: 0 };
+    for (const reason of await unresolvedReasonsOf(trx, touched)) unresolved[reason]++;
+
+    const result = { dryRun: input.dryRun ?? false, ...report, unresolved };
+    return input.dryRun ? rollbackWith(result) : result;
+  });
+}
+
+export async function listUnresolved(
+  { db }: CustomerDeps,
+  scope: Scope,
+  input: z.output<typeof listUnresolvedCustomersInput>,
+): Promise<UnresolvedCustomerPage> {
+  const limit = input.limit ?? 20;
+  const rows = await listUnresolvedCustomers(db, scope, {
+    reason: input.reason ?? null,
+    after: input.cursor ?? null,
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  return {
+    data: page.map((row) => ({ ...toImportedCustomer(row), reason: row.reason })),
+    nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
+  };
+}
+
+/** Binds a customer by hand. Binding it again to the same user is a no-op; any other clash is a CONFLICT. */
+export async function bindCustomerManually(
+  { db, clock }: CustomerDeps,
+  scope: Scope,
+  input: z.output<typeof bindCustomerInput>,
+): Promise<ImportedCustomer> {
+  return writeTransaction(db, async (trx) => {
+    const customer = await findCustomerByStripeId(trx, scope, input.stripeCustomerId);
+    if (customer === undefined) {
+      throw new DomainError("NOT_FOUND", `No imported customer ${input.stripeCustomerId} in the ${scope.environment} environment`);
+    }
+    if (customer.external_user_id === input.externalUserId) return toImportedCustomer(customer);
+    if (customer.external_user_id !== null) {
+      throw new DomainError(
+        "CONFLICT",
+        `${input.stripeCustomerId} is already bound to user ${JSON.stringify(customer.external_user_id)}; a bound customer is never re-bound`,
+      );
+    }
+    const other = await findCustomerBoundTo(trx, scope, input.externalUserId);
+    if (other !== undefined) {
+      throw new DomainError(
+        "CONFLICT",
+        `User ${JSON.stringify(input.externalUserId)} is already bound to ${other.stripe_customer_id}; a user is bound to one customer at most`,
+      );
+    }
+    await bindCustomer(trx, customer.id, { externalUserId: input.externalUserId, method: "manual", now: clock.now() });
+    await adjustUnresolvedCount(trx, scope, -1);
+    return toImportedCustomer((await findCustomerByStripeId(trx, scope, input.stripeCustomerId))!);
+  });
+}
+
+export async function getCustomer(
+  { db }: CustomerDeps,
+  scope: Scope,
+  input: z.output<typeof getCustomerInput>,
+): Promise<ImportedCustomer> {
+  const row =
+    input.stripeCustomerId !== undefined
+      ? await findCustomerByStripeId(db, scope, input.stripeCustomerId)
+      : await findCustomerBoundTo(db, scope, input.externalUserId!);
+  if (row === undefined) {
+    const what =
+      input.stripeCustomerId !== undefined
+        ? `imported customer ${input.stripeCustomerId}`
+        : `imported customer bound to user ${JSON.stringify(input.externalUserId)}`;
+    throw new DomainError("NOT_FOUND", `No ${what} in the ${scope.environment} environment`);
+  }
+  return toImportedCustomer(row);
+}

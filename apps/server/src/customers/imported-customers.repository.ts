@@ -1,0 +1,165 @@
+import type { BindingMethod, UnresolvedReason } from "@billingos/contracts";
+import type { ExpressionBuilder } from "kysely";
+import type { Database } from "../db/database.js";
+import type { DatabaseSchema } from "../db/schema.js";
+import type { Scope } from "../shared/scope.js";
+import type { ImportedCustomerRow, NewImportedCustomerRow } from "./imported-customers.table.js";
+
+export async function findCustomerByStripeId(
+  db: Database,
+  scope: Scope,
+  stripeCustomerId: string,
+): Promise<ImportedCustomerRow | undefined> {
+  return db
+    .selectFrom("imported_customers")
+    .selectAll()
+    .where("organization_id", "=", scope.organizationId)
+    .where("environment", "=", scope.environment)
+    .where("stripe_customer_id", "=", stripeCustomerId)
+    .executeTakeFirst();
+}
+
+export async function findCustomerBoundTo(
+  db: Database,
+  scope: Scope,
+  externalUserId: string,
+): Promise<ImportedCustomerRow | undefined> {
+  return db
+    .selectFrom("imported_customers")
+    .selectAll()
+    .where("organization_id", "=", scope.organizationId)
+    .where("environment", "=", scope.environment)
+    .where("external_user_id", "=", externalUserId)
+    .executeTakeFirst();
+}
+
+/** Up to `limit` unbound customers whose normalized email is exactly `emailNormalized` (no LIKE). */
+export async function findUnboundCustomerIdsByEmail(
+  db: Database,
+  scope: Scope,
+  emailNormalized: string,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom("imported_customers")
+    .select("id")
+    .where("organization_id", "=", scope.organizationId)
+    .where("environment", "=", scope.environment)
+    .where("email_normalized", "=", emailNormalized)
+    .where("external_user_id", "is", null)
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+export async function insertImportedCustomer(db: Database, row: NewImportedCustomerRow): Promise<void> {
+  await db.insertInto("imported_customers").values(row).execute();
+}
+
+export async function updateUnboundCustomer(
+  db: Database,
+  id: string,
+  changes: Pick<ImportedCustomerRow, "email" | "email_normalized" | "name" | "metadata" | "stripe_created_at" | "updated_at">,
+): Promise<void> {
+  await db.updateTable("imported_customers").set(changes).where("id", "=", id).where("external_user_id", "is", null).execute();
+}
+
+/** Binds a customer only if it is still unbound; returns whether it did. A bound customer is never re-bound. */
+export async function bindCustomer(
+  db: Database,
+  id: string,
+  binding: { externalUserId: string; method: BindingMethod; now: number },
+): Promise<boolean> {
+  const result = await db
+    .updateTable("imported_customers")
+    .set({ external_user_id: binding.externalUserId, bound_by: binding.method, bound_at: binding.now, updated_at: binding.now })
+    .where("id", "=", id)
+    .where("external_user_id", "is", null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** The maintained number of unbound customers: one primary-key read, whatever their number. */
+export async function readUnresolvedCount(db: Database, scope: Scope): Promise<number> {
+  const row = await db
+    .selectFrom("customer_binding_counts")
+    .select("unresolved_count")
+    .where("organization_id", "=", scope.organizationId)
+    .where("environment", "=", scope.environment)
+    .executeTakeFirst();
+  return Number(row?.unresolved_count ?? 0);
+}
+
+export async function adjustUnresolvedCount(db: Database, scope: Scope, delta: number): Promise<void> {
+  if (delta === 0) return;
+  await db
+    .insertInto("customer_binding_counts")
+    .values({ organization_id: scope.organizationId, environment: scope.environment, unresolved_count: delta })
+    .onConflict((conflict) =>
+      conflict
+        .columns(["organization_id", "environment"])
+        .doUpdateSet((eb) => ({ unresolved_count: eb("customer_binding_counts.unresolved_count", "+", delta) })),
+    )
+    .execute();
+}
+
+type CustomerExpressions = ExpressionBuilder<DatabaseSchema & { c: DatabaseSchema["imported_customers"] }, "c">;
+
+/** True when another unbound customer of the same scope has the same normalized email. */
+function sharesEmail(eb: CustomerExpressions) {
+  return eb.exists(
+    eb
+      .selectFrom("imported_customers as o")
+      .select("o.id")
+      .whereRef("o.organization_id", "=", "c.organization_id")
+      .whereRef("o.environment", "=", "c.environment")
+      .whereRef("o.email_normalized", "=", "c.email_normalized")
+      .whereRef("o.id", "!=", "c.id")
+      .where("o.external_user_id", "is", null),
+  );
+}
+
+export type UnresolvedCustomerRow = ImportedCustomerRow & { reason: UnresolvedReason };
+
+function withReason(row: ImportedCustomerRow & { email_shared: unknown }): UnresolvedCustomerRow {
+  const { email_shared: shared, ...customer } = row;
+  const reason: UnresolvedReason =
+    customer.email_normalized === null ? "no_email" : Number(shared) ? "email_shared" : "awaiting_first_session";
+  return { ...customer, reason };
+}
+
+/** Unbound customers in import order, each with why it is still unbound. */
+export async function listUnresolvedCustomers(
+  db: Database,
+  scope: Scope,
+  query: { reason: UnresolvedReason | null; after: string | null; limit: number },
+): Promise<UnresolvedCustomerRow[]> {
+  let select = db
+    .selectFrom("imported_customers as c")
+    .selectAll("c")
+    .select((eb) => sharesEmail(eb).as("email_shared"))
+    .where("c.organization_id", "=", scope.organizationId)
+    .where("c.environment", "=", scope.environment)
+    .where("c.external_user_id", "is", null);
+  if (query.reason === "no_email") select = select.where("c.email_normalized", "is", null);
+  if (query.reason === "email_shared") select = select.where("c.email_normalized", "is not", null).where(sharesEmail);
+  if (query.reason === "awaiting_first_session") {
+    select = select.where("c.email_normalized", "is not", null).where((eb) => eb.not(sharesEmail(eb)));
+  }
+  if (query.after !== null) select = select.where("c.id", ">", query.after);
+  const rows = await select.orderBy("c.id").limit(query.limit).execute();
+  return rows.map(withReason);
+}
+
+/** The reasons of the given customers that are still unbound (for an import's report). */
+export async function unresolvedReasonsOf(db: Database, ids: string[]): Promise<UnresolvedReason[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom("imported_customers as c")
+    .selectAll("c")
+    .select((eb) => sharesEmail(eb).as("email_shared"))
+    .where("c.id", "in", ids)
+    .where("c.external_user_id", "is", null)
+    .execute();
+  return rows.map((row) => withReason(row).reason);
+}

@@ -1,0 +1,31 @@
+import { normalizeEmail } from "@billingos/contracts";
+import type { Database } from "../db/database.js";
+import type { Scope } from "../shared/scope.js";
+import {
+  adjustUnresolvedCount,
+  bindCustomer,
+  findCustomerBoundTo,
+  findUnboundCustomerIdsByEmail,
+} from "./imported-customers.repository.js";
+
+/**
+ * SPEC §5, at token creation, inside the caller's write transaction: the unbound customers whose
+ * email is exactly the given one (trimmed, lower-cased) are the candidates. One candidate is
+ * bound to the user; several are left alone (they stay `email_shared`); a user who is already
+ * bound to a customer is not bound to a second one.
+ */
+export async function bindCustomerByEmail(
+  trx: Database,
+  scope: Scope,
+  user: { externalUserId: string; email?: string | undefined },
+  now: number,
+): Promise<boolean> {
+  const email = normalizeEmail(user.email);
+  if (email === null) return false;
+  const candidates = await findUnboundCustomerIdsByEmail(trx, scope, email, 2);
+  if (candidates.length !== 1) return false;
+  if ((await findCustomerBoundTo(trx, scope, user.externalUserId)) !== undefined) return false;
+  const bound = await bindCustomer(trx, candidates[0]!, { externalUserId: user.externalUserId, method: "email", now });
+  if (bound) await adjustUnresolvedCount(trx, scope, -1);
+  return bound;
+}

@@ -1,0 +1,134 @@
+import { z } from "zod";
+import { environment } from "./environment.js";
+import { externalId, MAX_METADATA_BYTES, pageLimit, prefixedId } from "./fields.js";
+import { timestamp } from "./timestamp.js";
+
+/** Imported Stripe customers (SPEC §5). */
+
+export const MAX_IMPORT_BATCH = 1000;
+
+/** Metadata keys that carry the merchant's own user id, so a customer can be bound at import. */
+export const PRE_BIND_METADATA_KEYS = ["external_id", "external_user_id", "externalUserId", "user_id", "userId"] as const;
+
+export const stripeCustomerId = z
+  .string({ error: "stripeCustomerId must be a string" })
+  .regex(/^cus_[0-9A-Za-z]{1,250}$/, { error: "stripeCustomerId must be a Stripe customer id (cus_…)" });
+
+export const bindingMethod = z.enum(["metadata", "email", "manual"]);
+export type BindingMethod = z.infer<typeof bindingMethod>;
+
+export const unresolvedReason = z.enum(["awaiting_first_session", "no_email", "email_shared"], {
+  error: 'reason must be one of "awaiting_first_session", "no_email", "email_shared"',
+});
+export type UnresolvedReason = z.infer<typeof unresolvedReason>;
+
+const utf8 = new TextEncoder();
+
+/** Stripe metadata: string values, at most 8 KiB of JSON in all. */
+export const stripeMetadata = z
+  .record(z.string(), z.string({ error: "metadata values must be strings" }), { error: "metadata must be an object of strings" })
+  .superRefine((value, ctx) => {
+    const bytes = utf8.encode(JSON.stringify(value)).length;
+    if (bytes > MAX_METADATA_BYTES) {
+      ctx.addIssue({ code: "custom", message: `metadata must be at most ${MAX_METADATA_BYTES} bytes of JSON (got ${bytes})` });
+    }
+  });
+
+/** One customer as the import API takes it: the parts of a Stripe customer object that matter here. */
+export const customerToImport = z.strictObject({
+  stripeCustomerId,
+  email: z.string().max(512, { error: "email must be at most 512 characters" }).nullable().optional(),
+  name: z.string().max(512, { error: "name must be at most 512 characters" }).nullable().optional(),
+  metadata: stripeMetadata.nullable().optional(),
+  /** When the customer was created in Stripe. */
+  createdAt: timestamp.nullable().optional(),
+});
+export type CustomerToImport = z.input<typeof customerToImport>;
+
+export const importCustomersInput = z.strictObject({
+  customers: z
+    .array(customerToImport, { error: "customers must be an array" })
+    .min(1, { error: "customers must hold at least one customer" })
+    .max(MAX_IMPORT_BATCH, { error: `customers must hold at most ${MAX_IMPORT_BATCH} customers per batch` }),
+  /** Compute the report, write nothing. */
+  dryRun: z.boolean({ error: "dryRun must be true or false" }).optional(),
+});
+export type ImportCustomersInput = z.input<typeof importCustomersInput>;
+
+export const unresolvedCounts = z.strictObject({
+  awaiting_first_session: z.number().int().nonnegative(),
+  no_email: z.number().int().nonnegative(),
+  email_shared: z.number().int().nonnegative(),
+});
+export type UnresolvedCounts = z.infer<typeof unresolvedCounts>;
+
+export const customersImported = z.strictObject({
+  dryRun: z.boolean(),
+  created: z.number().int().nonnegative(),
+  /** Unbound customers whose email, name or metadata changed. */
+  updated: z.number().int().nonnegative(),
+  /** Already imported with the same data, or bound (a bound customer is never changed by an import). */
+  unchanged: z.number().int().nonnegative(),
+  /** Bound at import from a metadata key naming the merchant's user id. */
+  preBound: z.number().int().nonnegative(),
+  /** This batch's customers still unbound after it, by reason. */
+  unresolved: unresolvedCounts,
+});
+export type CustomersImported = z.output<typeof customersImported>;
+
+export const importedCustomer = z.strictObject({
+  stripeCustomerId,
+  environment,
+  email: z.string().nullable(),
+  name: z.string().nullable(),
+  metadata: z.record(z.string(), z.string()).nullable(),
+  createdAt: timestamp.nullable(),
+  importedAt: timestamp,
+  externalUserId: z.string().nullable(),
+  boundAt: timestamp.nullable(),
+  boundBy: bindingMethod.nullable(),
+});
+export type ImportedCustomer = z.output<typeof importedCustomer>;
+
+export const unresolvedCustomer = z.strictObject({
+  ...importedCustomer.shape,
+  reason: unresolvedReason,
+});
+export type UnresolvedCustomer = z.output<typeof unresolvedCustomer>;
+
+export const importedCustomerCursor = prefixedId("imp", "cursor");
+
+export const listUnresolvedCustomersInput = z.strictObject({
+  reason: unresolvedReason.optional(),
+  limit: pageLimit.optional(),
+  cursor: importedCustomerCursor.optional(),
+});
+export type ListUnresolvedCustomersInput = z.input<typeof listUnresolvedCustomersInput>;
+
+export const unresolvedCustomerPage = z.strictObject({
+  data: z.array(unresolvedCustomer),
+  nextCursor: importedCustomerCursor.nullable(),
+});
+export type UnresolvedCustomerPage = z.output<typeof unresolvedCustomerPage>;
+
+export const bindCustomerInput = z.strictObject({
+  stripeCustomerId,
+  externalUserId: externalId("externalUserId"),
+});
+export type BindCustomerInput = z.input<typeof bindCustomerInput>;
+
+export const getCustomerInput = z
+  .strictObject({
+    stripeCustomerId: stripeCustomerId.optional(),
+    externalUserId: externalId("externalUserId").optional(),
+  })
+  .refine((input) => (input.stripeCustomerId === undefined) !== (input.externalUserId === undefined), {
+    error: "Give exactly one of stripeCustomerId or externalUserId",
+  });
+export type GetCustomerInput = z.input<typeof getCustomerInput>;
+
+/** Trimmed and lower-cased: the only normalization lazy binding applies (no wildcards, no aliases). */
+export function normalizeEmail(email: string | null | undefined): string | null {
+  const normalized = email?.trim().toLowerCase() ?? "";
+  return normalized === "" ? null : normalized;
+}

@@ -1,0 +1,29 @@
+import { expect } from "vitest";
+import type { z } from "zod";
+import { validationDetailsOf, validationMessageOf, type ValidationDetails } from "../../src/index.js";
+
+/**
+ * Asserts that `input` fails `schema` with an error on `field` (a dotted path, or "" for a
+ * whole-object rule reported in formErrors) and that the one-line message names the field.
+ */
+export function expectInvalid(schema: z.ZodType, input: unknown, field: string, names: string = field): ValidationDetails {
+  const result = schema.safeParse(input);
+  expect(result.success, `expected ${JSON.stringify(input)?.slice(0, 80)} to be rejected`).toBe(false);
+  if (result.success) throw new Error("unreachable");
+  const details = validationDetailsOf(result.error);
+  if (field === "") {
+    expect(details.formErrors.length).toBeGreaterThan(0);
+  } else {
+    expect(details.fieldErrors[field]?.length ?? 0, `fieldErrors: ${JSON.stringify(details.fieldErrors)}`).toBeGreaterThan(0);
+  }
+  expect(validationMessageOf(details)).toContain(names);
+  return details;
+}
+
+export function expectValid<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    expect.fail(validationMessageOf(validationDetailsOf(result.error)));
+  }
+  return result.data as z.output<S>;
+}
