@@ -1,14 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { environment, errorCode, errorData, operation } from "../src/index.js";
+import * as customers from "../src/customers.js";
 import * as sessionTokens from "../src/session-tokens.js";
 
 /**
- * Every zod schema exported by session-tokens.ts (so a new one lands in the snapshot by itself),
+ * Every zod schema exported by session-tokens.ts and customers.ts (so a new one lands in the snapshot by itself),
  * plus the shared enums and the error payload.
  */
 const wireSchemas: Record<string, z.ZodType> = { environment, errorCode, errorData, operation };
-for (const [name, value] of Object.entries(sessionTokens)) {
+for (const [name, value] of [...Object.entries(sessionTokens), ...Object.entries(customers)]) {
   if (value instanceof z.ZodType) wireSchemas[name] = value;
 }
 
@@ -22,6 +23,10 @@ const OUTPUTS = new Set([
   "customerSessionTokensRevoked",
   "sessionCustomer",
   "errorData",
+  "customersImported",
+  "importedCustomer",
+  "unresolvedCustomer",
+  "unresolvedCustomerPage",
 ]);
 
 function jsonSchemas(): Record<string, unknown> {

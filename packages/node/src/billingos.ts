@@ -1,5 +1,19 @@
 import {
   type ApiUrls,
+  type BindCustomerInput,
+  bindCustomerInput,
+  type CustomersImported,
+  customersImported,
+  type GetCustomerInput,
+  getCustomerInput,
+  type ImportCustomersInput,
+  importCustomersInput,
+  type ImportedCustomer,
+  importedCustomer,
+  type ListUnresolvedCustomersInput,
+  listUnresolvedCustomersInput,
+  type UnresolvedCustomerPage,
+  unresolvedCustomerPage,
   apiUrlForCredential,
   type CreateSessionTokenInput,
   type CustomerSessionTokensRevoked,
@@ -54,6 +68,7 @@ export class BillingOS {
   readonly #secretKey: string;
   readonly #urls: ApiUrls;
   #client: TRPCClient<AppRouter> | undefined;
+  #warnedAboutUnresolved = false;
 
   constructor(options: BillingOSOptions) {
     // The key is checked on first use, not here: a missing environment variable must not break a
@@ -101,7 +116,19 @@ export class BillingOS {
   async createSessionToken(input: CreateSessionTokenInput): Promise<SessionTokenCreated> {
     const body = validated(createSessionTokenInput, input);
     const wire = await this.#call((client) => client.sessionTokens.create.mutate(body));
-    return z.decode(sessionTokenCreated, wire);
+    const created = z.decode(sessionTokenCreated, wire);
+    if (input.email === undefined && created.unresolvedCustomers !== undefined) this.#warnUnresolved(created.unresolvedCustomers);
+    return created;
+  }
+
+  /** Once per client: imported customers only bind when tokens are created with `email`. */
+  #warnUnresolved(count: number): void {
+    if (this.#warnedAboutUnresolved) return;
+    this.#warnedAboutUnresolved = true;
+    console.warn(
+      `[billingos] ${count} imported customer${count === 1 ? " is" : "s are"} waiting to be bound to your users. ` +
+        "Pass `email` to createSessionToken so each binds on its user's first session.",
+    );
   }
 
   /** Revokes by token id (`tok_…`) or by the token itself. Revoking twice returns the first time. */
@@ -129,6 +156,34 @@ export class BillingOS {
     const body = validated(listSessionTokensInput, input);
     const wire = await this.#call((client) => client.sessionTokens.list.query(body));
     return z.decode(sessionTokenPage, wire);
+  }
+
+  /** Imports up to 1000 Stripe customers (idempotent upsert by Stripe id); `dryRun` reports without writing. */
+  async importCustomers(input: ImportCustomersInput): Promise<CustomersImported> {
+    const body = validated(importCustomersInput, input);
+    const wire = await this.#call((client) => client.customers.import.mutate(body));
+    return z.decode(customersImported, wire);
+  }
+
+  /** Imported customers still awaiting a bind, with the reason, oldest import first. */
+  async listUnresolvedCustomers(input: ListUnresolvedCustomersInput = {}): Promise<UnresolvedCustomerPage> {
+    const body = validated(listUnresolvedCustomersInput, input);
+    const wire = await this.#call((client) => client.customers.listUnresolved.query(body));
+    return z.decode(unresolvedCustomerPage, wire);
+  }
+
+  /** Binds an imported customer to one of your users by hand; CONFLICT if either is bound elsewhere. */
+  async bindCustomer(input: BindCustomerInput): Promise<ImportedCustomer> {
+    const body = validated(bindCustomerInput, input);
+    const wire = await this.#call((client) => client.customers.bind.mutate(body));
+    return z.decode(importedCustomer, wire);
+  }
+
+  /** One imported customer, by `stripeCustomerId` or by the `externalUserId` it is bound to. */
+  async getCustomer(input: GetCustomerInput): Promise<ImportedCustomer> {
+    const body = validated(getCustomerInput, input);
+    const wire = await this.#call((client) => client.customers.get.query(body));
+    return z.decode(importedCustomer, wire);
   }
 
   /** Revokes every active token of one customer, by `externalUserId` or by `externalOrganizationId`. */

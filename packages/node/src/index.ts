@@ -1,6 +1,16 @@
 export { BillingOS, type BillingOSOptions } from "./billingos.js";
 export { BillingOSError, billingOSErrorCode, type BillingOSErrorCode } from "./billingos-error.js";
 export type {
+  BindCustomerInput,
+  CustomersImported,
+  CustomerToImport,
+  GetCustomerInput,
+  ImportCustomersInput,
+  ImportedCustomer,
+  ListUnresolvedCustomersInput,
+  UnresolvedCustomer,
+  UnresolvedCustomerPage,
+  UnresolvedReason,
   CreateSessionTokenInput,
   CustomerSessionTokensRevoked,
   InvalidReason,
