@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
+import type { Environment } from "@billingos/contracts";
 import { z } from "zod";
 
 const DAY_MS = 86_400_000;
@@ -23,7 +24,37 @@ const environmentSchema = z.object({
     .default("info"),
   TOKEN_RETENTION_DAYS: integer("TOKEN_RETENTION_DAYS", 0, 3650).default(7),
   SHUTDOWN_TIMEOUT_MS: integer("SHUTDOWN_TIMEOUT_MS", 0, 600_000).default(10_000),
+  ENVIRONMENTS: z
+    .enum(["test", "live", "test,live", "live,test"], {
+      error: (issue) => `ENVIRONMENTS must be "test", "live" or "test,live" (got ${JSON.stringify(issue.input)})`,
+    })
+    .default("test,live")
+    .transform((value) => value.split(",") as Environment[]),
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .refine((value) => listOf(value).every(isOrigin), {
+      error: (issue) =>
+        `CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got ${JSON.stringify(issue.input)})`,
+    })
+    .transform(listOf),
 });
+
+function listOf(value: string): string[] {
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 export interface Config {
   port: number;
@@ -32,6 +63,8 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   tokenRetentionMs: number;
   shutdownTimeoutMs: number;
+  environments: Environment[];
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -63,5 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: values.LOG_LEVEL,
     tokenRetentionMs: values.TOKEN_RETENTION_DAYS * DAY_MS,
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
+    environments: values.ENVIRONMENTS,
+    corsOrigins: values.CORS_ORIGINS,
   };
 }

@@ -30,7 +30,12 @@ async function main(): Promise<void> {
   const stopPurge = schedulePurge({ db, clock, logger }, config.tokenRetentionMs);
   let server;
   try {
-    server = await startHttpServer({ deps: { db, clock, logger }, port: config.port, host: config.host });
+    server = await startHttpServer({
+      deps: { db, clock, logger, environments: config.environments },
+      port: config.port,
+      host: config.host,
+      corsOrigins: config.corsOrigins,
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     console.error(

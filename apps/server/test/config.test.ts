@@ -11,7 +11,15 @@ describe("loadConfig", () => {
       logLevel: "info",
       tokenRetentionMs: 7 * 86_400_000,
       shutdownTimeoutMs: 10_000,
+      environments: ["test", "live"],
+      corsOrigins: [],
     });
+  });
+
+  it("reads the served environments and the CORS origins", () => {
+    const config = loadConfig({ ENVIRONMENTS: "test", CORS_ORIGINS: "http://localhost:3000, https://app.example.com" });
+    expect(config.environments).toEqual(["test"]);
+    expect(config.corsOrigins).toEqual(["http://localhost:3000", "https://app.example.com"]);
   });
 
   it("reads every variable", () => {
@@ -38,6 +46,9 @@ describe("loadConfig", () => {
     [{ PORT: "-1" }, 'PORT must be a whole number from 0 to 65535 (got "-1")'],
     [{ PORT: "80.5" }, 'PORT must be a whole number from 0 to 65535 (got "80.5")'],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got \"loud\")"],
+    [{ ENVIRONMENTS: "staging" }, 'ENVIRONMENTS must be "test", "live" or "test,live" (got "staging")'],
+    [{ CORS_ORIGINS: "http://localhost:3000/" }, 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "http://localhost:3000/")'],
+    [{ CORS_ORIGINS: "*" }, 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "*")'],
     [{ TOKEN_RETENTION_DAYS: "a week" }, 'TOKEN_RETENTION_DAYS must be a whole number from 0 to 3650 (got "a week")'],
   ])("refuses %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

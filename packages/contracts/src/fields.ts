@@ -11,9 +11,11 @@ export const externalId = (field: string) =>
     .min(1, { error: `${field} must not be empty` })
     .max(MAX_EXTERNAL_ID_LENGTH, { error: `${field} must be at most ${MAX_EXTERNAL_ID_LENGTH} characters` });
 
+/** Surrounding whitespace is dropped (a pasted address often has some); case is kept as given. */
 export const email = z
-  .email({ error: "email must be a valid email address" })
-  .max(320, { error: "email must be at most 320 characters" });
+  .string({ error: "email must be a string" })
+  .trim()
+  .pipe(z.email({ error: "email must be a valid email address" }).max(320, { error: "email must be at most 320 characters" }));
 
 const utf8 = new TextEncoder();
 

@@ -5,6 +5,7 @@ export * from "./environment.js";
 export * from "./errors.js";
 export * from "./fields.js";
 export * from "./operations.js";
+export * from "./session-api.js";
 export * from "./session-tokens.js";
 export * from "./timestamp.js";
 export * from "./token-format.js";

@@ -78,6 +78,7 @@ function refusalFor(credential: string): string {
 export async function authenticateSecretKey(
   db: Database,
   authorization: string | undefined,
+  environments: readonly Environment[] = ["test", "live"],
 ): Promise<AuthenticatedKey> {
   if (!authorization) {
     throw new DomainError("UNAUTHORIZED", "Missing secret key: send the header `Authorization: Bearer sk_test_…`");
@@ -86,7 +87,14 @@ export async function authenticateSecretKey(
   if (credential === undefined) {
     throw new DomainError("UNAUTHORIZED", "The Authorization header must be `Bearer sk_test_…` or `Bearer sk_live_…`");
   }
-  if (parseToken(credential, "secretKey") === null) throw new DomainError("UNAUTHORIZED", refusalFor(credential));
+  const parsed = parseToken(credential, "secretKey");
+  if (parsed === null) throw new DomainError("UNAUTHORIZED", refusalFor(credential));
+  if (!environments.includes(parsed.environment)) {
+    throw new DomainError(
+      "UNAUTHORIZED",
+      `This server serves the ${environments.join(" and ")} environment only; send ${parsed.environment} keys to the ${parsed.environment === "live" ? "production" : "sandbox"} URL`,
+    );
+  }
 
   const keyHash = hashSecret(credential);
   const key = await findApiKeyByHash(db, keyHash);

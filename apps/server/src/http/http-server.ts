@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { sql } from "kysely";
+import { corsHeaders } from "./cors.js";
 import { appRouter } from "../trpc/router.js";
 import { createContextInner, type ServiceDeps } from "../trpc/context.js";
 
@@ -14,6 +15,8 @@ export interface HttpServerOptions {
   port: number;
   host?: string | undefined;
   maxBodyBytes?: number;
+  /** Browser origins allowed to call the session.* procedures. Default: none. */
+  corsOrigins?: readonly string[];
 }
 
 export interface RunningHttpServer {
@@ -35,7 +38,9 @@ export async function startHttpServer({
   port,
   host,
   maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+  corsOrigins = [],
 }: HttpServerOptions): Promise<RunningHttpServer> {
+  const allowedOrigins = new Set(corsOrigins);
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_BASE_PATH}/`,
@@ -51,6 +56,14 @@ export async function startHttpServer({
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?", 1)[0]!;
     if (path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`)) {
+      const cors = corsHeaders(req, path.slice(TRPC_BASE_PATH.length + 1), allowedOrigins);
+      if (req.method === "OPTIONS") {
+        // A preflight: allowed only for session.* from a configured origin; anything else is refused plainly.
+        if (cors) res.writeHead(204, cors).end();
+        else sendJson(res, 403, { error: { message: "Cross-origin calls are allowed only to session.* procedures from configured origins" } });
+        return;
+      }
+      if (cors) for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
       trpcHandler(req, res);
     } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
       sql`select 1`.execute(deps.db).then(

@@ -36,12 +36,13 @@ export async function revokeSessionTokenWhere(
   scope: Scope,
   match: { id: string } | { tokenHash: string },
   now: number,
+  reason: RevocationReason = "revoked",
 ): Promise<{ id: string; revoked_at: number | null } | undefined> {
   let query = db
     .updateTable("session_tokens")
     .set((eb) => ({
       revoked_at: eb.fn.coalesce("revoked_at", eb.val(now)),
-      revocation_reason: eb.fn.coalesce("revocation_reason", eb.val<RevocationReason>("revoked")),
+      revocation_reason: eb.fn.coalesce("revocation_reason", eb.val(reason)),
     }))
     .where("organization_id", "=", scope.organizationId)
     .where("environment", "=", scope.environment);

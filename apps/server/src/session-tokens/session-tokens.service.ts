@@ -1,5 +1,8 @@
 import {
   type CustomerSessionTokensRevoked,
+  type Environment,
+  type InvalidReason,
+  type SessionCustomer,
   DEFAULT_EXPIRES_IN,
   type Metadata,
   type Operation,
@@ -81,48 +84,84 @@ export async function createSessionToken(
   });
 }
 
-const invalid = (reason: Extract<SessionTokenVerification, { valid: false }>["reason"]) =>
-  ({ valid: false, reason }) as const;
+/** A token that may be used now, as the rest of the service sees it. */
+export interface ActiveSessionToken {
+  id: string;
+  organizationId: string;
+  environment: Environment;
+  customer: SessionCustomer;
+  allowedOperations: Operation[] | null;
+  expiresAt: Date;
+  metadata: Metadata | null;
+}
+
+export type SessionTokenCheck = { ok: true; token: ActiveSessionToken } | { ok: false; reason: InvalidReason };
 
 /**
- * Answers whether a token may be used now, and if not, why. The checksum refuses typos and
- * truncations before any database read; the environment is read off the prefix.
+ * The one place that decides whether a token may be used now, for the merchant's verify and for
+ * the browser's session calls alike. The checksum refuses typos and truncations before any
+ * database read; the environment is read off the prefix. A token outside `scope` (another
+ * organization) is reported exactly like one that does not exist.
  */
-export async function verifySessionToken(
+export async function checkSessionToken(
   { db, clock }: SessionTokenDeps,
+  sessionToken: string,
+  scope: { environments: readonly Environment[]; organizationId?: string },
+  operation?: Operation,
+): Promise<SessionTokenCheck> {
+  const parsed = parseToken(sessionToken, "sessionToken");
+  if (parsed === null) return { ok: false, reason: "malformed" };
+  if (!scope.environments.includes(parsed.environment)) return { ok: false, reason: "wrong_environment" };
+
+  const tokenHash = hashSecret(sessionToken);
+  const row = await findSessionTokenByHash(db, tokenHash);
+  if (
+    row === undefined ||
+    (scope.organizationId !== undefined && row.organization_id !== scope.organizationId) ||
+    !digestsEqual(row.token_hash, tokenHash)
+  ) {
+    return { ok: false, reason: "not_found" };
+  }
+  if (row.revoked_at !== null) return { ok: false, reason: "revoked" };
+  if (clock.now() >= row.expires_at) return { ok: false, reason: "expired" };
+  const allowedOperations = parseOperations(row.allowed_operations);
+  if (operation !== undefined && allowedOperations !== null && !allowedOperations.includes(operation)) {
+    return { ok: false, reason: "operation_not_allowed" };
+  }
+  return {
+    ok: true,
+    token: {
+      id: row.id,
+      organizationId: row.organization_id,
+      environment: row.environment,
+      customer: {
+        externalUserId: row.external_user_id,
+        externalOrganizationId: row.external_organization_id,
+        email: row.email,
+      },
+      allowedOperations,
+      expiresAt: new Date(row.expires_at),
+      metadata: parseMetadata(row.metadata),
+    },
+  };
+}
+
+/** The merchant's verify: a token of this key's organization and environment, and if not, why. */
+export async function verifySessionToken(
+  deps: SessionTokenDeps,
   key: AuthenticatedKey,
   sessionToken: string,
   operation?: Operation,
 ): Promise<SessionTokenVerification> {
-  const parsed = parseToken(sessionToken, "sessionToken");
-  if (parsed === null) return invalid("malformed");
-  if (parsed.environment !== key.environment) return invalid("wrong_environment");
-
-  const tokenHash = hashSecret(sessionToken);
-  const row = await findSessionTokenByHash(db, tokenHash);
-  // Another organization's token is reported exactly like a token that does not exist.
-  if (row === undefined || row.organization_id !== key.organizationId || !digestsEqual(row.token_hash, tokenHash)) {
-    return invalid("not_found");
-  }
-  if (row.revoked_at !== null) return invalid("revoked");
-  if (clock.now() >= row.expires_at) return invalid("expired");
-  const allowedOperations = parseOperations(row.allowed_operations);
-  if (operation !== undefined && allowedOperations !== null && !allowedOperations.includes(operation)) {
-    return invalid("operation_not_allowed");
-  }
-  return {
-    valid: true,
-    tokenId: row.id,
-    environment: row.environment,
-    customer: {
-      externalUserId: row.external_user_id,
-      externalOrganizationId: row.external_organization_id,
-      email: row.email,
-    },
-    allowedOperations,
-    expiresAt: new Date(row.expires_at),
-    metadata: parseMetadata(row.metadata),
-  };
+  const check = await checkSessionToken(
+    deps,
+    sessionToken,
+    { environments: [key.environment], organizationId: key.organizationId },
+    operation,
+  );
+  if (!check.ok) return { valid: false, reason: check.reason };
+  const { id: tokenId, organizationId: _organizationId, ...token } = check.token;
+  return { valid: true, tokenId, ...token };
 }
 
 export async function revokeSessionToken(
@@ -151,6 +190,16 @@ export async function revokeSessionToken(
     const what = "id" in match ? `session token ${match.id}` : "such session token";
     throw new DomainError("NOT_FOUND", `No ${what} in this organization's ${key.environment} environment`);
   }
+  return { tokenId: row.id, revokedAt: new Date(row.revoked_at) };
+}
+
+/** The holder of a token revokes it (the browser's sign-out). */
+export async function signOutSessionToken(
+  { db, clock }: SessionTokenDeps,
+  token: ActiveSessionToken,
+): Promise<SessionTokenRevoked> {
+  const row = await revokeSessionTokenWhere(db, token, { id: token.id }, clock.now(), "signed_out");
+  if (row === undefined || row.revoked_at === null) throw new DomainError("NOT_FOUND", "No such session token");
   return { tokenId: row.id, revokedAt: new Date(row.revoked_at) };
 }
 

@@ -1,7 +1,8 @@
 import type { Environment } from "@billingos/contracts";
 import type { Insertable, Selectable } from "kysely";
 
-export type RevocationReason = "revoked" | "customer_revoked" | "key_revoked";
+/** Who ended a token early: the merchant (by id or token), a revoke-all, its key's revocation, or its holder. */
+export type RevocationReason = "revoked" | "customer_revoked" | "key_revoked" | "signed_out";
 
 export interface SessionTokensTable {
   id: string;

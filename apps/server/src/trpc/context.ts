@@ -1,3 +1,4 @@
+import type { Environment } from "@billingos/contracts";
 import type { Database } from "../db/database.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
@@ -7,7 +8,11 @@ export interface ServiceDeps {
   db: Database;
   clock: Clock;
   logger: Logger;
+  /** The environments this deployment serves (a sandbox serves only "test"). Default: both. */
+  environments?: readonly Environment[];
 }
+
+export const ALL_ENVIRONMENTS: readonly Environment[] = ["test", "live"];
 
 export interface RequestInfo {
   /** The raw Authorization header, if any. */
@@ -16,7 +21,7 @@ export interface RequestInfo {
 
 /** The context without HTTP: what tests hand to `createCaller`. The HTTP adapter wraps it. */
 export function createContextInner(deps: ServiceDeps, request: RequestInfo = {}) {
-  return { ...deps, authorization: request.authorization };
+  return { ...deps, environments: deps.environments ?? ALL_ENVIRONMENTS, authorization: request.authorization };
 }
 
 export type Context = ReturnType<typeof createContextInner>;

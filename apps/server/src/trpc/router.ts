@@ -1,10 +1,13 @@
 import { customersRouter } from "../customers/customers.router.js";
 import { sessionTokensRouter } from "../session-tokens/session-tokens.router.js";
+import { sessionRouter } from "../session-tokens/session.router.js";
 import { router } from "./trpc.js";
 
 export const appRouter = router({
   sessionTokens: sessionTokensRouter,
   customers: customersRouter,
+  /** Customer-facing: called from browsers with a session token. */
+  session: sessionRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,7 +1,8 @@
-import { validationDetailsOf, validationMessageOf } from "@billingos/contracts";
+import { type Operation, validationDetailsOf, validationMessageOf } from "@billingos/contracts";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
+import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
 import { DomainError } from "../shared/domain-error.js";
 import type { Context } from "./context.js";
 
@@ -34,6 +35,24 @@ export const publicProcedure = t.procedure.use(domainErrors);
 
 /** Merchant API: `Authorization: Bearer sk_…`, checked before the input is even parsed. */
 export const secretKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const apiKey = await authenticateSecretKey(ctx.db, ctx.authorization);
+  const apiKey = await authenticateSecretKey(ctx.db, ctx.authorization, ctx.environments);
   return next({ ctx: { apiKey } });
 });
+
+const SESSION_BEARER = /^Bearer +(\S+)\s*$/i;
+
+/**
+ * Customer-facing API: `Authorization: Bearer bos_session_…`, verified on every call (nothing is
+ * cached, so a revocation holds for the very next call), then the operation is checked. The
+ * browser learns only UNAUTHORIZED or FORBIDDEN; the reason goes to the server's log.
+ */
+export const sessionProcedure = (operation: Operation) =>
+  publicProcedure.use(async ({ ctx, path, next }) => {
+    const sessionToken = SESSION_BEARER.exec(ctx.authorization ?? "")?.[1] ?? "";
+    const check = await checkSessionToken(ctx, sessionToken, { environments: ctx.environments }, operation);
+    if (!check.ok) {
+      ctx.logger.info({ path, reason: check.reason }, "session token refused");
+      throw new TRPCError({ code: check.reason === "operation_not_allowed" ? "FORBIDDEN" : "UNAUTHORIZED" });
+    }
+    return next({ ctx: { session: check.token } });
+  });
