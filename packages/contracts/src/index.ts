@@ -1,4 +1,5 @@
 export * from "./api-urls.js";
+export * from "./audit.js";
 export * from "./base62.js";
 export * from "./customers.js";
 export * from "./environment.js";

@@ -1,7 +1,9 @@
 import { type Environment, environmentOfPrefix, formatToken, parseToken } from "@billingos/contracts";
 import type { Database } from "../db/database.js";
 import { findOrCreateOrganization } from "../organizations/organizations.service.js";
-import { revokeSessionTokensOfApiKey } from "../session-tokens/session-tokens.repository.js";
+import { recordAuditEvent } from "../audit/audit.repository.js";
+import { writeTransaction } from "../db/write-transaction.js";
+import { revokeTokensInBulk } from "../session-tokens/session-tokens.service.js";
 import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
@@ -35,7 +37,7 @@ export async function createApiKey(
   clock: Clock,
   input: { organizationName: string; environment: Environment },
 ): Promise<CreatedApiKey> {
-  return db.transaction().execute(async (trx) => {
+  return writeTransaction(db, async (trx) => {
     const organization = await findOrCreateOrganization(trx, clock, input.organizationName);
     const secretKey = formatToken("secretKey", input.environment, randomSecretBody());
     const id = newId("key", clock.now());
@@ -48,6 +50,12 @@ export async function createApiKey(
       created_at: clock.now(),
       revoked_at: null,
     });
+    await recordAuditEvent(
+      trx,
+      { organizationId: organization.id, environment: input.environment },
+      { action: "api_key.created", actor: { type: "operator", id: null }, subjectId: id },
+      clock.now(),
+    );
     return {
       id,
       organizationId: organization.id,
@@ -125,12 +133,24 @@ export async function revokeApiKey(
   clock: Clock,
   id: string,
 ): Promise<{ id: string; revokedAt: Date; revokedSessionTokens: number }> {
-  return db.transaction().execute(async (trx) => {
+  return writeTransaction(db, async (trx) => {
     const now = clock.now();
-    if ((await findApiKeyById(trx, id)) === undefined) throw new DomainError("NOT_FOUND", `No API key ${id}`);
-    await markApiKeyRevoked(trx, id, now);
-    const revokedSessionTokens = await revokeSessionTokensOfApiKey(trx, id, now);
     const key = await findApiKeyById(trx, id);
-    return { id, revokedAt: new Date(key!.revoked_at!), revokedSessionTokens };
+    if (key === undefined) throw new DomainError("NOT_FOUND", `No API key ${id}`);
+    if (key.revoked_at !== null) return { id, revokedAt: new Date(key.revoked_at), revokedSessionTokens: 0 };
+    await markApiKeyRevoked(trx, id, now);
+    const revokedSessionTokens = await revokeTokensInBulk(
+      trx,
+      { apiKeyId: id },
+      { reason: "key_revoked", action: "session_token.revoked_by_key_revocation", actor: { type: "operator", id: null } },
+      now,
+    );
+    await recordAuditEvent(
+      trx,
+      { organizationId: key.organization_id, environment: key.environment },
+      { action: "api_key.revoked", actor: { type: "operator", id: null }, subjectId: id, details: { revokedSessionTokens } },
+      now,
+    );
+    return { id, revokedAt: new Date(now), revokedSessionTokens };
   });
 }

@@ -12,7 +12,10 @@ import {
   type UnresolvedCustomerPage,
 } from "@billingos/contracts";
 import type { z } from "zod";
+import type { AuthenticatedKey } from "../api-keys/api-keys.service.js";
+import { recordAuditEvent } from "../audit/audit.repository.js";
 import type { Database } from "../db/database.js";
+import { recordBinding } from "./customer-binding-audit.js";
 import { rollbackWith, writeTransaction } from "../db/write-transaction.js";
 import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
@@ -29,6 +32,8 @@ import {
   unresolvedReasonsOf,
   updateUnboundCustomer,
 } from "./imported-customers.repository.js";
+
+const actorOf = (key: AuthenticatedKey) => ({ type: "api_key" as const, id: key.id });
 
 export interface CustomerDeps {
   db: Database;
@@ -52,9 +57,10 @@ export function externalUserIdFromMetadata(metadata: Record<string, string> | nu
  */
 export async function importCustomers(
   { db, clock }: CustomerDeps,
-  scope: Scope,
+  scope: AuthenticatedKey,
   input: z.output<typeof importCustomersInput>,
 ): Promise<CustomersImported> {
+  const actor = actorOf(scope);
   return writeTransaction(db, async (trx) => {
     const now = clock.now();
     const report = { created: 0, updated: 0, unchanged: 0, preBound: 0 };
@@ -104,6 +110,12 @@ export async function importCustomers(
       const externalUserId = externalUserIdFromMetadata(customer.metadata);
       if (externalUserId !== null && (await findCustomerBoundTo(trx, scope, externalUserId)) === undefined) {
         await bindCustomer(trx, id, { externalUserId, method: "metadata", now });
+        await recordBinding(
+          trx,
+          scope,
+          { stripe_customer_id: customer.stripeCustomerId, externalUserId, method: "metadata", actor },
+          now,
+        );
         report.preBound++;
         unresolvedDelta--;
       } else {
@@ -116,7 +128,9 @@ export async function importCustomers(
     for (const reason of await unresolvedReasonsOf(trx, touched)) unresolved[reason]++;
 
     const result = { dryRun: input.dryRun ?? false, ...report, unresolved };
-    return input.dryRun ? rollbackWith(result) : result;
+    if (input.dryRun) return rollbackWith(result);
+    await recordAuditEvent(trx, scope, { action: "customers.imported", actor, details: { ...report, unresolved } }, now);
+    return result;
   });
 }
 
@@ -141,7 +155,7 @@ export async function listUnresolved(
 /** Binds a customer by hand. Binding it again to the same user is a no-op; any other clash is a CONFLICT. */
 export async function bindCustomerManually(
   { db, clock }: CustomerDeps,
-  scope: Scope,
+  scope: AuthenticatedKey,
   input: z.output<typeof bindCustomerInput>,
 ): Promise<ImportedCustomer> {
   return writeTransaction(db, async (trx) => {
@@ -163,8 +177,15 @@ export async function bindCustomerManually(
         `User ${JSON.stringify(input.externalUserId)} is already bound to ${other.stripe_customer_id}; a user is bound to one customer at most`,
       );
     }
-    await bindCustomer(trx, customer.id, { externalUserId: input.externalUserId, method: "manual", now: clock.now() });
+    const now = clock.now();
+    await bindCustomer(trx, customer.id, { externalUserId: input.externalUserId, method: "manual", now });
     await adjustUnresolvedCount(trx, scope, -1);
+    await recordBinding(
+      trx,
+      scope,
+      { stripe_customer_id: customer.stripe_customer_id, externalUserId: input.externalUserId, method: "manual", actor: actorOf(scope) },
+      now,
+    );
     return toImportedCustomer((await findCustomerByStripeId(trx, scope, input.stripeCustomerId))!);
   });
 }

@@ -34,22 +34,21 @@ export async function findCustomerBoundTo(
 }
 
 /** Up to `limit` unbound customers whose normalized email is exactly `emailNormalized` (no LIKE). */
-export async function findUnboundCustomerIdsByEmail(
+export async function findUnboundCustomersByEmail(
   db: Database,
   scope: Scope,
   emailNormalized: string,
   limit: number,
-): Promise<string[]> {
-  const rows = await db
+): Promise<{ id: string; stripe_customer_id: string }[]> {
+  return db
     .selectFrom("imported_customers")
-    .select("id")
+    .select(["id", "stripe_customer_id"])
     .where("organization_id", "=", scope.organizationId)
     .where("environment", "=", scope.environment)
     .where("email_normalized", "=", emailNormalized)
     .where("external_user_id", "is", null)
     .limit(limit)
     .execute();
-  return rows.map((row) => row.id);
 }
 
 export async function insertImportedCustomer(db: Database, row: NewImportedCustomerRow): Promise<void> {

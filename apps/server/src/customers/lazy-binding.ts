@@ -1,11 +1,13 @@
 import { normalizeEmail } from "@billingos/contracts";
+import { type AuditEntry } from "../audit/audit.repository.js";
 import type { Database } from "../db/database.js";
+import { recordBinding } from "./customer-binding-audit.js";
 import type { Scope } from "../shared/scope.js";
 import {
   adjustUnresolvedCount,
   bindCustomer,
   findCustomerBoundTo,
-  findUnboundCustomerIdsByEmail,
+  findUnboundCustomersByEmail,
 } from "./imported-customers.repository.js";
 
 /**
@@ -19,13 +21,18 @@ export async function bindCustomerByEmail(
   scope: Scope,
   user: { externalUserId: string; email?: string | undefined },
   now: number,
+  actor: AuditEntry["actor"],
 ): Promise<boolean> {
   const email = normalizeEmail(user.email);
   if (email === null) return false;
-  const candidates = await findUnboundCustomerIdsByEmail(trx, scope, email, 2);
+  const candidates = await findUnboundCustomersByEmail(trx, scope, email, 2);
   if (candidates.length !== 1) return false;
   if ((await findCustomerBoundTo(trx, scope, user.externalUserId)) !== undefined) return false;
-  const bound = await bindCustomer(trx, candidates[0]!, { externalUserId: user.externalUserId, method: "email", now });
-  if (bound) await adjustUnresolvedCount(trx, scope, -1);
+  const customer = candidates[0]!;
+  const bound = await bindCustomer(trx, customer.id, { externalUserId: user.externalUserId, method: "email", now });
+  if (bound) {
+    await adjustUnresolvedCount(trx, scope, -1);
+    await recordBinding(trx, scope, { ...customer, externalUserId: user.externalUserId, method: "email", actor }, now);
+  }
   return bound;
 }

@@ -1,4 +1,5 @@
 import type { ApiKeysTable } from "../api-keys/api-keys.table.js";
+import type { AuditEventsTable } from "../audit/audit-events.table.js";
 import type { CustomerBindingCountsTable, ImportedCustomersTable } from "../customers/imported-customers.table.js";
 import type { OrganizationsTable } from "../organizations/organizations.table.js";
 import type { SessionTokensTable } from "../session-tokens/session-tokens.table.js";
@@ -10,4 +11,5 @@ export interface DatabaseSchema {
   session_tokens: SessionTokensTable;
   imported_customers: ImportedCustomersTable;
   customer_binding_counts: CustomerBindingCountsTable;
+  audit_events: AuditEventsTable;
 }

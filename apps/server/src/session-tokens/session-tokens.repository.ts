@@ -27,59 +27,64 @@ export async function findSessionTokenByHash(db: Database, tokenHash: string) {
     .executeTakeFirst();
 }
 
-/**
- * Revokes one token in scope and returns its revocation time: the new one, or the first one if it
- * was already revoked (COALESCE keeps it). Undefined when no such token is in scope.
- */
-export async function revokeSessionTokenWhere(
-  db: Database,
-  scope: Scope,
-  match: { id: string } | { tokenHash: string },
-  now: number,
-  reason: RevocationReason = "revoked",
-): Promise<{ id: string; revoked_at: number | null } | undefined> {
+/** One token of this scope, by id or by hash: what revocation needs to know. */
+export async function findSessionTokenInScope(db: Database, scope: Scope, match: { id: string } | { tokenHash: string }) {
   let query = db
-    .updateTable("session_tokens")
-    .set((eb) => ({
-      revoked_at: eb.fn.coalesce("revoked_at", eb.val(now)),
-      revocation_reason: eb.fn.coalesce("revocation_reason", eb.val(reason)),
-    }))
+    .selectFrom("session_tokens")
+    .select(["id", "external_user_id", "revoked_at"])
     .where("organization_id", "=", scope.organizationId)
     .where("environment", "=", scope.environment);
   query = "id" in match ? query.where("id", "=", match.id) : query.where("token_hash", "=", match.tokenHash);
-  return query.returning(["id", "revoked_at"]).executeTakeFirst();
+  return query.executeTakeFirst();
 }
 
-/** Revokes the still-active tokens of a customer; returns how many. */
-export async function revokeActiveSessionTokensOfCustomer(
+/** Sets the revocation once; a token already revoked keeps its first time and reason. */
+export async function markSessionTokenRevoked(db: Database, id: string, now: number, reason: RevocationReason): Promise<void> {
+  await db
+    .updateTable("session_tokens")
+    .set({ revoked_at: now, revocation_reason: reason })
+    .where("id", "=", id)
+    .where("revoked_at", "is", null)
+    .execute();
+}
+
+/** Which tokens a bulk revocation selects: still active ones of a customer, or every unrevoked one of a key. */
+export type BulkRevocation =
+  | { scope: Scope; externalUserId: string; activeAt: number }
+  | { scope: Scope; externalOrganizationId: string; activeAt: number }
+  | { apiKeyId: string };
+
+function selectBulk(db: Database, target: BulkRevocation) {
+  let query = db.selectFrom("session_tokens").where("revoked_at", "is", null);
+  if ("apiKeyId" in target) return query.where("api_key_id", "=", target.apiKeyId);
+  query = query
+    .where("organization_id", "=", target.scope.organizationId)
+    .where("environment", "=", target.scope.environment)
+    .where("expires_at", ">", target.activeAt);
+  return "externalUserId" in target
+    ? query.where("external_user_id", "=", target.externalUserId)
+    : query.where("external_organization_id", "=", target.externalOrganizationId);
+}
+
+/** The tokens a bulk revocation would revoke (read inside the same write transaction as the revocation). */
+export async function findTokensForBulkRevocation(db: Database, target: BulkRevocation) {
+  return selectBulk(db, target).select(["id", "organization_id", "environment", "external_user_id"]).execute();
+}
+
+export async function markTokensRevokedInBulk(
   db: Database,
-  scope: Scope,
-  customer: { externalUserId: string } | { externalOrganizationId: string },
+  ids: string[],
   now: number,
-): Promise<number> {
-  let query = db
-    .updateTable("session_tokens")
-    .set({ revoked_at: now, revocation_reason: "customer_revoked" })
-    .where("organization_id", "=", scope.organizationId)
-    .where("environment", "=", scope.environment)
-    .where("revoked_at", "is", null)
-    .where("expires_at", ">", now);
-  query =
-    "externalUserId" in customer
-      ? query.where("external_user_id", "=", customer.externalUserId)
-      : query.where("external_organization_id", "=", customer.externalOrganizationId);
-  const result = await query.executeTakeFirst();
-  return Number(result.numUpdatedRows);
-}
-
-export async function revokeSessionTokensOfApiKey(db: Database, apiKeyId: string, now: number): Promise<number> {
-  const result = await db
-    .updateTable("session_tokens")
-    .set({ revoked_at: now, revocation_reason: "key_revoked" })
-    .where("api_key_id", "=", apiKeyId)
-    .where("revoked_at", "is", null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  reason: RevocationReason,
+): Promise<void> {
+  for (let start = 0; start < ids.length; start += 500) {
+    await db
+      .updateTable("session_tokens")
+      .set({ revoked_at: now, revocation_reason: reason })
+      .where("id", "in", ids.slice(start, start + 500))
+      .where("revoked_at", "is", null)
+      .execute();
+  }
 }
 
 /** A page of a customer's tokens, newest first (ids sort by creation time). */

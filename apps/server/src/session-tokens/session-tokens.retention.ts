@@ -1,3 +1,4 @@
+import { deleteAuditEventsBefore } from "../audit/audit.repository.js";
 import type { Database } from "../db/database.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
@@ -5,9 +6,11 @@ import { deleteSessionTokensExpiredBefore } from "./session-tokens.repository.js
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
-/** Deletes tokens that expired more than `retentionMs` ago; they stay listable until then. */
+/** Deletes tokens that expired more than `retentionMs` ago (they stay listable until then), and audit events as old. */
 export async function purgeExpiredSessionTokens(db: Database, clock: Clock, retentionMs: number): Promise<number> {
-  return deleteSessionTokensExpiredBefore(db, clock.now() - retentionMs);
+  const cutoff = clock.now() - retentionMs;
+  await deleteAuditEventsBefore(db, cutoff);
+  return deleteSessionTokensExpiredBefore(db, cutoff);
 }
 
 /** Purges now and then hourly; the timer never keeps the process alive. Returns a stop function. */

@@ -1,4 +1,5 @@
 import {
+  type AuditAction,
   type CustomerSessionTokensRevoked,
   type Environment,
   type InvalidReason,
@@ -20,6 +21,8 @@ import {
 } from "@billingos/contracts";
 import type { z } from "zod";
 import type { AuthenticatedKey } from "../api-keys/api-keys.service.js";
+import { type AuditEntry, recordAuditEvent, recordTokenRevocations } from "../audit/audit.repository.js";
+import type { Scope } from "../shared/scope.js";
 import { bindCustomerByEmail } from "../customers/lazy-binding.js";
 import { readUnresolvedCount } from "../customers/imported-customers.repository.js";
 import type { Database } from "../db/database.js";
@@ -32,10 +35,13 @@ import {
   findSessionTokenByHash,
   insertSessionToken,
   listSessionTokensOfCustomer,
-  revokeActiveSessionTokensOfCustomer,
-  revokeSessionTokenWhere,
+  type BulkRevocation,
+  findSessionTokenInScope,
+  findTokensForBulkRevocation,
+  markSessionTokenRevoked,
+  markTokensRevokedInBulk,
 } from "./session-tokens.repository.js";
-import type { SessionTokenRow } from "./session-tokens.table.js";
+import type { RevocationReason, SessionTokenRow } from "./session-tokens.table.js";
 
 export interface SessionTokenDeps {
   db: Database;
@@ -57,7 +63,7 @@ export async function createSessionToken(
     const now = clock.now();
     const tokenId = newId("tok", now);
     const expiresAt = now + (input.expiresIn ?? DEFAULT_EXPIRES_IN) * 1000;
-    await bindCustomerByEmail(trx, key, input, now);
+    await bindCustomerByEmail(trx, key, input, now, { type: "api_key", id: key.id });
     await insertSessionToken(trx, {
       id: tokenId,
       token_hash: tokenHash,
@@ -74,6 +80,18 @@ export async function createSessionToken(
       revoked_at: null,
       revocation_reason: null,
     });
+    await recordAuditEvent(
+      trx,
+      key,
+      {
+        action: "session_token.created",
+        actor: { type: "api_key", id: key.id },
+        subjectId: tokenId,
+        externalUserId: input.externalUserId,
+        details: { expiresAt: new Date(expiresAt).toISOString(), allowedOperations: input.allowedOperations ?? null },
+      },
+      now,
+    );
     const unresolvedCustomers = await readUnresolvedCount(trx, key);
     return {
       tokenId,
@@ -164,8 +182,37 @@ export async function verifySessionToken(
   return { valid: true, tokenId, ...token };
 }
 
-export async function revokeSessionToken(
+/**
+ * Revokes one token of this scope. Idempotent: a token already revoked keeps, and returns, its
+ * first revocation time. The first revocation is audited with who did it.
+ */
+async function revokeOne(
   { db, clock }: SessionTokenDeps,
+  scope: Scope,
+  match: { id: string } | { tokenHash: string },
+  by: { reason: RevocationReason; action: AuditAction; actor: AuditEntry["actor"] },
+): Promise<SessionTokenRevoked> {
+  return writeTransaction(db, async (trx) => {
+    const token = await findSessionTokenInScope(trx, scope, match);
+    if (token === undefined) {
+      const what = "id" in match ? `session token ${match.id}` : "such session token";
+      throw new DomainError("NOT_FOUND", `No ${what} in this organization's ${scope.environment} environment`);
+    }
+    if (token.revoked_at !== null) return { tokenId: token.id, revokedAt: new Date(token.revoked_at) };
+    const now = clock.now();
+    await markSessionTokenRevoked(trx, token.id, now, by.reason);
+    await recordAuditEvent(
+      trx,
+      scope,
+      { action: by.action, actor: by.actor, subjectId: token.id, externalUserId: token.external_user_id },
+      now,
+    );
+    return { tokenId: token.id, revokedAt: new Date(now) };
+  });
+}
+
+export async function revokeSessionToken(
+  deps: SessionTokenDeps,
   key: AuthenticatedKey,
   input: z.output<typeof revokeSessionTokenInput>,
 ): Promise<SessionTokenRevoked> {
@@ -185,22 +232,41 @@ export async function revokeSessionToken(
   } else {
     match = { id: input.tokenId! };
   }
-  const row = await revokeSessionTokenWhere(db, key, match, clock.now());
-  if (row === undefined || row.revoked_at === null) {
-    const what = "id" in match ? `session token ${match.id}` : "such session token";
-    throw new DomainError("NOT_FOUND", `No ${what} in this organization's ${key.environment} environment`);
-  }
-  return { tokenId: row.id, revokedAt: new Date(row.revoked_at) };
+  return revokeOne(deps, key, match, {
+    reason: "revoked",
+    action: "session_token.revoked",
+    actor: { type: "api_key", id: key.id },
+  });
 }
 
 /** The holder of a token revokes it (the browser's sign-out). */
-export async function signOutSessionToken(
-  { db, clock }: SessionTokenDeps,
-  token: ActiveSessionToken,
-): Promise<SessionTokenRevoked> {
-  const row = await revokeSessionTokenWhere(db, token, { id: token.id }, clock.now(), "signed_out");
-  if (row === undefined || row.revoked_at === null) throw new DomainError("NOT_FOUND", "No such session token");
-  return { tokenId: row.id, revokedAt: new Date(row.revoked_at) };
+export async function signOutSessionToken(deps: SessionTokenDeps, token: ActiveSessionToken): Promise<SessionTokenRevoked> {
+  return revokeOne(deps, token, { id: token.id }, {
+    reason: "signed_out",
+    action: "session_token.signed_out",
+    actor: { type: "session_token", id: token.id },
+  });
+}
+
+/**
+ * Revokes many tokens at once inside the caller's write transaction, one audit event each.
+ * Returns how many were revoked.
+ */
+export async function revokeTokensInBulk(
+  trx: Database,
+  target: BulkRevocation,
+  by: { reason: RevocationReason; action: AuditAction; actor: AuditEntry["actor"] },
+  now: number,
+): Promise<number> {
+  const tokens = await findTokensForBulkRevocation(trx, target);
+  await recordTokenRevocations(trx, tokens, by, now);
+  await markTokensRevokedInBulk(
+    trx,
+    tokens.map((token) => token.id),
+    now,
+    by.reason,
+  );
+  return tokens.length;
 }
 
 function statusOf(row: SessionTokenRow, now: number): SessionTokenStatus {
@@ -247,13 +313,20 @@ export async function revokeCustomerSessionTokens(
   key: AuthenticatedKey,
   input: z.output<typeof revokeCustomerSessionTokensInput>,
 ): Promise<CustomerSessionTokensRevoked> {
-  const now = clock.now();
-  const customer =
-    input.externalUserId !== undefined
-      ? { externalUserId: input.externalUserId }
-      : { externalOrganizationId: input.externalOrganizationId! };
-  const revokedCount = await revokeActiveSessionTokensOfCustomer(db, key, customer, now);
-  return { revokedCount, revokedAt: new Date(now) };
+  return writeTransaction(db, async (trx) => {
+    const now = clock.now();
+    const target: BulkRevocation =
+      input.externalUserId !== undefined
+        ? { scope: key, externalUserId: input.externalUserId, activeAt: now }
+        : { scope: key, externalOrganizationId: input.externalOrganizationId!, activeAt: now };
+    const revokedCount = await revokeTokensInBulk(
+      trx,
+      target,
+      { reason: "customer_revoked", action: "session_token.revoked_for_customer", actor: { type: "api_key", id: key.id } },
+      now,
+    );
+    return { revokedCount, revokedAt: new Date(now) };
+  });
 }
 
 function parseOperations(json: string | null): Operation[] | null {

@@ -1,3 +1,4 @@
+import { auditRouter } from "../audit/audit.router.js";
 import { customersRouter } from "../customers/customers.router.js";
 import { sessionTokensRouter } from "../session-tokens/session-tokens.router.js";
 import { sessionRouter } from "../session-tokens/session.router.js";
@@ -6,6 +7,7 @@ import { router } from "./trpc.js";
 export const appRouter = router({
   sessionTokens: sessionTokensRouter,
   customers: customersRouter,
+  audit: auditRouter,
   /** Customer-facing: called from browsers with a session token. */
   session: sessionRouter,
 });

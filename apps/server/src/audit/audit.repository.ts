@@ -1,0 +1,82 @@
+import type { AuditAction, AuditActorType } from "@billingos/contracts";
+import type { Database } from "../db/database.js";
+import { newId } from "../shared/ids.js";
+import type { Scope } from "../shared/scope.js";
+import type { AuditEventRow } from "./audit-events.table.js";
+
+export interface AuditEntry {
+  action: AuditAction;
+  actor: { type: AuditActorType; id: string | null };
+  subjectId?: string | null;
+  externalUserId?: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+/** Records one event; call it inside the transaction of the change it describes. */
+export async function recordAuditEvent(db: Database, scope: Scope, entry: AuditEntry, now: number): Promise<void> {
+  await db
+    .insertInto("audit_events")
+    .values({
+      id: newId("evt", now),
+      organization_id: scope.organizationId,
+      environment: scope.environment,
+      occurred_at: now,
+      action: entry.action,
+      actor_type: entry.actor.type,
+      actor_id: entry.actor.id,
+      subject_id: entry.subjectId ?? null,
+      external_user_id: entry.externalUserId ?? null,
+      details: entry.details ? JSON.stringify(entry.details) : null,
+    })
+    .execute();
+}
+
+/** Records one event per session token about to be revoked in bulk (a revoke-all, a key revocation). */
+export async function recordTokenRevocations(
+  db: Database,
+  tokens: { id: string; organization_id: string; environment: AuditEventRow["environment"]; external_user_id: string }[],
+  entry: Pick<AuditEntry, "action" | "actor">,
+  now: number,
+): Promise<void> {
+  // Chunks keep each statement under SQLite's bound-parameter limit.
+  for (let start = 0; start < tokens.length; start += 500) {
+    await db
+      .insertInto("audit_events")
+      .values(
+        tokens.slice(start, start + 500).map((token) => ({
+          id: newId("evt", now),
+          organization_id: token.organization_id,
+          environment: token.environment,
+          occurred_at: now,
+          action: entry.action,
+          actor_type: entry.actor.type,
+          actor_id: entry.actor.id,
+          subject_id: token.id,
+          external_user_id: token.external_user_id,
+          details: null,
+        })),
+      )
+      .execute();
+  }
+}
+
+/** A customer's events, newest first. */
+export async function listAuditEventsOfCustomer(
+  db: Database,
+  scope: Scope,
+  query: { externalUserId: string; before: string | null; limit: number },
+): Promise<AuditEventRow[]> {
+  let select = db
+    .selectFrom("audit_events")
+    .selectAll()
+    .where("organization_id", "=", scope.organizationId)
+    .where("environment", "=", scope.environment)
+    .where("external_user_id", "=", query.externalUserId);
+  if (query.before !== null) select = select.where("id", "<", query.before);
+  return select.orderBy("id", "desc").limit(query.limit).execute();
+}
+
+export async function deleteAuditEventsBefore(db: Database, cutoff: number): Promise<number> {
+  const result = await db.deleteFrom("audit_events").where("occurred_at", "<", cutoff).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
