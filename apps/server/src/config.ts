@@ -24,6 +24,9 @@ const environmentSchema = z.object({
     .default("info"),
   TOKEN_RETENTION_DAYS: integer("TOKEN_RETENTION_DAYS", 0, 3650).default(7),
   SHUTDOWN_TIMEOUT_MS: integer("SHUTDOWN_TIMEOUT_MS", 0, 600_000).default(10_000),
+  CREATE_RATE_LIMIT_PER_MINUTE: integer("CREATE_RATE_LIMIT_PER_MINUTE", 0, 10_000_000).default(600),
+  MAX_BODY_BYTES: integer("MAX_BODY_BYTES", 1024, 64 * 1024 * 1024).default(1024 * 1024),
+  MAX_BATCH_SIZE: integer("MAX_BATCH_SIZE", 1, 1000).default(10),
   ENVIRONMENTS: z
     .enum(["test", "live", "test,live", "live,test"], {
       error: (issue) => `ENVIRONMENTS must be "test", "live" or "test,live" (got ${JSON.stringify(issue.input)})`,
@@ -65,6 +68,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   environments: Environment[];
   corsOrigins: string[];
+  /** Token creations a minute per secret key; 0 turns the limit off. */
+  createRateLimitPerMinute: number;
+  maxBodyBytes: number;
+  maxBatchSize: number;
 }
 
 export class ConfigError extends Error {
@@ -98,5 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
     environments: values.ENVIRONMENTS,
     corsOrigins: values.CORS_ORIGINS,
+    createRateLimitPerMinute: values.CREATE_RATE_LIMIT_PER_MINUTE,
+    maxBodyBytes: values.MAX_BODY_BYTES,
+    maxBatchSize: values.MAX_BATCH_SIZE,
   };
 }

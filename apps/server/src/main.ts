@@ -5,6 +5,7 @@ import { startHttpServer } from "./http/http-server.js";
 import { schedulePurge } from "./session-tokens/session-tokens.retention.js";
 import { systemClock } from "./shared/clock.js";
 import { createLogger } from "./shared/logger.js";
+import { RateLimiter } from "./shared/rate-limiter.js";
 
 function readConfig(): Config {
   try {
@@ -31,10 +32,19 @@ async function main(): Promise<void> {
   let server;
   try {
     server = await startHttpServer({
-      deps: { db, clock, logger, environments: config.environments },
+      deps: {
+        db,
+        clock,
+        logger,
+        environments: config.environments,
+        createRateLimiter:
+          config.createRateLimitPerMinute > 0 ? new RateLimiter(config.createRateLimitPerMinute, clock) : undefined,
+      },
       port: config.port,
       host: config.host,
       corsOrigins: config.corsOrigins,
+      maxBodyBytes: config.maxBodyBytes,
+      maxBatchSize: config.maxBatchSize,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

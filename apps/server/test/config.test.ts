@@ -13,6 +13,9 @@ describe("loadConfig", () => {
       shutdownTimeoutMs: 10_000,
       environments: ["test", "live"],
       corsOrigins: [],
+      createRateLimitPerMinute: 600,
+      maxBodyBytes: 1024 * 1024,
+      maxBatchSize: 10,
     });
   });
 

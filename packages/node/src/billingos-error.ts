@@ -12,6 +12,7 @@ export interface BillingOSErrorInit {
   httpStatus?: number | undefined;
   fieldErrors?: Record<string, string[]>;
   formErrors?: string[];
+  retryAfterSeconds?: number | undefined;
   cause?: unknown;
 }
 
@@ -22,6 +23,8 @@ export class BillingOSError extends Error {
   readonly httpStatus: number | undefined;
   readonly fieldErrors: Record<string, string[]>;
   readonly formErrors: string[];
+  /** With TOO_MANY_REQUESTS: seconds to wait before trying again. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(init: BillingOSErrorInit) {
     super(init.message, { cause: init.cause });
@@ -29,6 +32,7 @@ export class BillingOSError extends Error {
     this.httpStatus = init.httpStatus;
     this.fieldErrors = init.fieldErrors ?? {};
     this.formErrors = init.formErrors ?? [];
+    this.retryAfterSeconds = init.retryAfterSeconds;
   }
 
   /** The same error the server would answer for this input, raised before anything is sent. */
@@ -50,6 +54,7 @@ export class BillingOSError extends Error {
           httpStatus: data.data.httpStatus,
           fieldErrors: data.data.fieldErrors,
           formErrors: data.data.formErrors,
+          retryAfterSeconds: data.data.retryAfterSeconds,
           cause: error,
         });
       }

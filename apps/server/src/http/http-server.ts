@@ -9,6 +9,13 @@ import { createContextInner, type ServiceDeps } from "../trpc/context.js";
 export const TRPC_BASE_PATH = "/trpc";
 /** Larger than any valid request this API takes; bigger bodies get 413 before they are parsed. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_BATCH_SIZE = 10;
+/** Slow clients: headers must arrive within 10 s and a whole request within 30 s; idle keep-alive closes after 5 s. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Larger request headers get 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
 
 export interface HttpServerOptions {
   deps: ServiceDeps;
@@ -17,6 +24,8 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   /** Browser origins allowed to call the session.* procedures. Default: none. */
   corsOrigins?: readonly string[];
+  /** Most calls one batched request may carry (more gets 400). */
+  maxBatchSize?: number;
 }
 
 export interface RunningHttpServer {
@@ -39,13 +48,19 @@ export async function startHttpServer({
   host,
   maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
   corsOrigins = [],
+  maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
 }: HttpServerOptions): Promise<RunningHttpServer> {
   const allowedOrigins = new Set(corsOrigins);
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_BASE_PATH}/`,
     maxBodySize: maxBodyBytes,
-    createContext: ({ req }) => createContextInner(deps, { authorization: req.headers.authorization }),
+    maxBatchSize,
+    createContext: ({ req, res }) =>
+      createContextInner(deps, {
+        authorization: req.headers.authorization,
+        setResponseHeader: (name, value) => res.setHeader(name, value),
+      }),
     onError: ({ error, path }) => {
       // Only the code and path: inputs can hold tokens, and callers' mistakes are not ours to shout about.
       if (error.code === "INTERNAL_SERVER_ERROR") deps.logger.error({ err: error.cause ?? error, path }, "request failed");
@@ -53,7 +68,7 @@ export async function startHttpServer({
     },
   });
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?", 1)[0]!;
     if (path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`)) {
       const cors = corsHeaders(req, path.slice(TRPC_BASE_PATH.length + 1), allowedOrigins);
@@ -77,6 +92,10 @@ export async function startHttpServer({
       sendJson(res, 404, { error: { message: `Not found: ${path}. The API is served under ${TRPC_BASE_PATH}/` } });
     }
   });
+
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -11,7 +11,7 @@ import {
   verifySessionTokenInput,
 } from "@billingos/contracts";
 import { z } from "zod";
-import { router, secretKeyProcedure } from "../trpc/trpc.js";
+import { rateLimitedSecretKeyProcedure, router, secretKeyProcedure } from "../trpc/trpc.js";
 import {
   createSessionToken,
   listSessionTokens,
@@ -23,7 +23,7 @@ import {
 // Procedures parse, call the service, and encode the answer to its wire form (Dates → ISO strings).
 // Verify is a mutation so that tokens travel in a POST body, never in a URL that proxies log.
 export const sessionTokensRouter = router({
-  create: secretKeyProcedure
+  create: rateLimitedSecretKeyProcedure
     .input(createSessionTokenInput)
     .mutation(async ({ ctx, input }) => z.encode(sessionTokenCreated, await createSessionToken(ctx, ctx.apiKey, input))),
 

@@ -13,3 +13,13 @@ export class DomainError extends Error {
     super(message);
   }
 }
+
+/** TOO_MANY_REQUESTS with the hint the HTTP layer turns into a Retry-After header. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super("TOO_MANY_REQUESTS", message);
+  }
+}

@@ -2,6 +2,7 @@ import type { Environment } from "@billingos/contracts";
 import type { Database } from "../db/database.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
+import type { RateLimiter } from "../shared/rate-limiter.js";
 
 /** What every procedure can reach. Passed in, never imported, so each test brings its own. */
 export interface ServiceDeps {
@@ -10,6 +11,8 @@ export interface ServiceDeps {
   logger: Logger;
   /** The environments this deployment serves (a sandbox serves only "test"). Default: both. */
   environments?: readonly Environment[];
+  /** Limits token creation per secret key; absent means unlimited. */
+  createRateLimiter?: RateLimiter;
 }
 
 export const ALL_ENVIRONMENTS: readonly Environment[] = ["test", "live"];
@@ -17,11 +20,18 @@ export const ALL_ENVIRONMENTS: readonly Environment[] = ["test", "live"];
 export interface RequestInfo {
   /** The raw Authorization header, if any. */
   authorization?: string | undefined;
+  /** Sets a header on the HTTP response (Retry-After); absent outside HTTP. */
+  setResponseHeader?: (name: string, value: string) => void;
 }
 
 /** The context without HTTP: what tests hand to `createCaller`. The HTTP adapter wraps it. */
 export function createContextInner(deps: ServiceDeps, request: RequestInfo = {}) {
-  return { ...deps, environments: deps.environments ?? ALL_ENVIRONMENTS, authorization: request.authorization };
+  return {
+    ...deps,
+    environments: deps.environments ?? ALL_ENVIRONMENTS,
+    authorization: request.authorization,
+    setResponseHeader: request.setResponseHeader ?? (() => {}),
+  };
 }
 
 export type Context = ReturnType<typeof createContextInner>;

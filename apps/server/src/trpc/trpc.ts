@@ -3,7 +3,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
-import { DomainError } from "../shared/domain-error.js";
+import { DomainError, RateLimitedError } from "../shared/domain-error.js";
 import type { Context } from "./context.js";
 
 const t = initTRPC.context<Context>().create({
@@ -13,6 +13,9 @@ const t = initTRPC.context<Context>().create({
     if (error.code === "BAD_REQUEST" && error.cause instanceof ZodError) {
       const details = validationDetailsOf(error.cause);
       return { ...shape, message: validationMessageOf(details), data: { ...shape.data, ...details } };
+    }
+    if (error.cause instanceof RateLimitedError) {
+      return { ...shape, data: { ...shape.data, retryAfterSeconds: error.cause.retryAfterSeconds } };
     }
     return shape;
   },
@@ -56,3 +59,19 @@ export const sessionProcedure = (operation: Operation) =>
     }
     return next({ ctx: { session: check.token } });
   });
+
+/** Token creation, limited per secret key (429 with Retry-After when the bucket is empty). */
+export const rateLimitedSecretKeyProcedure = secretKeyProcedure.use(async ({ ctx, next }) => {
+  const limiter = ctx.createRateLimiter;
+  if (limiter) {
+    const decision = limiter.take(ctx.apiKey.id);
+    if (!decision.allowed) {
+      ctx.setResponseHeader("retry-after", String(decision.retryAfterSeconds));
+      throw new RateLimitedError(
+        `Too many session tokens created with this key: the limit is ${limiter.perMinute} a minute; retry in ${decision.retryAfterSeconds} s`,
+        decision.retryAfterSeconds,
+      );
+    }
+  }
+  return next();
+});
