@@ -10,12 +10,32 @@ export function rollbackWith<T>(result: T): never {
   throw new Rollback(result);
 }
 
+const BUSY_RETRIES = 5;
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_BUSY_SNAPSHOT" || code === "SQLITE_LOCKED";
+}
+
 /**
  * A transaction that takes SQLite's write lock at BEGIN (IMMEDIATE), so two processes that read
  * then write (a lazy bind, an import) queue on the busy timeout instead of one failing on upgrade.
- * `rollbackWith(result)` inside `work` undoes everything and returns `result`.
+ * Should the lock still be busy after the timeout, the whole transaction is retried a few times
+ * with a jittered pause, so callers see no SQLITE_BUSY. `rollbackWith(result)` inside `work`
+ * undoes everything and returns `result`.
  */
 export async function writeTransaction<T>(db: Database, work: (trx: Database) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await runOnce(db, work);
+    } catch (error) {
+      if (!isBusy(error) || attempt >= BUSY_RETRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * (0.5 + Math.random())));
+    }
+  }
+}
+
+async function runOnce<T>(db: Database, work: (trx: Database) => Promise<T>): Promise<T> {
   return db.connection().execute(async (connection) => {
     await sql`begin immediate`.execute(connection);
     try {
