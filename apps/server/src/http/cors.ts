@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 const SESSION_PROCEDURE_PREFIX = "session.";
 
@@ -14,7 +14,14 @@ export function corsHeaders(
 ): Record<string, string> | null {
   const origin = req.headers.origin;
   if (origin === undefined || !allowedOrigins.has(origin)) return null;
-  const procedures = procedurePath.split(",");
+  // Decoded as tRPC decodes it, so an encoded comma (%2C) cannot hide a second procedure.
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(procedurePath);
+  } catch {
+    return null;
+  }
+  const procedures = decoded.split(",");
   if (!procedures.every((procedure) => procedure.startsWith(SESSION_PROCEDURE_PREFIX))) return null;
   return {
     "access-control-allow-origin": origin,
@@ -22,5 +29,17 @@ export function corsHeaders(
     "access-control-allow-headers": "authorization, content-type, trpc-accept",
     "access-control-max-age": "600",
     vary: "Origin",
+  };
+}
+
+/**
+ * tRPC's handlers set their own `Vary`, which would drop the `Origin` the CORS answer depends on;
+ * this keeps `Origin` in whatever Vary is set later on this response.
+ */
+export function keepVaryOrigin(res: ServerResponse): void {
+  const setHeader = res.setHeader.bind(res);
+  res.setHeader = (name: string, value: number | string | readonly string[]) => {
+    if (name.toLowerCase() === "vary" && !/\borigin\b/i.test(String(value))) return setHeader(name, `${String(value)}, Origin`);
+    return setHeader(name, value);
   };
 }

@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { sql } from "kysely";
-import { corsHeaders } from "./cors.js";
+import { corsHeaders, keepVaryOrigin } from "./cors.js";
+import { createFastTRPCHandler } from "./fast-trpc-handler.js";
 import { appRouter } from "../trpc/router.js";
 import { createContextInner, type ServiceDeps } from "../trpc/context.js";
 
@@ -26,6 +28,11 @@ export interface HttpServerOptions {
   corsOrigins?: readonly string[];
   /** Most calls one batched request may carry (more gets 400). */
   maxBatchSize?: number;
+  /**
+   * "fast" (default): tRPC's wire protocol spoken on node:http for plain JSON calls, the stock
+   * adapter for everything else. "stock": tRPC's own adapter for every request.
+   */
+  handler?: "fast" | "stock";
 }
 
 export interface RunningHttpServer {
@@ -49,27 +56,36 @@ export async function startHttpServer({
   maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
   corsOrigins = [],
   maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
+  handler = "fast",
 }: HttpServerOptions): Promise<RunningHttpServer> {
   const allowedOrigins = new Set(corsOrigins);
-  const trpcHandler = createHTTPHandler({
+  const createContext = (req: IncomingMessage, res: ServerResponse) =>
+    createContextInner(deps, {
+      authorization: req.headers.authorization,
+      setResponseHeader: (name, value) => res.setHeader(name, value),
+    });
+  // Only the code and path: inputs can hold tokens, and callers' mistakes are not ours to shout about.
+  const onError = ({ error, path }: { error: TRPCError; path: string | undefined }) => {
+    if (error.code === "INTERNAL_SERVER_ERROR") deps.logger.error({ err: error.cause ?? error, path }, "request failed");
+    else deps.logger.debug({ code: error.code, path }, "request refused");
+  };
+  const stockHandler = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_BASE_PATH}/`,
     maxBodySize: maxBodyBytes,
     maxBatchSize,
-    createContext: ({ req, res }) =>
-      createContextInner(deps, {
-        authorization: req.headers.authorization,
-        setResponseHeader: (name, value) => res.setHeader(name, value),
-      }),
-    onError: ({ error, path }) => {
-      // Only the code and path: inputs can hold tokens, and callers' mistakes are not ours to shout about.
-      if (error.code === "INTERNAL_SERVER_ERROR") deps.logger.error({ err: error.cause ?? error, path }, "request failed");
-      else deps.logger.debug({ code: error.code, path }, "request refused");
-    },
+    createContext: ({ req, res }) => createContext(req, res),
+    onError,
   });
+  const fastHandler =
+    handler === "fast"
+      ? createFastTRPCHandler({ router: appRouter, createContext, maxBodySize: maxBodyBytes, maxBatchSize, onError })
+      : null;
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? "/").split("?", 1)[0]!;
+    const url = req.url ?? "/";
+    const queryStart = url.indexOf("?");
+    const path = queryStart === -1 ? url : url.slice(0, queryStart);
     if (path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`)) {
       const cors = corsHeaders(req, path.slice(TRPC_BASE_PATH.length + 1), allowedOrigins);
       if (req.method === "OPTIONS") {
@@ -78,8 +94,13 @@ export async function startHttpServer({
         else sendJson(res, 403, { error: { message: "Cross-origin calls are allowed only to session.* procedures from configured origins" } });
         return;
       }
-      if (cors) for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
-      trpcHandler(req, res);
+      if (cors) {
+        for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+        keepVaryOrigin(res);
+      }
+      const procedurePath = path.slice(TRPC_BASE_PATH.length + 1);
+      const search = queryStart === -1 ? "" : url.slice(queryStart + 1);
+      if (!fastHandler?.(req, res, procedurePath, search)) stockHandler(req, res);
     } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
       sql`select 1`.execute(deps.db).then(
         () => sendJson(res, 200, { status: "ok" }),

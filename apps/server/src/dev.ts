@@ -1,0 +1,16 @@
+// `pnpm dev` entry: development defaults, then the real server (main.ts). Turbo starts each package
+// in its own folder, so paths are anchored to the repository root rather than to where pnpm ran.
+import { isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+// One database for `pnpm dev`, `pnpm start` and `pnpm admin` run at the root: ./data/billingos.sqlite.
+const databasePath = process.env.DATABASE_PATH || "./data/billingos.sqlite";
+process.env.DATABASE_PATH =
+  databasePath === ":memory:" || isAbsolute(databasePath) ? databasePath : resolve(repositoryRoot, databasePath);
+
+// The example merchant app (apps/example, http://localhost:3000) calls session.* from the browser.
+process.env.CORS_ORIGINS ||= "http://localhost:3000,http://127.0.0.1:3000";
+
+await import("./main.js");

@@ -1,0 +1,211 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  type AnyTRPCProcedure,
+  type AnyTRPCRouter,
+  getErrorShape,
+  getTRPCErrorFromUnknown,
+  TRPCError,
+  transformTRPCResponse,
+} from "@trpc/server";
+import { getHTTPStatusCode } from "@trpc/server/http";
+
+/**
+ * tRPC's wire protocol spoken directly on node:http, for the calls this API actually receives:
+ * JSON queries (GET) and mutations (POST), single or batched. Procedures still run through tRPC
+ * (middlewares, input parsing, error formatter); only the Fetch-API translation of the stock
+ * adapter (Request/Response/AbortSignal per request, ~200 µs on Node 20) is skipped.
+ *
+ * Anything else (HEAD, other content types, streaming accept headers, subscriptions, unknown
+ * procedures, a method that does not fit, bodies without a length or over the limit, batches over
+ * the limit, connection params, undecodable paths) returns false untouched, and the caller hands
+ * the request to the stock adapter, so every edge keeps its stock behaviour. For what it does
+ * handle, the status and body bytes are the stock adapter's (test/http/fast-handler-equivalence).
+ */
+
+export interface FastHandlerOptions<TContext> {
+  router: AnyTRPCRouter;
+  createContext: (req: IncomingMessage, res: ServerResponse) => TContext;
+  maxBodySize: number;
+  maxBatchSize: number;
+  onError: (opts: { error: TRPCError; path: string }) => void;
+}
+
+interface Call {
+  path: string;
+  procedure: AnyTRPCProcedure;
+}
+
+const METHOD_OF_TYPE: Record<string, string> = { query: "GET", mutation: "POST" };
+const RESPONSE_HEADERS = { vary: "trpc-accept, accept", "content-type": "application/json" };
+
+function isJsonContentType(value: string | undefined): boolean {
+  return value !== undefined && value.split(";", 1)[0]!.trim().toLowerCase() === "application/json";
+}
+
+function wantsStream(req: IncomingMessage): boolean {
+  if (req.headers["trpc-accept"] !== undefined) return true;
+  const accept = req.headers.accept;
+  return accept !== undefined && accept.split(",").some((type) => type.trim() === "application/jsonl");
+}
+
+/** The procedures a path names, or null when any of them is not a plain query/mutation for this method. */
+function resolveCalls(router: AnyTRPCRouter, paths: string[], method: string): Call[] | null {
+  const procedures = router._def.procedures as Record<string, AnyTRPCProcedure | undefined>;
+  const calls: Call[] = [];
+  let type: string | undefined;
+  for (const path of paths) {
+    const procedure = Object.hasOwn(procedures, path) ? procedures[path] : undefined;
+    if (typeof procedure !== "function") return null;
+    const procedureType = procedure._def.type;
+    if (METHOD_OF_TYPE[procedureType] !== method || (type !== undefined && type !== procedureType)) return null;
+    type = procedureType;
+    calls.push({ path, procedure });
+  }
+  return calls;
+}
+
+function readBody(req: IncomingMessage, length: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    req.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= length) chunks.push(chunk);
+    });
+    req.on("end", () => resolve(received === length ? Buffer.concat(chunks).toString("utf8") : null));
+    req.on("error", () => resolve(null));
+  });
+}
+
+export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TContext>) {
+  const { router, maxBodySize, maxBatchSize } = options;
+  const config = router._def._config;
+
+  /** Answers the request and returns true, or returns false without touching it. */
+  return function handle(req: IncomingMessage, res: ServerResponse, procedurePath: string, search: string): boolean {
+    const method = req.method;
+    if ((method !== "GET" && method !== "POST") || wantsStream(req)) return false;
+    const contentType = req.headers["content-type"];
+    let bodyLength = 0;
+    if (method === "POST") {
+      const declared = req.headers["content-length"];
+      if (!isJsonContentType(contentType) || declared === undefined || req.headers["transfer-encoding"] !== undefined) {
+        return false;
+      }
+      bodyLength = Number(declared);
+      if (!Number.isSafeInteger(bodyLength) || bodyLength > maxBodySize) return false;
+    } else if (contentType !== undefined && !isJsonContentType(contentType)) {
+      return false;
+    }
+
+    const params = new URLSearchParams(search);
+    if (params.has("connectionParams")) return false;
+    const isBatch = params.get("batch") === "1";
+    let path: string;
+    try {
+      path = decodeURIComponent(procedurePath);
+    } catch {
+      return false;
+    }
+    const paths = isBatch ? path.split(",") : [path];
+    if (isBatch && paths.length > maxBatchSize) return false;
+    const calls = resolveCalls(router, paths, method);
+    if (calls === null) return false;
+
+    const rawBody = method === "POST" ? readBody(req, bodyLength) : Promise.resolve(params.get("input"));
+    void respond(req, res, calls, isBatch, rawBody);
+    return true;
+  };
+
+  async function respond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    calls: Call[],
+    isBatch: boolean,
+    rawBody: Promise<string | null>,
+  ): Promise<void> {
+    const text = await rawBody;
+    if (req.method === "POST" && text === null) {
+      // The client went away or lied about the length: there is no one to answer.
+      res.destroy();
+      return;
+    }
+    // Parsed at most once, lazily, exactly as the stock JSON handler does, so a malformed body or
+    // a non-object batch input fails inside the procedure call with the stock error.
+    let inputs: { value: Record<number, unknown> } | { error: unknown } | undefined;
+    const readInputs = (): Record<number, unknown> => {
+      if (inputs === undefined) {
+        try {
+          inputs = { value: parseInputs(text, isBatch, calls.length) };
+        } catch (cause) {
+          // As the stock handler: anything but a TRPCError (a JSON syntax error) becomes BAD_REQUEST.
+          inputs = {
+            error:
+              cause instanceof TRPCError
+                ? cause
+                : new TRPCError({ code: "BAD_REQUEST", message: cause instanceof Error ? cause.message : "Invalid input", cause }),
+          };
+        }
+      }
+      if ("error" in inputs) throw inputs.error;
+      return inputs.value;
+    };
+    const ctx = options.createContext(req, res);
+
+    const results = await Promise.all(
+      calls.map(async ({ path, procedure }, index) => {
+        try {
+          const data: unknown = await procedure({
+            path,
+            getRawInput: async () => readInputs()[index],
+            ctx,
+            type: procedure._def.type,
+            signal: undefined,
+            batchIndex: index,
+          });
+          return { result: { data } };
+        } catch (cause) {
+          const error = getTRPCErrorFromUnknown(cause);
+          options.onError({ error, path });
+          const input = inputs !== undefined && "value" in inputs ? inputs.value[index] : undefined;
+          return {
+            error: getErrorShape({ config, error, type: procedure._def.type, path, input, ctx }),
+            trpcError: error,
+          };
+        }
+      }),
+    );
+
+    const json = results.map((item) => ("error" in item ? { error: item.error } : item));
+    const errors = results.map((item) => ("trpcError" in item ? item.trpcError : null));
+    const body = isBatch ? json : json[0]!;
+    const status = getHTTPStatusCode(body as never, errors as never);
+    const payload = JSON.stringify(transformTRPCResponse(config, body as never));
+    // A Vary set before (CORS: Origin) is kept beside tRPC's own, as the stock path keeps it.
+    const vary = res.getHeader("vary");
+    res.writeHead(status, {
+      ...RESPONSE_HEADERS,
+      vary: vary === undefined ? RESPONSE_HEADERS.vary : `${RESPONSE_HEADERS.vary}, ${String(vary)}`,
+      "content-length": Buffer.byteLength(payload),
+    });
+    res.end(payload);
+  }
+
+  function parseInputs(text: string | null, isBatch: boolean, count: number): Record<number, unknown> {
+    const inputs: Record<number, unknown> = Object.create(null);
+    if (!text) return inputs;
+    const parsed: unknown = JSON.parse(text);
+    if (!isBatch) {
+      inputs[0] = config.transformer.input.deserialize(parsed);
+      return inputs;
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw new TRPCError({ code: "BAD_REQUEST", message: '"input" needs to be an object when doing a batch call' });
+    }
+    for (let index = 0; index < count; index++) {
+      const value = (parsed as Record<number, unknown>)[index];
+      if (value !== undefined) inputs[index] = config.transformer.input.deserialize(value);
+    }
+    return inputs;
+  }
+}
