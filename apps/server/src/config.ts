@@ -27,6 +27,9 @@ const environmentSchema = z.object({
   CREATE_RATE_LIMIT_PER_MINUTE: integer("CREATE_RATE_LIMIT_PER_MINUTE", 0, 10_000_000).default(600),
   MAX_BODY_BYTES: integer("MAX_BODY_BYTES", 1024, 64 * 1024 * 1024).default(1024 * 1024),
   MAX_BATCH_SIZE: integer("MAX_BATCH_SIZE", 1, 1000).default(10),
+  HTTP_HANDLER: z
+    .enum(["fast", "stock"], { error: (issue) => `HTTP_HANDLER must be "fast" or "stock" (got ${JSON.stringify(issue.input)})` })
+    .default("fast"),
   ENVIRONMENTS: z
     .enum(["test", "live", "test,live", "live,test"], {
       error: (issue) => `ENVIRONMENTS must be "test", "live" or "test,live" (got ${JSON.stringify(issue.input)})`,
@@ -72,6 +75,8 @@ export interface Config {
   createRateLimitPerMinute: number;
   maxBodyBytes: number;
   maxBatchSize: number;
+  /** "fast": tRPC's wire protocol on node:http for plain JSON calls; "stock": tRPC's adapter for all. */
+  httpHandler: "fast" | "stock";
 }
 
 export class ConfigError extends Error {
@@ -108,5 +113,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     createRateLimitPerMinute: values.CREATE_RATE_LIMIT_PER_MINUTE,
     maxBodyBytes: values.MAX_BODY_BYTES,
     maxBatchSize: values.MAX_BATCH_SIZE,
+    httpHandler: values.HTTP_HANDLER,
   };
 }

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       corsOrigins: config.corsOrigins,
       maxBodyBytes: config.maxBodyBytes,
       maxBatchSize: config.maxBatchSize,
+      handler: config.httpHandler,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

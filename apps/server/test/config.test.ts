@@ -16,6 +16,7 @@ describe("loadConfig", () => {
       createRateLimitPerMinute: 600,
       maxBodyBytes: 1024 * 1024,
       maxBatchSize: 10,
+      httpHandler: "fast",
     });
   });
 
@@ -49,6 +50,7 @@ describe("loadConfig", () => {
     [{ PORT: "-1" }, 'PORT must be a whole number from 0 to 65535 (got "-1")'],
     [{ PORT: "80.5" }, 'PORT must be a whole number from 0 to 65535 (got "80.5")'],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got \"loud\")"],
+    [{ HTTP_HANDLER: "turbo" }, 'HTTP_HANDLER must be "fast" or "stock" (got "turbo")'],
     [{ ENVIRONMENTS: "staging" }, 'ENVIRONMENTS must be "test", "live" or "test,live" (got "staging")'],
     [{ CORS_ORIGINS: "http://localhost:3000/" }, 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "http://localhost:3000/")'],
     [{ CORS_ORIGINS: "*" }, 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "*")'],
