@@ -8,3 +8,6 @@ export { startHttpServer, type RunningHttpServer } from "./http/http-server.js";
 export { createApiKey, revokeApiKey } from "./api-keys/api-keys.service.js";
 export { ManualClock, systemClock, type Clock } from "./shared/clock.js";
 export { createLogger } from "./shared/logger.js";
+export { authenticateSecretKey, type AuthenticatedKey } from "./api-keys/api-keys.service.js";
+export { createSessionToken, verifySessionToken } from "./session-tokens/session-tokens.service.js";
+export { importCustomers } from "./customers/customers.service.js";

@@ -1,0 +1,49 @@
+import autocannon from "autocannon";
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  total: number;
+}
+
+export interface LoadOptions {
+  url: string;
+  method?: "GET" | "POST";
+  headers?: Record<string, string>;
+  body?: string;
+  /** Per-request body, for calls that must differ (revoking distinct tokens). */
+  nextBody?: () => string;
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+}
+
+function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.Result> {
+  const { nextBody } = options;
+  return autocannon({
+    url: options.url,
+    method: options.method ?? "GET",
+    headers: options.headers,
+    body: options.body,
+    connections: options.connections,
+    duration: durationSeconds,
+    ...(nextBody ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: nextBody() }) }] } : {}),
+  });
+}
+
+/** Warms up, then measures: median of the per-second throughput samples, latency percentiles in ms. */
+export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
+  if (options.warmupSeconds > 0) await run(options, options.warmupSeconds);
+  const result = await run(options, options.durationSeconds);
+  return {
+    requestsPerSecond: result.requests.p50,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    total: result.requests.total,
+  };
+}

@@ -1,0 +1,54 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface ServerProcess {
+  url: string;
+  /** Every line the process printed to stdout as JSON (the first carries the URL). */
+  firstLine: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server in its own process (so the load generator does not share its event loop) and
+ * waits for the JSON line that names its URL: `{"url": …}` or a pino line with "url".
+ */
+export function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    let buffer = "";
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60_000);
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
+    child.stdout!.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      for (const line of buffer.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        try {
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          if (typeof parsed.url === "string") {
+            clearTimeout(timer);
+            resolve({
+              url: parsed.url.replace("localhost", "127.0.0.1"),
+              firstLine: parsed,
+              stop: () =>
+                new Promise((done) => {
+                  child.once("exit", () => done());
+                  child.kill("SIGTERM");
+                }),
+            });
+            return;
+          }
+        } catch {
+          // a partial line: wait for the rest
+        }
+      }
+    });
+  });
+}

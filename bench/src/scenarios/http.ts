@@ -1,0 +1,98 @@
+import { join } from "node:path";
+import { measureLoad } from "../load.js";
+import { REPO_ROOT, type ServerProcess, startServerProcess } from "../processes.js";
+import type { Row } from "../report.js";
+import type { SeededDatabase } from "../seed.js";
+
+export interface HttpSettings {
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+}
+
+const SERVER_MAIN = join(REPO_ROOT, "apps/server/dist/main.js");
+
+/** The server as users run it (`pnpm start`: the built dist), on the seeded database. */
+function startService(seeded: SeededDatabase, handler: "fast" | "stock"): Promise<ServerProcess> {
+  return startServerProcess([SERVER_MAIN], {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATABASE_PATH: seeded.path,
+    LOG_LEVEL: "info",
+    HTTP_HANDLER: handler,
+    CREATE_RATE_LIMIT_PER_MINUTE: "0",
+  });
+}
+
+const post = (seeded: SeededDatabase, body: string) => ({
+  method: "POST" as const,
+  headers: { "content-type": "application/json", authorization: `Bearer ${seeded.secretKey}` },
+  body,
+});
+
+export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettings): Promise<Row[]> {
+  const rows: Row[] = [];
+  const load = (url: string, extra: Parameters<typeof measureLoad>[0] extends infer O ? Partial<O> : never) =>
+    measureLoad({ url, ...settings, ...extra });
+
+  const baselineServer = await startServerProcess(["--import", "tsx", "bench/src/servers/baseline-server.ts"]);
+  const baseline = await load(baselineServer.url, {});
+  await baselineServer.stop();
+  rows.push({ scenario: "baseline: bare node:http, small JSON", throughput: baseline.requestsPerSecond, unit: "req/s", p50Ms: baseline.p50, p99Ms: baseline.p99, errors: baseline.errors + baseline.non2xx });
+  const vsBaseline = (scenario: string, result: Awaited<ReturnType<typeof measureLoad>>, target?: string): Row => ({
+    scenario,
+    throughput: result.requestsPerSecond,
+    unit: "req/s",
+    p50Ms: result.p50,
+    p99Ms: result.p99,
+    baseline: "baseline",
+    ratio: result.requestsPerSecond / baseline.requestsPerSecond,
+    ...(target ? { target } : {}),
+    errors: result.errors + result.non2xx,
+  });
+
+  const verifyValid = JSON.stringify({ sessionToken: seeded.validTokens[0] });
+  const stock = await startService(seeded, "stock");
+  rows.push(vsBaseline("stock adapter: verify (valid), tRPC createHTTPHandler", await load(`${stock.url}/trpc/sessionTokens.verify`, post(seeded, verifyValid))));
+  await stock.stop();
+
+  const service = await startService(seeded, "fast");
+  const verifyUrl = `${service.url}/trpc/sessionTokens.verify`;
+  rows.push(vsBaseline("service over HTTP: verify (valid)", await load(verifyUrl, post(seeded, verifyValid)), "≥ 50%, p99 ≤ 10 ms"));
+  rows.push(
+    vsBaseline(
+      "service over HTTP: verify (revoked)",
+      await load(verifyUrl, post(seeded, JSON.stringify({ sessionToken: seeded.revokedToken }))),
+    ),
+  );
+  rows.push(
+    vsBaseline(
+      "service over HTTP: create",
+      await load(`${service.url}/trpc/sessionTokens.create`, post(seeded, JSON.stringify({ externalUserId: "user_bench", email: "nobody@bench.example" }))),
+      "≥ 25%",
+    ),
+  );
+  let next = 0;
+  const ids = seeded.revocableTokenIds;
+  rows.push(
+    vsBaseline(
+      "service over HTTP: revoke (distinct tokens)",
+      await load(`${service.url}/trpc/sessionTokens.revoke`, {
+        ...post(seeded, ""),
+        nextBody: () => JSON.stringify({ tokenId: ids[next++ % ids.length] }),
+      }),
+    ),
+  );
+  await service.stop();
+
+  const betterAuth = await startServerProcess(["--import", "tsx", "bench/src/servers/better-auth-server.ts"], {
+    PORT: "0",
+    BETTER_AUTH_DB: `${seeded.path}.better-auth.sqlite`,
+  });
+  const peer = await load(`${betterAuth.url}/session`, {
+    headers: { authorization: `Bearer ${String(betterAuth.firstLine.token)}` },
+  });
+  await betterAuth.stop();
+  rows.push(vsBaseline("peer: Better Auth getSession (bearer)", peer));
+  return rows;
+}
