@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { BASE62_ALPHABET, SECRET_BODY_LENGTH } from "@billingos/contracts";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApiKey } from "../src/api-keys/api-keys.service.js";
-import { digestsEqual, hashSecret, randomSecretBody } from "../src/shared/secrets.js";
+import { digestSecret, hashSecret, randomSecretBody, storedDigestMatches } from "../src/shared/secrets.js";
 import { createHarness, type Harness, secretBodyOf } from "./harness.js";
 
 const sha256Hex = (value: string) => createHash("sha256").update(value).digest("hex");
@@ -40,28 +40,32 @@ describe("randomSecretBody", () => {
   });
 });
 
-describe("hashSecret and digestsEqual", () => {
-  it("hashSecret is SHA-256 hex", () => {
+describe("hashSecret, digestSecret and storedDigestMatches", () => {
+  it("hashSecret is SHA-256 hex, and digestSecret gives the same hex with its bytes", () => {
     expect(hashSecret("bos_session_test_abc")).toBe(sha256Hex("bos_session_test_abc"));
     expect(hashSecret("x")).toMatch(/^[0-9a-f]{64}$/);
+    const digest = digestSecret("bos_session_test_abc");
+    expect(digest.hex).toBe(hashSecret("bos_session_test_abc"));
+    expect(digest.bytes.toString("hex")).toBe(digest.hex);
   });
 
-  it("digestsEqual is true only for equal digests", () => {
-    const a = hashSecret("a");
-    expect(digestsEqual(a, hashSecret("a"))).toBe(true);
-    expect(digestsEqual(a, hashSecret("b"))).toBe(false);
+  it("storedDigestMatches is true only for the same digest", () => {
+    const a = digestSecret("a");
+    expect(storedDigestMatches(hashSecret("a"), a)).toBe(true);
+    expect(storedDigestMatches(hashSecret("b"), a)).toBe(false);
     // One differing nibble at the end.
-    expect(digestsEqual(a, a.slice(0, -1) + (a.endsWith("0") ? "1" : "0"))).toBe(false);
-    // Different lengths never match (and do not throw, unlike timingSafeEqual).
-    expect(digestsEqual(a, a.slice(0, 62))).toBe(false);
-    expect(digestsEqual(a, "")).toBe(false);
+    expect(storedDigestMatches(a.hex.slice(0, -1) + (a.hex.endsWith("0") ? "1" : "0"), a)).toBe(false);
+    // Other lengths never match (and do not throw, unlike timingSafeEqual).
+    expect(storedDigestMatches(a.hex.slice(0, 62), a)).toBe(false);
+    expect(storedDigestMatches("", a)).toBe(false);
+    expect(storedDigestMatches(`${a.hex}f`, a)).toBe(false);
   });
 
-  it("digestsEqual does not call different non-hex or odd-length strings equal", () => {
-    // Buffer.from(…, "hex") silently drops what is not hex: both sides must not collapse to the same bytes.
-    expect(digestsEqual("zz", "yy")).toBe(false);
-    expect(digestsEqual("ab", "abc")).toBe(false);
-    expect(digestsEqual(`${hashSecret("a")}`, `${hashSecret("a")}f`)).toBe(false);
+  it("storedDigestMatches refuses stored values that are not hex", () => {
+    // Buffer.from(…, "hex") stops at the first non-hex character: a shorter buffer must not pass.
+    const a = digestSecret("a");
+    expect(storedDigestMatches(`${a.hex.slice(0, 62)}zz`, a)).toBe(false);
+    expect(storedDigestMatches("z".repeat(64), a)).toBe(false);
   });
 });
 

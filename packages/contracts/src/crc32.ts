@@ -10,10 +10,10 @@ const TABLE = (() => {
   return table;
 })();
 
-/** CRC-32 of an ASCII string (tokens are ASCII by construction; other code units are masked). */
-export function crc32(ascii: string): number {
+/** CRC-32 of an ASCII string, or of its first `length` characters (other code units are masked). */
+export function crc32(ascii: string, length: number = ascii.length): number {
   let crc = 0xffffffff;
-  for (let i = 0; i < ascii.length; i++) {
+  for (let i = 0; i < length; i++) {
     crc = TABLE[(crc ^ ascii.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
   }
   return (crc ^ 0xffffffff) >>> 0;

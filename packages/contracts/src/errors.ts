@@ -40,7 +40,8 @@ function pathKey(path: readonly PropertyKey[]): string {
 
 /** Turns zod issues into field errors; an unknown field is reported under its own name. */
 export function validationDetailsOf(error: z.ZodError): ValidationDetails {
-  const fieldErrors: Record<string, string[]> = {};
+  // No prototype: a field named "__proto__" or "constructor" is just another key here.
+  const fieldErrors: Record<string, string[]> = Object.create(null);
   const formErrors: string[] = [];
   const add = (key: string, message: string) => {
     if (key === "") formErrors.push(message);

@@ -47,10 +47,15 @@ export function formatToken(kind: TokenKind, environment: Environment, body: str
 
 export type ParsedToken = { kind: TokenKind; environment: Environment };
 
+const PREFIXES: Record<TokenKind, readonly [Environment, string][]> = {
+  secretKey: ENVIRONMENTS.map((environment) => [environment, tokenPrefix("secretKey", environment)]),
+  sessionToken: ENVIRONMENTS.map((environment) => [environment, tokenPrefix("sessionToken", environment)]),
+};
+
 /** The environment a token claims by its prefix alone (no checksum check), or null. */
 export function environmentOfPrefix(value: string, kind: TokenKind): Environment | null {
-  for (const environment of ENVIRONMENTS) {
-    if (value.startsWith(tokenPrefix(kind, environment))) return environment;
+  for (const [environment, prefix] of PREFIXES[kind]) {
+    if (value.startsWith(prefix)) return environment;
   }
   return null;
 }
@@ -58,15 +63,33 @@ export function environmentOfPrefix(value: string, kind: TokenKind): Environment
 /**
  * Parses a token of the given kind, checking length, alphabet and checksum.
  * Returns null for anything that is not a well-formed token of that kind.
+ * (On the verify hot path: no allocation beyond the checksum's six characters.)
  */
 export function parseToken(value: string, kind: TokenKind): ParsedToken | null {
-  const environment = environmentOfPrefix(value, kind);
-  if (environment === null) return null;
-  const prefixLength = tokenPrefix(kind, environment).length;
-  if (value.length !== prefixLength + SECRET_BODY_LENGTH + CHECKSUM_LENGTH) return null;
-  const rest = value.slice(prefixLength);
-  if (!isBase62(rest)) return null;
-  const head = value.slice(0, value.length - CHECKSUM_LENGTH);
-  if (checksumOf(head) !== value.slice(value.length - CHECKSUM_LENGTH)) return null;
-  return { kind, environment };
+  for (const [environment, prefix] of PREFIXES[kind]) {
+    if (!value.startsWith(prefix)) continue;
+    if (value.length !== prefix.length + SECRET_BODY_LENGTH + CHECKSUM_LENGTH) return null;
+    const bodyEnd = value.length - CHECKSUM_LENGTH;
+    for (let i = prefix.length; i < value.length; i++) {
+      if (!isBase62Code(value.charCodeAt(i))) return null;
+    }
+    const expected = crc32(value, bodyEnd);
+    return decodeBase62(value, bodyEnd, value.length) === expected ? { kind, environment } : null;
+  }
+  return null;
+}
+
+function isBase62Code(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+}
+
+/** The number the base62 digits value[from, to) spell (checked to be base62 already). */
+function decodeBase62(value: string, from: number, to: number): number {
+  let result = 0;
+  for (let i = from; i < to; i++) {
+    const code = value.charCodeAt(i);
+    const digit = code <= 57 ? code - 48 : code <= 90 ? code - 55 : code - 61;
+    result = result * 62 + digit;
+  }
+  return result;
 }

@@ -1,19 +1,24 @@
 import type { Database } from "../db/database.js";
+import { preparedQuery } from "../db/prepared-query.js";
 import type { ApiKeyRow, NewApiKeyRow } from "./api-keys.table.js";
 
 export async function insertApiKey(db: Database, row: NewApiKeyRow): Promise<void> {
   await db.insertInto("api_keys").values(row).execute();
 }
 
+const selectByHash = preparedQuery((db: Database, keyHash: string) =>
+  db
+    .selectFrom("api_keys")
+    .select(["id", "organization_id", "environment", "key_hash", "revoked_at"])
+    .where("key_hash", "=", keyHash),
+);
+
+/** Every merchant-API call looks its key up: built once, re-bound per call. */
 export async function findApiKeyByHash(
   db: Database,
   keyHash: string,
 ): Promise<Pick<ApiKeyRow, "id" | "organization_id" | "environment" | "key_hash" | "revoked_at"> | undefined> {
-  return db
-    .selectFrom("api_keys")
-    .select(["id", "organization_id", "environment", "key_hash", "revoked_at"])
-    .where("key_hash", "=", keyHash)
-    .executeTakeFirst();
+  return (await selectByHash(db, keyHash)).rows[0];
 }
 
 export async function findApiKeyById(db: Database, id: string): Promise<ApiKeyRow | undefined> {

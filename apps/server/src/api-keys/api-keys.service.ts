@@ -7,7 +7,7 @@ import { revokeTokensInBulk } from "../session-tokens/session-tokens.service.js"
 import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
-import { digestsEqual, hashSecret, randomSecretBody } from "../shared/secrets.js";
+import { digestSecret, hashSecret, randomSecretBody, storedDigestMatches } from "../shared/secrets.js";
 import {
   findApiKeyByHash,
   findApiKeyById,
@@ -104,9 +104,9 @@ export async function authenticateSecretKey(
     );
   }
 
-  const keyHash = hashSecret(credential);
-  const key = await findApiKeyByHash(db, keyHash);
-  if (key === undefined || !digestsEqual(key.key_hash, keyHash) || key.revoked_at !== null) {
+  const digest = digestSecret(credential);
+  const key = await findApiKeyByHash(db, digest.hex);
+  if (key === undefined || !storedDigestMatches(key.key_hash, digest) || key.revoked_at !== null) {
     throw new DomainError("UNAUTHORIZED", "Unknown or revoked secret key");
   }
   return { id: key.id, organizationId: key.organization_id, environment: key.environment };

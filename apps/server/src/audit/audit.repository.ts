@@ -1,8 +1,9 @@
 import type { AuditAction, AuditActorType } from "@billingos/contracts";
 import type { Database } from "../db/database.js";
+import { preparedInsert } from "../db/prepared-query.js";
 import { newId } from "../shared/ids.js";
 import type { Scope } from "../shared/scope.js";
-import type { AuditEventRow } from "./audit-events.table.js";
+import type { AuditEventRow, NewAuditEventRow } from "./audit-events.table.js";
 
 export interface AuditEntry {
   action: AuditAction;
@@ -12,23 +13,33 @@ export interface AuditEntry {
   details?: Record<string, unknown> | null;
 }
 
+const insertEvent = preparedInsert<NewAuditEventRow & Record<string, unknown>>("audit_events", [
+  "id",
+  "organization_id",
+  "environment",
+  "occurred_at",
+  "action",
+  "actor_type",
+  "actor_id",
+  "subject_id",
+  "external_user_id",
+  "details",
+]);
+
 /** Records one event; call it inside the transaction of the change it describes. */
 export async function recordAuditEvent(db: Database, scope: Scope, entry: AuditEntry, now: number): Promise<void> {
-  await db
-    .insertInto("audit_events")
-    .values({
-      id: newId("evt", now),
-      organization_id: scope.organizationId,
-      environment: scope.environment,
-      occurred_at: now,
-      action: entry.action,
-      actor_type: entry.actor.type,
-      actor_id: entry.actor.id,
-      subject_id: entry.subjectId ?? null,
-      external_user_id: entry.externalUserId ?? null,
-      details: entry.details ? JSON.stringify(entry.details) : null,
-    })
-    .execute();
+  await insertEvent(db, {
+    id: newId("evt", now),
+    organization_id: scope.organizationId,
+    environment: scope.environment,
+    occurred_at: now,
+    action: entry.action,
+    actor_type: entry.actor.type,
+    actor_id: entry.actor.id,
+    subject_id: entry.subjectId ?? null,
+    external_user_id: entry.externalUserId ?? null,
+    details: entry.details ? JSON.stringify(entry.details) : null,
+  });
 }
 
 /** Records one event per session token about to be revoked in bulk (a revoke-all, a key revocation). */

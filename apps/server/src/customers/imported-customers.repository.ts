@@ -1,6 +1,7 @@
-import type { BindingMethod, UnresolvedReason } from "@billingos/contracts";
+import type { BindingMethod, Environment, UnresolvedReason } from "@billingos/contracts";
 import type { ExpressionBuilder } from "kysely";
 import type { Database } from "../db/database.js";
+import { preparedQuery } from "../db/prepared-query.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import type { Scope } from "../shared/scope.js";
 import type { ImportedCustomerRow, NewImportedCustomerRow } from "./imported-customers.table.js";
@@ -19,19 +20,34 @@ export async function findCustomerByStripeId(
     .executeTakeFirst();
 }
 
+const selectBoundTo = preparedQuery((db: Database, organizationId: string, environment: Environment, externalUserId: string) =>
+  db
+    .selectFrom("imported_customers")
+    .selectAll()
+    .where("organization_id", "=", organizationId)
+    .where("environment", "=", environment)
+    .where("external_user_id", "=", externalUserId),
+);
+
 export async function findCustomerBoundTo(
   db: Database,
   scope: Scope,
   externalUserId: string,
 ): Promise<ImportedCustomerRow | undefined> {
-  return db
-    .selectFrom("imported_customers")
-    .selectAll()
-    .where("organization_id", "=", scope.organizationId)
-    .where("environment", "=", scope.environment)
-    .where("external_user_id", "=", externalUserId)
-    .executeTakeFirst();
+  return (await selectBoundTo(db, scope.organizationId, scope.environment, externalUserId)).rows[0];
 }
+
+const selectUnboundByEmail = preparedQuery(
+  (db: Database, organizationId: string, environment: Environment, emailNormalized: string, limit: number) =>
+    db
+      .selectFrom("imported_customers")
+      .select(["id", "stripe_customer_id"])
+      .where("organization_id", "=", organizationId)
+      .where("environment", "=", environment)
+      .where("email_normalized", "=", emailNormalized)
+      .where("external_user_id", "is", null)
+      .limit(limit),
+);
 
 /** Up to `limit` unbound customers whose normalized email is exactly `emailNormalized` (no LIKE). */
 export async function findUnboundCustomersByEmail(
@@ -40,15 +56,7 @@ export async function findUnboundCustomersByEmail(
   emailNormalized: string,
   limit: number,
 ): Promise<{ id: string; stripe_customer_id: string }[]> {
-  return db
-    .selectFrom("imported_customers")
-    .select(["id", "stripe_customer_id"])
-    .where("organization_id", "=", scope.organizationId)
-    .where("environment", "=", scope.environment)
-    .where("email_normalized", "=", emailNormalized)
-    .where("external_user_id", "is", null)
-    .limit(limit)
-    .execute();
+  return (await selectUnboundByEmail(db, scope.organizationId, scope.environment, emailNormalized, limit)).rows;
 }
 
 export async function insertImportedCustomer(db: Database, row: NewImportedCustomerRow): Promise<void> {
@@ -78,14 +86,17 @@ export async function bindCustomer(
   return result.numUpdatedRows > 0n;
 }
 
-/** The maintained number of unbound customers: one primary-key read, whatever their number. */
-export async function readUnresolvedCount(db: Database, scope: Scope): Promise<number> {
-  const row = await db
+const selectUnresolvedCount = preparedQuery((db: Database, organizationId: string, environment: Environment) =>
+  db
     .selectFrom("customer_binding_counts")
     .select("unresolved_count")
-    .where("organization_id", "=", scope.organizationId)
-    .where("environment", "=", scope.environment)
-    .executeTakeFirst();
+    .where("organization_id", "=", organizationId)
+    .where("environment", "=", environment),
+);
+
+/** The maintained number of unbound customers: one primary-key read, whatever their number. */
+export async function readUnresolvedCount(db: Database, scope: Scope): Promise<number> {
+  const row = (await selectUnresolvedCount(db, scope.organizationId, scope.environment)).rows[0];
   return Number(row?.unresolved_count ?? 0);
 }
 

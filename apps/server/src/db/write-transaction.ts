@@ -1,4 +1,4 @@
-import { sql } from "kysely";
+import { CompiledQuery } from "kysely";
 import type { Database } from "./database.js";
 
 /** Thrown inside a write transaction to undo it while still returning a result (dry runs). */
@@ -35,15 +35,19 @@ export async function writeTransaction<T>(db: Database, work: (trx: Database) =>
   }
 }
 
+const BEGIN_IMMEDIATE = CompiledQuery.raw("begin immediate");
+const COMMIT = CompiledQuery.raw("commit");
+const ROLLBACK = CompiledQuery.raw("rollback");
+
 async function runOnce<T>(db: Database, work: (trx: Database) => Promise<T>): Promise<T> {
   return db.connection().execute(async (connection) => {
-    await sql`begin immediate`.execute(connection);
+    await connection.executeQuery(BEGIN_IMMEDIATE);
     try {
       const result = await work(connection);
-      await sql`commit`.execute(connection);
+      await connection.executeQuery(COMMIT);
       return result;
     } catch (error) {
-      await sql`rollback`.execute(connection);
+      await connection.executeQuery(ROLLBACK);
       if (error instanceof Rollback) return error.result as T;
       throw error;
     }

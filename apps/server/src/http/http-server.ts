@@ -9,6 +9,8 @@ import { appRouter } from "../trpc/router.js";
 import { createContextInner, type ServiceDeps } from "../trpc/context.js";
 
 export const TRPC_BASE_PATH = "/trpc";
+/** tRPC's stock adapter answers other methods (TRACE, PUT, …) with a 500; they get a 405 here. */
+const TRPC_METHODS = new Set(["GET", "POST", "HEAD", "OPTIONS"]);
 /** Larger than any valid request this API takes; bigger bodies get 413 before they are parsed. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_BATCH_SIZE = 10;
@@ -88,6 +90,17 @@ export async function startHttpServer({
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
     if (path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`)) {
       const cors = corsHeaders(req, path.slice(TRPC_BASE_PATH.length + 1), allowedOrigins);
+      if (!TRPC_METHODS.has(req.method ?? "")) {
+        res.setHeader("allow", "GET, POST, HEAD, OPTIONS");
+        sendJson(res, 405, {
+          error: {
+            message: `Method ${req.method} is not supported; use GET for queries and POST for mutations`,
+            code: -32005,
+            data: { code: "METHOD_NOT_SUPPORTED", httpStatus: 405 },
+          },
+        });
+        return;
+      }
       if (req.method === "OPTIONS") {
         // A preflight: allowed only for session.* from a configured origin; anything else is refused plainly.
         if (cors) res.writeHead(204, cors).end();

@@ -1,14 +1,33 @@
 import type { Database } from "../db/database.js";
+import { preparedInsert, preparedQuery } from "../db/prepared-query.js";
 import type { Scope } from "../shared/scope.js";
 import type { NewSessionTokenRow, RevocationReason, SessionTokenRow } from "./session-tokens.table.js";
 
+const SESSION_TOKEN_COLUMNS = [
+  "id",
+  "token_hash",
+  "organization_id",
+  "environment",
+  "api_key_id",
+  "external_user_id",
+  "external_organization_id",
+  "email",
+  "allowed_operations",
+  "metadata",
+  "created_at",
+  "expires_at",
+  "revoked_at",
+  "revocation_reason",
+] as const satisfies readonly (keyof NewSessionTokenRow)[];
+
+const insertRow = preparedInsert<NewSessionTokenRow & Record<string, unknown>>("session_tokens", SESSION_TOKEN_COLUMNS);
+
 export async function insertSessionToken(db: Database, row: NewSessionTokenRow): Promise<void> {
-  await db.insertInto("session_tokens").values(row).execute();
+  await insertRow(db, row);
 }
 
-/** The verify hot path: one indexed point lookup, only the columns verify answers with. */
-export async function findSessionTokenByHash(db: Database, tokenHash: string) {
-  return db
+const selectByHash = preparedQuery((db: Database, tokenHash: string) =>
+  db
     .selectFrom("session_tokens")
     .select([
       "id",
@@ -23,8 +42,12 @@ export async function findSessionTokenByHash(db: Database, tokenHash: string) {
       "expires_at",
       "revoked_at",
     ])
-    .where("token_hash", "=", tokenHash)
-    .executeTakeFirst();
+    .where("token_hash", "=", tokenHash),
+);
+
+/** The verify hot path: one indexed point lookup, only the columns verify answers with. */
+export async function findSessionTokenByHash(db: Database, tokenHash: string) {
+  return (await selectByHash(db, tokenHash)).rows[0];
 }
 
 /** One token of this scope, by id or by hash: what revocation needs to know. */

@@ -30,7 +30,7 @@ import { writeTransaction } from "../db/write-transaction.js";
 import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
-import { digestsEqual, hashSecret, randomSecretBody } from "../shared/secrets.js";
+import { digestSecret, hashSecret, randomSecretBody, storedDigestMatches } from "../shared/secrets.js";
 import {
   findSessionTokenByHash,
   insertSessionToken,
@@ -131,12 +131,12 @@ export async function checkSessionToken(
   if (parsed === null) return { ok: false, reason: "malformed" };
   if (!scope.environments.includes(parsed.environment)) return { ok: false, reason: "wrong_environment" };
 
-  const tokenHash = hashSecret(sessionToken);
-  const row = await findSessionTokenByHash(db, tokenHash);
+  const digest = digestSecret(sessionToken);
+  const row = await findSessionTokenByHash(db, digest.hex);
   if (
     row === undefined ||
     (scope.organizationId !== undefined && row.organization_id !== scope.organizationId) ||
-    !digestsEqual(row.token_hash, tokenHash)
+    !storedDigestMatches(row.token_hash, digest)
   ) {
     return { ok: false, reason: "not_found" };
   }

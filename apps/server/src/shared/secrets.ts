@@ -24,10 +24,20 @@ export function hashSecret(secret: string): string {
   return createHash("sha256").update(secret).digest("hex");
 }
 
-const HEX_DIGEST = /^[0-9a-f]{64}$/;
+/** A secret's SHA-256, as stored (hex) and as bytes (for the constant-time comparison). */
+export interface SecretDigest {
+  hex: string;
+  bytes: Buffer;
+}
 
-/** Constant-time equality of two SHA-256 hex digests; anything that is not one is unequal. */
-export function digestsEqual(a: string, b: string): boolean {
-  if (!HEX_DIGEST.test(a) || !HEX_DIGEST.test(b)) return false;
-  return timingSafeEqual(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
+export function digestSecret(secret: string): SecretDigest {
+  const bytes = createHash("sha256").update(secret).digest();
+  return { hex: bytes.toString("hex"), bytes };
+}
+
+/** Constant-time check that a stored hex digest is this digest (one decode, no regex: the hot path). */
+export function storedDigestMatches(storedHex: string, digest: SecretDigest): boolean {
+  if (storedHex.length !== 64) return false;
+  const stored = Buffer.from(storedHex, "hex");
+  return stored.length === digest.bytes.length && timingSafeEqual(stored, digest.bytes);
 }

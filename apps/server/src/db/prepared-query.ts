@@ -1,0 +1,67 @@
+import { type Compilable, CompiledQuery, type Kysely, type QueryResult } from "kysely";
+import type { Database } from "./database.js";
+
+/** Stands for the n-th argument while the query is built once. */
+class Placeholder {
+  constructor(readonly index: number) {}
+}
+
+type Binding = { argument: number } | { constant: unknown };
+
+interface Compiled {
+  sql: string;
+  bindings: Binding[];
+}
+
+/**
+ * A hot query built once by Kysely's query builder and then only re-bound: building and
+ * compiling a query costs ~10 µs, more than running it on a cached SQLite statement (measured
+ * in bench/). The SQL stays the builder's own, so it stays portable; execution still goes through
+ * Kysely (`executeQuery`), so transactions and connection locking behave exactly as before.
+ *
+ * `build` must give the same SQL whatever its arguments: use them only as values.
+ */
+export function preparedQuery<Args extends unknown[], Row>(
+  build: (db: Database, ...args: Args) => Compilable<Row>,
+  arity: number = build.length - 1,
+): (db: Database, ...args: Args) => Promise<QueryResult<Row>> {
+  // One compilation per SQL dialect (adapter class); SQLite today, PostgreSQL later.
+  const compiledByDialect = new Map<unknown, Compiled>();
+
+  const compile = (db: Database): Compiled => {
+    const placeholders = Array.from({ length: arity }, (_, index) => new Placeholder(index)) as Args;
+    const { sql, parameters } = build(db, ...placeholders).compile();
+    return {
+      sql,
+      bindings: parameters.map((value) =>
+        value instanceof Placeholder ? { argument: value.index } : { constant: value },
+      ),
+    };
+  };
+
+  return (db, ...args) => {
+    const dialect = db.getExecutor().adapter.constructor;
+    let compiled = compiledByDialect.get(dialect);
+    if (compiled === undefined) {
+      compiled = compile(db);
+      compiledByDialect.set(dialect, compiled);
+    }
+    const parameters = compiled.bindings.map((binding) => ("argument" in binding ? args[binding.argument] : binding.constant));
+    return db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, parameters));
+  };
+}
+
+/** An insert of one row into `table`, its columns bound in the order given. */
+export function preparedInsert<Row extends Record<string, unknown>>(
+  table: string,
+  columns: readonly (keyof Row & string)[],
+): (db: Database, row: Row) => Promise<unknown> {
+  const insert = preparedQuery(
+    (db: Database, ...values: unknown[]) =>
+      (db as unknown as Kysely<Record<string, Record<string, unknown>>>)
+        .insertInto(table)
+        .values(Object.fromEntries(columns.map((column, index) => [column, values[index]]))),
+    columns.length,
+  );
+  return (db, row) => insert(db, ...columns.map((column) => row[column] ?? null));
+}
