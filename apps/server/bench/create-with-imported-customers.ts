@@ -1,21 +1,25 @@
 /**
  * Token creation with 0 vs 100,000 imported customers (issue 3: "token creation costs the same").
  *
- *   cd apps/server && npx tsx --conditions=source bench/create-with-imported-customers.ts [customers] [rounds] [creations]
+ *   cd apps/server && npx tsx --conditions=source bench/create-with-imported-customers.ts \
+ *     [customers=100000] [rounds=7] [creations per run=2000] [--via-import]
  *
  * In process, through the real router (createCaller) and services, on two temp FILE databases that
- * differ only in their imported customers: "empty" has none, "loaded" has 100,000 (imported through
- * the import procedure in batches of 1000, so the counter and normalized emails are the real ones).
+ * differ only in their imported customers: "empty" has none, "loaded" has 100,000. By default they
+ * are inserted directly with Kysely in one transaction, rows shaped exactly as the import service
+ * shapes them, and the maintained counter is set to the number of unbound rows; `--via-import` goes
+ * through the import procedure in batches of 1000 instead (the real code path, slower to set up).
  * Each round times a run of creations on each database, alternating which goes first, for two
  * kinds of creation: with an email that matches no customer (the lazy-binding lookup runs and finds
- * nothing), and without email. Medians of creations/s and the loaded/empty ratio are printed.
+ * nothing), and without email. Medians of creations/s and the loaded/empty ratio are printed, then
+ * the median time of a few other customer calls on both databases, for information.
  * Nothing here asserts on timing: the figures are for a person to read.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { type CustomerToImport, MAX_IMPORT_BATCH } from "@billingos/contracts";
+import { type CustomerToImport, MAX_IMPORT_BATCH, normalizeEmail, PRE_BIND_METADATA_KEYS } from "@billingos/contracts";
 import { sql } from "kysely";
 import {
   appRouter,
@@ -27,10 +31,13 @@ import {
   openDatabase,
   systemClock,
 } from "../src/index.js";
+import { newId } from "../src/shared/ids.js";
 
-const CUSTOMERS = Number(process.argv[2] ?? 100_000);
-const ROUNDS = Math.max(5, Number(process.argv[3] ?? 7));
-const CREATIONS_PER_RUN = Number(process.argv[4] ?? 2_000);
+const args = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
+const VIA_IMPORT = process.argv.includes("--via-import");
+const CUSTOMERS = Number(args[0] ?? 100_000);
+const ROUNDS = Math.max(5, Number(args[1] ?? 7));
+const CREATIONS_PER_RUN = Number(args[2] ?? 2_000);
 const WARMUP_CREATIONS = 500;
 
 const createCaller = createCallerFactory(appRouter);
@@ -40,18 +47,26 @@ interface Setup {
   label: string;
   db: Database;
   caller: Caller;
+  organizationId: string;
 }
 
 async function openSetup(dir: string, label: string): Promise<Setup> {
   const db = await openDatabase({ path: join(dir, `${label}.sqlite`) });
   const key = await createApiKey(db, systemClock, { organizationName: "Bench", environment: "test" });
   const deps = { db, clock: systemClock, logger: createLogger("silent") };
-  return { label, db, caller: createCaller(createContextInner(deps, { authorization: `Bearer ${key.secretKey}` })) };
+  return {
+    label,
+    db,
+    organizationId: key.organizationId,
+    caller: createCaller(createContextInner(deps, { authorization: `Bearer ${key.secretKey}` })),
+  };
 }
 
 /** Realistic-ish customers: mostly distinct emails, some sharing one, some without, some pre-bound. */
 function customerAt(i: number): CustomerToImport {
-  const email = i % 50 === 0 ? null : i % 100 === 1 ? `family${Math.floor(i / 100)}@example.com` : `customer${i}@example.com`;
+  // Every 50th has no email; in every hundred, numbers …01 and …02 share one (an email_shared pair).
+  const email =
+    i % 50 === 0 ? null : i % 100 === 1 || i % 100 === 2 ? `family${Math.floor(i / 100)}@example.com` : `customer${i}@example.com`;
   return {
     stripeCustomerId: `cus_Bench${i.toString(36).padStart(6, "0")}`,
     email,
@@ -61,14 +76,78 @@ function customerAt(i: number): CustomerToImport {
   };
 }
 
-async function importCustomers(setup: Setup, count: number): Promise<void> {
-  const started = performance.now();
+/** Through the import procedure, in batches of 1000: the real code path, counter included. */
+async function importThroughService(setup: Setup, count: number): Promise<void> {
   for (let start = 0; start < count; start += MAX_IMPORT_BATCH) {
     const customers = Array.from({ length: Math.min(MAX_IMPORT_BATCH, count - start) }, (_, j) => customerAt(start + j));
     await setup.caller.customers.import({ customers });
   }
+}
+
+/**
+ * Direct inserts, shaped as the import service shapes rows (normalized email, JSON metadata,
+ * pre-bound from the metadata user id), then the counter set to the number of unbound rows.
+ */
+async function insertDirectly(setup: Setup, count: number): Promise<void> {
+  const now = Date.now();
+  await setup.db.transaction().execute(async (trx) => {
+    const CHUNK = 500;
+    for (let start = 0; start < count; start += CHUNK) {
+      const rows = Array.from({ length: Math.min(CHUNK, count - start) }, (_, j) => {
+        const customer = customerAt(start + j);
+        const metadata = customer.metadata ?? null;
+        const userKey = PRE_BIND_METADATA_KEYS.find((key) => metadata?.[key] !== undefined);
+        const boundTo = userKey === undefined ? null : metadata![userKey]!;
+        return {
+          id: newId("imp", now),
+          organization_id: setup.organizationId,
+          environment: "test" as const,
+          stripe_customer_id: customer.stripeCustomerId,
+          email: customer.email ?? null,
+          email_normalized: normalizeEmail(customer.email),
+          name: customer.name ?? null,
+          metadata: metadata === null ? null : JSON.stringify(metadata),
+          stripe_created_at: customer.createdAt ? Date.parse(customer.createdAt) : null,
+          imported_at: now,
+          updated_at: now,
+          external_user_id: boundTo,
+          bound_at: boundTo === null ? null : now,
+          bound_by: boundTo === null ? null : ("metadata" as const),
+        };
+      });
+      await trx.insertInto("imported_customers").values(rows).execute();
+    }
+    const unbound = await trx
+      .selectFrom("imported_customers")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("organization_id", "=", setup.organizationId)
+      .where("environment", "=", "test")
+      .where("external_user_id", "is", null)
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto("customer_binding_counts")
+      .values({ organization_id: setup.organizationId, environment: "test", unresolved_count: Number(unbound.n) })
+      .execute();
+  });
+}
+
+async function loadCustomers(setup: Setup, count: number): Promise<void> {
+  const started = performance.now();
+  await (VIA_IMPORT ? importThroughService(setup, count) : insertDirectly(setup, count));
   const seconds = (performance.now() - started) / 1000;
-  console.log(`imported ${count.toLocaleString("en")} customers into "${setup.label}" in ${seconds.toFixed(1)} s`);
+  const how = VIA_IMPORT ? "through customers.import" : "by direct inserts";
+  console.log(`loaded ${count.toLocaleString("en")} customers into "${setup.label}" ${how} in ${seconds.toFixed(1)} s`);
+}
+
+/** Median milliseconds of `times` calls (for orders of magnitude, not for precision). */
+async function medianMs(call: () => Promise<unknown>, times = 5): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const started = performance.now();
+    await call();
+    samples.push(performance.now() - started);
+  }
+  return median(samples);
 }
 
 type Mode = "email, no match" | "no email";
@@ -105,7 +184,7 @@ async function main(): Promise<void> {
   try {
     const empty = await openSetup(dir, "empty");
     const loaded = await openSetup(dir, "loaded");
-    await importCustomers(loaded, CUSTOMERS);
+    await loadCustomers(loaded, CUSTOMERS);
 
     // Sanity, not timing: the loaded database reports its waiting customers, the empty one none.
     const probeEmpty = await empty.caller.sessionTokens.create({ externalUserId: "probe" });
@@ -117,7 +196,7 @@ async function main(): Promise<void> {
     const plan = await sql<{ detail: string }>`explain query plan
       select id from imported_customers
       where organization_id = 'o' and environment = 'test' and email_normalized = 'x' and external_user_id is null limit 2`.execute(loaded.db);
-    console.log(`lazy-binding lookup plan: ${plan.rows.map((row) => row.detail).join("; ")}`);
+    console.log(`plan of the lazy-binding candidate lookup (its WHERE clause): ${plan.rows.map((row) => row.detail).join("; ")}`);
 
     const modes: Mode[] = ["email, no match", "no email"];
     for (const setup of [empty, loaded]) for (const mode of modes) await run(setup, mode, WARMUP_CREATIONS);
@@ -153,6 +232,33 @@ async function main(): Promise<void> {
     });
     console.log("\nmedians:");
     console.table(rows);
+
+    // Other customer calls on each database (median of 5): informative, they are not token creation.
+    const otherCalls: Array<[string, (setup: Setup) => Promise<unknown>]> = [
+      ["customers.get by stripeCustomerId (NOT_FOUND on the empty one)", (setup) => setup.caller.customers.get({ stripeCustomerId: "cus_Bench000003" }).catch(() => null)],
+      ["customers.listUnresolved, first page of 20", (setup) => setup.caller.customers.listUnresolved({ limit: 20 })],
+      [
+        "customers.import dryRun, 100 new customers",
+        (setup) =>
+          setup.caller.customers.import({
+            dryRun: true,
+            customers: Array.from({ length: 100 }, (_, i) => ({ stripeCustomerId: `cus_Dry${i}`, email: `dry${i}@example.com` })),
+          }),
+      ],
+      [
+        "customers.listUnresolved reason=email_shared, first page of 20",
+        (setup) => setup.caller.customers.listUnresolved({ limit: 20, reason: "email_shared" }),
+      ],
+    ];
+    console.log("\nother calls (median of 5, ms):");
+    console.table(
+      await otherCalls.reduce<Promise<Array<Record<string, string | number>>>>(async (acc, [name, call]) => {
+        const rows = await acc;
+        const emptyMs = await medianMs(() => call(empty));
+        const loadedMs = await medianMs(() => call(loaded));
+        return [...rows, { call: name, "0 customers": Number(emptyMs.toFixed(1)), [`${CUSTOMERS.toLocaleString("en")} customers`]: Number(loadedMs.toFixed(1)) }];
+      }, Promise.resolve([])),
+    );
     console.log(
       `session_tokens after the runs: empty=${await countOf(empty.db, "session_tokens")} loaded=${await countOf(loaded.db, "session_tokens")}`,
     );

@@ -150,7 +150,8 @@ export async function listUnresolvedCustomers(
     .select((eb) => sharesEmail(eb).as("email_shared"))
     .where("c.organization_id", "=", scope.organizationId)
     .where("c.environment", "=", scope.environment)
-    .where("c.external_user_id", "is", null);
+    // bound_at is null exactly while external_user_id is; this form seeks imported_customers_unbound.
+    .where("c.bound_at", "is", null);
   if (query.reason === "no_email") select = select.where("c.email_normalized", "is", null);
   if (query.reason === "email_shared") select = select.where("c.email_normalized", "is not", null).where(sharesEmail);
   if (query.reason === "awaiting_first_session") {

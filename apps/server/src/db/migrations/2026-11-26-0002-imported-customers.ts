@@ -23,12 +23,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     // NULLs are distinct, so many unbound customers coexist; a user id binds at most one customer.
     .addUniqueConstraint("imported_customers_external_user", ["organization_id", "environment", "external_user_id"])
     .execute();
-  // Lazy binding asks for unbound customers with one email: all four columns are in the index, so
-  // SQLite seeks it rather than scanning every unbound customer through the index below.
   await db.schema
     .createIndex("imported_customers_email")
     .on("imported_customers")
-    .columns(["organization_id", "environment", "email_normalized", "external_user_id"])
+    .columns(["organization_id", "environment", "email_normalized"])
     .execute();
   await db.schema
     .createIndex("imported_customers_unbound")
