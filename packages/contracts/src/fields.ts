@@ -19,10 +19,11 @@ export const email = z
 
 const utf8 = new TextEncoder();
 
+/** A JSON object, as answers carry it back (its size was checked when it came in). */
+export const jsonObject = z.record(z.string(), z.json(), { error: "metadata must be a JSON object" });
+
 /** A JSON object of at most 8 KiB once serialized (IP, user agent, anything the merchant wants back). */
-export const metadata = z
-  .record(z.string(), z.json(), { error: "metadata must be a JSON object" })
-  .superRefine((value, ctx) => {
+export const metadata = jsonObject.superRefine((value, ctx) => {
     const bytes = utf8.encode(JSON.stringify(value)).length;
     if (bytes > MAX_METADATA_BYTES) {
       ctx.addIssue({

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { environment } from "./environment.js";
-import { email, externalId, metadata, pageLimit, prefixedId } from "./fields.js";
+import { email, externalId, jsonObject, metadata, pageLimit, prefixedId } from "./fields.js";
 import { operation } from "./operations.js";
 import { timestamp } from "./timestamp.js";
 
@@ -96,7 +96,7 @@ export const sessionTokenVerification = z.discriminatedUnion("valid", [
     /** null: every customer operation is allowed. */
     allowedOperations: z.array(operation).nullable(),
     expiresAt: timestamp,
-    metadata: metadata.nullable(),
+    metadata: jsonObject.nullable(),
   }),
   z.strictObject({
     valid: z.literal(false),
@@ -113,7 +113,7 @@ export const sessionTokenSummary = z.strictObject({
   status: sessionTokenStatus,
   customer: sessionCustomer,
   allowedOperations: z.array(operation).nullable(),
-  metadata: metadata.nullable(),
+  metadata: jsonObject.nullable(),
   createdAt: timestamp,
   expiresAt: timestamp,
   revokedAt: timestamp.nullable(),

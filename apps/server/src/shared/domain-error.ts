@@ -1,16 +1,14 @@
 import type { ErrorCode } from "@billingos/contracts";
+import { TRPCError } from "@trpc/server";
 
 /**
- * What services throw when a rule says no. The tRPC layer turns it into an error response with
- * this code; the message is shown to the caller, so it must be something a person can act on.
+ * What services throw when a rule says no; the message is shown to the caller, so it must be
+ * something a person can act on. It is a TRPCError with the code to answer with, so it crosses
+ * the tRPC layer as is: no middleware has to catch and re-throw it on every call.
  */
-export class DomainError extends Error {
-  override readonly name = "DomainError";
-  constructor(
-    readonly code: Exclude<ErrorCode, "INTERNAL_SERVER_ERROR">,
-    message: string,
-  ) {
-    super(message);
+export class DomainError extends TRPCError {
+  constructor(code: Exclude<ErrorCode, "INTERNAL_SERVER_ERROR">, message: string) {
+    super({ code, message });
   }
 }
 

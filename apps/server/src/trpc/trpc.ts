@@ -3,7 +3,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
-import { DomainError, RateLimitedError } from "../shared/domain-error.js";
+import { RateLimitedError } from "../shared/domain-error.js";
 import type { Context } from "./context.js";
 
 const t = initTRPC.context<Context>().create({
@@ -14,8 +14,8 @@ const t = initTRPC.context<Context>().create({
       const details = validationDetailsOf(error.cause);
       return { ...shape, message: validationMessageOf(details), data: { ...shape.data, ...details } };
     }
-    if (error.cause instanceof RateLimitedError) {
-      return { ...shape, data: { ...shape.data, retryAfterSeconds: error.cause.retryAfterSeconds } };
+    if (error instanceof RateLimitedError) {
+      return { ...shape, data: { ...shape.data, retryAfterSeconds: error.retryAfterSeconds } };
     }
     return shape;
   },
@@ -24,17 +24,7 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Services throw DomainError; here it becomes the tRPC error with the same code and message. */
-const domainErrors = t.middleware(async ({ next }) => {
-  const result = await next();
-  if (!result.ok && result.error.cause instanceof DomainError) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: cause.code, message: cause.message, cause });
-  }
-  return result;
-});
-
-export const publicProcedure = t.procedure.use(domainErrors);
+export const publicProcedure = t.procedure;
 
 /** Merchant API: `Authorization: Bearer sk_…`, checked before the input is even parsed. */
 export const secretKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
