@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "./processes.js";
 import { markdownTable, type Row } from "./report.js";
-import { httpScenarios } from "./scenarios/http.js";
+import { httpScenarios, peerScenario } from "./scenarios/http.js";
 import { inProcessVerify, scaleCreate, scaleVerify } from "./scenarios/in-process.js";
 import { seedDatabase } from "./seed.js";
 
@@ -20,7 +20,7 @@ const { values } = parseArgs({
 const settings = values.quick
   ? { tokens: 100_000, customers: 100_000, http: { connections: 50, durationSeconds: 2, warmupSeconds: 1 }, inProcess: { rounds: 3, milliseconds: 300 } }
   : { tokens: 1_000_000, customers: 100_000, http: { connections: 50, durationSeconds: 10, warmupSeconds: 3 }, inProcess: { rounds: 5, milliseconds: 2000 } };
-const only = values.only?.split(",") ?? ["in-process", "scale", "http"];
+const only = values.only?.split(",") ?? ["in-process", "scale", "http", "peer"];
 
 const started = Date.now();
 const workdir = mkdtempSync(join(tmpdir(), "billingos-bench-"));
@@ -44,7 +44,21 @@ try {
   }
   if (only.includes("http")) {
     log("over HTTP (50 connections)");
-    rows.push(...(await httpScenarios(large, settings.http)));
+    const httpRows = await httpScenarios(large, settings.http);
+    rows.push(...httpRows);
+    if (only.includes("peer")) {
+      log("peer: Better Auth");
+      const peer = await peerScenario(workdir, settings.http, httpRows[0]!);
+      const verify = httpRows.find((row) => row.scenario.startsWith("service over HTTP: verify (valid)"))!;
+      rows.push(peer, {
+        scenario: "verify vs Better Auth getSession",
+        throughput: verify.throughput,
+        unit: "req/s",
+        baseline: "Better Auth",
+        ratio: verify.throughput / peer.throughput,
+        target: "≥ 300%",
+      });
+    }
   }
 
   const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, date: new Date().toISOString() };

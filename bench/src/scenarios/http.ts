@@ -30,6 +30,30 @@ const post = (seeded: SeededDatabase, body: string) => ({
   body,
 });
 
+/** Better Auth's getSession under the same load, against the same baseline figure. */
+export async function peerScenario(workdir: string, settings: HttpSettings, baseline: Row): Promise<Row> {
+  const betterAuth = await startServerProcess(["--import", "tsx", "bench/src/servers/better-auth-server.ts"], {
+    PORT: "0",
+    BETTER_AUTH_DB: `${workdir}/better-auth.sqlite`,
+  });
+  const peer = await measureLoad({
+    url: `${betterAuth.url}/session`,
+    headers: { authorization: `Bearer ${String(betterAuth.firstLine.token)}` },
+    ...settings,
+  });
+  await betterAuth.stop();
+  return {
+    scenario: "peer: Better Auth getSession (bearer)",
+    throughput: peer.requestsPerSecond,
+    unit: "req/s",
+    p50Ms: peer.p50,
+    p99Ms: peer.p99,
+    baseline: "baseline",
+    ratio: peer.requestsPerSecond / baseline.throughput,
+    errors: peer.errors + peer.non2xx,
+  };
+}
+
 export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettings): Promise<Row[]> {
   const rows: Row[] = [];
   const load = (url: string, extra: Parameters<typeof measureLoad>[0] extends infer O ? Partial<O> : never) =>
@@ -85,14 +109,5 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
   );
   await service.stop();
 
-  const betterAuth = await startServerProcess(["--import", "tsx", "bench/src/servers/better-auth-server.ts"], {
-    PORT: "0",
-    BETTER_AUTH_DB: `${seeded.path}.better-auth.sqlite`,
-  });
-  const peer = await load(`${betterAuth.url}/session`, {
-    headers: { authorization: `Bearer ${String(betterAuth.firstLine.token)}` },
-  });
-  await betterAuth.stop();
-  rows.push(vsBaseline("peer: Better Auth getSession (bearer)", peer));
   return rows;
 }

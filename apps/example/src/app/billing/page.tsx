@@ -1,0 +1,18 @@
+import { redirect } from "next/navigation";
+import { auth } from "@/auth";
+import { BillingPanel } from "./billing-panel";
+
+export default async function BillingPage() {
+  const session = await auth();
+  if (!session) redirect("/sign-in");
+  return (
+    <main>
+      <h1>Billing</h1>
+      <p className="muted">
+        Signed in to the merchant app as <b data-testid="app-user-email">{session.user.email}</b>. Everything below
+        comes straight from BillingOS, called from this browser with a session token.
+      </p>
+      <BillingPanel />
+    </main>
+  );
+}

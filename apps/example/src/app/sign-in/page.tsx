@@ -1,0 +1,34 @@
+import { redirect } from "next/navigation";
+import { auth } from "@/auth";
+import { signInWithDemo } from "@/app/actions";
+
+interface SignInPageProps {
+  searchParams: Promise<{ error?: string | string[] }>;
+}
+
+export default async function SignInPage({ searchParams }: SignInPageProps) {
+  if (await auth()) redirect("/billing");
+  const { error } = await searchParams;
+  return (
+    <main>
+      <h1>Sign in</h1>
+      <form className="card" action={signInWithDemo}>
+        <p className="muted">
+          Demo sign-in: any email address, password <code>demo</code>. The same email always gets the same user id.
+        </p>
+        {error ? (
+          <p className="error" role="alert" data-testid="sign-in-error">
+            Wrong email or password.
+          </p>
+        ) : null}
+        <label htmlFor="email">Email</label>
+        <input id="email" name="email" type="email" autoComplete="email" required data-testid="sign-in-email" />
+        <label htmlFor="password">Password</label>
+        <input id="password" name="password" type="password" autoComplete="current-password" required data-testid="sign-in-password" />
+        <button type="submit" data-testid="sign-in-submit">
+          Sign in
+        </button>
+      </form>
+    </main>
+  );
+}

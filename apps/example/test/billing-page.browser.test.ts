@@ -1,0 +1,147 @@
+// The example merchant app in a real browser: Debian's headless Chromium driven by playwright-core,
+// against the real BillingOS server and a production build of the app (see support/example-stack.ts).
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { BillingOS } from "@billingos/node";
+import { BillingOSError, createSessionClient } from "@billingos/node/session";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoUserId } from "../src/lib/demo-user";
+import { chromiumInstalled, INSTALL_HINT, isCI, launchChromium } from "./support/chromium";
+import { type ExampleStack, startExampleStack } from "./support/example-stack";
+
+const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/", import.meta.url));
+
+if (!chromiumInstalled) {
+  if (isCI()) {
+    it("has Chromium to run the browser test", () => {
+      throw new Error(INSTALL_HINT);
+    });
+  } else {
+    console.warn(`Skipping the example app's browser test. ${INSTALL_HINT}`);
+  }
+}
+
+describe.runIf(chromiumInstalled)("the example merchant app in Chromium", () => {
+  let stack: ExampleStack | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    stack = await startExampleStack();
+    console.info(`next build took ${stack.buildSeconds.toFixed(1)} s`);
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  /** A fresh browser profile; every request the page makes must stay on this machine. */
+  async function newPage(): Promise<{ page: Page; offMachine: string[] }> {
+    const context = await browser!.newContext({ viewport: { width: 1000, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    const offMachine: string[] = [];
+    page.on("request", (request) => {
+      const { protocol, hostname } = new URL(request.url());
+      if (protocol !== "data:" && hostname !== "127.0.0.1" && hostname !== "localhost") offMachine.push(request.url());
+    });
+    return { page, offMachine };
+  }
+
+  async function sessionGetStatus(sessionToken: string): Promise<number> {
+    const response = await fetch(`${stack!.serverUrl}/trpc/session.get`, {
+      headers: { authorization: `Bearer ${sessionToken}` },
+    });
+    return response.status;
+  }
+
+  it("refuses a session token to a visitor who is not signed in (401)", async () => {
+    const response = await fetch(`${stack!.appUrl}/api/billingos-session`, { method: "POST" });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: "Not signed in" });
+  });
+
+  it("signs in, shows the customer from BillingOS, and signing out revokes the token", async () => {
+    const { page, offMachine } = await newPage();
+    const email = "ada.lovelace@example.com";
+
+    // The billing page needs a signed-in user: it sends a visitor to the sign-in form.
+    await page.goto(`${stack!.appUrl}/billing`);
+    await page.waitForURL(/\/sign-in/);
+
+    await page.getByTestId("sign-in-email").fill(email);
+    await page.getByTestId("sign-in-password").fill("demo");
+    const tokenResponse = page.waitForResponse(
+      (response) => response.url() === `${stack!.appUrl}/api/billingos-session` && response.request().method() === "POST",
+    );
+    await page.getByTestId("sign-in-submit").click();
+    await page.waitForURL(`${stack!.appUrl}/billing`);
+
+    const fromRoute = await tokenResponse;
+    expect(fromRoute.status()).toBe(200);
+    const { sessionToken, expiresAt } = (await fromRoute.json()) as { sessionToken: string; expiresAt: string };
+    expect(sessionToken).toMatch(/^bos_session_test_/);
+
+    // The page called BillingOS itself (cross-origin, with the token) and shows what it answered.
+    await expect.poll(() => page.getByTestId("billing-status").getAttribute("data-status")).toBe("ready");
+    expect(await page.getByTestId("customer-external-user-id").textContent()).toBe(demoUserId(email));
+    expect(await page.getByTestId("customer-email").textContent()).toBe(email);
+    expect(await page.getByTestId("stripe-customer").textContent()).toBe("none");
+    expect(await page.getByTestId("session-environment").textContent()).toBe("test");
+    expect(await page.getByTestId("session-expires-at").getAttribute("datetime")).toBe(new Date(expiresAt).toISOString());
+
+    // The same token works outside the browser too, until the page signs out.
+    const client = createSessionClient({ sessionToken, sandboxUrl: stack!.serverUrl });
+    const session = await client.getSession();
+    expect(await page.getByTestId("session-token-id").textContent()).toBe(session.tokenId);
+    expect(await sessionGetStatus(sessionToken)).toBe(200);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}billing.png`, fullPage: true });
+
+    await page.getByTestId("sign-out").click();
+    await page.waitForURL(`${stack!.appUrl}/`);
+    await expect.poll(() => page.getByTestId("home-signed-out").isVisible()).toBe(true);
+
+    // The token the page held is revoked: a copy of it gets 401, through fetch and the session client.
+    expect(await sessionGetStatus(sessionToken)).toBe(401);
+    const refused = await client.getCustomer().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BillingOSError);
+    expect((refused as BillingOSError).code).toBe("UNAUTHORIZED");
+
+    // And the merchant app's own session is over: its route refuses this browser a new token.
+    const again = await page.request.post(`${stack!.appUrl}/api/billingos-session`);
+    expect(again.status()).toBe(401);
+
+    expect(offMachine).toEqual([]);
+    await page.context().close();
+  });
+
+  it("shows the Stripe customer bound on first sign-in; the same email is the same customer; a wrong password is refused", async () => {
+    // A customer the merchant imported from Stripe binds to the user at the first token with that email.
+    const billing = new BillingOS({ secretKey: stack!.secretKey, sandboxUrl: stack!.serverUrl });
+    await billing.importCustomers({
+      customers: [{ stripeCustomerId: "cus_GraceHopper1906", email: "grace@example.com", name: "Grace Hopper" }],
+    });
+
+    const { page } = await newPage();
+    await page.goto(`${stack!.appUrl}/sign-in`);
+    await page.getByTestId("sign-in-email").fill("grace@example.com");
+    await page.getByTestId("sign-in-password").fill("not-demo");
+    await page.getByTestId("sign-in-submit").click();
+    await expect.poll(() => page.getByTestId("sign-in-error").isVisible()).toBe(true);
+
+    await page.getByTestId("sign-in-email").fill("  Grace@Example.com ");
+    await page.getByTestId("sign-in-password").fill("demo");
+    await page.getByTestId("sign-in-submit").click();
+    await page.waitForURL(`${stack!.appUrl}/billing`);
+    await expect.poll(() => page.getByTestId("billing-status").getAttribute("data-status")).toBe("ready");
+    expect(await page.getByTestId("customer-external-user-id").textContent()).toBe(demoUserId("grace@example.com"));
+    expect(await page.getByTestId("customer-email").textContent()).toBe("grace@example.com");
+    expect(await page.getByTestId("stripe-customer").textContent()).toBe("cus_GraceHopper1906 (Grace Hopper)");
+    await page.screenshot({ path: `${ARTIFACTS}billing-stripe-customer.png`, fullPage: true });
+    await page.context().close();
+  });
+});
