@@ -1,5 +1,6 @@
 import { type AuditEvent, auditEventPage, listCustomerAuditEventsInput } from "@billingos/contracts";
 import { z } from "zod";
+import { keysetPage } from "../shared/keyset-page.js";
 import { router, secretKeyProcedure } from "../trpc/trpc.js";
 import type { AuditEventRow } from "./audit-events.table.js";
 import { listAuditEventsOfCustomer } from "./audit.repository.js";
@@ -20,16 +21,16 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
 export const auditRouter = router({
   /** One customer's audit trail, newest first. */
   listForCustomer: secretKeyProcedure.input(listCustomerAuditEventsInput).query(async ({ ctx, input }) => {
-    const limit = input.limit ?? 20;
-    const rows = await listAuditEventsOfCustomer(ctx.db, ctx.apiKey, {
-      externalUserId: input.externalUserId,
-      before: input.cursor ?? null,
-      limit: limit + 1,
-    });
-    const page = rows.slice(0, limit);
-    return z.encode(auditEventPage, {
-      data: page.map(toAuditEvent),
-      nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
-    });
+    const page = await keysetPage(
+      input.limit,
+      (fetchLimit) =>
+        listAuditEventsOfCustomer(ctx.db, ctx.apiKey, {
+          externalUserId: input.externalUserId,
+          before: input.cursor ?? null,
+          limit: fetchLimit,
+        }),
+      toAuditEvent,
+    );
+    return z.encode(auditEventPage, page);
   }),
 });

@@ -20,6 +20,7 @@ import { rollbackWith, writeTransaction } from "../db/write-transaction.js";
 import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
+import { keysetPage } from "../shared/keyset-page.js";
 import type { Scope } from "../shared/scope.js";
 import { toImportedCustomer } from "./customers.mapper.js";
 import {
@@ -139,17 +140,12 @@ export async function listUnresolved(
   scope: Scope,
   input: z.output<typeof listUnresolvedCustomersInput>,
 ): Promise<UnresolvedCustomerPage> {
-  const limit = input.limit ?? 20;
-  const rows = await listUnresolvedCustomers(db, scope, {
-    reason: input.reason ?? null,
-    after: input.cursor ?? null,
-    limit: limit + 1,
-  });
-  const page = rows.slice(0, limit);
-  return {
-    data: page.map((row) => ({ ...toImportedCustomer(row), reason: row.reason })),
-    nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
-  };
+  return keysetPage(
+    input.limit,
+    (fetchLimit) =>
+      listUnresolvedCustomers(db, scope, { reason: input.reason ?? null, after: input.cursor ?? null, limit: fetchLimit }),
+    (row) => ({ ...toImportedCustomer(row), reason: row.reason }),
+  );
 }
 
 /** Binds a customer by hand. Binding it again to the same user is a no-op; any other clash is a CONFLICT. */

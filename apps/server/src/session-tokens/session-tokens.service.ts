@@ -30,6 +30,7 @@ import { writeTransaction } from "../db/write-transaction.js";
 import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
+import { keysetPage } from "../shared/keyset-page.js";
 import { digestSecret, hashSecret, randomSecretBody, storedDigestMatches } from "../shared/secrets.js";
 import {
   findSessionTokenByHash,
@@ -280,17 +281,16 @@ export async function listSessionTokens(
   input: z.output<typeof listSessionTokensInput>,
 ): Promise<SessionTokenPage> {
   const now = clock.now();
-  const limit = input.limit ?? 20;
-  // One row more than asked tells whether there is a next page without a count query.
-  const rows = await listSessionTokensOfCustomer(db, key, {
-    externalUserId: input.externalUserId,
-    activeAt: input.status === "active" ? now : null,
-    before: input.cursor ?? null,
-    limit: limit + 1,
-  });
-  const page = rows.slice(0, limit);
-  return {
-    data: page.map((row) => ({
+  return keysetPage(
+    input.limit,
+    (fetchLimit) =>
+      listSessionTokensOfCustomer(db, key, {
+        externalUserId: input.externalUserId,
+        activeAt: input.status === "active" ? now : null,
+        before: input.cursor ?? null,
+        limit: fetchLimit,
+      }),
+    (row) => ({
       tokenId: row.id,
       status: statusOf(row, now),
       customer: {
@@ -303,9 +303,8 @@ export async function listSessionTokens(
       createdAt: new Date(row.created_at),
       expiresAt: new Date(row.expires_at),
       revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
-    })),
-    nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
-  };
+    }),
+  );
 }
 
 export async function revokeCustomerSessionTokens(
