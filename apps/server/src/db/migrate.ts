@@ -1,16 +1,49 @@
-import { type Kysely, type MigrationResultSet, Migrator } from "kysely";
+import type { Kysely } from "kysely";
+import type { Database } from "./database.js";
 import { migrations } from "./migrations/index.js";
+import { writeTransaction } from "./write-transaction.js";
 
-/** Applies every pending migration; throws with the failing migration's name if one fails. */
+/** Kysely's own bookkeeping table, so databases migrated by its Migrator are read the same way. */
+const MIGRATION_TABLE = "kysely_migration";
+
+async function appliedMigrations(db: Kysely<any>): Promise<Set<string>> {
+  const rows: { name: string }[] = await db.selectFrom(MIGRATION_TABLE).select("name").execute();
+  return new Set(rows.map((row) => row.name));
+}
+
+/**
+ * Applies every pending migration, in name order, each in its own write transaction with its
+ * record: SQLite's DDL is transactional, so a process killed mid-migration leaves the migration
+ * wholly undone and the next start runs it again. (Kysely's Migrator runs SQLite migrations
+ * statement by statement, outside any transaction.) The write lock taken at BEGIN also makes a
+ * second process starting at the same moment wait, then find the migration done.
+ * Returns the names applied by this call.
+ */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
-  const failed = results?.find((result) => result.status === "Error");
-  if (error) {
-    const name = failed ? ` ${failed.migrationName}` : "";
-    throw new Error(`Migration${name} failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
+  await db.schema
+    .createTable(MIGRATION_TABLE)
+    .ifNotExists()
+    .addColumn("name", "varchar(255)", (column) => column.notNull().primaryKey())
+    .addColumn("timestamp", "varchar(255)", (column) => column.notNull())
+    .execute();
+
+  const applied: string[] = [];
+  for (const name of Object.keys(migrations).sort()) {
+    const migration = migrations[name]!;
+    const ran = await writeTransaction(db as Database, async (trx) => {
+      const any = trx as unknown as Kysely<any>;
+      if ((await appliedMigrations(any)).has(name)) return false;
+      try {
+        await migration.up(any);
+      } catch (error) {
+        throw new Error(`Migration ${name} failed: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
+      }
+      await any.insertInto(MIGRATION_TABLE).values({ name, timestamp: new Date().toISOString() }).execute();
+      return true;
     });
+    if (ran) applied.push(name);
   }
-  return (results ?? []).filter((result) => result.status === "Success").map((result) => result.migrationName);
+  return applied;
 }

@@ -45,6 +45,19 @@ export interface RunningHttpServer {
   close(timeoutMs?: number): Promise<void>;
 }
 
+const procedures = appRouter._def.procedures as Record<string, unknown>;
+
+/** Whether a /trpc path names only procedures of this router (one, or a comma-separated batch). */
+function namesKnownProcedures(procedurePath: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(procedurePath).replace(/^\/+|\/+$/g, "");
+  } catch {
+    return true; // tRPC answers an undecodable path with its own 400
+  }
+  return decoded.split(",").every((name) => Object.hasOwn(procedures, name));
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
@@ -113,6 +126,14 @@ export async function startHttpServer({
       }
       const procedurePath = path.slice(TRPC_BASE_PATH.length + 1);
       const search = queryStart === -1 ? "" : url.slice(queryStart + 1);
+      if (!namesKnownProcedures(procedurePath)) {
+        // Answered here, not by tRPC, whose message and log line would repeat the path: a
+        // credential pasted into a URL must not come back, nor reach the logs.
+        sendJson(res, 404, {
+          error: { message: "No such procedure", code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } },
+        });
+        return;
+      }
       if (!fastHandler?.(req, res, procedurePath, search)) stockHandler(req, res);
     } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
       sql`select 1`.execute(deps.db).then(
@@ -123,7 +144,7 @@ export async function startHttpServer({
         },
       );
     } else {
-      sendJson(res, 404, { error: { message: `Not found: ${path}. The API is served under ${TRPC_BASE_PATH}/` } });
+      sendJson(res, 404, { error: { message: `Not found. The API is served under ${TRPC_BASE_PATH}/` } });
     }
   });
 

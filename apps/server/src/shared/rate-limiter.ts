@@ -31,6 +31,8 @@ export class RateLimiter {
       bucket.tokens -= 1;
       return { allowed: true, retryAfterSeconds: 0 };
     }
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.#refillPerMs / 1000)) };
+    // Whole milliseconds first: float residue must not turn an exact 1 s wait into 2.
+    const waitMs = Math.round((1 - bucket.tokens) / this.#refillPerMs);
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
   }
 }

@@ -157,7 +157,8 @@ describe("fast handler vs stock adapter: every error code", () => {
     ["UNAUTHORIZED: revoked session token", "/trpc/session.get", () => get(bearer(revokedToken)), 401, true],
     ["FORBIDDEN: operation outside the token's scope", "/trpc/session.customer", () => get(bearer(scopedToken)), 403, true],
     ["NOT_FOUND: unknown token id", "/trpc/sessionTokens.revoke", () => post({ tokenId: "tok_01jx0000000000000000000000" }), 404, true],
-    ["NOT_FOUND: unknown procedure", "/trpc/sessionTokens.nope", () => post({}), 404, false],
+    // Unknown procedures are answered before either handler (without repeating the path).
+    ["NOT_FOUND: unknown procedure", "/trpc/sessionTokens.nope", () => post({}), 404, true],
     ["CONFLICT: customer already bound", "/trpc/customers.bind", () => post({ stripeCustomerId: "cus_A1", externalUserId: "user_8" }), 409, true],
     ["METHOD_NOT_SUPPORTED: GET of a mutation", `/trpc/sessionTokens.verify?input=${input({ sessionToken: "x" })}`, () => get(), 405, false],
     ["METHOD_NOT_SUPPORTED: POST of a query", "/trpc/sessionTokens.list", () => post({ externalUserId: "user_1" }), 405, false],
