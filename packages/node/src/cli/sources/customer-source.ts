@@ -1,0 +1,67 @@
+import type { CustomerToImport } from "@billingos/contracts";
+import { CliError } from "../cli-errors.js";
+import { csvLayoutOf, customerFromApiObject, customerFromCsvCells } from "../stripe-customer-mapping.js";
+import { readCsv } from "./csv-source.js";
+import { detectFormat, type SourceFormat } from "./detect-format.js";
+import { readJsonArray } from "./json-source.js";
+import { readJsonLines } from "./jsonl-source.js";
+import type { SourceRow } from "./source-row.js";
+
+/** A row of the file: a customer ready to send, or the reason it is skipped. */
+export type CustomerRow =
+  | { ok: true; location: string; customer: CustomerToImport }
+  | { ok: false; location: string; reason: string };
+
+export interface CustomerSource {
+  format: SourceFormat;
+  /** Every row of the file, in order. Read once: a second pass opens the file again. */
+  rows(): AsyncGenerator<CustomerRow>;
+  /** How far into the file the reader is, for the progress bar. */
+  bytesRead(): number;
+}
+
+/** Detects the format by content and streams the file's rows as customers to import. */
+export async function openCustomerSource(path: string, size: number, format?: SourceFormat): Promise<CustomerSource> {
+  const detected = format ?? (await detectFormat(path));
+  switch (detected) {
+    case "csv":
+      return csvSource(path);
+    case "json-array":
+    case "json-list": {
+      const reader = readJsonArray(path, detected === "json-list" ? "list" : "array", size);
+      return { format: detected, rows: () => mapped(reader.rows()), bytesRead: reader.bytesRead };
+    }
+    case "jsonl": {
+      const reader = readJsonLines(path);
+      return { format: detected, rows: () => mapped(reader.rows()), bytesRead: reader.bytesRead };
+    }
+  }
+}
+
+async function csvSource(path: string): Promise<CustomerSource> {
+  const reader = readCsv(path);
+  const header = await reader.header();
+  const layout = csvLayoutOf(header);
+  if (layout === null) {
+    reader.close();
+    const shown = header.slice(0, 5).join(",");
+    throw new CliError(
+      `${path}: neither Stripe JSON nor a Stripe customer CSV: the first line has no "id" column (it reads: ${JSON.stringify(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown)})`,
+    );
+  }
+  async function* rows(): AsyncGenerator<CustomerRow> {
+    for await (const row of reader.rows()) {
+      if (row.kind === "csv") yield { location: row.location, ...customerFromCsvCells(row.cells, layout!) };
+      else yield* mapped([row]);
+    }
+  }
+  return { format: "csv", rows, bytesRead: reader.bytesRead };
+}
+
+async function* mapped(rows: AsyncIterable<SourceRow> | Iterable<SourceRow>): AsyncGenerator<CustomerRow> {
+  for await (const row of rows) {
+    if (row.kind === "unreadable") yield { ok: false, location: row.location, reason: row.reason };
+    else if (row.kind === "json") yield { location: row.location, ...customerFromApiObject(row.value) };
+    else yield { ok: false, location: row.location, reason: "a CSV record in a JSON file" };
+  }
+}
