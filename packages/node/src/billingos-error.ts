@@ -1,6 +1,7 @@
 import { errorCode, errorData, validationDetailsOf, validationMessageOf } from "@billingos/contracts";
 import { TRPCClientError } from "@trpc/client";
 import { z } from "zod";
+import { HttpAnswerError, RequestTimeoutError } from "./http-fetch.js";
 
 /** The server's error codes, plus CONNECTION_FAILED when no answer came back at all. */
 export const billingOSErrorCode = z.enum([...errorCode.options, "CONNECTION_FAILED"]);
@@ -58,13 +59,24 @@ export class BillingOSError extends Error {
           cause: error,
         });
       }
-      const status = (error.meta as { response?: { status?: unknown } } | undefined)?.response?.status;
-      if (typeof status === "number") {
-        // An answer came, but not from the BillingOS API: most often a base URL with a wrong path.
+      if (error.cause instanceof RequestTimeoutError) {
+        return new BillingOSError({ code: "TIMEOUT", message: `BillingOS did not answer: ${error.cause.message}`, cause: error });
+      }
+      const answer =
+        error.cause instanceof HttpAnswerError
+          ? { status: error.cause.status, retryAfterSeconds: error.cause.retryAfterSeconds }
+          : { status: (error.meta as { response?: { status?: unknown } } | undefined)?.response?.status, retryAfterSeconds: undefined };
+      if (typeof answer.status === "number") {
+        // An answer came, but not from the BillingOS API: a wrong base URL, or a proxy in between.
+        const message =
+          answer.status === 404 || answer.status === 405
+            ? `BillingOS API not found at this URL (HTTP ${answer.status}); check sandboxUrl / productionUrl (the server's base URL, without /trpc)`
+            : `HTTP ${answer.status} from something in front of BillingOS (a proxy or load balancer?), not from the API itself`;
         return new BillingOSError({
-          code: codeForHttpStatus(status),
-          httpStatus: status,
-          message: `BillingOS API not found at this URL (HTTP ${status}); check sandboxUrl / productionUrl (the server's base URL, without /trpc)`,
+          code: codeForHttpStatus(answer.status),
+          httpStatus: answer.status,
+          message,
+          retryAfterSeconds: answer.retryAfterSeconds,
           cause: error,
         });
       }
@@ -93,6 +105,7 @@ function codeForHttpStatus(status: number): BillingOSErrorCode {
     409: "CONFLICT",
     413: "PAYLOAD_TOO_LARGE",
     429: "TOO_MANY_REQUESTS",
+    504: "TIMEOUT",
   };
   return byStatus[status] ?? "INTERNAL_SERVER_ERROR";
 }

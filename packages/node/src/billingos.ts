@@ -43,6 +43,7 @@ import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
 import { z } from "zod";
 import { resolveApiUrls } from "./api-urls.js";
 import { BillingOSError } from "./billingos-error.js";
+import { createHttpFetch } from "./http-fetch.js";
 
 export interface BillingOSOptions {
   /** `sk_test_…` talks to the sandbox URL, `sk_live_…` to the production URL. */
@@ -51,6 +52,8 @@ export interface BillingOSOptions {
   sandboxUrl?: string;
   /** Default: BILLINGOS_PRODUCTION_URL, else http://localhost:4000 */
   productionUrl?: string;
+  /** Give up on a call after this long (BillingOSError code TIMEOUT). Default: 30000. */
+  timeoutMs?: number;
 }
 
 /** Validates with the shared schema, so bad input fails here with the server's own message. */
@@ -67,6 +70,7 @@ function validated<T extends z.ZodType>(schema: T, input: unknown): z.input<T> {
 export class BillingOS {
   readonly #secretKey: string;
   readonly #urls: ApiUrls;
+  readonly #timeoutMs: number;
   #client: TRPCClient<AppRouter> | undefined;
   #warnedAboutUnresolved = false;
 
@@ -75,6 +79,7 @@ export class BillingOS {
     // framework's build step that merely imports the module.
     this.#secretKey = options.secretKey;
     this.#urls = resolveApiUrls(options);
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
   }
 
   /** The API URL this client's key routes to. */
@@ -98,7 +103,11 @@ export class BillingOS {
 
   #trpc(): TRPCClient<AppRouter> {
     this.#client ??= createTRPCClient<AppRouter>({
-      links: [httpLink({ url: `${this.#url()}/trpc`, headers: () => ({ authorization: `Bearer ${this.#secretKey}` }) })],
+      links: [httpLink({
+          url: `${this.#url()}/trpc`,
+          headers: () => ({ authorization: `Bearer ${this.#secretKey}` }),
+          fetch: createHttpFetch(this.#timeoutMs),
+        })],
     });
     return this.#client;
   }

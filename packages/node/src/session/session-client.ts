@@ -13,6 +13,7 @@ import type { AppRouter } from "@billingos/server";
 import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
 import { z } from "zod";
 import { BillingOSError } from "../billingos-error.js";
+import { createHttpFetch } from "../http-fetch.js";
 
 export interface SessionClientOptions {
   /** The `bos_session_…` token your backend created for the signed-in user. */
@@ -21,6 +22,8 @@ export interface SessionClientOptions {
   sandboxUrl?: string;
   /** Where `bos_session_live_` tokens go. Default http://localhost:4000 */
   productionUrl?: string;
+  /** Give up on a call after this long (BillingOSError code TIMEOUT). Default: none. */
+  timeoutMs?: number;
 }
 
 /**
@@ -47,7 +50,11 @@ export class BillingOSSession {
     }
     this.apiUrl = url.replace(/\/+$/, "");
     this.#client = createTRPCClient<AppRouter>({
-      links: [httpLink({ url: `${this.apiUrl}/trpc`, headers: () => ({ authorization: `Bearer ${token}` }) })],
+      links: [httpLink({
+          url: `${this.apiUrl}/trpc`,
+          headers: () => ({ authorization: `Bearer ${token}` }),
+          fetch: createHttpFetch(options.timeoutMs),
+        })],
     });
   }
 
