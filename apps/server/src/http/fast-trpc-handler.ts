@@ -113,7 +113,17 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
     if (calls === null) return false;
 
     const rawBody = method === "POST" ? readBody(req, bodyLength) : Promise.resolve(params.get("input"));
-    void respond(req, res, calls, isBatch, rawBody);
+    respond(req, res, calls, isBatch, rawBody).catch((error: unknown) => {
+      // Nothing a request sends may end the process: answer what can still be answered, log the rest.
+      options.onError({ error: getTRPCErrorFromUnknown(error), path: calls.map((call) => call.path).join(",") });
+      if (!res.headersSent) {
+        res.writeHead(500, RESPONSE_HEADERS).end(
+          JSON.stringify({ error: { message: "Internal server error", code: -32603, data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500 } } }),
+        );
+      } else {
+        res.destroy();
+      }
+    });
     return true;
   };
 
