@@ -14,10 +14,13 @@ const STATEMENT_CACHE_SIZE = 256;
  * lookup. The query builder produces a handful of distinct SQL strings, so their statements are
  * kept and reused (least recently added dropped first, should an unusual query shape appear).
  */
-function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(sqlite: BetterSqlite3.Database, onClose: () => void): SqliteDatabase {
   const statements = new Map<string, SqliteStatement>();
   return {
-    close: () => sqlite.close(),
+    close: () => {
+      onClose();
+      sqlite.close();
+    },
     prepare(sql: string): SqliteStatement {
       let statement = statements.get(sql);
       if (statement === undefined) {
@@ -48,7 +51,51 @@ export async function openDatabase({ path, migrate = true }: OpenDatabaseOptions
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  // 64 MiB of page cache (the default is 2 MiB): the upper levels of the token and key indexes
+  // stay in memory at a million tokens, so a lookup costs no page reads.
+  sqlite.pragma("cache_size = -65536");
+  let reader: BetterSqlite3.Database | undefined;
+  const db = new Kysely<DatabaseSchema>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite, () => reader?.close()) }),
+  });
   if (migrate) await migrateToLatest(db);
+  if (path !== ":memory:") {
+    // A second connection only for the hot point reads outside transactions (verify, key lookup):
+    // in WAL mode it reads the last committed state without queueing behind the writer's lock.
+    reader = new BetterSqlite3(path);
+    reader.pragma("query_only = ON");
+    reader.pragma("busy_timeout = 5000");
+    reader.pragma("cache_size = -65536");
+    readers.set(db, statementReader(reader));
+  }
   return db;
+}
+
+/** Runs a read-only statement on the reader connection, statements prepared once per SQL text. */
+export interface DirectReader {
+  all(sql: string, parameters: readonly unknown[]): unknown[];
+}
+
+const readers = new WeakMap<object, DirectReader>();
+
+function statementReader(sqlite: BetterSqlite3.Database): DirectReader {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    all(sql, parameters) {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = sqlite.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement.all(...parameters);
+    },
+  };
+}
+
+/**
+ * The reader of a database as `openDatabase` returned it; undefined for a transaction or a
+ * connection-bound handle (whose reads must see their own uncommitted writes) and for :memory:.
+ */
+export function directReaderOf(db: Database): DirectReader | undefined {
+  return readers.get(db);
 }

@@ -1,5 +1,5 @@
 import { type Compilable, CompiledQuery, type Kysely, type QueryResult } from "kysely";
-import type { Database } from "./database.js";
+import { type Database, directReaderOf } from "./database.js";
 
 /** Stands for the n-th argument while the query is built once. */
 class Placeholder {
@@ -11,13 +11,15 @@ type Binding = { argument: number } | { constant: unknown };
 interface Compiled {
   sql: string;
   bindings: Binding[];
+  isSelect: boolean;
 }
 
 /**
  * A hot query built once by Kysely's query builder and then only re-bound: building and
  * compiling a query costs ~10 µs, more than running it on a cached SQLite statement (measured
- * in bench/). The SQL stays the builder's own, so it stays portable; execution still goes through
- * Kysely (`executeQuery`), so transactions and connection locking behave exactly as before.
+ * in bench/). The SQL stays the builder's own, so it stays portable. Inside a transaction it runs
+ * through Kysely (`executeQuery`), so transactions and connection locking behave as before; a
+ * read on the database itself (file databases) runs on the reader connection's cached statement.
  *
  * `build` must give the same SQL whatever its arguments: use them only as values.
  */
@@ -30,9 +32,10 @@ export function preparedQuery<Args extends unknown[], Row>(
 
   const compile = (db: Database): Compiled => {
     const placeholders = Array.from({ length: arity }, (_, index) => new Placeholder(index)) as Args;
-    const { sql, parameters } = build(db, ...placeholders).compile();
+    const { sql, parameters, query } = build(db, ...placeholders).compile();
     return {
       sql,
+      isSelect: query.kind === "SelectQueryNode",
       bindings: parameters.map((value) =>
         value instanceof Placeholder ? { argument: value.index } : { constant: value },
       ),
@@ -47,6 +50,9 @@ export function preparedQuery<Args extends unknown[], Row>(
       compiledByDialect.set(dialect, compiled);
     }
     const parameters = compiled.bindings.map((binding) => ("argument" in binding ? args[binding.argument] : binding.constant));
+    // A read outside any transaction goes straight to the reader connection's statement.
+    const reader = compiled.isSelect ? directReaderOf(db) : undefined;
+    if (reader !== undefined) return Promise.resolve({ rows: reader.all(compiled.sql, parameters) as Row[] });
     return db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, parameters));
   };
 }
