@@ -7,6 +7,7 @@ import {
   sessionTokenCreated,
   sessionTokenPage,
   sessionTokenRevoked,
+  type SessionTokenVerification,
   sessionTokenVerification,
   verifySessionTokenInput,
 } from "@billingos/contracts";
@@ -20,6 +21,16 @@ import {
   verifySessionToken,
 } from "./session-tokens.service.js";
 
+/**
+ * The verify answer in its wire form, typed by the contract's input side. Hand-written because verify
+ * is the hot path: z.encode re-validates the whole answer (~7 µs, a sixth of the procedure call);
+ * the service built it from typed rows, so only the Date needs converting. A test checks it against
+ * z.encode for both shapes.
+ */
+export function verificationToWire(verification: SessionTokenVerification): z.input<typeof sessionTokenVerification> {
+  return verification.valid ? { ...verification, expiresAt: verification.expiresAt.toISOString() } : verification;
+}
+
 // Procedures parse, call the service, and encode the answer to its wire form (Dates → ISO strings).
 // Verify is a mutation so that tokens travel in a POST body, never in a URL that proxies log.
 export const sessionTokensRouter = router({
@@ -30,7 +41,7 @@ export const sessionTokensRouter = router({
   verify: secretKeyProcedure
     .input(verifySessionTokenInput)
     .mutation(async ({ ctx, input }) =>
-      z.encode(sessionTokenVerification, await verifySessionToken(ctx, ctx.apiKey, input.sessionToken, input.operation)),
+      verificationToWire(await verifySessionToken(ctx, ctx.apiKey, input.sessionToken, input.operation)),
     ),
 
   revoke: secretKeyProcedure

@@ -1,0 +1,43 @@
+import { sessionTokenVerification } from "@billingos/contracts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { verificationToWire } from "../src/session-tokens/session-tokens.router.js";
+import { verifySessionToken } from "../src/session-tokens/session-tokens.service.js";
+import { createHarness, type Harness } from "./harness.js";
+
+// The hot verify answer skips z.encode; it must be exactly what z.encode would send, for every shape.
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness();
+});
+afterEach(() => h.close());
+
+describe("verificationToWire", () => {
+  it("equals z.encode for a valid answer, a scoped one, and every invalid one", async () => {
+    const api = h.caller(h.testKey.secretKey).sessionTokens;
+    const key = { id: h.testKey.id, organizationId: h.testKey.organizationId, environment: "test" as const };
+    const plain = await api.create({ externalUserId: "user_1" });
+    const full = await api.create({
+      externalUserId: "user_2",
+      email: "a@example.com",
+      externalOrganizationId: "org_9",
+      allowedOperations: ["customer:read"],
+      metadata: { ip: "203.0.113.9", nested: { list: [1, "two", null] } },
+    });
+    const revoked = await api.create({ externalUserId: "user_3" });
+    await api.revoke({ tokenId: revoked.tokenId });
+
+    const answers = [
+      await verifySessionToken(h.deps, key, plain.sessionToken),
+      await verifySessionToken(h.deps, key, full.sessionToken, "customer:read"),
+      await verifySessionToken(h.deps, key, full.sessionToken, "session:read"),
+      await verifySessionToken(h.deps, key, revoked.sessionToken),
+      await verifySessionToken(h.deps, key, "bos_session_test_nope"),
+    ];
+    expect(answers.map((answer) => answer.valid)).toEqual([true, true, false, false, false]);
+    for (const answer of answers) {
+      expect(verificationToWire(answer)).toStrictEqual(z.encode(sessionTokenVerification, answer));
+    }
+  });
+});
