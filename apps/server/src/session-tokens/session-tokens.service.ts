@@ -26,6 +26,7 @@ import type { Scope } from "../shared/scope.js";
 import { bindCustomerByEmail } from "../customers/lazy-binding.js";
 import { readUnresolvedCount } from "../customers/imported-customers.repository.js";
 import type { Database } from "../db/database.js";
+import { groupCommitOf } from "../db/group-commit.js";
 import { writeTransaction } from "../db/write-transaction.js";
 import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
@@ -51,7 +52,8 @@ export interface SessionTokenDeps {
 
 /**
  * Stores a new token and, in the same write transaction, binds an imported customer by email
- * (SPEC §5) and reads the maintained count of customers still awaiting a bind.
+ * (SPEC §5) and reads the maintained count of customers still awaiting a bind. Concurrent creations
+ * share one commit (group commit), each in its own savepoint.
  */
 export async function createSessionToken(
   { db, clock }: SessionTokenDeps,
@@ -60,7 +62,7 @@ export async function createSessionToken(
 ): Promise<SessionTokenCreated> {
   const sessionToken = formatToken("sessionToken", key.environment, randomSecretBody());
   const tokenHash = hashSecret(sessionToken);
-  return writeTransaction(db, async (trx) => {
+  return groupCommitOf(db).run(async (trx) => {
     const now = clock.now();
     const tokenId = newId("tok", now);
     const expiresAt = now + (input.expiresIn ?? DEFAULT_EXPIRES_IN) * 1000;
