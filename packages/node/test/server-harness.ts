@@ -32,14 +32,31 @@ export interface ServerHarness {
   close(): Promise<void>;
 }
 
-/** `clock` defaults to the system clock; pass a ManualClock to move time without sleeping. */
-export async function startServerHarness({ clock = systemClock }: { clock?: Clock } = {}): Promise<ServerHarness> {
-  const db = await openDatabase({ path: ":memory:" });
+export interface ServeOptions {
+  clock?: Clock;
+  corsOrigins?: readonly string[];
+  environments?: readonly ("test" | "live")[];
+}
+
+/** A real HTTP server on port 0 over `db`, and a client routed to it whatever the key's environment. */
+export async function serveDatabase(db: Database, { clock = systemClock, corsOrigins, environments }: ServeOptions = {}) {
   const server = await startHttpServer({
-    deps: { db, clock, logger: createLogger("silent") },
+    deps: { db, clock, logger: createLogger("silent"), ...(environments === undefined ? {} : { environments }) },
     port: 0,
     host: "127.0.0.1",
+    ...(corsOrigins === undefined ? {} : { corsOrigins }),
   });
+  return {
+    server,
+    client: (secretKey: string) => new BillingOS({ secretKey, sandboxUrl: server.url, productionUrl: server.url }),
+  };
+}
+
+/** `clock` defaults to the system clock; pass a ManualClock to move time without sleeping. */
+export async function startServerHarness(options: ServeOptions = {}): Promise<ServerHarness> {
+  const clock = options.clock ?? systemClock;
+  const db = await openDatabase({ path: ":memory:" });
+  const { server, client } = await serveDatabase(db, options);
   const createKey = (organizationName: string, environment: "test" | "live") =>
     createApiKey(db, clock, { organizationName, environment });
   const testKey = await createKey("Acme", "test");
@@ -51,7 +68,7 @@ export async function startServerHarness({ clock = systemClock }: { clock?: Cloc
     testKey,
     liveKey,
     createKey,
-    client: (secretKey) => new BillingOS({ secretKey, sandboxUrl: server.url, productionUrl: server.url }),
+    client,
     close: async () => {
       await server.close(1_000);
       await db.destroy();

@@ -1,18 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  createApiKey,
-  createLogger,
-  type Database,
-  openDatabase,
-  type RunningHttpServer,
-  startHttpServer,
-  systemClock,
-} from "@billingos/server";
-import { BillingOS } from "../../src/index.js";
+import { createApiKey, type Database, openDatabase, type RunningHttpServer, systemClock } from "@billingos/server";
+import type { BillingOS } from "../../src/index.js";
+import { type CreatedKey, serveDatabase } from "../server-harness.js";
 
-export type CreatedKey = Awaited<ReturnType<typeof createApiKey>>;
+export type { CreatedKey };
 
 /** One server process's worth of state: its own database handle and its own HTTP server. */
 export interface ServerInstance {
@@ -39,12 +32,7 @@ export async function startFileServers(count = 1): Promise<FileServers> {
   const instances: ServerInstance[] = [];
   for (let i = 0; i < count; i++) {
     const db = await openDatabase({ path });
-    const server = await startHttpServer({ deps: { db, clock: systemClock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1" });
-    instances.push({
-      db,
-      server,
-      client: (secretKey) => new BillingOS({ secretKey, sandboxUrl: server.url, productionUrl: server.url }),
-    });
+    instances.push({ db, ...(await serveDatabase(db)) });
   }
   const testKey = await createApiKey(instances[0]!.db, systemClock, { organizationName: "Acme", environment: "test" });
   return {

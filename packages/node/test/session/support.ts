@@ -1,67 +1,27 @@
 import { request } from "node:http";
-import {
-  type Clock,
-  createApiKey,
-  createLogger,
-  type Database,
-  openDatabase,
-  type RunningHttpServer,
-  startHttpServer,
-  systemClock,
-} from "@billingos/server";
-import { BillingOS } from "../../src/index.js";
-import { type BillingOSSession, createSessionClient } from "../../src/session/index.js";
+import { createSessionClient, type BillingOSSession } from "../../src/session/index.js";
+import { type CreatedKey, type ServeOptions, type ServerHarness, startServerHarness } from "../server-harness.js";
 
 // A real server on port 0 over a fresh, migrated in-memory database, with the options the
 // browser-side tests need (CORS origins, served environments, an injected clock). Nothing is mocked.
 
 export const APP_ORIGIN = "http://app.example";
 
-export type CreatedKey = Awaited<ReturnType<typeof createApiKey>>;
+export type { CreatedKey };
 
-export interface BrowserSideServer {
-  db: Database;
-  server: RunningHttpServer;
-  url: string;
-  testKey: CreatedKey;
-  liveKey: CreatedKey;
+export interface BrowserSideServer extends Pick<ServerHarness, "db" | "server" | "url" | "testKey" | "liveKey" | "close"> {
   /** The merchant's node client, routed to this server whatever the key's environment. */
-  merchant(secretKey?: string): BillingOS;
+  merchant(secretKey?: string): ReturnType<ServerHarness["client"]>;
   /** The browser's session client, routed to this server whatever the token's environment. */
   browser(sessionToken: string): BillingOSSession;
-  close(): Promise<void>;
 }
 
-export async function startBrowserSideServer(
-  options: { corsOrigins?: readonly string[]; environments?: readonly ("test" | "live")[]; clock?: Clock } = {},
-): Promise<BrowserSideServer> {
-  const clock = options.clock ?? systemClock;
-  const db = await openDatabase({ path: ":memory:" });
-  const server = await startHttpServer({
-    deps: {
-      db,
-      clock,
-      logger: createLogger("silent"),
-      ...(options.environments === undefined ? {} : { environments: options.environments }),
-    },
-    port: 0,
-    host: "127.0.0.1",
-    ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
-  });
-  const testKey = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
-  const liveKey = await createApiKey(db, clock, { organizationName: "Acme", environment: "live" });
+export async function startBrowserSideServer(options: ServeOptions = {}): Promise<BrowserSideServer> {
+  const harness = await startServerHarness(options);
   return {
-    db,
-    server,
-    url: server.url,
-    testKey,
-    liveKey,
-    merchant: (secretKey = testKey.secretKey) => new BillingOS({ secretKey, sandboxUrl: server.url, productionUrl: server.url }),
-    browser: (sessionToken) => createSessionClient({ sessionToken, sandboxUrl: server.url, productionUrl: server.url }),
-    close: async () => {
-      await server.close(1_000);
-      await db.destroy();
-    },
+    ...harness,
+    merchant: (secretKey = harness.testKey.secretKey) => harness.client(secretKey),
+    browser: (sessionToken) => createSessionClient({ sessionToken, sandboxUrl: harness.url, productionUrl: harness.url }),
   };
 }
 
