@@ -9,19 +9,13 @@ const SESSION_PROCEDURE_PREFIX = "session.";
  */
 export function corsHeaders(
   req: IncomingMessage,
-  procedurePath: string,
+  /** The procedure path decoded as tRPC decodes it (so %2C cannot hide a second procedure); null if undecodable. */
+  decodedPath: string | null,
   allowedOrigins: ReadonlySet<string>,
 ): Record<string, string> | null {
   const origin = req.headers.origin;
-  if (origin === undefined || !allowedOrigins.has(origin)) return null;
-  // Decoded as tRPC decodes it, so an encoded comma (%2C) cannot hide a second procedure.
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(procedurePath);
-  } catch {
-    return null;
-  }
-  const procedures = decoded.split(",");
+  if (origin === undefined || decodedPath === null || !allowedOrigins.has(origin)) return null;
+  const procedures = decodedPath.split(",");
   if (!procedures.every((procedure) => procedure.startsWith(SESSION_PROCEDURE_PREFIX))) return null;
   return {
     "access-control-allow-origin": origin,

@@ -17,7 +17,7 @@ import { getHTTPStatusCode } from "@trpc/server/http";
  *
  * Anything else (HEAD, other content types, streaming accept headers, subscriptions, unknown
  * procedures, a method that does not fit, bodies without a length or over the limit, batches over
- * the limit, connection params, undecodable paths) returns false untouched, and the caller hands
+ * the limit, connection params) returns false untouched, and the caller hands
  * the request to the stock adapter, so every edge keeps its stock behaviour. For what it does
  * handle, the status and body bytes are the stock adapter's (test/http/fast-handler-equivalence).
  */
@@ -82,6 +82,7 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
   const config = router._def._config;
 
   /** Answers the request and returns true, or returns false without touching it. */
+  /** `procedurePath` is already percent-decoded (as tRPC decodes it). */
   return function handle(req: IncomingMessage, res: ServerResponse, procedurePath: string, search: string): boolean {
     const method = req.method;
     if ((method !== "GET" && method !== "POST") || wantsStream(req)) return false;
@@ -101,13 +102,7 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
     const params = new URLSearchParams(search);
     if (params.has("connectionParams")) return false;
     const isBatch = params.get("batch") === "1";
-    let path: string;
-    try {
-      path = decodeURIComponent(procedurePath);
-    } catch {
-      return false;
-    }
-    const paths = isBatch ? path.split(",") : [path];
+    const paths = isBatch ? procedurePath.split(",") : [procedurePath];
     if (isBatch && paths.length > maxBatchSize) return false;
     const calls = resolveCalls(router, paths, method);
     if (calls === null) return false;

@@ -47,15 +47,21 @@ export interface RunningHttpServer {
 
 const procedures = appRouter._def.procedures as Record<string, unknown>;
 
-/** Whether a /trpc path names only procedures of this router (one, or a comma-separated batch). */
-function namesKnownProcedures(procedurePath: string): boolean {
-  let decoded: string;
+/** The procedure path as tRPC reads it (percent-decoded), or null when it cannot be decoded. */
+function decodeProcedurePath(procedurePath: string): string | null {
   try {
-    decoded = decodeURIComponent(procedurePath).replace(/^\/+|\/+$/g, "");
+    return decodeURIComponent(procedurePath);
   } catch {
-    return true; // tRPC answers an undecodable path with its own 400
+    return null;
   }
-  return decoded.split(",").every((name) => Object.hasOwn(procedures, name));
+}
+
+/** Whether a decoded /trpc path names only procedures of this router (one, or a comma-separated batch). */
+function namesKnownProcedures(decodedPath: string): boolean {
+  return decodedPath
+    .replace(/^\/+|\/+$/g, "")
+    .split(",")
+    .every((name) => Object.hasOwn(procedures, name));
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -106,7 +112,9 @@ export async function startHttpServer({
     const queryStart = url.indexOf("?");
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
     if (path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`)) {
-      const cors = corsHeaders(req, path.slice(TRPC_BASE_PATH.length + 1), allowedOrigins);
+      // Decoded once, as tRPC decodes it, for the CORS check, the procedure check and the fast handler.
+      const decodedPath = decodeProcedurePath(path.slice(TRPC_BASE_PATH.length + 1));
+      const cors = corsHeaders(req, decodedPath, allowedOrigins);
       if (!TRPC_METHODS.has(req.method ?? "")) {
         res.setHeader("allow", "GET, POST, HEAD, OPTIONS");
         sendJson(res, 405, {
@@ -128,9 +136,9 @@ export async function startHttpServer({
         for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
         keepVaryOrigin(res);
       }
-      const procedurePath = path.slice(TRPC_BASE_PATH.length + 1);
       const search = queryStart === -1 ? "" : url.slice(queryStart + 1);
-      if (!namesKnownProcedures(procedurePath)) {
+      // An undecodable path goes to the stock adapter, which answers it with its own 400.
+      if (decodedPath !== null && !namesKnownProcedures(decodedPath)) {
         // Answered here, not by tRPC, whose message and log line would repeat the path: a
         // credential pasted into a URL must not come back, nor reach the logs.
         sendJson(res, 404, {
@@ -138,7 +146,7 @@ export async function startHttpServer({
         });
         return;
       }
-      if (!fastHandler?.(req, res, procedurePath, search)) stockHandler(req, res);
+      if (decodedPath === null || !fastHandler?.(req, res, decodedPath, search)) stockHandler(req, res);
     } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
       sql`select 1`.execute(deps.db).then(
         () => sendJson(res, 200, { status: "ok" }),
