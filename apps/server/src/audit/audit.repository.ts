@@ -1,5 +1,6 @@
 import type { AuditAction, AuditActorType } from "@billingos/contracts";
 import type { Database } from "../db/database.js";
+import { chunksOf } from "../db/chunks.js";
 import { preparedInsert } from "../db/prepared-query.js";
 import { newId } from "../shared/ids.js";
 import type { Scope } from "../shared/scope.js";
@@ -49,12 +50,11 @@ export async function recordTokenRevocations(
   entry: Pick<AuditEntry, "action" | "actor">,
   now: number,
 ): Promise<void> {
-  // Chunks keep each statement under SQLite's bound-parameter limit.
-  for (let start = 0; start < tokens.length; start += 500) {
+  for (const chunk of chunksOf(tokens)) {
     await db
       .insertInto("audit_events")
       .values(
-        tokens.slice(start, start + 500).map((token) => ({
+        chunk.map((token) => ({
           id: newId("evt", now),
           organization_id: token.organization_id,
           environment: token.environment,

@@ -1,4 +1,5 @@
 import type { Database } from "../db/database.js";
+import { chunksOf } from "../db/chunks.js";
 import { preparedInsert, preparedQuery } from "../db/prepared-query.js";
 import type { Scope } from "../shared/scope.js";
 import type { NewSessionTokenRow, RevocationReason, SessionTokenRow } from "./session-tokens.table.js";
@@ -100,11 +101,11 @@ export async function markTokensRevokedInBulk(
   now: number,
   reason: RevocationReason,
 ): Promise<void> {
-  for (let start = 0; start < ids.length; start += 500) {
+  for (const chunk of chunksOf(ids)) {
     await db
       .updateTable("session_tokens")
       .set({ revoked_at: now, revocation_reason: reason })
-      .where("id", "in", ids.slice(start, start + 500))
+      .where("id", "in", chunk)
       .where("revoked_at", "is", null)
       .execute();
   }
