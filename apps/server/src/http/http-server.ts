@@ -108,57 +108,58 @@ export async function startHttpServer({
   const server = createServer(
     { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1_000 },
     (req: IncomingMessage, res: ServerResponse) => {
-    const url = req.url ?? "/";
-    const queryStart = url.indexOf("?");
-    const path = queryStart === -1 ? url : url.slice(0, queryStart);
-    if (path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`)) {
-      // Decoded once, as tRPC decodes it, for the CORS check, the procedure check and the fast handler.
-      const decodedPath = decodeProcedurePath(path.slice(TRPC_BASE_PATH.length + 1));
-      const cors = corsHeaders(req, decodedPath, allowedOrigins);
-      if (!TRPC_METHODS.has(req.method ?? "")) {
-        res.setHeader("allow", "GET, POST, HEAD, OPTIONS");
-        sendJson(res, 405, {
-          error: {
-            message: `Method ${req.method} is not supported; use GET for queries and POST for mutations`,
-            code: -32005,
-            data: { code: "METHOD_NOT_SUPPORTED", httpStatus: 405 },
+      const url = req.url ?? "/";
+      const queryStart = url.indexOf("?");
+      const path = queryStart === -1 ? url : url.slice(0, queryStart);
+      if (path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`)) {
+        // Decoded once, as tRPC decodes it, for the CORS check, the procedure check and the fast handler.
+        const decodedPath = decodeProcedurePath(path.slice(TRPC_BASE_PATH.length + 1));
+        const cors = corsHeaders(req, decodedPath, allowedOrigins);
+        if (!TRPC_METHODS.has(req.method ?? "")) {
+          res.setHeader("allow", "GET, POST, HEAD, OPTIONS");
+          sendJson(res, 405, {
+            error: {
+              message: `Method ${req.method} is not supported; use GET for queries and POST for mutations`,
+              code: -32005,
+              data: { code: "METHOD_NOT_SUPPORTED", httpStatus: 405 },
+            },
+          });
+          return;
+        }
+        if (req.method === "OPTIONS") {
+          // A preflight: allowed only for session.* from a configured origin; anything else is refused plainly.
+          if (cors) res.writeHead(204, cors).end();
+          else sendJson(res, 403, { error: { message: "Cross-origin calls are allowed only to session.* procedures from configured origins" } });
+          return;
+        }
+        if (cors) {
+          for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+          keepVaryOrigin(res);
+        }
+        const search = queryStart === -1 ? "" : url.slice(queryStart + 1);
+        // An undecodable path goes to the stock adapter, which answers it with its own 400.
+        if (decodedPath !== null && !namesKnownProcedures(decodedPath)) {
+          // Answered here, not by tRPC, whose message and log line would repeat the path: a
+          // credential pasted into a URL must not come back, nor reach the logs.
+          sendJson(res, 404, {
+            error: { message: "No such procedure", code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } },
+          });
+          return;
+        }
+        if (decodedPath === null || !fastHandler?.(req, res, decodedPath, search)) stockHandler(req, res);
+      } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
+        sql`select 1`.execute(deps.db).then(
+          () => sendJson(res, 200, { status: "ok" }),
+          (error: unknown) => {
+            deps.logger.error({ err: error }, "health check failed");
+            sendJson(res, 503, { status: "unavailable" });
           },
-        });
-        return;
+        );
+      } else {
+        sendJson(res, 404, { error: { message: `Not found. The API is served under ${TRPC_BASE_PATH}/` } });
       }
-      if (req.method === "OPTIONS") {
-        // A preflight: allowed only for session.* from a configured origin; anything else is refused plainly.
-        if (cors) res.writeHead(204, cors).end();
-        else sendJson(res, 403, { error: { message: "Cross-origin calls are allowed only to session.* procedures from configured origins" } });
-        return;
-      }
-      if (cors) {
-        for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
-        keepVaryOrigin(res);
-      }
-      const search = queryStart === -1 ? "" : url.slice(queryStart + 1);
-      // An undecodable path goes to the stock adapter, which answers it with its own 400.
-      if (decodedPath !== null && !namesKnownProcedures(decodedPath)) {
-        // Answered here, not by tRPC, whose message and log line would repeat the path: a
-        // credential pasted into a URL must not come back, nor reach the logs.
-        sendJson(res, 404, {
-          error: { message: "No such procedure", code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } },
-        });
-        return;
-      }
-      if (decodedPath === null || !fastHandler?.(req, res, decodedPath, search)) stockHandler(req, res);
-    } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
-      sql`select 1`.execute(deps.db).then(
-        () => sendJson(res, 200, { status: "ok" }),
-        (error: unknown) => {
-          deps.logger.error({ err: error }, "health check failed");
-          sendJson(res, 503, { status: "unavailable" });
-        },
-      );
-    } else {
-      sendJson(res, 404, { error: { message: `Not found. The API is served under ${TRPC_BASE_PATH}/` } });
-    }
-  });
+    },
+  );
 
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
