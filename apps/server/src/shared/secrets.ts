@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { BASE62_ALPHABET, SECRET_BODY_LENGTH } from "@billingos/contracts";
 
 /**
@@ -21,7 +21,7 @@ export function randomSecretBody(): string {
  * Only this digest is stored; the secret itself never is.
  */
 export function hashSecret(secret: string): string {
-  return createHash("sha256").update(secret).digest("hex");
+  return hash("sha256", secret, "hex");
 }
 
 /** A secret's SHA-256, as stored (hex) and as bytes (for the constant-time comparison). */
@@ -31,7 +31,8 @@ export interface SecretDigest {
 }
 
 export function digestSecret(secret: string): SecretDigest {
-  const bytes = createHash("sha256").update(secret).digest();
+  // The one-shot hash: no Hash object per call (this runs twice per verify).
+  const bytes = hash("sha256", secret, "buffer");
   return { hex: bytes.toString("hex"), bytes };
 }
 
