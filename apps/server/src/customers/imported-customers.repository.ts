@@ -1,5 +1,5 @@
 import type { BindingMethod, Environment, UnresolvedReason } from "@billingos/contracts";
-import type { ExpressionBuilder } from "kysely";
+import { type ExpressionBuilder, sql } from "kysely";
 import type { Database } from "../db/database.js";
 import { preparedQuery } from "../db/prepared-query.js";
 import type { DatabaseSchema } from "../db/schema.js";
@@ -37,8 +37,14 @@ export async function findCustomerBoundTo(
   return (await selectBoundTo(db, scope.organizationId, scope.environment, externalUserId)).rows[0];
 }
 
+/**
+ * Two are enough to tell "exactly one" from "several". The limit is written into the SQL, not bound:
+ * SQLite runs this statement ~10 µs slower with `limit ?` (measured on every token creation).
+ */
+const UNBOUND_BY_EMAIL_LIMIT = 2;
+
 const selectUnboundByEmail = preparedQuery(
-  (db: Database, organizationId: string, environment: Environment, emailNormalized: string, limit: number) =>
+  (db: Database, organizationId: string, environment: Environment, emailNormalized: string) =>
     db
       .selectFrom("imported_customers")
       .select(["id", "stripe_customer_id"])
@@ -46,17 +52,16 @@ const selectUnboundByEmail = preparedQuery(
       .where("environment", "=", environment)
       .where("email_normalized", "=", emailNormalized)
       .where("external_user_id", "is", null)
-      .limit(limit),
+      .limit(sql.lit(UNBOUND_BY_EMAIL_LIMIT)),
 );
 
-/** Up to `limit` unbound customers whose normalized email is exactly `emailNormalized` (no LIKE). */
+/** Up to two unbound customers whose normalized email is exactly `emailNormalized` (no LIKE). */
 export async function findUnboundCustomersByEmail(
   db: Database,
   scope: Scope,
   emailNormalized: string,
-  limit: number,
 ): Promise<{ id: string; stripe_customer_id: string }[]> {
-  return (await selectUnboundByEmail(db, scope.organizationId, scope.environment, emailNormalized, limit)).rows;
+  return (await selectUnboundByEmail(db, scope.organizationId, scope.environment, emailNormalized)).rows;
 }
 
 export async function insertImportedCustomer(db: Database, row: NewImportedCustomerRow): Promise<void> {

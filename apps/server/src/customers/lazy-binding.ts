@@ -25,7 +25,7 @@ export async function bindCustomerByEmail(
 ): Promise<boolean> {
   const email = normalizeEmail(user.email);
   if (email === null) return false;
-  const candidates = await findUnboundCustomersByEmail(trx, scope, email, 2);
+  const candidates = await findUnboundCustomersByEmail(trx, scope, email);
   if (candidates.length !== 1) return false;
   if ((await findCustomerBoundTo(trx, scope, user.externalUserId)) !== undefined) return false;
   const customer = candidates[0]!;

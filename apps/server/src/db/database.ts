@@ -51,6 +51,9 @@ export async function openDatabase({ path, migrate = true }: OpenDatabaseOptions
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
+  // Statement journals (each group-commit unit's savepoint) in memory, not in a temporary file:
+  // on disk they cost a pair of writes per page a unit touches (~10 µs a token creation here).
+  sqlite.pragma("temp_store = MEMORY");
   // 64 MiB of page cache (the default is 2 MiB): the upper levels of the token and key indexes
   // stay in memory at a million tokens, so a lookup costs no page reads.
   sqlite.pragma("cache_size = -65536");
