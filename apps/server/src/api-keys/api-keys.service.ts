@@ -8,8 +8,8 @@ import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
 import { digestSecret, hashSecret, randomSecretBody, storedDigestMatches } from "../shared/secrets.js";
+import { findApiKeyByHashCached } from "./api-key-cache.js";
 import {
-  findApiKeyByHash,
   findApiKeyById,
   insertApiKey,
   listApiKeysWithOrganization,
@@ -105,7 +105,7 @@ export async function authenticateSecretKey(
   }
 
   const digest = digestSecret(credential);
-  const key = await findApiKeyByHash(db, digest.hex);
+  const key = await findApiKeyByHashCached(db, digest.hex);
   if (key === undefined || !storedDigestMatches(key.key_hash, digest) || key.revoked_at !== null) {
     throw new DomainError("UNAUTHORIZED", "Unknown or revoked secret key");
   }

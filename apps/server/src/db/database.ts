@@ -77,13 +77,21 @@ export async function openDatabase({ path, migrate = true }: OpenDatabaseOptions
 /** Runs a read-only statement on the reader connection, statements prepared once per SQL text. */
 export interface DirectReader {
   all(sql: string, parameters: readonly unknown[]): unknown[];
+  /**
+   * SQLite's `PRAGMA data_version` on the reader connection: it changes whenever any other
+   * connection (this process's writer, another process) commits. Equal values mean nothing was
+   * committed in between, so anything read in between is still what the database holds.
+   */
+  dataVersion(): number;
 }
 
 const readers = new WeakMap<object, DirectReader>();
 
 function statementReader(sqlite: BetterSqlite3.Database): DirectReader {
   const statements = new Map<string, BetterSqlite3.Statement>();
+  const dataVersion = sqlite.prepare("pragma data_version").pluck();
   return {
+    dataVersion: () => dataVersion.get() as number,
     all(sql, parameters) {
       let statement = statements.get(sql);
       if (statement === undefined) {
