@@ -1,37 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from "kysely";
+import { Kysely, SqliteDialect } from "kysely";
+import { DirectStatements } from "./direct-statements.js";
 import { migrateToLatest } from "./migrate.js";
 import type { DatabaseSchema } from "./schema.js";
 
 export type Database = Kysely<DatabaseSchema>;
-
-const STATEMENT_CACHE_SIZE = 256;
-
-/**
- * Kysely's SQLite driver prepares every query anew; preparing costs more than running a point
- * lookup. The query builder produces a handful of distinct SQL strings, so their statements are
- * kept and reused (least recently added dropped first, should an unusual query shape appear).
- */
-function withStatementCache(sqlite: BetterSqlite3.Database, onClose: () => void): SqliteDatabase {
-  const statements = new Map<string, SqliteStatement>();
-  return {
-    close: () => {
-      onClose();
-      sqlite.close();
-    },
-    prepare(sql: string): SqliteStatement {
-      let statement = statements.get(sql);
-      if (statement === undefined) {
-        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
-        statement = sqlite.prepare(sql) as unknown as SqliteStatement;
-        statements.set(sql, statement);
-      }
-      return statement;
-    },
-  };
-}
 
 export interface OpenDatabaseOptions {
   /** A file path, or ":memory:" for a private in-memory database. */
@@ -58,9 +33,11 @@ export async function openDatabase({ path, migrate = true }: OpenDatabaseOptions
   // stay in memory at a million tokens, so a lookup costs no page reads.
   sqlite.pragma("cache_size = -65536");
   let reader: BetterSqlite3.Database | undefined;
+  const writer = new DirectStatements(sqlite);
   const db = new Kysely<DatabaseSchema>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite, () => reader?.close()) }),
+    dialect: new SqliteDialect({ database: writer.asKyselyDatabase(() => reader?.close()) }),
   });
+  writers.set(db, writer);
   if (migrate) await migrateToLatest(db);
   if (path !== ":memory:") {
     // A second connection only for the hot point reads outside transactions (verify, key lookup):
@@ -74,9 +51,9 @@ export async function openDatabase({ path, migrate = true }: OpenDatabaseOptions
   return db;
 }
 
-/** Runs a read-only statement on the reader connection, statements prepared once per SQL text. */
+/** The reader connection's statements, and its data_version. */
 export interface DirectReader {
-  all(sql: string, parameters: readonly unknown[]): unknown[];
+  execute: DirectStatements["execute"];
   /**
    * SQLite's `PRAGMA data_version` on the reader connection: it changes whenever any other
    * connection (this process's writer, another process) commits. Equal values mean nothing was
@@ -86,20 +63,14 @@ export interface DirectReader {
 }
 
 const readers = new WeakMap<object, DirectReader>();
+const writers = new WeakMap<object, DirectStatements>();
 
 function statementReader(sqlite: BetterSqlite3.Database): DirectReader {
-  const statements = new Map<string, BetterSqlite3.Statement>();
+  const statements = new DirectStatements(sqlite);
   const dataVersion = sqlite.prepare("pragma data_version").pluck();
   return {
     dataVersion: () => dataVersion.get() as number,
-    all(sql, parameters) {
-      let statement = statements.get(sql);
-      if (statement === undefined) {
-        statement = sqlite.prepare(sql);
-        statements.set(sql, statement);
-      }
-      return statement.all(...parameters);
-    },
+    execute: (sql, parameters) => statements.execute(sql, parameters),
   };
 }
 
@@ -109,4 +80,9 @@ function statementReader(sqlite: BetterSqlite3.Database): DirectReader {
  */
 export function directReaderOf(db: Database): DirectReader | undefined {
   return readers.get(db);
+}
+
+/** The writer connection's statements of a database as `openDatabase` returned it. */
+export function directWriterOf(db: Database): DirectStatements | undefined {
+  return writers.get(db);
 }

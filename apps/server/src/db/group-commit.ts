@@ -1,6 +1,6 @@
 import { CompiledQuery } from "kysely";
 import type { Database } from "./database.js";
-import { writeTransaction } from "./write-transaction.js";
+import { executeInTransaction, writeTransaction } from "./write-transaction.js";
 
 /** Most units of work one commit carries; the rest wait for the next. */
 const MAX_GROUP = 64;
@@ -51,14 +51,14 @@ export class GroupCommit {
       await writeTransaction(this.db, async (trx) => {
         outcomes = [];
         for (const unit of units) {
-          await trx.executeQuery(SAVEPOINT);
+          await executeInTransaction(trx, SAVEPOINT);
           try {
             const value = await unit.work(trx);
-            await trx.executeQuery(RELEASE);
+            await executeInTransaction(trx, RELEASE);
             outcomes.push({ ok: true, value });
           } catch (error) {
-            await trx.executeQuery(ROLLBACK_TO);
-            await trx.executeQuery(RELEASE);
+            await executeInTransaction(trx, ROLLBACK_TO);
+            await executeInTransaction(trx, RELEASE);
             outcomes.push({ ok: false, error });
           }
         }

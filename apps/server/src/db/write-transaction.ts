@@ -1,5 +1,6 @@
 import { CompiledQuery } from "kysely";
-import type { Database } from "./database.js";
+import { type Database, directWriterOf } from "./database.js";
+import type { DirectStatements } from "./direct-statements.js";
 
 /** Thrown inside a write transaction to undo it while still returning a result (dry runs). */
 class Rollback<T> {
@@ -39,8 +40,27 @@ const BEGIN_IMMEDIATE = CompiledQuery.raw("begin immediate");
 const COMMIT = CompiledQuery.raw("commit");
 const ROLLBACK = CompiledQuery.raw("rollback");
 
+const transactionStatements = new WeakMap<Database, DirectStatements>();
+
+/**
+ * The writer connection's statements when `db` is the handle of a write transaction: the handle
+ * holds that connection until the transaction ends, so its statements may run on it directly.
+ */
+export function writeTransactionStatementsOf(db: Database): DirectStatements | undefined {
+  return transactionStatements.get(db);
+}
+
+/** Runs a raw statement (a savepoint, say) inside a write transaction, directly when it can. */
+export async function executeInTransaction(trx: Database, query: CompiledQuery): Promise<void> {
+  const direct = transactionStatements.get(trx);
+  if (direct !== undefined) direct.execute(query.sql, query.parameters);
+  else await trx.executeQuery(query);
+}
+
 async function runOnce<T>(db: Database, work: (trx: Database) => Promise<T>): Promise<T> {
+  const writer = directWriterOf(db);
   return db.connection().execute(async (connection) => {
+    if (writer !== undefined) transactionStatements.set(connection, writer);
     await connection.executeQuery(BEGIN_IMMEDIATE);
     try {
       const result = await work(connection);

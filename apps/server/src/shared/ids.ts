@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { poolRandomBytes } from "./random-pool.js";
 
 // Lower-case Crockford base32: no i, l, o, u, so ids survive being read aloud or typed.
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
@@ -9,7 +9,7 @@ let lastRandom: number[] = [];
 
 function randomDigits(): number[] {
   // Five bits from each byte: 16 bytes give the 16 base32 digits.
-  return [...randomBytes(RANDOM_CHARS)].map((byte) => byte & 31);
+  return Array.from(poolRandomBytes(RANDOM_CHARS), (byte) => byte & 31);
 }
 
 /** Adds one to a base32 number held as digits; false on overflow (2^80 ids in one millisecond). */

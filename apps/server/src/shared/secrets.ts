@@ -1,5 +1,6 @@
-import { hash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import { BASE62_ALPHABET, SECRET_BODY_LENGTH } from "@billingos/contracts";
+import { poolRandomBytes } from "./random-pool.js";
 
 /**
  * SECRET_BODY_LENGTH base62 characters from the CSPRNG (256 bits). Bytes of 248 and above are
@@ -8,7 +9,7 @@ import { BASE62_ALPHABET, SECRET_BODY_LENGTH } from "@billingos/contracts";
 export function randomSecretBody(): string {
   let body = "";
   while (body.length < SECRET_BODY_LENGTH) {
-    for (const byte of randomBytes(64)) {
+    for (const byte of poolRandomBytes(64)) {
       if (byte < 248) body += BASE62_ALPHABET[byte % 62];
       if (body.length === SECRET_BODY_LENGTH) break;
     }

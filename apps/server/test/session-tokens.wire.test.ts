@@ -1,11 +1,11 @@
-import { sessionTokenVerification } from "@billingos/contracts";
+import { sessionTokenCreated, sessionTokenVerification } from "@billingos/contracts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { verificationToWire } from "../src/session-tokens/session-tokens.router.js";
-import { verifySessionToken } from "../src/session-tokens/session-tokens.service.js";
+import { createdToWire, verificationToWire } from "../src/session-tokens/session-tokens.router.js";
+import { createSessionToken, verifySessionToken } from "../src/session-tokens/session-tokens.service.js";
 import { createHarness, type Harness } from "./harness.js";
 
-// The hot verify answer skips z.encode; it must be exactly what z.encode would send, for every shape.
+// The hot answers (verify, create) skip z.encode; they must be exactly what z.encode would send, for every shape.
 
 let h: Harness;
 beforeEach(async () => {
@@ -38,6 +38,21 @@ describe("verificationToWire", () => {
     expect(answers.map((answer) => answer.valid)).toEqual([true, true, false, false, false]);
     for (const answer of answers) {
       expect(verificationToWire(answer)).toStrictEqual(z.encode(sessionTokenVerification, answer));
+    }
+  });
+});
+
+describe("createdToWire", () => {
+  it("equals z.encode with and without unresolved customers", async () => {
+    const key = { id: h.testKey.id, organizationId: h.testKey.organizationId, environment: "test" as const };
+    const alone = await createSessionToken(h.deps, key, { externalUserId: "user_1" });
+    await h.caller(h.testKey.secretKey).customers.import({ customers: [{ stripeCustomerId: "cus_A1", email: "ada@example.com" }] });
+    const withUnresolved = await createSessionToken(h.deps, key, { externalUserId: "user_2", expiresIn: 60 });
+
+    expect(alone.unresolvedCustomers).toBeUndefined();
+    expect(withUnresolved.unresolvedCustomers).toBe(1);
+    for (const created of [alone, withUnresolved]) {
+      expect(createdToWire(created)).toStrictEqual(z.encode(sessionTokenCreated, created));
     }
   });
 });
