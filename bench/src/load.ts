@@ -1,4 +1,5 @@
 import autocannon from "autocannon";
+import { processCpuMicros } from "./process-cpu.js";
 
 export interface LoadResult {
   requestsPerSecond: number;
@@ -7,6 +8,8 @@ export interface LoadResult {
   errors: number;
   non2xx: number;
   total: number;
+  /** The server's CPU time per request during the measured run (not the warm-up), when its pid is known. */
+  serverCpuMicrosPerRequest?: number;
 }
 
 export interface LoadOptions {
@@ -19,6 +22,8 @@ export interface LoadOptions {
   connections: number;
   durationSeconds: number;
   warmupSeconds: number;
+  /** The server process, to read its CPU time around the measured run. */
+  serverPid?: number;
 }
 
 function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.Result> {
@@ -37,8 +42,13 @@ function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.
 /** Warms up, then measures: median of the per-second throughput samples, latency percentiles in ms. */
 export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
   if (options.warmupSeconds > 0) await run(options, options.warmupSeconds);
+  const cpuBefore = options.serverPid === undefined ? undefined : processCpuMicros(options.serverPid);
   const result = await run(options, options.durationSeconds);
+  const cpuAfter = options.serverPid === undefined ? undefined : processCpuMicros(options.serverPid);
   return {
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0
+      ? { serverCpuMicrosPerRequest: (cpuAfter - cpuBefore) / result.requests.total }
+      : {}),
     requestsPerSecond: result.requests.p50,
     p50: result.latency.p50,
     p99: result.latency.p99,

@@ -5,6 +5,8 @@ export interface Row {
   unit: "req/s" | "calls/s";
   p50Ms?: number;
   p99Ms?: number;
+  /** HTTP scenarios: the server process's CPU time per request (user + system), microseconds. */
+  serverCpuMicros?: number;
   /** What the ratio is against, measured in the same run. */
   baseline?: string;
   ratio?: number;
@@ -17,11 +19,11 @@ const fmt = (value: number | undefined, digits = 0) =>
 
 /** The run as a Markdown table (BENCHMARKS.md takes it as is). */
 export function markdownTable(rows: Row[]): string {
-  const header = "| scenario | throughput | p50 ms | p99 ms | ratio | against | target | errors |";
-  const rule = "|---|---:|---:|---:|---:|---|---|---:|";
+  const header = "| scenario | throughput | p50 ms | p99 ms | server CPU µs/req | ratio | against | target | errors |";
+  const rule = "|---|---:|---:|---:|---:|---:|---|---|---:|";
   const lines = rows.map(
     (row) =>
-      `| ${row.scenario} | ${fmt(row.throughput)} ${row.unit} | ${fmt(row.p50Ms, 1)} | ${fmt(row.p99Ms, 1)} | ${
+      `| ${row.scenario} | ${fmt(row.throughput)} ${row.unit} | ${fmt(row.p50Ms, 1)} | ${fmt(row.p99Ms, 1)} | ${fmt(row.serverCpuMicros, 0)} | ${
         row.ratio === undefined ? "" : `${fmt(row.ratio * 100, 0)}%`
       } | ${row.baseline ?? ""} | ${row.target ?? ""} | ${row.errors ?? ""} |`,
   );

@@ -5,6 +5,7 @@ export { createCallerFactory } from "./trpc/trpc.js";
 export { createContextInner, type ServiceDeps } from "./trpc/context.js";
 export { openDatabase, type Database } from "./db/database.js";
 export { startHttpServer, type RunningHttpServer } from "./http/http-server.js";
+export { createFastTRPCHandler } from "./http/fast-trpc-handler.js";
 export { createApiKey, revokeApiKey } from "./api-keys/api-keys.service.js";
 export { ManualClock, systemClock, type Clock } from "./shared/clock.js";
 export { createLogger } from "./shared/logger.js";

@@ -39,6 +39,7 @@ export async function peerScenario(workdir: string, settings: HttpSettings, base
   const peer = await measureLoad({
     url: `${betterAuth.url}/session`,
     headers: { authorization: `Bearer ${String(betterAuth.firstLine.token)}` },
+    serverPid: betterAuth.pid,
     ...settings,
   });
   await betterAuth.stop();
@@ -48,6 +49,7 @@ export async function peerScenario(workdir: string, settings: HttpSettings, base
     unit: "req/s",
     p50Ms: peer.p50,
     p99Ms: peer.p99,
+    serverCpuMicros: peer.serverCpuMicrosPerRequest,
     baseline: "baseline",
     ratio: peer.requestsPerSecond / baseline.throughput,
     errors: peer.errors + peer.non2xx,
@@ -60,15 +62,16 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
     measureLoad({ url, ...settings, ...extra });
 
   const baselineServer = await startServerProcess(["--import", "tsx", "bench/src/servers/baseline-server.ts"]);
-  const baseline = await load(baselineServer.url, {});
+  const baseline = await load(baselineServer.url, { serverPid: baselineServer.pid });
   await baselineServer.stop();
-  rows.push({ scenario: "baseline: bare node:http, small JSON", throughput: baseline.requestsPerSecond, unit: "req/s", p50Ms: baseline.p50, p99Ms: baseline.p99, errors: baseline.errors + baseline.non2xx });
+  rows.push({ scenario: "baseline: bare node:http, small JSON", throughput: baseline.requestsPerSecond, unit: "req/s", p50Ms: baseline.p50, p99Ms: baseline.p99, serverCpuMicros: baseline.serverCpuMicrosPerRequest, errors: baseline.errors + baseline.non2xx });
   const vsBaseline = (scenario: string, result: Awaited<ReturnType<typeof measureLoad>>, target?: string): Row => ({
     scenario,
     throughput: result.requestsPerSecond,
     unit: "req/s",
     p50Ms: result.p50,
     p99Ms: result.p99,
+    serverCpuMicros: result.serverCpuMicrosPerRequest,
     baseline: "baseline",
     ratio: result.requestsPerSecond / baseline.requestsPerSecond,
     ...(target ? { target } : {}),
@@ -77,22 +80,32 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
 
   const verifyValid = JSON.stringify({ sessionToken: seeded.validTokens[0] });
   const stock = await startService(seeded, "stock");
-  rows.push(vsBaseline("stock adapter: verify (valid), tRPC createHTTPHandler", await load(`${stock.url}/trpc/sessionTokens.verify`, post(seeded, verifyValid))));
+  rows.push(vsBaseline("stock adapter: verify (valid), tRPC createHTTPHandler", await load(`${stock.url}/trpc/sessionTokens.verify`, { ...post(seeded, verifyValid), serverPid: stock.pid })));
   await stock.stop();
+
+  // The same handler and tRPC around a procedure of verify's shape that does none of its work.
+  const floor = await startServerProcess(["--import", "tsx", "bench/src/servers/trpc-floor-server.ts"]);
+  rows.push(
+    vsBaseline(
+      "floor: verify-shaped no-op procedure, same handler and tRPC",
+      await load(`${floor.url}/trpc/sessionTokens.verify`, { ...post(seeded, verifyValid), serverPid: floor.pid }),
+    ),
+  );
+  await floor.stop();
 
   const service = await startService(seeded, "fast");
   const verifyUrl = `${service.url}/trpc/sessionTokens.verify`;
-  rows.push(vsBaseline("service over HTTP: verify (valid)", await load(verifyUrl, post(seeded, verifyValid)), "≥ 50%, p99 ≤ 10 ms"));
+  rows.push(vsBaseline("service over HTTP: verify (valid)", await load(verifyUrl, { ...post(seeded, verifyValid), serverPid: service.pid }), "≥ 50%, p99 ≤ 10 ms"));
   rows.push(
     vsBaseline(
       "service over HTTP: verify (revoked)",
-      await load(verifyUrl, post(seeded, JSON.stringify({ sessionToken: seeded.revokedToken }))),
+      await load(verifyUrl, { ...post(seeded, JSON.stringify({ sessionToken: seeded.revokedToken })), serverPid: service.pid }),
     ),
   );
   rows.push(
     vsBaseline(
       "service over HTTP: create",
-      await load(`${service.url}/trpc/sessionTokens.create`, post(seeded, JSON.stringify({ externalUserId: "user_bench", email: "nobody@bench.example" }))),
+      await load(`${service.url}/trpc/sessionTokens.create`, { ...post(seeded, JSON.stringify({ externalUserId: "user_bench", email: "nobody@bench.example" })), serverPid: service.pid }),
       "≥ 25%",
     ),
   );
@@ -103,6 +116,7 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
       "service over HTTP: revoke (distinct tokens)",
       await load(`${service.url}/trpc/sessionTokens.revoke`, {
         ...post(seeded, ""),
+        serverPid: service.pid,
         nextBody: () => JSON.stringify({ tokenId: ids[next++ % ids.length] }),
       }),
     ),
