@@ -197,7 +197,8 @@ export async function verifySessionToken(
 
 /**
  * Revokes one token of this scope. Idempotent: a token already revoked keeps, and returns, its
- * first revocation time. The first revocation is audited with who did it.
+ * first revocation time. The first revocation is audited with who did it. Concurrent revocations
+ * (a burst of sign-outs) share one commit, as creations do.
  */
 async function revokeOne(
   { db, clock }: SessionTokenDeps,
@@ -205,7 +206,7 @@ async function revokeOne(
   match: { id: string } | { tokenHash: string },
   by: { reason: RevocationReason; action: AuditAction; actor: AuditEntry["actor"] },
 ): Promise<SessionTokenRevoked> {
-  return writeTransaction(db, async (trx) => {
+  return groupCommitOf(db).run(async (trx) => {
     const token = await findSessionTokenInScope(trx, scope, match);
     if (token === undefined) {
       const what = "id" in match ? `session token ${match.id}` : "such session token";
