@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GroupCommit } from "../src/db/group-commit.js";
 import { createHarness, type Harness } from "./harness.js";
 
-// Concurrent token creations share one commit, each in its own savepoint: they behave exactly as if
-// run one by one in arrival order, and one that fails takes nothing else with it.
+// Concurrent token creations share one commit: they behave exactly as if run one by one in arrival
+// order, and one that fails takes nothing else with it (its group runs again, a savepoint each).
 
 let h: Harness;
 beforeEach(async () => {
@@ -51,5 +51,40 @@ describe("group commit", () => {
     const names = (await h.db.selectFrom("organizations").select("name").execute()).map((row) => row.name);
     expect(names).toEqual(expect.arrayContaining(["one", "two"]));
     expect(names).not.toContain("bad");
+  });
+
+  it("a failing unit makes its group run again: the others are stored once, the failure reaches its caller", async () => {
+    const group = new GroupCommit(h.db);
+    const runs: string[] = [];
+    const insert = (name: string) => async (trx: typeof h.db) => {
+      runs.push(name);
+      await trx.insertInto("organizations").values({ id: `org_${name}`, name, created_at: 1 }).execute();
+      if (name === "bad") throw new Error(`refused ${name}`);
+      return name;
+    };
+    const before = await countOf("organizations");
+    const outcomes = await Promise.allSettled([group.run(insert("a")), group.run(insert("bad")), group.run(insert("b"))]);
+    expect(outcomes).toEqual([
+      { status: "fulfilled", value: "a" },
+      { status: "rejected", reason: new Error("refused bad") },
+      { status: "fulfilled", value: "b" },
+    ]);
+    // First pass without savepoints stops at "bad" and rolls back; the second runs all three.
+    expect(runs).toEqual(["a", "bad", "a", "bad", "b"]);
+    expect((await countOf("organizations")) - before).toBe(2);
+  });
+
+  it("a lone unit that fails is rolled back whole and not run again", async () => {
+    const group = new GroupCommit(h.db);
+    let runs = 0;
+    const before = await countOf("organizations");
+    const failing = group.run(async (trx) => {
+      runs++;
+      await trx.insertInto("organizations").values({ id: "org_lone", name: "lone", created_at: 1 }).execute();
+      throw new Error("refused lone");
+    });
+    await expect(failing).rejects.toThrow("refused lone");
+    expect(runs).toBe(1);
+    expect(await countOf("organizations")).toBe(before);
   });
 });
