@@ -18,8 +18,8 @@ const { values } = parseArgs({
 
 // Full: the settings BENCHMARKS.md records. Quick: under a minute, same scenarios, smaller numbers.
 const settings = values.quick
-  ? { tokens: 100_000, customers: 100_000, http: { connections: 50, durationSeconds: 2, warmupSeconds: 1 }, inProcess: { rounds: 3, milliseconds: 300 } }
-  : { tokens: 1_000_000, customers: 100_000, http: { connections: 50, durationSeconds: 10, warmupSeconds: 3 }, inProcess: { rounds: 5, milliseconds: 2000 } };
+  ? { tokens: 100_000, customers: 100_000, http: { connections: 50, durationSeconds: 2, warmupSeconds: 1, rounds: 1 }, inProcess: { rounds: 3, milliseconds: 300 } }
+  : { tokens: 1_000_000, customers: 100_000, http: { connections: 50, durationSeconds: 5, warmupSeconds: 3, rounds: 3 }, inProcess: { rounds: 5, milliseconds: 2000 } };
 const only = values.only?.split(",") ?? ["in-process", "scale", "http", "peer"];
 
 const started = Date.now();

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { measureLoad } from "../load.js";
+import { type LoadOptions, type LoadResult, measureLoad } from "../load.js";
 import { REPO_ROOT, type ServerProcess, startServerProcess } from "../processes.js";
 import type { Row } from "../report.js";
 import type { SeededDatabase } from "../seed.js";
@@ -8,6 +8,8 @@ export interface HttpSettings {
   connections: number;
   durationSeconds: number;
   warmupSeconds: number;
+  /** Measured rounds per scenario (the scenarios take turns within a round). */
+  rounds: number;
 }
 
 const SERVER_MAIN = join(REPO_ROOT, "apps/server/dist/main.js");
@@ -56,86 +58,130 @@ export async function peerScenario(workdir: string, settings: HttpSettings, base
   };
 }
 
+interface HttpScenario {
+  scenario: string;
+  target?: string;
+  load: Omit<LoadOptions, "connections" | "durationSeconds" | "warmupSeconds">;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/**
+ * Every server is started once and kept running; each scenario is warmed up, then measured in
+ * `rounds` rounds that take the scenarios in turn, so that each ratio compares figures taken minutes
+ * apart at most. A row reports the medians over the rounds; its ratio is the median of the
+ * per-round ratios to the baseline measured in the same round (the machine's load drifts between
+ * rounds, much less within one).
+ */
 export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettings): Promise<Row[]> {
-  const rows: Row[] = [];
-  const load = (url: string, extra: Parameters<typeof measureLoad>[0] extends infer O ? Partial<O> : never) =>
-    measureLoad({ url, ...settings, ...extra });
+  const servers: ServerProcess[] = [];
+  const start = async (server: Promise<ServerProcess>) => {
+    const started = await server;
+    servers.push(started);
+    return started;
+  };
+  try {
+    const baseline = await start(startServerProcess(["--import", "tsx", "bench/src/servers/baseline-server.ts"]));
+    const stock = await start(startService(seeded, "stock"));
+    // The same handler and tRPC around a procedure of verify's shape that does none of its work.
+    const floor = await start(startServerProcess(["--import", "tsx", "bench/src/servers/trpc-floor-server.ts"]));
+    const service = await start(startService(seeded, "fast"));
 
-  const baselineServer = await startServerProcess(["--import", "tsx", "bench/src/servers/baseline-server.ts"]);
-  const baseline = await load(baselineServer.url, { serverPid: baselineServer.pid });
-  await baselineServer.stop();
-  rows.push({ scenario: "baseline: bare node:http, small JSON", throughput: baseline.requestsPerSecond, unit: "req/s", p50Ms: baseline.p50, p99Ms: baseline.p99, serverCpuMicros: baseline.serverCpuMicrosPerRequest, errors: baseline.errors + baseline.non2xx });
-  const vsBaseline = (scenario: string, result: Awaited<ReturnType<typeof measureLoad>>, target?: string): Row => ({
-    scenario,
-    throughput: result.requestsPerSecond,
-    unit: "req/s",
-    p50Ms: result.p50,
-    p99Ms: result.p99,
-    serverCpuMicros: result.serverCpuMicrosPerRequest,
-    baseline: "baseline",
-    ratio: result.requestsPerSecond / baseline.requestsPerSecond,
-    ...(target ? { target } : {}),
-    errors: result.errors + result.non2xx,
-  });
+    const verifyValid = JSON.stringify({ sessionToken: seeded.validTokens[0] });
+    const valid = seeded.validTokens;
+    const revocable = seeded.revocableTokenIds;
+    let nextValid = 0;
+    let nextRevocable = 0;
+    const scenarios: HttpScenario[] = [
+      { scenario: "baseline: bare node:http, small JSON", load: { url: baseline.url, serverPid: baseline.pid } },
+      {
+        scenario: "stock adapter: verify (valid), tRPC createHTTPHandler",
+        load: { url: `${stock.url}/trpc/sessionTokens.verify`, ...post(seeded, verifyValid), serverPid: stock.pid },
+      },
+      {
+        scenario: "floor: verify-shaped no-op procedure, same handler and tRPC",
+        load: { url: `${floor.url}/trpc/sessionTokens.verify`, ...post(seeded, verifyValid), serverPid: floor.pid },
+      },
+      {
+        scenario: "service over HTTP: verify (valid)",
+        target: "≥ 50%, p99 ≤ 10 ms",
+        load: { url: `${service.url}/trpc/sessionTokens.verify`, ...post(seeded, verifyValid), serverPid: service.pid },
+      },
+      {
+        // Each request a different one of the known tokens (a million stored): the index pages
+        // touched are not all hot, as with many customers' sessions at once.
+        scenario: `service over HTTP: verify (valid, ${valid.length.toLocaleString("en-US")} distinct tokens)`,
+        load: {
+          url: `${service.url}/trpc/sessionTokens.verify`,
+          ...post(seeded, ""),
+          serverPid: service.pid,
+          nextBody: () => JSON.stringify({ sessionToken: valid[nextValid++ % valid.length] }),
+        },
+      },
+      {
+        scenario: "service over HTTP: verify (revoked)",
+        load: {
+          url: `${service.url}/trpc/sessionTokens.verify`,
+          ...post(seeded, JSON.stringify({ sessionToken: seeded.revokedToken })),
+          serverPid: service.pid,
+        },
+      },
+      {
+        scenario: "service over HTTP: create",
+        target: "≥ 25%",
+        load: {
+          url: `${service.url}/trpc/sessionTokens.create`,
+          ...post(seeded, JSON.stringify({ externalUserId: "user_bench", email: "nobody@bench.example" })),
+          serverPid: service.pid,
+        },
+      },
+      {
+        scenario: "service over HTTP: revoke (distinct tokens)",
+        load: {
+          url: `${service.url}/trpc/sessionTokens.revoke`,
+          ...post(seeded, ""),
+          serverPid: service.pid,
+          nextBody: () => JSON.stringify({ tokenId: revocable[nextRevocable++ % revocable.length] }),
+        },
+      },
+    ];
 
-  const verifyValid = JSON.stringify({ sessionToken: seeded.validTokens[0] });
-  const stock = await startService(seeded, "stock");
-  rows.push(vsBaseline("stock adapter: verify (valid), tRPC createHTTPHandler", await load(`${stock.url}/trpc/sessionTokens.verify`, { ...post(seeded, verifyValid), serverPid: stock.pid })));
-  await stock.stop();
+    const measure = (scenario: HttpScenario, durationSeconds: number) =>
+      measureLoad({ ...scenario.load, connections: settings.connections, durationSeconds, warmupSeconds: 0 });
+    if (settings.warmupSeconds > 0) {
+      for (const scenario of scenarios) await measure(scenario, settings.warmupSeconds);
+    }
+    const results = scenarios.map(() => [] as LoadResult[]);
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const [index, scenario] of scenarios.entries()) results[index]!.push(await measure(scenario, settings.durationSeconds));
+    }
 
-  // The same handler and tRPC around a procedure of verify's shape that does none of its work.
-  const floor = await startServerProcess(["--import", "tsx", "bench/src/servers/trpc-floor-server.ts"]);
-  rows.push(
-    vsBaseline(
-      "floor: verify-shaped no-op procedure, same handler and tRPC",
-      await load(`${floor.url}/trpc/sessionTokens.verify`, { ...post(seeded, verifyValid), serverPid: floor.pid }),
-    ),
-  );
-  await floor.stop();
-
-  const service = await startService(seeded, "fast");
-  const verifyUrl = `${service.url}/trpc/sessionTokens.verify`;
-  rows.push(vsBaseline("service over HTTP: verify (valid)", await load(verifyUrl, { ...post(seeded, verifyValid), serverPid: service.pid }), "≥ 50%, p99 ≤ 10 ms"));
-  // The same, each request a different one of the 10,000 known tokens (a million stored): index
-  // pages are not all hot, as with many customers' sessions at once.
-  let nextValid = 0;
-  const valid = seeded.validTokens;
-  rows.push(
-    vsBaseline(
-      `service over HTTP: verify (valid, ${valid.length.toLocaleString("en-US")} distinct tokens)`,
-      await load(verifyUrl, {
-        ...post(seeded, ""),
-        serverPid: service.pid,
-        nextBody: () => JSON.stringify({ sessionToken: valid[nextValid++ % valid.length] }),
-      }),
-    ),
-  );
-  rows.push(
-    vsBaseline(
-      "service over HTTP: verify (revoked)",
-      await load(verifyUrl, { ...post(seeded, JSON.stringify({ sessionToken: seeded.revokedToken })), serverPid: service.pid }),
-    ),
-  );
-  rows.push(
-    vsBaseline(
-      "service over HTTP: create",
-      await load(`${service.url}/trpc/sessionTokens.create`, { ...post(seeded, JSON.stringify({ externalUserId: "user_bench", email: "nobody@bench.example" })), serverPid: service.pid }),
-      "≥ 25%",
-    ),
-  );
-  let next = 0;
-  const ids = seeded.revocableTokenIds;
-  rows.push(
-    vsBaseline(
-      "service over HTTP: revoke (distinct tokens)",
-      await load(`${service.url}/trpc/sessionTokens.revoke`, {
-        ...post(seeded, ""),
-        serverPid: service.pid,
-        nextBody: () => JSON.stringify({ tokenId: ids[next++ % ids.length] }),
-      }),
-    ),
-  );
-  await service.stop();
-
-  return rows;
+    const baselineRounds = results[0]!;
+    return scenarios.map((scenario, index): Row => {
+      const rounds = results[index]!;
+      const cpu = rounds.flatMap((result) => (result.serverCpuMicrosPerRequest === undefined ? [] : [result.serverCpuMicrosPerRequest]));
+      return {
+        scenario: scenario.scenario,
+        throughput: median(rounds.map((result) => result.requestsPerSecond)),
+        unit: "req/s",
+        p50Ms: median(rounds.map((result) => result.p50)),
+        p99Ms: median(rounds.map((result) => result.p99)),
+        ...(cpu.length > 0 ? { serverCpuMicros: median(cpu) } : {}),
+        ...(index === 0
+          ? {}
+          : {
+              baseline: "baseline",
+              ratio: median(rounds.map((result, round) => result.requestsPerSecond / baselineRounds[round]!.requestsPerSecond)),
+            }),
+        ...(scenario.target ? { target: scenario.target } : {}),
+        errors: rounds.reduce((sum, result) => sum + result.errors + result.non2xx, 0),
+      };
+    });
+  } finally {
+    for (const server of servers) await server.stop();
+  }
 }
