@@ -64,6 +64,9 @@ interface HttpScenario {
   load: Omit<LoadOptions, "connections" | "durationSeconds" | "warmupSeconds">;
 }
 
+/** The short load a server gets again before each later round. */
+const REWARM_SECONDS = 1;
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -72,7 +75,7 @@ const median = (values: number[]) => {
 
 /**
  * Every server is started once and kept running; each scenario is warmed up, then measured in
- * `rounds` rounds that take the scenarios in turn, so that each ratio compares figures taken minutes
+ * `rounds` rounds that take the scenarios in turn (each warmed again for a second first), so that each ratio compares figures taken minutes
  * apart at most. A row reports the medians over the rounds; its ratio is the median of the
  * per-round ratios to the baseline measured in the same round (the machine's load drifts between
  * rounds, much less within one).
@@ -157,7 +160,12 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
     }
     const results = scenarios.map(() => [] as LoadResult[]);
     for (let round = 0; round < settings.rounds; round++) {
-      for (const [index, scenario] of scenarios.entries()) results[index]!.push(await measure(scenario, settings.durationSeconds));
+      for (const [index, scenario] of scenarios.entries()) {
+        // A server idle while the others were measured is warmed again first: V8 may have let
+        // some of its compiled code go in the meantime.
+        if (round > 0) await measure(scenario, REWARM_SECONDS);
+        results[index]!.push(await measure(scenario, settings.durationSeconds));
+      }
     }
 
     const baselineRounds = results[0]!;
