@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { median } from "../in-process.js";
 import { type LoadOptions, type LoadResult, measureLoad } from "../load.js";
 import { REPO_ROOT, type ServerProcess, startServerProcess } from "../processes.js";
 import type { Row } from "../report.js";
@@ -45,16 +46,27 @@ export async function peerScenario(workdir: string, settings: HttpSettings, base
     ...settings,
   });
   await betterAuth.stop();
+  return rowOf("peer: Better Auth getSession (bearer)", [peer], [baseline.throughput]);
+}
+
+/**
+ * A scenario's row from its rounds: medians over the rounds; the ratio, when baseline rates are
+ * given (one per round), is the median of the per-round ratios.
+ */
+function rowOf(scenario: string, rounds: LoadResult[], baselineRates?: number[], target?: string): Row {
+  const cpu = rounds.flatMap((result) => (result.serverCpuMicrosPerRequest === undefined ? [] : [result.serverCpuMicrosPerRequest]));
   return {
-    scenario: "peer: Better Auth getSession (bearer)",
-    throughput: peer.requestsPerSecond,
+    scenario,
+    throughput: median(rounds.map((result) => result.requestsPerSecond)),
     unit: "req/s",
-    p50Ms: peer.p50,
-    p99Ms: peer.p99,
-    serverCpuMicros: peer.serverCpuMicrosPerRequest,
-    baseline: "baseline",
-    ratio: peer.requestsPerSecond / baseline.throughput,
-    errors: peer.errors + peer.non2xx,
+    p50Ms: median(rounds.map((result) => result.p50)),
+    p99Ms: median(rounds.map((result) => result.p99)),
+    ...(cpu.length > 0 ? { serverCpuMicros: median(cpu) } : {}),
+    ...(baselineRates
+      ? { baseline: "baseline", ratio: median(rounds.map((result, round) => result.requestsPerSecond / baselineRates[round]!)) }
+      : {}),
+    ...(target ? { target } : {}),
+    errors: rounds.reduce((sum, result) => sum + result.errors + result.non2xx, 0),
   };
 }
 
@@ -66,12 +78,6 @@ interface HttpScenario {
 
 /** The short load a server gets again before each later round. */
 const REWARM_SECONDS = 1;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 /**
  * Every server is started once and kept running; each scenario is warmed up, then measured in
@@ -168,27 +174,10 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
       }
     }
 
-    const baselineRounds = results[0]!;
-    return scenarios.map((scenario, index): Row => {
-      const rounds = results[index]!;
-      const cpu = rounds.flatMap((result) => (result.serverCpuMicrosPerRequest === undefined ? [] : [result.serverCpuMicrosPerRequest]));
-      return {
-        scenario: scenario.scenario,
-        throughput: median(rounds.map((result) => result.requestsPerSecond)),
-        unit: "req/s",
-        p50Ms: median(rounds.map((result) => result.p50)),
-        p99Ms: median(rounds.map((result) => result.p99)),
-        ...(cpu.length > 0 ? { serverCpuMicros: median(cpu) } : {}),
-        ...(index === 0
-          ? {}
-          : {
-              baseline: "baseline",
-              ratio: median(rounds.map((result, round) => result.requestsPerSecond / baselineRounds[round]!.requestsPerSecond)),
-            }),
-        ...(scenario.target ? { target: scenario.target } : {}),
-        errors: rounds.reduce((sum, result) => sum + result.errors + result.non2xx, 0),
-      };
-    });
+    const baselineRates = results[0]!.map((result) => result.requestsPerSecond);
+    return scenarios.map((scenario, index) =>
+      rowOf(scenario.scenario, results[index]!, index === 0 ? undefined : baselineRates, scenario.target),
+    );
   } finally {
     for (const server of servers) await server.stop();
   }

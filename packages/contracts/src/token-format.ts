@@ -1,4 +1,4 @@
-import { encodeBase62Fixed, isBase62 } from "./base62.js";
+import { decodeBase62, encodeBase62Fixed, isBase62, isBase62Code } from "./base62.js";
 import { crc32 } from "./crc32.js";
 import type { Environment } from "./environment.js";
 
@@ -48,8 +48,8 @@ export function formatToken(kind: TokenKind, environment: Environment, body: str
 export type ParsedToken = { kind: TokenKind; environment: Environment };
 
 const PREFIXES: Record<TokenKind, readonly [Environment, string][]> = {
-  secretKey: ENVIRONMENTS.map((environment) => [environment, tokenPrefix("secretKey", environment)]),
-  sessionToken: ENVIRONMENTS.map((environment) => [environment, tokenPrefix("sessionToken", environment)]),
+  secretKey: ENVIRONMENTS.map((environment) => [environment, SECRET_KEY_PREFIXES[environment]]),
+  sessionToken: ENVIRONMENTS.map((environment) => [environment, SESSION_TOKEN_PREFIXES[environment]]),
 };
 
 /** The environment a token claims by its prefix alone (no checksum check), or null. */
@@ -77,19 +77,4 @@ export function parseToken(value: string, kind: TokenKind): ParsedToken | null {
     return decodeBase62(value, bodyEnd, value.length) === expected ? { kind, environment } : null;
   }
   return null;
-}
-
-function isBase62Code(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
-}
-
-/** The number the base62 digits value[from, to) spell (checked to be base62 already). */
-function decodeBase62(value: string, from: number, to: number): number {
-  let result = 0;
-  for (let i = from; i < to; i++) {
-    const code = value.charCodeAt(i);
-    const digit = code <= 57 ? code - 48 : code <= 90 ? code - 55 : code - 61;
-    result = result * 62 + digit;
-  }
-  return result;
 }

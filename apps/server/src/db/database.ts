@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
-import { DirectStatements } from "./direct-statements.js";
+import { DirectReader, DirectStatements } from "./direct-statements.js";
 import { migrateToLatest } from "./migrate.js";
 import type { DatabaseSchema } from "./schema.js";
 
@@ -46,33 +46,13 @@ export async function openDatabase({ path, migrate = true }: OpenDatabaseOptions
     reader.pragma("query_only = ON");
     reader.pragma("busy_timeout = 5000");
     reader.pragma("cache_size = -65536");
-    readers.set(db, statementReader(reader));
+    readers.set(db, new DirectReader(reader));
   }
   return db;
 }
 
-/** The reader connection's statements, and its data_version. */
-export interface DirectReader {
-  execute: DirectStatements["execute"];
-  /**
-   * SQLite's `PRAGMA data_version` on the reader connection: it changes whenever any other
-   * connection (this process's writer, another process) commits. Equal values mean nothing was
-   * committed in between, so anything read in between is still what the database holds.
-   */
-  dataVersion(): number;
-}
-
 const readers = new WeakMap<object, DirectReader>();
 const writers = new WeakMap<object, DirectStatements>();
-
-function statementReader(sqlite: BetterSqlite3.Database): DirectReader {
-  const statements = new DirectStatements(sqlite);
-  const dataVersion = sqlite.prepare("pragma data_version").pluck();
-  return {
-    dataVersion: () => dataVersion.get() as number,
-    execute: (sql, parameters) => statements.execute(sql, parameters),
-  };
-}
 
 /**
  * The reader of a database as `openDatabase` returned it; undefined for a transaction or a

@@ -43,3 +43,17 @@ export class DirectStatements {
     };
   }
 }
+
+/** The reader connection's statements, and its data_version. */
+export class DirectReader extends DirectStatements {
+  readonly #dataVersion = this.sqlite.prepare("pragma data_version").pluck();
+
+  /**
+   * SQLite's `PRAGMA data_version` on the reader connection: it changes whenever any other
+   * connection (this process's writer, another process) commits. Equal values mean nothing was
+   * committed in between, so anything read in between is still what the database holds.
+   */
+  dataVersion(): number {
+    return this.#dataVersion.get() as number;
+  }
+}

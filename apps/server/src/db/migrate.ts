@@ -27,8 +27,12 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
     .addColumn("timestamp", "varchar(255)", (column) => column.notNull())
     .execute();
 
+  // An up-to-date database (every start) is settled by this one read, without taking the write
+  // lock; a pending migration is checked again under the lock, as another process may have run it.
+  const appliedBefore = await appliedMigrations(db);
   const applied: string[] = [];
   for (const name of Object.keys(migrations).sort()) {
+    if (appliedBefore.has(name)) continue;
     const migration = migrations[name]!;
     const ran = await writeTransaction(db as Database, async (trx) => {
       const any = trx as unknown as Kysely<any>;

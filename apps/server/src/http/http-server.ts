@@ -103,6 +103,44 @@ export async function startHttpServer({
       ? createFastTRPCHandler({ router: appRouter, createContext, maxBodySize: maxBodyBytes, maxBatchSize, onError })
       : null;
 
+  /** Everything under /trpc/: method and CORS checks, unknown procedures, then the fast or stock handler. */
+  const handleTrpc = (req: IncomingMessage, res: ServerResponse, procedurePath: string, search: string) => {
+    // Decoded once, as tRPC decodes it, for the CORS check, the procedure check and the fast handler.
+    const decodedPath = decodeProcedurePath(procedurePath);
+    const cors = corsHeaders(req, decodedPath, allowedOrigins);
+    if (!TRPC_METHODS.has(req.method ?? "")) {
+      res.setHeader("allow", "GET, POST, HEAD, OPTIONS");
+      sendJson(res, 405, {
+        error: {
+          message: `Method ${req.method} is not supported; use GET for queries and POST for mutations`,
+          code: -32005,
+          data: { code: "METHOD_NOT_SUPPORTED", httpStatus: 405 },
+        },
+      });
+      return;
+    }
+    if (req.method === "OPTIONS") {
+      // A preflight: allowed only for session.* from a configured origin; anything else is refused plainly.
+      if (cors) res.writeHead(204, cors).end();
+      else sendJson(res, 403, { error: { message: "Cross-origin calls are allowed only to session.* procedures from configured origins" } });
+      return;
+    }
+    if (cors) {
+      for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+      keepVaryOrigin(res);
+    }
+    // An undecodable path goes to the stock adapter, which answers it with its own 400.
+    if (decodedPath !== null && !namesKnownProcedures(decodedPath)) {
+      // Answered here, not by tRPC, whose message and log line would repeat the path: a
+      // credential pasted into a URL must not come back, nor reach the logs.
+      sendJson(res, 404, {
+        error: { message: "No such procedure", code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } },
+      });
+      return;
+    }
+    if (decodedPath === null || !fastHandler?.(req, res, decodedPath, search)) stockHandler(req, res);
+  };
+
   // Node enforces the header and request timeouts on a periodic sweep (every 30 s by default):
   // a 1 s sweep makes the 10 s header timeout hold within a second.
   const server = createServer(
@@ -112,41 +150,7 @@ export async function startHttpServer({
       const queryStart = url.indexOf("?");
       const path = queryStart === -1 ? url : url.slice(0, queryStart);
       if (path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`)) {
-        // Decoded once, as tRPC decodes it, for the CORS check, the procedure check and the fast handler.
-        const decodedPath = decodeProcedurePath(path.slice(TRPC_BASE_PATH.length + 1));
-        const cors = corsHeaders(req, decodedPath, allowedOrigins);
-        if (!TRPC_METHODS.has(req.method ?? "")) {
-          res.setHeader("allow", "GET, POST, HEAD, OPTIONS");
-          sendJson(res, 405, {
-            error: {
-              message: `Method ${req.method} is not supported; use GET for queries and POST for mutations`,
-              code: -32005,
-              data: { code: "METHOD_NOT_SUPPORTED", httpStatus: 405 },
-            },
-          });
-          return;
-        }
-        if (req.method === "OPTIONS") {
-          // A preflight: allowed only for session.* from a configured origin; anything else is refused plainly.
-          if (cors) res.writeHead(204, cors).end();
-          else sendJson(res, 403, { error: { message: "Cross-origin calls are allowed only to session.* procedures from configured origins" } });
-          return;
-        }
-        if (cors) {
-          for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
-          keepVaryOrigin(res);
-        }
-        const search = queryStart === -1 ? "" : url.slice(queryStart + 1);
-        // An undecodable path goes to the stock adapter, which answers it with its own 400.
-        if (decodedPath !== null && !namesKnownProcedures(decodedPath)) {
-          // Answered here, not by tRPC, whose message and log line would repeat the path: a
-          // credential pasted into a URL must not come back, nor reach the logs.
-          sendJson(res, 404, {
-            error: { message: "No such procedure", code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } },
-          });
-          return;
-        }
-        if (decodedPath === null || !fastHandler?.(req, res, decodedPath, search)) stockHandler(req, res);
+        handleTrpc(req, res, path.slice(TRPC_BASE_PATH.length + 1), queryStart === -1 ? "" : url.slice(queryStart + 1));
       } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
         sql`select 1`.execute(deps.db).then(
           () => sendJson(res, 200, { status: "ok" }),

@@ -53,7 +53,7 @@ export interface SessionTokenDeps {
 /**
  * Stores a new token and, in the same write transaction, binds an imported customer by email
  * (SPEC §5) and reads the maintained count of customers still awaiting a bind. Concurrent creations
- * share one commit (group commit), each in its own savepoint.
+ * share one commit (group commit).
  */
 export async function createSessionToken(
   { db, clock }: SessionTokenDeps,

@@ -1,4 +1,4 @@
-export const DEFAULT_PAGE_LIMIT = 20;
+const DEFAULT_PAGE_LIMIT = 20;
 
 /**
  * Keyset pagination: ask the database for one row more than the page holds (`fetchLimit`), then

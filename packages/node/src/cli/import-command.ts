@@ -10,7 +10,7 @@ import { type CliIo, writeLine } from "./cli-io.js";
 import { formatReport, ImportTally } from "./import-report.js";
 import { createProgress, type Progress, type ProgressSnapshot } from "./progress.js";
 import { DEFAULT_RETRY_POLICY, isTransient, type RetryPolicy } from "./retry.js";
-import { type CustomerSource, openCustomerSource } from "./sources/customer-source.js";
+import { type CustomerRow, type CustomerSource, openCustomerSource } from "./sources/customer-source.js";
 import { fileErrorMessage } from "./sources/detect-format.js";
 
 export interface StripeImportOptions {
@@ -69,8 +69,12 @@ export async function runStripeImport(options: StripeImportOptions, io: CliIo): 
     batches: tally.batches,
   });
 
+  const customers = goodCustomers(source, progress, snapshot, () => ++tally.rowsRead, (row) => {
+    tally.badRows++;
+    progress.note(`skipped ${row.location}: ${oneLine(row.reason)}`);
+  });
   try {
-    await sendInOrder(batches(goodCustomers(source, tally, progress, snapshot), limits), send, (result) => {
+    await sendInOrder(batches(customers, limits), send, (result) => {
       tally.addBatch(result);
       progress.batchSent(snapshot());
     });
@@ -119,22 +123,21 @@ function clientFor(options: StripeImportOptions, env: NodeJS.ProcessEnv): Billin
   }
 }
 
-/** The file's good rows as customers; bad rows are counted, shown, and left out. */
+/**
+ * The file's good rows as customers. `countRow` counts each row read and returns the count (the
+ * progress line ticks every TICK_ROWS); bad rows go to `onBadRow` and are left out.
+ */
 async function* goodCustomers(
   source: CustomerSource,
-  tally: ImportTally,
   progress: Progress,
   snapshot: () => ProgressSnapshot,
+  countRow: () => number,
+  onBadRow: (row: Extract<CustomerRow, { ok: false }>) => void,
 ): AsyncGenerator<CustomerToImport> {
   for await (const row of source.rows()) {
-    tally.rowsRead++;
-    if (tally.rowsRead % TICK_ROWS === 0) progress.tick(snapshot());
-    if (row.ok) {
-      yield row.customer;
-    } else {
-      tally.badRows++;
-      progress.note(`skipped ${row.location}: ${oneLine(row.reason)}`);
-    }
+    if (countRow() % TICK_ROWS === 0) progress.tick(snapshot());
+    if (row.ok) yield row.customer;
+    else onBadRow(row);
   }
 }
 
@@ -164,14 +167,8 @@ async function recountUnresolved(
   let sent = 0;
   let total: ReturnType<typeof addImported> | undefined;
   const snapshot = (): ProgressSnapshot => ({ bytesRead: source.bytesRead(), rowsRead: rows, imported: rows, skipped: 0, batches: sent });
-  async function* customers(): AsyncGenerator<CustomerToImport> {
-    for await (const row of source.rows()) {
-      rows++;
-      if (rows % TICK_ROWS === 0) progress.tick(snapshot());
-      if (row.ok) yield row.customer;
-    }
-  }
-  await sendInOrder(batches(customers(), context.limits), send, (result) => {
+  const customers = goodCustomers(source, progress, snapshot, () => ++rows, () => {});
+  await sendInOrder(batches(customers, context.limits), send, (result) => {
     total = total === undefined ? result : addImported(total, result);
     sent++;
     progress.batchSent(snapshot());
