@@ -54,11 +54,18 @@ export async function sendInOrder(
   onResult: (result: CustomersImported) => void,
 ): Promise<void> {
   let inFlight: Promise<void> = Promise.resolve();
-  for await (const batch of batches) {
-    await inFlight;
-    inFlight = send(batch.customers).then(onResult);
-    // Rethrown by the next `await inFlight`; this only keeps it from counting as unhandled meanwhile.
-    inFlight.catch(() => {});
+  try {
+    for await (const batch of batches) {
+      await inFlight;
+      inFlight = send(batch.customers).then(onResult);
+      // Rethrown by the next `await inFlight`; this only keeps it from counting as unhandled meanwhile.
+      inFlight.catch(() => {});
+    }
+  } catch (error) {
+    // The file failed while a batch was on its way: let it land, so that the report counts what
+    // the server holds. The file's error is the one to tell.
+    await inFlight.catch(() => {});
+    throw error;
   }
   await inFlight;
 }

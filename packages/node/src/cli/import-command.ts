@@ -20,6 +20,8 @@ export interface StripeImportOptions {
   url: string | undefined;
   dryRun: boolean;
   batchRows: number;
+  /** A record (line, element, row) over this many bytes stops the import; see record-limit.ts. */
+  maxRecordBytes: number;
 }
 
 /** The progress bar hears of the reading every this many rows (and after every batch). */
@@ -40,7 +42,7 @@ export async function runStripeImport(options: StripeImportOptions, io: CliIo): 
   } catch (error) {
     throw new CliError(fileErrorMessage(path, error));
   }
-  const source = await openCustomerSource(path, size);
+  const source = await openCustomerSource(path, size, { maxRecordBytes: options.maxRecordBytes });
   const limits: BatchLimits = { rows: options.batchRows, bytes: MAX_BATCH_BYTES };
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: io.retryBaseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs };
   const tally = new ImportTally(options.dryRun);
@@ -86,7 +88,7 @@ export async function runStripeImport(options: StripeImportOptions, io: CliIo): 
 
   if (tally.needsRecount) {
     try {
-      tally.replaceUnresolved(await recountUnresolved(path, size, source, { client, limits, policy, progress, tally }));
+      tally.replaceUnresolved(await recountUnresolved(path, size, source, { client, limits, policy, progress, tally, maxRecordBytes: options.maxRecordBytes }));
     } catch (error) {
       // The import itself is done; only the figures are less exact than they could be.
       progress.note(
@@ -150,11 +152,11 @@ async function recountUnresolved(
   path: string,
   size: number,
   first: CustomerSource,
-  context: { client: BillingOS; limits: BatchLimits; policy: RetryPolicy; progress: Progress; tally: ImportTally },
+  context: { client: BillingOS; limits: BatchLimits; policy: RetryPolicy; progress: Progress; tally: ImportTally; maxRecordBytes: number },
 ): Promise<UnresolvedCounts> {
   const { progress, tally } = context;
   progress.phase("Counting unresolved customers again, as emails are shared across batches (reads the file once more, writes nothing)");
-  const source = await openCustomerSource(path, size, first.format);
+  const source = await openCustomerSource(path, size, { format: first.format, maxRecordBytes: context.maxRecordBytes });
   const send = createBatchSender({
     client: context.client,
     dryRun: true,

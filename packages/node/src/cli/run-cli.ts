@@ -5,6 +5,7 @@ import { DEFAULT_BATCH_ROWS } from "./batcher.js";
 import { CliError, UsageError } from "./cli-errors.js";
 import { type CliIo, writeLine } from "./cli-io.js";
 import { runStripeImport } from "./import-command.js";
+import { DEFAULT_MAX_RECORD_BYTES, formatBytes, MAX_MAX_RECORD_BYTES, MIN_MAX_RECORD_BYTES } from "./sources/record-limit.js";
 
 export type { CliIo } from "./cli-io.js";
 
@@ -18,11 +19,20 @@ function batchSize(value: string): number {
   return rows;
 }
 
+function recordBytes(value: string): number {
+  const bytes = Number(value);
+  if (!/^\d+$/.test(value.trim()) || bytes < MIN_MAX_RECORD_BYTES || bytes > MAX_MAX_RECORD_BYTES) {
+    throw new InvalidArgumentError(`must be a whole number of bytes from ${MIN_MAX_RECORD_BYTES} to ${MAX_MAX_RECORD_BYTES} (1 KiB to 1 GiB).`);
+  }
+  return bytes;
+}
+
 interface ImportFlags {
   key?: string;
   url?: string;
   dryRun?: boolean;
   batch: number;
+  maxRecordBytes: number;
 }
 
 /** The command tree. Output goes to `io`, and commander reports instead of exiting the process. */
@@ -50,6 +60,12 @@ function program(io: CliIo, done: (exitCode: number) => void): Command {
     .option("--url <url>", "API base URL (default: by key, $BILLINGOS_SANDBOX_URL or $BILLINGOS_PRODUCTION_URL, else http://localhost:4000)")
     .option("--dry-run", "report what the import would do, write nothing")
     .option("--batch <n>", `customers per request, 1–${MAX_IMPORT_BATCH}`, batchSize, DEFAULT_BATCH_ROWS)
+    .option(
+      "--max-record-bytes <n>",
+      `largest record (JSON line, array element, CSV row) read before the import stops on it as damaged; bounds memory (default: ${DEFAULT_MAX_RECORD_BYTES}, ${formatBytes(DEFAULT_MAX_RECORD_BYTES)})`,
+      recordBytes,
+      DEFAULT_MAX_RECORD_BYTES,
+    )
     .addHelpText(
       "after",
       "\nExit codes: 0 done (bad rows, if any, are listed and skipped), 1 failed, 2 wrong command line.",
@@ -60,7 +76,12 @@ function program(io: CliIo, done: (exitCode: number) => void): Command {
         command.error("error: missing --key sk_… (or set BILLINGOS_SECRET_KEY)", { exitCode: 2, code: "billingos.usage" });
       }
       try {
-        done(await runStripeImport({ file, secretKey: secretKey!, url: flags.url, dryRun: flags.dryRun ?? false, batchRows: flags.batch }, io));
+        done(
+          await runStripeImport(
+            { file, secretKey: secretKey!, url: flags.url, dryRun: flags.dryRun ?? false, batchRows: flags.batch, maxRecordBytes: flags.maxRecordBytes },
+            io,
+          ),
+        );
       } catch (error) {
         if (error instanceof UsageError) command.error(`error: ${error.message}`, { exitCode: 2, code: "billingos.usage" });
         throw error;

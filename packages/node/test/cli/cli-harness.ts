@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -82,8 +82,17 @@ export function parseReport(stdout: string): ParsedReport {
   };
 }
 
-/** A temp directory for generated files, removed by the returned function. */
-export function tempDir(): { dir: string; path: (name: string) => string; remove: () => void } {
+/** A temp directory for generated files: `clear` empties it (big files go as soon as a test is done), `remove` deletes it. */
+export function tempDir(): { dir: string; path: (name: string) => string; clear: () => void; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "billingos-cli-"));
-  return { dir, path: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  return {
+    dir,
+    path: (name) => join(dir, name),
+    clear: () => {
+      remove();
+      mkdirSync(dir, { recursive: true });
+    },
+    remove,
+  };
 }

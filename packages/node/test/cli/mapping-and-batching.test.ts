@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { batches } from "../../src/cli/batcher.js";
 import { readCsv } from "../../src/cli/sources/csv-source.js";
 import { detectFormat } from "../../src/cli/sources/detect-format.js";
+import { DEFAULT_MAX_RECORD_BYTES } from "../../src/cli/sources/record-limit.js";
 import { csvLayoutOf, customerFromApiObject, customerFromCsvCells, isoFromCsvDate } from "../../src/cli/stripe-customer-mapping.js";
 import { fixture, tempDir } from "./cli-harness.js";
 
@@ -113,7 +114,7 @@ describe("format detection and CSV line numbers", () => {
 
   it("numbers CSV records by the line they start on, with CRLF endings and no final line break", async () => {
     const path = write("lines.csv", 'id,Description\r\ncus_1,one\r\n\r\ncus_2,"two\r\nlines"\r\ncus_3,three');
-    const reader = readCsv(path);
+    const reader = readCsv(path, DEFAULT_MAX_RECORD_BYTES);
     expect(await reader.header()).toEqual(["id", "Description"]);
     const rows = [];
     for await (const row of reader.rows()) rows.push(row);
@@ -126,7 +127,7 @@ describe("format detection and CSV line numbers", () => {
 
   it("gives the same line numbers to a CRLF copy of a file with blank lines, multi-line cells and broken rows", async () => {
     const locations = async (path: string) => {
-      const reader = readCsv(path);
+      const reader = readCsv(path, DEFAULT_MAX_RECORD_BYTES);
       await reader.header();
       const found: string[] = [];
       for await (const row of reader.rows()) found.push(`${row.kind} ${row.location}`);
@@ -148,7 +149,7 @@ describe("format detection and CSV line numbers", () => {
   });
 
   it("an unclosed quote on the last line is that line's fault alone", async () => {
-    const reader = readCsv(write("tail.csv", 'id,Name\ncus_1,A\ncus_2,"B\n'));
+    const reader = readCsv(write("tail.csv", 'id,Name\ncus_1,A\ncus_2,"B\n'), DEFAULT_MAX_RECORD_BYTES);
     await reader.header();
     const rows = [];
     for await (const row of reader.rows()) rows.push(row);

@@ -73,7 +73,7 @@ function utcText(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace("T", " ").slice(0, 19);
 }
 
-async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
+export async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
   const out = createWriteStream(path);
   for (const line of lines) {
     if (!out.write(line)) await once(out, "drain");
@@ -98,59 +98,66 @@ const CSV_HEADER = [
   "user_id (metadata)",
 ];
 
+/** One row of the dashboard's customer export, with its line break. */
+export function stripeCsvRow(i: number, rows: number, prefix: string, pad = ""): string {
+  const c = generatedCustomer(i, rows, prefix);
+  const cells = [
+    c.id,
+    c.description + pad,
+    c.email ?? "",
+    c.name,
+    utcText(c.created),
+    i % 4 === 0 ? `card_${i}` : "",
+    i % 4 === 0 ? "4242" : "",
+    "usd",
+    "0",
+    "false",
+    c.metadata.company ?? "",
+    c.metadata.plan ?? "",
+    c.metadata.user_id ?? "",
+  ];
+  return `${cells.map(csvCell).join(",")}\n`;
+}
+
+export const STRIPE_CSV_HEADER = `${CSV_HEADER.join(",")}\n`;
+
 /** The dashboard's customer export, as Stripe writes it (header, CRLF-free, quoted where needed). */
 export async function writeStripeCsv(path: string, rows: number, prefix: string, options: { padding?: number } = {}): Promise<void> {
   const pad = "x".repeat(options.padding ?? 0);
   function* lines(): Generator<string> {
-    yield `${CSV_HEADER.join(",")}\n`;
-    for (let i = 0; i < rows; i++) {
-      const c = generatedCustomer(i, rows, prefix);
-      const cells = [
-        c.id,
-        c.description + pad,
-        c.email ?? "",
-        c.name,
-        utcText(c.created),
-        i % 4 === 0 ? `card_${i}` : "",
-        i % 4 === 0 ? "4242" : "",
-        "usd",
-        "0",
-        "false",
-        c.metadata.company ?? "",
-        c.metadata.plan ?? "",
-        c.metadata.user_id ?? "",
-      ];
-      yield `${cells.map(csvCell).join(",")}\n`;
-    }
+    yield STRIPE_CSV_HEADER;
+    for (let i = 0; i < rows; i++) yield stripeCsvRow(i, rows, prefix, pad);
   }
   await writeLines(path, lines());
 }
 
-/** The API's customer objects, one per line, with the fields the import ignores left in. */
+/** One customer as the API returns it, with the fields the import ignores left in. */
+export function apiCustomerObject(i: number, rows: number, prefix: string): Record<string, unknown> {
+  const c = generatedCustomer(i, rows, prefix);
+  return {
+    id: c.id,
+    object: "customer",
+    address: null,
+    balance: 0,
+    created: c.created,
+    currency: "usd",
+    delinquent: false,
+    description: c.description || null,
+    email: c.email,
+    invoice_prefix: "ABC123",
+    livemode: false,
+    metadata: c.metadata,
+    name: c.name,
+    phone: null,
+    preferred_locales: [],
+    tax_exempt: "none",
+  };
+}
+
+/** The API's customer objects, one per line. */
 export async function writeStripeJsonLines(path: string, rows: number, prefix: string): Promise<void> {
   function* lines(): Generator<string> {
-    for (let i = 0; i < rows; i++) {
-      const c = generatedCustomer(i, rows, prefix);
-      const object = {
-        id: c.id,
-        object: "customer",
-        address: null,
-        balance: 0,
-        created: c.created,
-        currency: "usd",
-        delinquent: false,
-        description: c.description || null,
-        email: c.email,
-        invoice_prefix: "ABC123",
-        livemode: false,
-        metadata: c.metadata,
-        name: c.name,
-        phone: null,
-        preferred_locales: [],
-        tax_exempt: "none",
-      };
-      yield `${JSON.stringify(object)}\n`;
-    }
+    for (let i = 0; i < rows; i++) yield `${JSON.stringify(apiCustomerObject(i, rows, prefix))}\n`;
   }
   await writeLines(path, lines());
 }

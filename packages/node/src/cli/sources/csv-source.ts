@@ -1,16 +1,10 @@
 import { createReadStream } from "node:fs";
-import { pipeline } from "node:stream";
 import { type CsvError, type Info, parse, type Options } from "csv-parse";
 import { parse as parseSync } from "csv-parse/sync";
 import { CliError } from "../cli-errors.js";
 import { fileErrorMessage } from "./detect-format.js";
+import { CSV_CAUSE, recordTooLarge } from "./record-limit.js";
 import { lineLocation, type SourceRow } from "./source-row.js";
-
-/**
- * Far above any real customer row (metadata is capped at 8 KiB), so a record this long means a
- * quote that never closes; the cap keeps such a file from pulling the rest of itself into memory.
- */
-const MAX_RECORD_BYTES = 1024 * 1024;
 
 const UNCLOSED_QUOTE = "unbalanced quote: a quoted field opened on this line does not close where the row ends";
 
@@ -75,19 +69,36 @@ export interface CsvReader {
 
 /**
  * Streams a CSV file record by record (csv-parse), with each record's line number. A malformed
- * record becomes an `unreadable` row and reading goes on.
+ * record becomes an `unreadable` row and reading goes on. A record over `maxRecordBytes` (in
+ * practice a quote that never closes, swallowing the rest of the file) stops the reading there:
+ * the rows before it are still read, then the import stops on it.
  */
-export function readCsv(path: string): CsvReader {
+export function readCsv(path: string, maxRecordBytes: number): CsvReader {
   const input = createReadStream(path);
-  const parser = parse({ ...PARSE_OPTIONS, max_record_size: MAX_RECORD_BYTES });
+  const parser = parse({ ...PARSE_OPTIONS, max_record_size: maxRecordBytes });
   // csv-parse reports skipped records as events beside its output; they are queued and merged
   // back in file order.
   const skipped: CsvError[] = [];
-  parser.on("skip", (error: CsvError) => skipped.push(error));
-  let failure: unknown;
-  pipeline(input, parser, (error) => {
-    if (error) failure = error;
+  let oversized = false;
+  parser.on("skip", (error: CsvError) => {
+    if (oversized) return;
+    skipped.push(error);
+    if (error.code === "CSV_MAX_RECORD_SIZE") {
+      // csv-parse goes on after this error, raising it again for every further character of
+      // the record, each with a copy of the record so far: reading stops here instead. The
+      // parser still hands out the records before this one, then ends.
+      oversized = true;
+      input.unpipe(parser);
+      input.destroy();
+      parser.end();
+    }
   });
+  let failure: unknown;
+  input.on("error", (error) => {
+    failure = error;
+    parser.destroy(error);
+  });
+  input.pipe(parser);
 
   const records = parser[Symbol.asyncIterator]() as AsyncIterator<ParsedRecord>;
   const tracker = new LineTracker();
@@ -131,11 +142,7 @@ export function readCsv(path: string): CsvReader {
       if (lines >= before) return;
       skipped.shift();
       const { first } = tracker.span(lines, raw);
-      if (error.code === "CSV_MAX_RECORD_SIZE") {
-        throw new CliError(
-          `${path}: line ${first}: a row runs past ${MAX_RECORD_BYTES / 1024 / 1024} MiB; most likely a quote opened on that line never closes. Fix it and re-run (re-importing is safe)`,
-        );
-      }
+      if (error.code === "CSV_MAX_RECORD_SIZE") throw recordTooLarge(path, lineLocation(first), maxRecordBytes, CSV_CAUSE);
       yield* badSpan(raw, first, width, error.code === "CSV_QUOTE_NOT_CLOSED" ? UNCLOSED_QUOTE : error.message);
     }
   }

@@ -20,26 +20,33 @@ export interface CustomerSource {
   bytesRead(): number;
 }
 
+export interface SourceOptions {
+  /** Known already (a second pass over the same file); else detected from the content. */
+  format?: SourceFormat | undefined;
+  /** A record over this many bytes stops the import (see record-limit.ts). */
+  maxRecordBytes: number;
+}
+
 /** Detects the format by content and streams the file's rows as customers to import. */
-export async function openCustomerSource(path: string, size: number, format?: SourceFormat): Promise<CustomerSource> {
-  const detected = format ?? (await detectFormat(path));
+export async function openCustomerSource(path: string, size: number, options: SourceOptions): Promise<CustomerSource> {
+  const detected = options.format ?? (await detectFormat(path));
   switch (detected) {
     case "csv":
-      return csvSource(path);
+      return csvSource(path, options.maxRecordBytes);
     case "json-array":
     case "json-list": {
-      const reader = readJsonArray(path, detected === "json-list" ? "list" : "array", size);
+      const reader = readJsonArray(path, detected === "json-list" ? "list" : "array", size, options.maxRecordBytes);
       return { format: detected, rows: () => mapped(reader.rows()), bytesRead: reader.bytesRead };
     }
     case "jsonl": {
-      const reader = readJsonLines(path);
+      const reader = readJsonLines(path, options.maxRecordBytes);
       return { format: detected, rows: () => mapped(reader.rows()), bytesRead: reader.bytesRead };
     }
   }
 }
 
-async function csvSource(path: string): Promise<CustomerSource> {
-  const reader = readCsv(path);
+async function csvSource(path: string, maxRecordBytes: number): Promise<CustomerSource> {
+  const reader = readCsv(path, maxRecordBytes);
   const header = await reader.header();
   const layout = csvLayoutOf(header);
   if (layout === null) {

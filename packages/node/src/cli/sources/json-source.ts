@@ -5,6 +5,8 @@ import pick from "stream-json/filters/pick.js";
 import streamArray from "stream-json/streamers/stream-array.js";
 import { CliError } from "../cli-errors.js";
 import { fileErrorMessage } from "./detect-format.js";
+import { jsonRecordLimit } from "./json-record-meter.js";
+import { JSON_CAUSE, recordTooLarge } from "./record-limit.js";
 import type { SourceRow } from "./source-row.js";
 
 export interface JsonReader {
@@ -16,12 +18,16 @@ export interface JsonReader {
  * Streams the elements of a JSON array, or of the `data` array of a Stripe list object, one at a
  * time (stream-json): only the element being read is ever in memory, whatever the file's size.
  * The whole document is still parsed to its end, so a file cut short is reported, not half-read
- * in silence.
+ * in silence. An element over `maxRecordBytes` stops the import as soon as the reader is that
+ * far into it (see JsonRecordMeter), as any other damage to the file does.
  */
-export function readJsonArray(path: string, shape: "array" | "list", size: number): JsonReader {
+export function readJsonArray(path: string, shape: "array" | "list", size: number, maxRecordBytes: number): JsonReader {
   const input = createReadStream(path);
   let sawData = false;
-  const stages: Duplex[] = [parser()];
+  const stages: Duplex[] = [
+    jsonRecordLimit(shape, maxRecordBytes, (location) => recordTooLarge(path, location, maxRecordBytes, JSON_CAUSE)),
+    parser(),
+  ];
   if (shape === "list") {
     stages.push(
       pick.asStream({
@@ -46,6 +52,7 @@ export function readJsonArray(path: string, shape: "array" | "list", size: numbe
         yield { kind: "json", location: `${prefix}[${element.key}]`, value: element.value };
       }
     } catch (error) {
+      if (error instanceof CliError) throw error;
       if ((error as NodeJS.ErrnoException).syscall !== undefined) throw new CliError(fileErrorMessage(path, error));
       // The parser names no position, and the elements it had already parsed are dropped with
       // the stream: the byte count read so far is the best pointer to the damage.

@@ -1,7 +1,8 @@
 import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
 import { CliError } from "../cli-errors.js";
+import { boundedLines } from "./bounded-lines.js";
 import { fileErrorMessage } from "./detect-format.js";
+import { JSON_CAUSE, recordTooLarge } from "./record-limit.js";
 import { lineLocation, type SourceRow } from "./source-row.js";
 
 export interface JsonLinesReader {
@@ -15,16 +16,18 @@ function isListPage(value: unknown): value is { data: unknown[] } {
 }
 
 /**
- * One JSON value per line (node:readline, so only one line is in memory). A line that is not
+ * One JSON value per line (LF or CRLF), only one line in memory at a time. A line that is not
  * JSON is a bad row, not a bad file: the lines around it still import. A line holding a whole
  * list page (`{"object":"list","data":[…]}`, as saved page by page from the API) yields its
- * customers.
+ * customers. A line over `maxRecordBytes` stops the import as soon as the reader is that far
+ * into it: skipping it would still mean reading it to its end, and a line that long is a file
+ * whose line breaks went missing, not a customer.
  */
-export function readJsonLines(path: string): JsonLinesReader {
+export function readJsonLines(path: string, maxRecordBytes: number): JsonLinesReader {
   const input = createReadStream(path);
 
   async function* rows(): AsyncGenerator<SourceRow> {
-    const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+    const lines = boundedLines(input, maxRecordBytes, (line) => recordTooLarge(path, lineLocation(line), maxRecordBytes, JSON_CAUSE));
     let lineNumber = 0;
     try {
       for await (const line of lines) {
@@ -47,9 +50,9 @@ export function readJsonLines(path: string): JsonLinesReader {
         }
       }
     } catch (error) {
+      if (error instanceof CliError) throw error;
       throw new CliError(fileErrorMessage(path, error));
     } finally {
-      lines.close();
       input.destroy();
     }
   }
