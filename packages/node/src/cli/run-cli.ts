@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { MAX_IMPORT_BATCH } from "@billingos/contracts";
 import { DEFAULT_BATCH_ROWS } from "./batcher.js";
 import { CliError, UsageError } from "./cli-errors.js";
@@ -60,11 +60,13 @@ function program(io: CliIo, done: (exitCode: number) => void): Command {
     .option("--url <url>", "API base URL (default: by key, $BILLINGOS_SANDBOX_URL or $BILLINGOS_PRODUCTION_URL, else http://localhost:4000)")
     .option("--dry-run", "report what the import would do, write nothing")
     .option("--batch <n>", `customers per request, 1–${MAX_IMPORT_BATCH}`, batchSize, DEFAULT_BATCH_ROWS)
-    .option(
-      "--max-record-bytes <n>",
-      `largest record (JSON line, array element, CSV row) read before the import stops on it as damaged; bounds memory (default: ${DEFAULT_MAX_RECORD_BYTES}, ${formatBytes(DEFAULT_MAX_RECORD_BYTES)})`,
-      recordBytes,
-      DEFAULT_MAX_RECORD_BYTES,
+    .addOption(
+      new Option(
+        "--max-record-bytes <n>",
+        "largest record (JSON line, array element, CSV row) in bytes; a larger one stops the import as a damaged file. Bounds the memory used",
+      )
+        .argParser(recordBytes)
+        .default(DEFAULT_MAX_RECORD_BYTES, `${DEFAULT_MAX_RECORD_BYTES}, ${formatBytes(DEFAULT_MAX_RECORD_BYTES)}`),
     )
     .addHelpText(
       "after",

@@ -1,37 +1,9 @@
-import { spawn } from "node:child_process";
 import { statSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServerHarness, type ServerHarness } from "../server-harness.js";
 import { parseReport, tempDir } from "./cli-harness.js";
+import { MAIN, REPO_ROOT, runNode } from "./node-process.js";
 import { expectedImport, writeStripeCsv } from "./stripe-export-generator.js";
-
-const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const MAIN = "packages/node/src/cli/main.ts";
-
-interface ProcessRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node [nodeArgs] …` from the repository root, with pipes (not a terminal) for output. */
-function runNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProcessRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 describe("the billingos process", () => {
   let harness: ServerHarness;

@@ -142,6 +142,6 @@ describe("billingos import stripe --max-record-bytes", () => {
   it("--help names the option and its default", async () => {
     const run = await runCliCaptured(["import", "stripe", "--help"]);
     expect(run.code).toBe(0);
-    expect(run.stdout.replace(/\s+/g, " ")).toMatch(/--max-record-bytes <n> largest record .* \(default: 1048576, 1 MiB\)/);
+    expect(run.stdout.replace(/\s+/g, " ")).toMatch(/--max-record-bytes <n> largest record .* Bounds the memory used \(default: 1048576, 1 MiB\) -h/);
   });
 });
