@@ -84,9 +84,10 @@ export function readCsv(path: string, maxRecordBytes: number): CsvReader {
     if (oversized) return;
     skipped.push(error);
     if (error.code === "CSV_MAX_RECORD_SIZE") {
-      // csv-parse goes on after this error, raising it again for every further character of
-      // the record, each with a copy of the record so far: reading stops here instead. The
-      // parser still hands out the records before this one, then ends.
+      // csv-parse reads on after this error and raises it again and again as the record grows,
+      // each time with a copy of the record so far (1.7 GB for a 96 MiB unclosed quote, when
+      // they were all queued): reading stops here instead. The parser still hands out the
+      // records before this one, then ends.
       oversized = true;
       input.unpipe(parser);
       input.destroy();
