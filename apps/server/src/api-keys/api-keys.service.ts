@@ -37,33 +37,40 @@ export async function createApiKey(
   clock: Clock,
   input: { organizationName: string; environment: Environment },
 ): Promise<CreatedApiKey> {
-  return writeTransaction(db, async (trx) => {
-    const organization = await findOrCreateOrganization(trx, clock, input.organizationName);
-    const secretKey = formatToken("secretKey", input.environment, randomSecretBody());
-    const id = newId("key", clock.now());
-    await insertApiKey(trx, {
-      id,
-      organization_id: organization.id,
-      environment: input.environment,
-      key_hash: hashSecret(secretKey),
-      key_hint: secretKey.slice(-4),
-      created_at: clock.now(),
-      revoked_at: null,
-    });
-    await recordAuditEvent(
-      trx,
-      { organizationId: organization.id, environment: input.environment },
-      { action: "api_key.created", actor: { type: "operator", id: null }, subjectId: id },
-      clock.now(),
-    );
-    return {
-      id,
-      organizationId: organization.id,
-      organizationName: organization.name,
-      environment: input.environment,
-      secretKey,
-    };
+  return writeTransaction(db, (trx) => insertNewApiKey(trx, clock, input));
+}
+
+/** Creates a key (and its organization if new) inside the caller's write transaction. */
+export async function insertNewApiKey(
+  trx: Database,
+  clock: Clock,
+  input: { organizationName: string; environment: Environment },
+): Promise<CreatedApiKey> {
+  const organization = await findOrCreateOrganization(trx, clock, input.organizationName);
+  const secretKey = formatToken("secretKey", input.environment, randomSecretBody());
+  const id = newId("key", clock.now());
+  await insertApiKey(trx, {
+    id,
+    organization_id: organization.id,
+    environment: input.environment,
+    key_hash: hashSecret(secretKey),
+    key_hint: secretKey.slice(-4),
+    created_at: clock.now(),
+    revoked_at: null,
   });
+  await recordAuditEvent(
+    trx,
+    { organizationId: organization.id, environment: input.environment },
+    { action: "api_key.created", actor: { type: "operator", id: null }, subjectId: id },
+    clock.now(),
+  );
+  return {
+    id,
+    organizationId: organization.id,
+    organizationName: organization.name,
+    environment: input.environment,
+    secretKey,
+  };
 }
 
 const BEARER = /^Bearer +(\S+)\s*$/i;
