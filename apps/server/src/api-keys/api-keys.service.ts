@@ -8,6 +8,7 @@ import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
 import { digestSecret, hashSecret, randomSecretBody, storedDigestMatches } from "../shared/secrets.js";
+import { KEY_REFUSED } from "./api-key-still-active.js";
 import { findApiKeyByHashCached } from "./api-key-cache.js";
 import {
   findApiKeyById,
@@ -114,7 +115,7 @@ export async function authenticateSecretKey(
   const digest = digestSecret(credential);
   const key = await findApiKeyByHashCached(db, digest.hex);
   if (key === undefined || !storedDigestMatches(key.key_hash, digest) || key.revoked_at !== null) {
-    throw new DomainError("UNAUTHORIZED", "Unknown or revoked secret key");
+    throw new DomainError("UNAUTHORIZED", KEY_REFUSED);
   }
   return { id: key.id, organizationId: key.organization_id, environment: key.environment };
 }
