@@ -147,7 +147,7 @@ export async function checkSessionToken(
   ) {
     return { ok: false, reason: "not_found" };
   }
-  if (row.revoked_at !== null) return { ok: false, reason: "revoked" };
+  if (row.revoked_at !== null || row.key_revoked_at !== null) return { ok: false, reason: "revoked" };
   if (clock.now() >= row.expires_at) return { ok: false, reason: "expired" };
   const allowedOperations = parseOperations(row.allowed_operations);
   if (operation !== undefined && allowedOperations !== null && !allowedOperations.includes(operation)) {
