@@ -137,8 +137,13 @@ export async function listSessionTokensOfCustomer(
   return select.orderBy("id", "desc").limit(query.limit).execute();
 }
 
-/** Deletes tokens that expired before `cutoff`; returns how many. */
-export async function deleteSessionTokensExpiredBefore(db: Database, cutoff: number): Promise<number> {
-  const result = await db.deleteFrom("session_tokens").where("expires_at", "<", cutoff).executeTakeFirst();
+/** Deletes at most `limit` tokens that expired before `cutoff` (soonest expired first); returns how many. */
+export async function deleteSessionTokensExpiredBefore(db: Database, cutoff: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom("session_tokens")
+    .where("id", "in", (eb) =>
+      eb.selectFrom("session_tokens").select("id").where("expires_at", "<", cutoff).orderBy("expires_at").limit(limit),
+    )
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
