@@ -28,7 +28,7 @@ import {
  * revoked on both processes, and no token of the key may be left unrevoked in the file.
  */
 
-const ROUNDS = 6;
+const ROUNDS = 4;
 const IN_FLIGHT = 24;
 /** Creations acknowledged before the revocation is started (this test's own connection). */
 const ACKED_BEFORE_REVOKE = 60;
