@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authenticateSecretKey, createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
+import { migrateToLatest } from "../../src/db/migrate.js";
 import { createSessionToken } from "../../src/session-tokens/session-tokens.service.js";
 import { DomainError } from "../../src/shared/domain-error.js";
 import { createHarness, type Harness } from "../harness.js";
@@ -79,5 +80,33 @@ describe("verify of a token whose key is revoked", () => {
       valid: true,
     });
     expect(await sessionCaller(h, ofSecond.sessionToken).session.get()).toMatchObject({ tokenId: ofSecond.tokenId });
+  });
+});
+
+describe("upgrading a database where the race left tokens of a revoked key unrevoked", () => {
+  it("revokes them as the key's revocation would have, audited, and leaves every other token alone", async () => {
+    const second = await createApiKey(h.db, h.clock, { organizationName: "Acme", environment: "test" });
+    const leaked = await h.caller(h.testKey.secretKey).sessionTokens.create({ externalUserId: "user_1" });
+    const ofSecond = await h.caller(second.secretKey).sessionTokens.create({ externalUserId: "user_1" });
+    await sql`update api_keys set revoked_at = ${h.clock.now()} where id = ${h.testKey.id}`.execute(h.db);
+    // The state of such a database: this migration not yet applied.
+    await h.db
+      .deleteFrom("kysely_migration" as never)
+      .where("name" as never, "=", "2026-12-02-0011-revoke-tokens-of-revoked-keys" as never)
+      .execute();
+    expect(await migrateToLatest(h.db)).toEqual(["2026-12-02-0011-revoke-tokens-of-revoked-keys"]);
+
+    const rows = await h.db.selectFrom("session_tokens").select(["id", "revocation_reason"]).where("revoked_at", "is not", null).execute();
+    expect(rows).toEqual([{ id: leaked.tokenId, revocation_reason: "key_revoked" }]);
+    const listed = await h.caller(second.secretKey).sessionTokens.list({ externalUserId: "user_1" });
+    expect(listed.data.map((token) => [token.tokenId, token.status])).toEqual([
+      [ofSecond.tokenId, "active"],
+      [leaked.tokenId, "revoked"],
+    ]);
+    const trail = await h.caller(second.secretKey).audit.listForCustomer({ externalUserId: "user_1" });
+    expect(trail.data.filter((event) => event.subjectId === leaked.tokenId).map((event) => event.action)).toEqual([
+      "session_token.revoked_by_key_revocation",
+      "session_token.created",
+    ]);
   });
 });
