@@ -26,33 +26,24 @@ const AGE_ONLY_ACTIONS: AuditAction[] = ["customers.imported"];
 
 type AuditEvents = ExpressionBuilder<DatabaseSchema, "audit_events">;
 
+const ONE = sql.lit(1).as("one");
+
 function subjectGone(eb: AuditEvents) {
-  const rules = [
-    eb.and([
-      eb("action", "in", TOKEN_ACTIONS),
-      eb.not(eb.exists(eb.selectFrom("session_tokens").select(sql.lit(1).as("one")).whereRef("session_tokens.id", "=", "audit_events.subject_id"))),
-    ]),
-    eb.and([
-      eb("action", "in", BINDING_ACTIONS),
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom("imported_customers")
-            .select(sql.lit(1).as("one"))
-            .whereRef("imported_customers.organization_id", "=", "audit_events.organization_id")
-            .whereRef("imported_customers.environment", "=", "audit_events.environment")
-            .whereRef("imported_customers.stripe_customer_id", "=", "audit_events.subject_id")
-            .whereRef("imported_customers.external_user_id", "=", "audit_events.external_user_id"),
-        ),
-      ),
-    ]),
-    eb.and([
-      eb("action", "in", KEY_ACTIONS),
-      eb.not(eb.exists(eb.selectFrom("api_keys").select(sql.lit(1).as("one")).whereRef("api_keys.id", "=", "audit_events.subject_id"))),
-    ]),
+  const tokenStored = eb.selectFrom("session_tokens").select(ONE).whereRef("session_tokens.id", "=", "audit_events.subject_id");
+  const bindingStands = eb
+    .selectFrom("imported_customers")
+    .select(ONE)
+    .whereRef("imported_customers.organization_id", "=", "audit_events.organization_id")
+    .whereRef("imported_customers.environment", "=", "audit_events.environment")
+    .whereRef("imported_customers.stripe_customer_id", "=", "audit_events.subject_id")
+    .whereRef("imported_customers.external_user_id", "=", "audit_events.external_user_id");
+  const keyExists = eb.selectFrom("api_keys").select(ONE).whereRef("api_keys.id", "=", "audit_events.subject_id");
+  return eb.or([
+    eb.and([eb("action", "in", TOKEN_ACTIONS), eb.not(eb.exists(tokenStored))]),
+    eb.and([eb("action", "in", BINDING_ACTIONS), eb.not(eb.exists(bindingStands))]),
+    eb.and([eb("action", "in", KEY_ACTIONS), eb.not(eb.exists(keyExists))]),
     eb("action", "in", AGE_ONLY_ACTIONS),
-  ];
-  return eb.or(rules);
+  ]);
 }
 
 /**
@@ -82,11 +73,7 @@ export async function purgeAuditEvents(db: Database, cutoff: number): Promise<nu
       if (events.length === 0) return { events, deleted: 0 };
       const result = await trx
         .deleteFrom("audit_events")
-        .where(
-          "id",
-          "in",
-          events.map((event) => event.id),
-        )
+        .where("id", "in", events.map((event) => event.id))
         .where(subjectGone)
         .executeTakeFirst();
       return { events, deleted: Number(result.numDeletedRows) };
