@@ -23,6 +23,7 @@ const environmentSchema = z.object({
     .enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(issue.input)})` })
     .default("info"),
   TOKEN_RETENTION_DAYS: integer("TOKEN_RETENTION_DAYS", 0, 3650).default(7),
+  AUDIT_RETENTION_DAYS: integer("AUDIT_RETENTION_DAYS", 1, 36_500).default(90),
   SHUTDOWN_TIMEOUT_MS: integer("SHUTDOWN_TIMEOUT_MS", 0, 600_000).default(10_000),
   CREATE_RATE_LIMIT_PER_MINUTE: integer("CREATE_RATE_LIMIT_PER_MINUTE", 0, 10_000_000).default(600),
   MAX_BODY_BYTES: integer("MAX_BODY_BYTES", 1024, 64 * 1024 * 1024).default(1024 * 1024),
@@ -68,6 +69,8 @@ export interface Config {
   databasePath: string;
   logLevel: (typeof LOG_LEVELS)[number];
   tokenRetentionMs: number;
+  /** Audit events older than this are purged once their subject is gone (see audit-retention.ts). */
+  auditRetentionMs: number;
   shutdownTimeoutMs: number;
   environments: Environment[];
   corsOrigins: string[];
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePath: resolveDatabasePath(values.DATABASE_PATH, env),
     logLevel: values.LOG_LEVEL,
     tokenRetentionMs: values.TOKEN_RETENTION_DAYS * DAY_MS,
+    auditRetentionMs: values.AUDIT_RETENTION_DAYS * DAY_MS,
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
     environments: values.ENVIRONMENTS,
     corsOrigins: values.CORS_ORIGINS,

@@ -28,7 +28,10 @@ async function main(): Promise<void> {
   const developmentKey = await createDevelopmentKeyIfEmpty(db, clock);
   if (developmentKey) process.stdout.write(`${developmentKeyBanner(developmentKey)}\n`);
 
-  const stopPurge = schedulePurge({ db, clock, logger }, config.tokenRetentionMs);
+  const stopPurge = schedulePurge(
+    { db, clock, logger },
+    { tokenRetentionMs: config.tokenRetentionMs, auditRetentionMs: config.auditRetentionMs },
+  );
   let server;
   try {
     server = await startHttpServer({

@@ -10,6 +10,7 @@ describe("loadConfig", () => {
       databasePath: "/srv/app/data/billingos.sqlite",
       logLevel: "info",
       tokenRetentionMs: 7 * 86_400_000,
+      auditRetentionMs: 90 * 86_400_000,
       shutdownTimeoutMs: 10_000,
       environments: ["test", "live"],
       corsOrigins: [],

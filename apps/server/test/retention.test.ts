@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { purgeExpiredSessionTokens } from "../src/session-tokens/session-tokens.retention.js";
+import { sql } from "kysely";
+import { purgeExpiredSessionTokens, TOKEN_PURGE_BATCH } from "../src/session-tokens/session-tokens.retention.js";
 import { countSessionTokens, createHarness, type Harness, START_TIME } from "./harness.js";
 
 let h: Harness;
@@ -60,5 +61,19 @@ describe("purgeExpiredSessionTokens", () => {
     expect(await purgeExpiredSessionTokens(h.db, h.clock, RETENTION_MS)).toBe(3);
     const { data } = await api(h.otherOrgKey.secretKey).list({ externalUserId: "user_1" });
     expect(data.map((token) => token.tokenId)).toEqual([kept.tokenId]);
+  });
+
+  it(`deletes more than ${TOKEN_PURGE_BATCH} tokens, a batch per transaction, and only those past retention`, async () => {
+    const expired = Math.round(TOKEN_PURGE_BATCH * 2.4);
+    await sql`with recursive n(i) as (select 0 union all select i + 1 from n where i + 1 < ${expired})
+              insert into session_tokens (id, token_hash, organization_id, environment, api_key_id, external_user_id,
+                                          created_at, expires_at)
+              select 'tok_seed_' || i, 'hash_' || i, ${h.testKey.organizationId}, 'test', ${h.testKey.id}, 'user_' || i,
+                     ${START_TIME}, ${START_TIME} + 60000 + (i % 13) from n`.execute(h.db);
+    const active = await api(h.testKey.secretKey).create({ externalUserId: "user_1", expiresIn: 86_400 });
+    h.clock.set(START_TIME + 60_000 + RETENTION_MS + 13);
+    expect(await purgeExpiredSessionTokens(h.db, h.clock, RETENTION_MS)).toBe(expired);
+    expect(await countSessionTokens(h.db)).toBe(1);
+    expect(await api(h.testKey.secretKey).verify({ sessionToken: active.sessionToken })).toMatchObject({ valid: false, reason: "expired" });
   });
 });

@@ -21,6 +21,19 @@ export async function findApiKeyByHash(
   return (await selectByHash(db, keyHash)).rows[0];
 }
 
+const selectRevokedAt = preparedQuery((db: Database, id: string) =>
+  db.selectFrom("api_keys").select("revoked_at").where("id", "=", id),
+);
+
+/**
+ * Whether a key exists and is unrevoked, read on the connection `db` stands for: inside a write
+ * transaction, the state no other writer can change before it commits. A cached point read.
+ */
+export async function isApiKeyActive(db: Database, id: string): Promise<boolean> {
+  const row = (await selectRevokedAt(db, id)).rows[0];
+  return row !== undefined && row.revoked_at === null;
+}
+
 export async function findApiKeyById(db: Database, id: string): Promise<ApiKeyRow | undefined> {
   return db.selectFrom("api_keys").selectAll().where("id", "=", id).executeTakeFirst();
 }

@@ -8,6 +8,7 @@ import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
 import { digestSecret, hashSecret, randomSecretBody, storedDigestMatches } from "../shared/secrets.js";
+import { KEY_REFUSED } from "./api-key-still-active.js";
 import { findApiKeyByHashCached } from "./api-key-cache.js";
 import {
   findApiKeyById,
@@ -37,33 +38,40 @@ export async function createApiKey(
   clock: Clock,
   input: { organizationName: string; environment: Environment },
 ): Promise<CreatedApiKey> {
-  return writeTransaction(db, async (trx) => {
-    const organization = await findOrCreateOrganization(trx, clock, input.organizationName);
-    const secretKey = formatToken("secretKey", input.environment, randomSecretBody());
-    const id = newId("key", clock.now());
-    await insertApiKey(trx, {
-      id,
-      organization_id: organization.id,
-      environment: input.environment,
-      key_hash: hashSecret(secretKey),
-      key_hint: secretKey.slice(-4),
-      created_at: clock.now(),
-      revoked_at: null,
-    });
-    await recordAuditEvent(
-      trx,
-      { organizationId: organization.id, environment: input.environment },
-      { action: "api_key.created", actor: { type: "operator", id: null }, subjectId: id },
-      clock.now(),
-    );
-    return {
-      id,
-      organizationId: organization.id,
-      organizationName: organization.name,
-      environment: input.environment,
-      secretKey,
-    };
+  return writeTransaction(db, (trx) => insertNewApiKey(trx, clock, input));
+}
+
+/** Creates a key (and its organization if new) inside the caller's write transaction. */
+export async function insertNewApiKey(
+  trx: Database,
+  clock: Clock,
+  input: { organizationName: string; environment: Environment },
+): Promise<CreatedApiKey> {
+  const organization = await findOrCreateOrganization(trx, clock, input.organizationName);
+  const secretKey = formatToken("secretKey", input.environment, randomSecretBody());
+  const id = newId("key", clock.now());
+  await insertApiKey(trx, {
+    id,
+    organization_id: organization.id,
+    environment: input.environment,
+    key_hash: hashSecret(secretKey),
+    key_hint: secretKey.slice(-4),
+    created_at: clock.now(),
+    revoked_at: null,
   });
+  await recordAuditEvent(
+    trx,
+    { organizationId: organization.id, environment: input.environment },
+    { action: "api_key.created", actor: { type: "operator", id: null }, subjectId: id },
+    clock.now(),
+  );
+  return {
+    id,
+    organizationId: organization.id,
+    organizationName: organization.name,
+    environment: input.environment,
+    secretKey,
+  };
 }
 
 const BEARER = /^Bearer +(\S+)\s*$/i;
@@ -107,7 +115,7 @@ export async function authenticateSecretKey(
   const digest = digestSecret(credential);
   const key = await findApiKeyByHashCached(db, digest.hex);
   if (key === undefined || !storedDigestMatches(key.key_hash, digest) || key.revoked_at !== null) {
-    throw new DomainError("UNAUTHORIZED", "Unknown or revoked secret key");
+    throw new DomainError("UNAUTHORIZED", KEY_REFUSED);
   }
   return { id: key.id, organizationId: key.organization_id, environment: key.environment };
 }

@@ -1,14 +1,22 @@
 import type { Database } from "../db/database.js";
+import { writeTransaction } from "../db/write-transaction.js";
 import { hasAnyOrganization } from "../organizations/organizations.repository.js";
 import type { Clock } from "../shared/clock.js";
-import { type CreatedApiKey, createApiKey } from "./api-keys.service.js";
+import { type CreatedApiKey, insertNewApiKey } from "./api-keys.service.js";
 
 export const DEVELOPMENT_ORGANIZATION = "Development";
 
-/** On an empty database, creates a development organization and a test key so a new user can start at once. */
+/**
+ * On an empty database, creates a development organization and a test key so a new user can start
+ * at once. The emptiness check and the creation are one write transaction (BEGIN IMMEDIATE): two
+ * servers starting together on a new file queue on the write lock, and the second finds the first's
+ * organization, so exactly one key is made and one banner printed.
+ */
 export async function createDevelopmentKeyIfEmpty(db: Database, clock: Clock): Promise<CreatedApiKey | null> {
-  if (await hasAnyOrganization(db)) return null;
-  return createApiKey(db, clock, { organizationName: DEVELOPMENT_ORGANIZATION, environment: "test" });
+  return writeTransaction(db, async (trx) => {
+    if (await hasAnyOrganization(trx)) return null;
+    return insertNewApiKey(trx, clock, { organizationName: DEVELOPMENT_ORGANIZATION, environment: "test" });
+  });
 }
 
 /** The banner printed once, to stdout, when the development key is created. */

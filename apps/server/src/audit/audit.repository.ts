@@ -86,8 +86,3 @@ export async function listAuditEventsOfCustomer(
   if (query.before !== null) select = select.where("id", "<", query.before);
   return select.orderBy("id", "desc").limit(query.limit).execute();
 }
-
-export async function deleteAuditEventsBefore(db: Database, cutoff: number): Promise<number> {
-  const result = await db.deleteFrom("audit_events").where("occurred_at", "<", cutoff).executeTakeFirst();
-  return Number(result.numDeletedRows);
-}

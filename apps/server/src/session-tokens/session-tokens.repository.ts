@@ -30,23 +30,30 @@ export async function insertSessionToken(db: Database, row: NewSessionTokenRow):
 const selectByHash = preparedQuery((db: Database, tokenHash: string) =>
   db
     .selectFrom("session_tokens")
+    .innerJoin("api_keys", "api_keys.id", "session_tokens.api_key_id")
     .select([
-      "id",
-      "token_hash",
-      "organization_id",
-      "environment",
-      "external_user_id",
-      "external_organization_id",
-      "email",
-      "allowed_operations",
-      "metadata",
-      "expires_at",
-      "revoked_at",
+      "session_tokens.id",
+      "session_tokens.token_hash",
+      "session_tokens.organization_id",
+      "session_tokens.environment",
+      "session_tokens.external_user_id",
+      "session_tokens.external_organization_id",
+      "session_tokens.email",
+      "session_tokens.allowed_operations",
+      "session_tokens.metadata",
+      "session_tokens.expires_at",
+      "session_tokens.revoked_at",
+      "api_keys.revoked_at as key_revoked_at",
     ])
-    .where("token_hash", "=", tokenHash),
+    .where("session_tokens.token_hash", "=", tokenHash),
 );
 
-/** The verify hot path: one indexed point lookup, only the columns verify answers with. */
+/**
+ * The verify hot path: one indexed point lookup, only the columns verify answers with, and the
+ * revocation of the key that created the token (a primary-key probe), so that a token of a revoked
+ * key is refused even if its own row escaped the revocation's sweep (as the race fixed by the
+ * in-transaction key check left some in databases written before it).
+ */
 export async function findSessionTokenByHash(db: Database, tokenHash: string) {
   return (await selectByHash(db, tokenHash)).rows[0];
 }
@@ -130,8 +137,13 @@ export async function listSessionTokensOfCustomer(
   return select.orderBy("id", "desc").limit(query.limit).execute();
 }
 
-/** Deletes tokens that expired before `cutoff`; returns how many. */
-export async function deleteSessionTokensExpiredBefore(db: Database, cutoff: number): Promise<number> {
-  const result = await db.deleteFrom("session_tokens").where("expires_at", "<", cutoff).executeTakeFirst();
+/** Deletes at most `limit` tokens that expired before `cutoff` (soonest expired first); returns how many. */
+export async function deleteSessionTokensExpiredBefore(db: Database, cutoff: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom("session_tokens")
+    .where("id", "in", (eb) =>
+      eb.selectFrom("session_tokens").select("id").where("expires_at", "<", cutoff).orderBy("expires_at").limit(limit),
+    )
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

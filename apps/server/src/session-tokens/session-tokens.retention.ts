@@ -1,24 +1,61 @@
-import { deleteAuditEventsBefore } from "../audit/audit.repository.js";
+import { purgeAuditEvents } from "../audit/audit-retention.js";
 import type { Database } from "../db/database.js";
+import { writeTransaction } from "../db/write-transaction.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import { deleteSessionTokensExpiredBefore } from "./session-tokens.repository.js";
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
-/** Deletes tokens that expired more than `retentionMs` ago (they stay listable until then), and audit events as old. */
+/** Tokens deleted per write transaction: a large purge never holds the write lock for long. */
+export const TOKEN_PURGE_BATCH = 1_000;
+
+export interface RetentionSettings {
+  /** How long an expired token stays listable (TOKEN_RETENTION_DAYS). */
+  tokenRetentionMs: number;
+  /** How long an audit event stays once its subject is gone (AUDIT_RETENTION_DAYS). */
+  auditRetentionMs: number;
+}
+
+/**
+ * Deletes tokens that expired more than `retentionMs` ago (they stay listable until then), a batch
+ * per write transaction; returns how many.
+ */
 export async function purgeExpiredSessionTokens(db: Database, clock: Clock, retentionMs: number): Promise<number> {
   const cutoff = clock.now() - retentionMs;
-  await deleteAuditEventsBefore(db, cutoff);
-  return deleteSessionTokensExpiredBefore(db, cutoff);
+  let purged = 0;
+  for (;;) {
+    const deleted = await writeTransaction(db, (trx) => deleteSessionTokensExpiredBefore(trx, cutoff, TOKEN_PURGE_BATCH));
+    purged += deleted;
+    if (deleted < TOKEN_PURGE_BATCH) return purged;
+    // Let requests waiting on this process's connection run between batches.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * One retention pass: expired tokens past their retention first, then audit events past theirs
+ * whose subject is gone (the tokens just purged among them). Audit events have their own, longer
+ * retention and never go while their token, binding or key stands.
+ */
+export async function purgeExpired(
+  db: Database,
+  clock: Clock,
+  settings: RetentionSettings,
+): Promise<{ sessionTokens: number; auditEvents: number }> {
+  const sessionTokens = await purgeExpiredSessionTokens(db, clock, settings.tokenRetentionMs);
+  const auditEvents = await purgeAuditEvents(db, clock.now() - settings.auditRetentionMs);
+  return { sessionTokens, auditEvents };
 }
 
 /** Purges now and then hourly; the timer never keeps the process alive. Returns a stop function. */
-export function schedulePurge(deps: { db: Database; clock: Clock; logger: Logger }, retentionMs: number): () => void {
+export function schedulePurge(deps: { db: Database; clock: Clock; logger: Logger }, settings: RetentionSettings): () => void {
   const run = () => {
-    purgeExpiredSessionTokens(deps.db, deps.clock, retentionMs).then(
+    purgeExpired(deps.db, deps.clock, settings).then(
       (purged) => {
-        if (purged > 0) deps.logger.info({ purged }, "purged expired session tokens past retention");
+        if (purged.sessionTokens > 0 || purged.auditEvents > 0) {
+          deps.logger.info(purged, "purged expired session tokens and audit events past retention");
+        }
       },
       (error: unknown) => deps.logger.error({ err: error }, "purging expired session tokens failed"),
     );

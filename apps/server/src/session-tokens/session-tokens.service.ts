@@ -20,6 +20,7 @@ import {
   type revokeSessionTokenInput,
 } from "@billingos/contracts";
 import type { z } from "zod";
+import { assertApiKeyStillActive } from "../api-keys/api-key-still-active.js";
 import type { AuthenticatedKey } from "../api-keys/api-keys.service.js";
 import { type AuditEntry, recordAuditEvent, recordTokenRevocations } from "../audit/audit.repository.js";
 import type { Scope } from "../shared/scope.js";
@@ -63,6 +64,9 @@ export async function createSessionToken(
   const sessionToken = formatToken("sessionToken", key.environment, randomSecretBody());
   const tokenHash = hashSecret(sessionToken);
   return groupCommitOf(db).run(async (trx) => {
+    // The key may have been revoked since it was authenticated: a token stored now would outlive
+    // the revocation's sweep. Refused here, this unit alone fails and stores nothing.
+    await assertApiKeyStillActive(trx, key);
     const now = clock.now();
     const tokenId = newId("tok", now);
     const expiresAt = now + (input.expiresIn ?? DEFAULT_EXPIRES_IN) * 1000;
@@ -143,7 +147,7 @@ export async function checkSessionToken(
   ) {
     return { ok: false, reason: "not_found" };
   }
-  if (row.revoked_at !== null) return { ok: false, reason: "revoked" };
+  if (row.revoked_at !== null || row.key_revoked_at !== null) return { ok: false, reason: "revoked" };
   if (clock.now() >= row.expires_at) return { ok: false, reason: "expired" };
   const allowedOperations = parseOperations(row.allowed_operations);
   if (operation !== undefined && allowedOperations !== null && !allowedOperations.includes(operation)) {

@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
-import { purgeExpiredSessionTokens } from "../../src/session-tokens/session-tokens.retention.js";
-import { createHarness, type Harness } from "../harness.js";
+import { purgeExpired } from "../../src/session-tokens/session-tokens.retention.js";
+import { createHarness, type Harness, START_TIME } from "../harness.js";
 import { sessionCaller } from "../session/support.js";
 
 // The audit log: every change to a customer's tokens and binding is listed for that customer,
-// newest first, with who did it; nothing else leaks in; it is purged with the retention setting.
+// newest first, with who did it; nothing else leaks in; it is purged with its own retention, once
+// its subject is gone (audit-retention.test.ts has each rule).
 
 let h: Harness;
 beforeEach(async () => {
@@ -94,14 +95,14 @@ describe("audit.listForCustomer", () => {
     }
   });
 
-  it("is purged with the token retention", async () => {
+  it("outlives the token's purge, and is purged with the audit retention once the token is gone", async () => {
     await merchant().sessionTokens.create({ externalUserId: "user_6", expiresIn: 60 });
-    const retention = 7 * 86_400_000;
-    h.clock.advance(retention - 1);
-    await purgeExpiredSessionTokens(h.db, h.clock, retention);
+    const retention = { tokenRetentionMs: 7 * 86_400_000, auditRetentionMs: 90 * 86_400_000 };
+    h.clock.advance(60_000 + retention.tokenRetentionMs + 1);
+    expect(await purgeExpired(h.db, h.clock, retention)).toEqual({ sessionTokens: 1, auditEvents: 0 });
     expect((await merchant().audit.listForCustomer({ externalUserId: "user_6" })).data).toHaveLength(1);
-    h.clock.advance(2);
-    await purgeExpiredSessionTokens(h.db, h.clock, retention);
+    h.clock.set(START_TIME + retention.auditRetentionMs + 1);
+    expect(await purgeExpired(h.db, h.clock, retention)).toEqual({ sessionTokens: 0, auditEvents: 1 });
     expect((await merchant().audit.listForCustomer({ externalUserId: "user_6" })).data).toEqual([]);
   });
 });

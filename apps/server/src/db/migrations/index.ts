@@ -3,6 +3,8 @@ import * as initial from "./2026-11-26-0001-initial.js";
 import * as importedCustomers from "./2026-11-26-0002-imported-customers.js";
 import * as auditEvents from "./2026-11-26-0003-audit-events.js";
 import * as unboundCustomerIndexes from "./2026-11-26-0004-unbound-customer-indexes.js";
+import * as auditEventsTimeId from "./2026-12-02-0010-audit-events-time-id.js";
+import * as revokeTokensOfRevokedKeys from "./2026-12-02-0011-revoke-tokens-of-revoked-keys.js";
 
 /** Every migration, by its frozen date-prefixed name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +12,6 @@ export const migrations: Record<string, Migration> = {
   "2026-11-26-0002-imported-customers": importedCustomers,
   "2026-11-26-0003-audit-events": auditEvents,
   "2026-11-26-0004-unbound-customer-indexes": unboundCustomerIndexes,
+  "2026-12-02-0010-audit-events-time-id": auditEventsTimeId,
+  "2026-12-02-0011-revoke-tokens-of-revoked-keys": revokeTokensOfRevokedKeys,
 };

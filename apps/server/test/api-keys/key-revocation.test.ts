@@ -1,0 +1,112 @@
+import { join } from "node:path";
+import { sql } from "kysely";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { authenticateSecretKey, createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
+import { migrateToLatest } from "../../src/db/migrate.js";
+import { createSessionToken } from "../../src/session-tokens/session-tokens.service.js";
+import { DomainError } from "../../src/shared/domain-error.js";
+import { createHarness, type Harness } from "../harness.js";
+import { makeTempDir, type TempDir } from "../reliability/support.js";
+import { expectBareUnauthorized, sessionCaller } from "../session/support.js";
+
+// Issue: a key's revocation missed tokens whose creation was in flight. The key is authenticated
+// before the write transaction; a creation authenticated before the revocation and stored after it
+// must be refused, and a token of a revoked key must never verify.
+
+let temp: TempDir;
+let h: Harness;
+beforeEach(async () => {
+  temp = makeTempDir("billingos-key-revocation-");
+  // A file, so verify runs on the reader connection as in production.
+  h = await createHarness(join(temp.path, "billingos.sqlite"));
+});
+afterEach(async () => {
+  await h.close();
+  temp.remove();
+});
+
+async function tokensOfKey(keyId: string): Promise<{ id: string; revoked_at: number | null }[]> {
+  return h.db.selectFrom("session_tokens").select(["id", "revoked_at"]).where("api_key_id", "=", keyId).execute();
+}
+
+describe("a creation in flight while its key is revoked", () => {
+  it("is refused with UNAUTHORIZED and stores nothing when the revocation commits first; a sibling of another key in the same commit succeeds", async () => {
+    const key = await authenticateSecretKey(h.db, `Bearer ${h.testKey.secretKey}`);
+    const other = await authenticateSecretKey(h.db, `Bearer ${h.liveKey.secretKey}`);
+    // Both creations queue for the next group commit (it runs on the next turn of the event loop);
+    // the revocation's transaction takes the connection first, so it commits before they run.
+    const inFlight = createSessionToken(h.deps, key, { externalUserId: "user_1" });
+    const sibling = createSessionToken(h.deps, other, { externalUserId: "user_1" });
+    const revoked = revokeApiKey(h.db, h.clock, h.testKey.id);
+    const outcome = await inFlight.then(
+      (created) => ({ created }),
+      (error: unknown) => ({ error }),
+    );
+    expect((await revoked).revokedSessionTokens).toBe(0);
+
+    expect(outcome).toEqual({ error: expect.any(DomainError) });
+    const error = (outcome as { error: DomainError }).error;
+    expect([error.code, error.message]).toEqual(["UNAUTHORIZED", "Unknown or revoked secret key"]);
+    expect(await tokensOfKey(h.testKey.id)).toEqual([]);
+
+    const created = await sibling;
+    expect(await h.caller(h.liveKey.secretKey).sessionTokens.verify({ sessionToken: created.sessionToken })).toMatchObject({
+      valid: true,
+      tokenId: created.tokenId,
+    });
+  });
+});
+
+describe("verify of a token whose key is revoked", () => {
+  it("answers revoked, and the browser gets a bare UNAUTHORIZED, even if the token's own row was left unrevoked", async () => {
+    const second = await createApiKey(h.db, h.clock, { organizationName: "Acme", environment: "test" });
+    const created = await h.caller(h.testKey.secretKey).sessionTokens.create({ externalUserId: "user_1" });
+    // The state the race left in databases written before the fix: the key revoked, its token not.
+    await sql`update api_keys set revoked_at = ${h.clock.now()} where id = ${h.testKey.id}`.execute(h.db);
+    expect(await tokensOfKey(h.testKey.id)).toEqual([{ id: created.tokenId, revoked_at: null }]);
+
+    expect(await h.caller(second.secretKey).sessionTokens.verify({ sessionToken: created.sessionToken })).toEqual({
+      valid: false,
+      reason: "revoked",
+    });
+    await expectBareUnauthorized(sessionCaller(h, created.sessionToken).session.get());
+  });
+
+  it("tokens of the organization's other keys stay valid", async () => {
+    const second = await createApiKey(h.db, h.clock, { organizationName: "Acme", environment: "test" });
+    const ofSecond = await h.caller(second.secretKey).sessionTokens.create({ externalUserId: "user_1" });
+    await revokeApiKey(h.db, h.clock, h.testKey.id);
+    expect(await h.caller(second.secretKey).sessionTokens.verify({ sessionToken: ofSecond.sessionToken })).toMatchObject({
+      valid: true,
+    });
+    expect(await sessionCaller(h, ofSecond.sessionToken).session.get()).toMatchObject({ tokenId: ofSecond.tokenId });
+  });
+});
+
+describe("upgrading a database where the race left tokens of a revoked key unrevoked", () => {
+  it("revokes them as the key's revocation would have, audited, and leaves every other token alone", async () => {
+    const second = await createApiKey(h.db, h.clock, { organizationName: "Acme", environment: "test" });
+    const leaked = await h.caller(h.testKey.secretKey).sessionTokens.create({ externalUserId: "user_1" });
+    const ofSecond = await h.caller(second.secretKey).sessionTokens.create({ externalUserId: "user_1" });
+    await sql`update api_keys set revoked_at = ${h.clock.now()} where id = ${h.testKey.id}`.execute(h.db);
+    // The state of such a database: this migration not yet applied.
+    await h.db
+      .deleteFrom("kysely_migration" as never)
+      .where("name" as never, "=", "2026-12-02-0011-revoke-tokens-of-revoked-keys" as never)
+      .execute();
+    expect(await migrateToLatest(h.db)).toEqual(["2026-12-02-0011-revoke-tokens-of-revoked-keys"]);
+
+    const rows = await h.db.selectFrom("session_tokens").select(["id", "revocation_reason"]).where("revoked_at", "is not", null).execute();
+    expect(rows).toEqual([{ id: leaked.tokenId, revocation_reason: "key_revoked" }]);
+    const listed = await h.caller(second.secretKey).sessionTokens.list({ externalUserId: "user_1" });
+    expect(listed.data.map((token) => [token.tokenId, token.status])).toEqual([
+      [ofSecond.tokenId, "active"],
+      [leaked.tokenId, "revoked"],
+    ]);
+    const trail = await h.caller(second.secretKey).audit.listForCustomer({ externalUserId: "user_1" });
+    expect(trail.data.filter((event) => event.subjectId === leaked.tokenId).map((event) => event.action)).toEqual([
+      "session_token.revoked_by_key_revocation",
+      "session_token.created",
+    ]);
+  });
+});
