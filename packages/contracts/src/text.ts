@@ -10,12 +10,17 @@ import { z } from "zod";
 /** A high surrogate not followed by a low one, or a low surrogate not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** The portable check: what String.prototype.isWellFormed answers, by regex. */
+export function hasLoneSurrogate(value: string): boolean {
+  return LONE_SURROGATE.test(value);
+}
+
 type MaybeWellFormed = { isWellFormed?: () => boolean };
 
-/** String.prototype.isWellFormed where the engine has it (Node 20, current browsers), a regex elsewhere. */
+/** String.prototype.isWellFormed where the engine has it (Node 20, current browsers), the regex elsewhere. */
 export function isWellFormedUnicode(value: string): boolean {
   const native = (value as unknown as MaybeWellFormed).isWellFormed;
-  return typeof native === "function" ? native.call(value) : !LONE_SURROGATE.test(value);
+  return typeof native === "function" ? native.call(value) : !hasLoneSurrogate(value);
 }
 
 export const wellFormedMessage = (field: string) => `${field} must be well-formed Unicode (no lone surrogates)`;
