@@ -14,8 +14,9 @@ import { createLogger } from "../../src/shared/logger.js";
 
 const handler = process.argv[2] === "stock" ? "stock" : "fast";
 const requests = Number(process.argv[3] ?? 3000);
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error("run with --expose-gc");
+const exposedGc = (globalThis as { gc?: () => void }).gc;
+if (exposedGc === undefined) throw new Error("run with --expose-gc");
+const gc: () => void = exposedGc;
 
 /** Bodies of ~6–60 KB nested 3,000–10,000 levels: objects, arrays, and both interleaved, at the root of metadata and under a key. */
 function deepBodies(): string[] {
