@@ -63,6 +63,15 @@ describe.each(HANDLERS)("metadata over HTTP (%s handler)", (handler) => {
     expect(JSON.stringify(JSON.parse(listed.body).result.data.data[0].metadata)).toBe(metadata);
   });
 
+  it("Stripe metadata keys __proto__ and constructor sent as raw JSON are imported and answered as sent", async () => {
+    const metadata = '{"__proto__":"p","constructor":"c","user_id":"u1"}';
+    const imported = await post("customers.import", `{"customers":[{"stripeCustomerId":"cus_P1","metadata":${metadata}}]}`);
+    expect(imported.status, imported.body).toBe(200);
+    const fetched = await get("customers.get", { stripeCustomerId: "cus_P1" });
+    expect(fetched.status, fetched.body).toBe(200);
+    expect(JSON.stringify(JSON.parse(fetched.body).result.data.metadata)).toBe(metadata);
+  });
+
   it("a row an older version stored with metadata nested 2,500 levels is listed and verified with 200, intact", async () => {
     // Older versions accepted metadata up to ~1,300 (objects) or ~2,200 (arrays) levels before
     // zod's recursion gave out; answers recursed too, so listing such a customer was a 500.
