@@ -16,6 +16,7 @@ import {
   validationMessageOf,
   verifySessionTokenInput,
 } from "../src/index.js";
+import * as contracts from "../src/index.js";
 
 // Class-level checks over every input schema of the API: whatever is put in any field, parsing
 // never throws (no recursion a deep value can overflow), never repeats a credential-shaped value or
@@ -84,6 +85,23 @@ describe.each(Object.entries(INPUTS))("%s", (_name, [schema, valid]) => {
       if (result.success) continue;
       expect(Object.keys(validationDetailsOf(result.error).fieldErrors), field).toContain(field);
     }
+  });
+});
+
+describe("no wire schema is recursive", () => {
+  // zod 4.6's parse memoizer engages only for recursive schemas, and it keeps a module-level stack
+  // that a thrown parse (a stack overflow) never unwinds: that was the leak of deep metadata. With no
+  // recursive schema on the wire, no input can reach it; a new z.json()/z.lazy() fails here first.
+  const wire: Array<[string, z.ZodType]> = [];
+  for (const [name, value] of Object.entries(contracts) as Array<[string, unknown]>) if (value instanceof z.ZodType) wire.push([name, value]);
+
+  it("holds for every exported schema, inputs and answers", () => {
+    expect(wire.length).toBeGreaterThan(30);
+    expect(wire.filter(([, schema]) => z.core.isRecursiveSchema(schema)).map(([name]) => name)).toEqual([]);
+  });
+
+  it("the check sees recursion where there is some (so the test above can fail)", () => {
+    expect(z.core.isRecursiveSchema(z.object({ metadata: z.record(z.string(), z.json()) }))).toBe(true);
   });
 });
 
