@@ -56,6 +56,14 @@ describe("sessionTokens.create rejects out-of-bounds input (SPEC §6)", () => {
     ["metadata array", () => untyped({ externalUserId: "u", metadata: ["ip"] }), "metadata"],
     // Metadata must be a JSON object, not a string.
     ["metadata string", () => untyped({ externalUserId: "u", metadata: "ip=1.2.3.4" }), "metadata"],
+    // Metadata nests at most 8 levels (checked by an iterative walk before anything recursive runs).
+    ["metadata 9 levels deep", () => untyped({ externalUserId: "u", metadata: { a: { b: { c: { d: { e: { f: { g: { h: { i: 1 } } } } } } } } } }), "metadata"],
+    // Metadata holds at most 1024 keys and array items in all, whatever their size.
+    ["metadata of 1025 values", () => ({ externalUserId: "u", metadata: { list: Array.from({ length: 1024 }, () => 0) } }), "metadata"],
+    // A lone surrogate cannot be stored as UTF-8: it would come back as U+FFFD, another user's id.
+    ["externalUserId with a lone surrogate", () => ({ externalUserId: "user\ud800" }), "externalUserId"],
+    // The same in a metadata key.
+    ["metadata key with a lone surrogate", () => ({ externalUserId: "u", metadata: { "ua\udc00": "curl" } }), "metadata"],
     // A typo of expiresIn must not be silently ignored (strict input).
     ["unknown field expiresin", () => untyped({ externalUserId: "u", expiresin: 60 }), "expiresin"],
     // An empty operation list would allow nothing; absence is how to allow everything.

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { environment } from "./environment.js";
 import { externalId, pageLimit, prefixedId } from "./fields.js";
+import { storedJsonObject } from "./json-object.js";
 import { timestamp } from "./timestamp.js";
 
 /** The append-only audit log: who did what to which token, key or customer, and when. */
@@ -33,7 +34,7 @@ export const auditEvent = z.strictObject({
   /** The token, key or Stripe customer acted on. */
   subjectId: z.string().nullable(),
   externalUserId: z.string().nullable(),
-  details: z.record(z.string(), z.json()).nullable(),
+  details: storedJsonObject("What else the event recorded (counts, methods, expiry).").nullable(),
 });
 export type AuditEvent = z.output<typeof auditEvent>;
 

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { environment } from "./environment.js";
-import { externalId, MAX_METADATA_BYTES, pageLimit, prefixedId } from "./fields.js";
+import { externalId, MAX_METADATA_BYTES, MAX_METADATA_VALUES, pageLimit, prefixedId } from "./fields.js";
+import { boundedJsonObject, storedJsonObject } from "./json-object.js";
+import { text } from "./text.js";
 import { timestamp } from "./timestamp.js";
 
 /** Imported Stripe customers (SPEC §5). */
@@ -22,23 +24,20 @@ export const unresolvedReason = z.enum(["awaiting_first_session", "no_email", "e
 });
 export type UnresolvedReason = z.infer<typeof unresolvedReason>;
 
-const utf8 = new TextEncoder();
-
-/** Stripe metadata: string values, at most 8 KiB of JSON in all. */
-export const stripeMetadata = z
-  .record(z.string(), z.string({ error: "metadata values must be strings" }), { error: "metadata must be an object of strings" })
-  .superRefine((value, ctx) => {
-    const bytes = utf8.encode(JSON.stringify(value)).length;
-    if (bytes > MAX_METADATA_BYTES) {
-      ctx.addIssue({ code: "custom", message: `metadata must be at most ${MAX_METADATA_BYTES} bytes of JSON (got ${bytes})` });
-    }
-  });
+/** Stripe's model: a flat map of string values, at most 8 KiB of JSON in all. */
+export const stripeMetadata = boundedJsonObject<Record<string, string>>({
+  field: "metadata",
+  maxDepth: 1,
+  maxValues: MAX_METADATA_VALUES,
+  maxBytes: MAX_METADATA_BYTES,
+  stringValuesOnly: true,
+});
 
 /** One customer as the import API takes it: the parts of a Stripe customer object that matter here. */
 export const customerToImport = z.strictObject({
   stripeCustomerId,
-  email: z.string().max(512, { error: "email must be at most 512 characters" }).nullable().optional(),
-  name: z.string().max(512, { error: "name must be at most 512 characters" }).nullable().optional(),
+  email: text("email").max(512, { error: "email must be at most 512 characters" }).nullable().optional(),
+  name: text("name").max(512, { error: "name must be at most 512 characters" }).nullable().optional(),
   metadata: stripeMetadata.nullable().optional(),
   /** When the customer was created in Stripe. */
   createdAt: timestamp.nullable().optional(),
@@ -81,7 +80,7 @@ export const importedCustomer = z.strictObject({
   environment,
   email: z.string().nullable(),
   name: z.string().nullable(),
-  metadata: z.record(z.string(), z.string()).nullable(),
+  metadata: storedJsonObject<Record<string, string>>("Stripe metadata, exactly as imported.", { type: "string" }).nullable(),
   createdAt: timestamp.nullable(),
   importedAt: timestamp,
   externalUserId: z.string().nullable(),

@@ -34,11 +34,31 @@ export const errorData = z.object({
 });
 export type ErrorData = z.infer<typeof errorData>;
 
-function pathKey(path: readonly PropertyKey[]): string {
-  return path.map(String).join(".");
+/** Longer than any field name of this API (the longest, externalOrganizationId, has 22 characters). */
+export const MAX_ECHOED_NAME_LENGTH = 32;
+
+/** sk_…, pk_…, bos_session_… at the start of a word (so "task_id" is still a name). */
+const CREDENTIAL_SHAPED = /(?:^|[^a-z0-9])(?:sk|pk|bos)_/i;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * A name the caller sent (an unknown field, a metadata key) is repeated back only if it is short,
+ * printable ASCII and not shaped like a credential: a token pasted as a field name must not come
+ * back in the answer (nor in a proxy's log of it). Anything else is described, not shown.
+ */
+export function echoableName(name: string): boolean {
+  if (name.length > MAX_ECHOED_NAME_LENGTH || !PRINTABLE_ASCII.test(name)) return false;
+  return !CREDENTIAL_SHAPED.test(name);
 }
 
-/** Turns zod issues into field errors; an unknown field is reported under its own name. */
+/** How a name that is not repeated back is shown instead: its length only. */
+export const hiddenName = (name: string) => `[name not shown: ${name.length} characters]`;
+
+function pathKey(path: readonly PropertyKey[]): string {
+  return path.map((segment) => (typeof segment === "string" && !echoableName(segment) ? hiddenName(segment) : String(segment))).join(".");
+}
+
+/** Turns zod issues into field errors; an unknown field is reported under its own name when that is safe to repeat. */
 export function validationDetailsOf(error: z.ZodError): ValidationDetails {
   // No prototype: a field named "__proto__" or "constructor" is just another key here.
   const fieldErrors: Record<string, string[]> = Object.create(null);
@@ -49,7 +69,10 @@ export function validationDetailsOf(error: z.ZodError): ValidationDetails {
   };
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) add(pathKey([...issue.path, key]), `Unknown field "${key}"`);
+      for (const key of issue.keys) {
+        const message = echoableName(key) ? `Unknown field "${key}"` : `Unknown field (name not shown: ${key.length} characters)`;
+        add(pathKey([...issue.path, key]), message);
+      }
     } else {
       add(pathKey(issue.path), issue.message);
     }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { environment } from "./environment.js";
 import { email, externalId, jsonObject, metadata, pageLimit, prefixedId } from "./fields.js";
 import { operation } from "./operations.js";
+import { text } from "./text.js";
 import { timestamp } from "./timestamp.js";
 
 export const MIN_EXPIRES_IN = 60;
@@ -23,8 +24,7 @@ export const allowedOperations = z
   .min(1, { error: "allowedOperations must list at least one operation; omit it to allow all" })
   .transform((operations) => [...new Set(operations)]);
 
-const sessionTokenString = z
-  .string({ error: "sessionToken must be a string" })
+const sessionTokenString = text("sessionToken")
   .min(1, { error: "sessionToken must not be empty" })
   .max(MAX_SESSION_TOKEN_LENGTH, { error: `sessionToken must be at most ${MAX_SESSION_TOKEN_LENGTH} characters` });
 

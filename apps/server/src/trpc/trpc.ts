@@ -6,6 +6,15 @@ import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
 import { RateLimitedError } from "../shared/domain-error.js";
 import type { Context } from "./context.js";
 
+/** All a caller learns of a fault of the server's. */
+export const INTERNAL_ERROR_MESSAGE = "Internal server error";
+
+/** A BAD_REQUEST that only repeats what a parser threw (JSON.parse, a throwing input schema). */
+function isRawParseFailure(error: TRPCError): boolean {
+  const cause = error.cause;
+  return cause instanceof Error && !(cause instanceof TRPCError) && error.message === cause.message;
+}
+
 const t = initTRPC.context<Context>().create({
   // Never send stack traces to callers, whatever NODE_ENV says.
   isDev: false,
@@ -14,8 +23,18 @@ const t = initTRPC.context<Context>().create({
       const details = validationDetailsOf(error.cause);
       return { ...shape, message: validationMessageOf(details), data: { ...shape.data, ...details } };
     }
+    if (error.code === "BAD_REQUEST" && isRawParseFailure(error)) {
+      // V8's JSON.parse message quotes the body around the fault, which may hold a credential;
+      // anything else an input parser threw is ours to log, not the caller's to read.
+      return { ...shape, message: error.cause instanceof SyntaxError ? "Input is not valid JSON" : "Invalid input" };
+    }
     if (error instanceof RateLimitedError) {
       return { ...shape, data: { ...shape.data, retryAfterSeconds: error.retryAfterSeconds } };
+    }
+    if (error.code === "INTERNAL_SERVER_ERROR") {
+      // A fault of ours, not the caller's: its text ("Maximum call stack size exceeded", an SQL
+      // error naming tables) helps an attacker, not the caller. The log keeps the real error.
+      return { ...shape, message: INTERNAL_ERROR_MESSAGE };
     }
     return shape;
   },

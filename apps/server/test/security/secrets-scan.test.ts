@@ -239,6 +239,34 @@ describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) 
     expect(leaksIn(answer.body, [sessionToken]), answer.body.slice(0, 300)).toEqual([]);
   });
 
+  it("a token or key pasted as a field NAME, or a long field name, is not echoed back in the validation answer", async () => {
+    const key = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
+    const other = await createApiKey(db, clock, { organizationName: "Globex", environment: "test" });
+    const { sessionToken } = await new BillingOS({ secretKey: key.secretKey, sandboxUrl: server.url, productionUrl: server.url }).createSessionToken({ externalUserId: "u" });
+    const secrets = [sessionToken, other.secretKey];
+    const longName = "field_".repeat(20);
+    const attempts: Array<[procedure: string, input: Record<string, unknown>]> = [
+      // At the top level of an input, and nested in an import row; the token's random part alone, too.
+      ["sessionTokens.create", { externalUserId: "u", [sessionToken]: 1 }],
+      ["sessionTokens.verify", { sessionToken, [other.secretKey]: true }],
+      ["sessionTokens.create", { externalUserId: "u", [sessionToken.slice("bos_session_test_".length)]: 1 }],
+      ["customers.import", { customers: [{ stripeCustomerId: "cus_A1", [other.secretKey]: "x" }] }],
+      ["sessionTokens.create", { externalUserId: "u", [longName]: 1 }],
+    ];
+    for (const [procedure, input] of attempts) {
+      const answer = await call(procedure, { credential: key.secretKey, input, method: "POST" });
+      expect(answer.status, answer.body.slice(0, 300)).toBe(400);
+      expect(leaksIn(answer.body, secrets), answer.body.slice(0, 300)).toEqual([]);
+      expect(answer.body).not.toContain(longName);
+      // Still a field error a person can act on: an unknown field, described by its length.
+      expect(JSON.parse(answer.body).error.message).toMatch(/Unknown field \(name not shown: \d+ characters\)/);
+    }
+    // A short ordinary typo is still named, so it can be fixed at a glance.
+    // (verify, not create: this server allows 4 creates a minute, and they are spent above.)
+    const typo = await call("sessionTokens.verify", { credential: key.secretKey, input: { sessionToken, opration: "customer:read" }, method: "POST" });
+    expect(JSON.parse(typo.body).error.data.fieldErrors).toEqual({ opration: ['Unknown field "opration"'] });
+  });
+
   it("a credential in the URL path is neither echoed back nor logged", async () => {
     const key = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
     const { sessionToken } = await new BillingOS({ secretKey: key.secretKey, sandboxUrl: server.url, productionUrl: server.url }).createSessionToken({ externalUserId: "u" });

@@ -3,6 +3,7 @@ import {
   CHECKSUM_LENGTH,
   checksumOf,
   type Environment,
+  isWellFormedUnicode,
   MAX_SESSION_TOKEN_LENGTH,
   SECRET_KEY_PREFIXES,
   SESSION_TOKEN_PREFIXES,
@@ -45,8 +46,8 @@ const INVALID_REASONS = ["malformed", "not_found", "wrong_environment"];
  */
 async function expectVerifyRefuses(candidate: string, environment: Environment, reasons = INVALID_REASONS): Promise<void> {
   const outcome = await settle(() => t.caller(keyOf[environment]).sessionTokens.verify({ sessionToken: candidate }));
-  if (candidate.length === 0 || candidate.length > MAX_SESSION_TOKEN_LENGTH) {
-    // Refused by the schema: not a string verify can even look at.
+  if (candidate.length === 0 || candidate.length > MAX_SESSION_TOKEN_LENGTH || !isWellFormedUnicode(candidate)) {
+    // Refused by the schema: not a string verify can even look at (empty, too long, or with a lone surrogate).
     expect(outcome.ok).toBe(false);
     expect(!outcome.ok && outcome.error instanceof TRPCError && outcome.error.code).toBe("BAD_REQUEST");
     return;

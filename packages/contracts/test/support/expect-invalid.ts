@@ -2,13 +2,22 @@ import { expect } from "vitest";
 import type { z } from "zod";
 import { validationDetailsOf, validationMessageOf, type ValidationDetails } from "../../src/index.js";
 
+/** The start of the input's JSON, for a failure message (some inputs are too deep, cyclic or not JSON at all). */
+function shown(input: unknown): string {
+  try {
+    return JSON.stringify(input)?.slice(0, 80) ?? String(input);
+  } catch {
+    return "(an input JSON cannot show)";
+  }
+}
+
 /**
  * Asserts that `input` fails `schema` with an error on `field` (a dotted path, or "" for a
  * whole-object rule reported in formErrors) and that the one-line message names the field.
  */
 export function expectInvalid(schema: z.ZodType, input: unknown, field: string, names: string = field): ValidationDetails {
   const result = schema.safeParse(input);
-  expect(result.success, `expected ${JSON.stringify(input)?.slice(0, 80)} to be rejected`).toBe(false);
+  expect(result.success, `expected ${shown(input)} to be rejected`).toBe(false);
   if (result.success) throw new Error("unreachable");
   const details = validationDetailsOf(result.error);
   if (field === "") {
