@@ -8,6 +8,7 @@ import {
   transformTRPCResponse,
 } from "@trpc/server";
 import { getHTTPStatusCode } from "@trpc/server/http";
+import { TRPC_VARY } from "./error-answer.js";
 
 /**
  * tRPC's wire protocol spoken directly on node:http, for the calls this API actually receives:
@@ -38,7 +39,6 @@ interface Call {
 type Outcome = { ok: true; data: unknown } | { ok: false; error: TRPCError; shape: unknown };
 
 const METHOD_OF_TYPE: Record<string, string> = { query: "GET", mutation: "POST" };
-const TRPC_VARY = "trpc-accept, accept";
 
 function isJsonContentType(value: string | undefined): boolean {
   return value !== undefined && value.split(";", 1)[0]!.trim().toLowerCase() === "application/json";
@@ -66,26 +66,15 @@ function resolveCalls(router: AnyTRPCRouter, paths: string[], method: string): C
   return calls;
 }
 
-function readBody(req: IncomingMessage, length: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    req.on("data", (chunk: Buffer) => {
-      received += chunk.length;
-      if (received <= length) chunks.push(chunk);
-    });
-    req.on("end", () => resolve(received === length ? Buffer.concat(chunks).toString("utf8") : null));
-    req.on("error", () => resolve(null));
-  });
-}
-
 export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TContext>) {
   const { router, maxBodySize, maxBatchSize } = options;
   const config = router._def._config;
 
-  /** Answers the request and returns true, or returns false without touching it. */
-  /** `procedurePath` is already percent-decoded (as tRPC decodes it). */
-  return function handle(req: IncomingMessage, res: ServerResponse, procedurePath: string, search: string): boolean {
+  /**
+   * Answers the request and returns true, or returns false without touching it. `procedurePath`
+   * is already percent-decoded (as tRPC decodes it); a POST's `body` has been read (body-gate.ts).
+   */
+  return function handle(req: IncomingMessage, res: ServerResponse, procedurePath: string, search: string, body: string | undefined): boolean {
     const method = req.method;
     if ((method !== "GET" && method !== "POST") || wantsStream(req)) return false;
     const contentType = req.headers["content-type"];
@@ -109,8 +98,7 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
     const calls = resolveCalls(router, paths, method);
     if (calls === null) return false;
 
-    const rawBody = method === "POST" ? readBody(req, bodyLength) : Promise.resolve(params.get("input"));
-    respond(req, res, calls, isBatch, rawBody).catch((error: unknown) => {
+    respond(req, res, calls, isBatch, method === "POST" ? (body ?? "") : params.get("input")).catch((error: unknown) => {
       // Nothing a request sends may end the process: answer what can still be answered, log the rest.
       options.onError({ error: getTRPCErrorFromUnknown(error), path: calls.map((call) => call.path).join(",") });
       if (!res.headersSent) {
@@ -129,14 +117,8 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
     res: ServerResponse,
     calls: Call[],
     isBatch: boolean,
-    rawBody: Promise<string | null>,
+    text: string | null,
   ): Promise<void> {
-    const text = await rawBody;
-    if (req.method === "POST" && text === null) {
-      // The client went away or lied about the length: there is no one to answer.
-      res.destroy();
-      return;
-    }
     // Parsed at most once, lazily, exactly as the stock JSON handler does, so a malformed body or
     // a non-object batch input fails inside the procedure call with the stock error.
     let inputs: { value: Record<number, unknown> } | { error: unknown } | undefined;
