@@ -46,6 +46,8 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** Bytes of request bodies buffered at once across all requests; past it a body gets 429 + Retry-After: 1, unread. */
   maxBufferedBodyBytes?: number;
+  /** Whole-request deadline (default REQUEST_TIMEOUT_MS); shorter in tests of slow clients. */
+  requestTimeoutMs?: number;
   /**
    * "fast" (default): tRPC's wire protocol spoken on node:http for plain JSON calls, the stock
    * adapter for everything else. "stock": tRPC's own adapter for every request.
@@ -57,6 +59,8 @@ export interface RunningHttpServer {
   /** Base URL, e.g. http://127.0.0.1:4000 */
   url: string;
   port: number;
+  /** Bytes of request bodies reserved right now (diagnostics; 0 when no body is being read). */
+  bodyBytesReserved(): number;
   /** Stops accepting, lets requests in flight finish (up to `timeoutMs`), then resolves. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -103,6 +107,7 @@ export async function startHttpServer({
   maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
   maxConnections = DEFAULT_MAX_CONNECTIONS,
   maxBufferedBodyBytes = DEFAULT_MAX_BUFFERED_BODY_BYTES,
+  requestTimeoutMs = REQUEST_TIMEOUT_MS,
   handler = "fast",
 }: HttpServerOptions): Promise<RunningHttpServer> {
   const allowedOrigins = new Set(corsOrigins);
@@ -128,7 +133,8 @@ export async function startHttpServer({
     handler === "fast"
       ? createFastTRPCHandler({ router: appRouter, createContext, maxBodySize: maxBodyBytes, maxBatchSize, onError })
       : null;
-  const admitBody = createBodyGate({ deps, router: appRouter, maxBodyBytes, budget: new BodyBudget(maxBufferedBodyBytes), onError });
+  const budget = new BodyBudget(maxBufferedBodyBytes);
+  const admitBody = createBodyGate({ deps, router: appRouter, maxBodyBytes, budget, onError });
 
   /** The fast handler if it takes the request, else the stock adapter, which takes a read body as `req.body`. */
   const dispatch = (req: IncomingMessage, res: ServerResponse, decodedPath: string | null, search: string, body: string | undefined) => {
@@ -241,8 +247,10 @@ export async function startHttpServer({
     }
     socket.destroy(error);
   });
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  // A client trickling its body is cut at the request deadline (408), which closes the response
+  // and so gives back its reservation of the body budget.
+  server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs);
+  server.requestTimeout = requestTimeoutMs;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
   await new Promise<void>((resolve, reject) => {
@@ -258,6 +266,7 @@ export async function startHttpServer({
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
+    bodyBytesReserved: () => budget.reserved,
     close: (timeoutMs = 10_000) =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
