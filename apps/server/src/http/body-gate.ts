@@ -101,6 +101,9 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
     }
     // 'close' comes however the response ends: answered, client gone, timed out.
     res.once("close", () => budget.release(reserved));
+    // A client that asked first (Expect: 100-continue) is told to send only now; the refusals above
+    // went out instead of the 100, so their bodies are never sent at all.
+    if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
     const body = await readBody(req, declared ?? maxBodyBytes, declared !== null);
     if (body === "aborted") {
       res.destroy();

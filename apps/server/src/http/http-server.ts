@@ -208,36 +208,38 @@ export async function startHttpServer({
 
   // Node enforces the header and request timeouts on a periodic sweep (every 30 s by default):
   // a 1 s sweep makes the 10 s header timeout hold within a second.
-  const server = createServer(
-    { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1_000 },
-    (req: IncomingMessage, res: ServerResponse) => {
-      setSecurityHeaders(res);
-      if (!isValidHostHeader(req.headers.host)) {
-        // Refused before anything builds a URL from it (the stock adapter's `new Request` throws on `a@b`).
-        sendJson(res, 400, { error: { message: "Invalid Host header", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } }, { connection: "close" });
-        return;
-      }
-      const url = req.url ?? "/";
-      const queryStart = url.indexOf("?");
-      const path = queryStart === -1 ? url : url.slice(0, queryStart);
-      if (path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`)) {
-        handleTrpc(req, res, path.slice(TRPC_BASE_PATH.length + 1), queryStart === -1 ? "" : url.slice(queryStart + 1));
-      } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
-        // From the reader connection when there is one: the writer's queue (a long write, another
-        // process holding the write lock) must not make a live server look dead.
-        const reader = directReaderOf(deps.db);
-        (reader === undefined ? sql`select 1`.execute(deps.db) : Promise.resolve().then(() => reader.dataVersion())).then(
-          () => sendJson(res, 200, { status: "ok" }),
-          (error: unknown) => {
-            deps.logger.error({ err: error }, "health check failed");
-            sendJson(res, 503, { status: "unavailable" });
-          },
-        );
-      } else {
-        sendJson(res, 404, { error: { message: `Not found. The API is served under ${TRPC_BASE_PATH}/` } });
-      }
-    },
-  );
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1_000 }, listener);
+  // Without this listener node answers `Expect: 100-continue` itself, inviting the body before the
+  // caller is known; the body gate sends the 100 once it means to read (body-gate.ts).
+  server.on("checkContinue", listener);
+
+  function listener(req: IncomingMessage, res: ServerResponse): void {
+    setSecurityHeaders(res);
+    if (!isValidHostHeader(req.headers.host)) {
+      // Refused before anything builds a URL from it (the stock adapter's `new Request` throws on `a@b`).
+      sendJson(res, 400, { error: { message: "Invalid Host header", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } }, { connection: "close" });
+      return;
+    }
+    const url = req.url ?? "/";
+    const queryStart = url.indexOf("?");
+    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    if (path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`)) {
+      handleTrpc(req, res, path.slice(TRPC_BASE_PATH.length + 1), queryStart === -1 ? "" : url.slice(queryStart + 1));
+    } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
+      // From the reader connection when there is one: the writer's queue (a long write, another
+      // process holding the write lock) must not make a live server look dead.
+      const reader = directReaderOf(deps.db);
+      (reader === undefined ? sql`select 1`.execute(deps.db) : Promise.resolve().then(() => reader.dataVersion())).then(
+        () => sendJson(res, 200, { status: "ok" }),
+        (error: unknown) => {
+          deps.logger.error({ err: error }, "health check failed");
+          sendJson(res, 503, { status: "unavailable" });
+        },
+      );
+    } else {
+      sendJson(res, 404, { error: { message: `Not found. The API is served under ${TRPC_BASE_PATH}/` } });
+    }
+  }
 
   server.maxConnections = maxConnections;
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }) => {

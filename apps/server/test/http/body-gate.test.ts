@@ -77,6 +77,26 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
       expect(response.headers.connection).toBe("close");
     });
 
+    it("Expect: 100-continue: a refused caller gets its 401 instead of a 100; an accepted one gets the 100, then its answer", async () => {
+      await start(handler);
+      const body = JSON.stringify({ sessionToken: "bos_session_test_x" });
+      const head = (headers: Record<string, string>) =>
+        postHead("/trpc/sessionTokens.verify", { ...headers, expect: "100-continue", "content-length": Buffer.byteLength(body), connection: "close" });
+      const refused = await openRequest(server.port, head({})).answer;
+      // Refused, and never invited to send the body.
+      expect(refused.status).toBe(401);
+      expect(refused.interim).toEqual([]);
+
+      const accepted = openRequest(server.port, head({ authorization: `Bearer ${h.testKey.secretKey}` }));
+      const invited = await new Promise<string>((resolve) => accepted.socket.once("data", (chunk: Buffer) => resolve(chunk.toString("latin1"))));
+      expect(invited).toMatch(/^HTTP\/1\.1 100 Continue\r\n/);
+      accepted.socket.write(body);
+      const answered = await accepted.answer;
+      expect(answered.interim).toEqual([100]);
+      expect(answered.status).toBe(200);
+      expect(JSON.parse(answered.body).result.data).toEqual({ valid: false, reason: "malformed" });
+    });
+
     it("a valid key with a body declared over the limit gets 413 before the body is sent", async () => {
       await start(handler, { maxBodyBytes: 64 * 1024 });
       const { answer } = openRequest(

@@ -10,12 +10,19 @@ export interface RawResponse {
   headers: Record<string, string>;
   /** The body, de-chunked. */
   body: string;
+  /** Interim (1xx) statuses sent before the answer, e.g. [100] for `100 Continue`. */
+  interim: number[];
 }
 
 export function parseResponse(text: string): RawResponse {
+  const interim: number[] = [];
+  for (let match = /^HTTP\/1\.[01] (1\d\d)[^\r]*\r\n(?:[^\r]+\r\n)*\r\n/.exec(text); match; match = /^HTTP\/1\.[01] (1\d\d)[^\r]*\r\n(?:[^\r]+\r\n)*\r\n/.exec(text)) {
+    interim.push(Number(match[1]));
+    text = text.slice(match[0].length);
+  }
   const headEnd = text.indexOf("\r\n\r\n");
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
-  if (headEnd === -1 || status === undefined) return { status: null, headers: {}, body: "" };
+  if (headEnd === -1 || status === undefined) return { status: null, headers: {}, body: "", interim };
   const headers: Record<string, string> = {};
   for (const line of text.slice(0, headEnd).split("\r\n").slice(1)) {
     const colon = line.indexOf(":");
@@ -37,7 +44,7 @@ export function parseResponse(text: string): RawResponse {
     body = decoded;
   }
   // The wire is bytes; the JSON bodies are UTF-8.
-  return { status: Number(status), headers, body: Buffer.from(body, "latin1").toString("utf8") };
+  return { status: Number(status), headers, body: Buffer.from(body, "latin1").toString("utf8"), interim };
 }
 
 export interface OpenRequest {
