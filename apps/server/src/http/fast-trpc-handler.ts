@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   type AnyTRPCProcedure,
@@ -66,15 +67,33 @@ function resolveCalls(router: AnyTRPCRouter, paths: string[], method: string): C
   return calls;
 }
 
+/** A sized body, read here when the caller did not read it (the server's body gate always does); null if cut short or not UTF-8. */
+function readBody(req: IncomingMessage, length: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    req.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= length) chunks.push(chunk);
+    });
+    req.on("end", () => {
+      const bytes = Buffer.concat(chunks);
+      resolve(received === length && isUtf8(bytes) ? bytes.toString("utf8") : null);
+    });
+    req.on("error", () => resolve(null));
+  });
+}
+
 export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TContext>) {
   const { router, maxBodySize, maxBatchSize } = options;
   const config = router._def._config;
 
   /**
    * Answers the request and returns true, or returns false without touching it. `procedurePath`
-   * is already percent-decoded (as tRPC decodes it); a POST's `body` has been read (body-gate.ts).
+   * is already percent-decoded (as tRPC decodes it). A POST's `body` is passed when the caller has
+   * read it (the server's body gate, body-gate.ts, always has); without it the body is read here.
    */
-  return function handle(req: IncomingMessage, res: ServerResponse, procedurePath: string, search: string, body: string | undefined): boolean {
+  return function handle(req: IncomingMessage, res: ServerResponse, procedurePath: string, search: string, body?: string): boolean {
     const method = req.method;
     if ((method !== "GET" && method !== "POST") || wantsStream(req)) return false;
     const contentType = req.headers["content-type"];
@@ -98,7 +117,8 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
     const calls = resolveCalls(router, paths, method);
     if (calls === null) return false;
 
-    respond(req, res, calls, isBatch, method === "POST" ? (body ?? "") : params.get("input")).catch((error: unknown) => {
+    const text = method !== "POST" ? params.get("input") : body !== undefined ? body : readBody(req, bodyLength);
+    respond(req, res, calls, isBatch, text).catch((error: unknown) => {
       // Nothing a request sends may end the process: answer what can still be answered, log the rest.
       options.onError({ error: getTRPCErrorFromUnknown(error), path: calls.map((call) => call.path).join(",") });
       if (!res.headersSent) {
@@ -117,8 +137,14 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
     res: ServerResponse,
     calls: Call[],
     isBatch: boolean,
-    text: string | null,
+    rawText: string | null | Promise<string | null>,
   ): Promise<void> {
+    const text = await rawText;
+    if (req.method === "POST" && text === null) {
+      // The client went away, lied about the length or sent bytes that are not UTF-8: nothing to answer.
+      res.destroy();
+      return;
+    }
     // Parsed at most once, lazily, exactly as the stock JSON handler does, so a malformed body or
     // a non-object batch input fails inside the procedure call with the stock error.
     let inputs: { value: Record<number, unknown> } | { error: unknown } | undefined;
