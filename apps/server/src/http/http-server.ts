@@ -91,6 +91,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(payload);
 }
 
+/** Whether the request carries body bytes (sized or chunked). */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+}
+
 /** Node's own answers to requests its parser refuses (as node writes them), with the security headers. */
 const PARSER_REFUSALS: Record<string, string> = {
   HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
@@ -177,6 +182,7 @@ export async function startHttpServer({
     }
     const calls = namedCalls(decodedPath, search);
     if (!calls.paths.every((name) => Object.hasOwn(procedures, name))) {
+      if (hasBody(req)) res.setHeader("connection", "close");
       // Answered here, not by tRPC, whose message and log line would repeat the path: a
       // credential pasted into a URL must not come back, nor reach the logs.
       sendJson(res, 404, {
@@ -223,7 +229,11 @@ export async function startHttpServer({
     const url = req.url ?? "/";
     const queryStart = url.indexOf("?");
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
-    if (path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`)) {
+    const isTrpcPath = path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`);
+    // Only a POST to a procedure has its body read (by the body gate); any other request's body is
+    // left unread, and its connection closed after the answer rather than drained for the next request.
+    if ((!isTrpcPath || req.method !== "POST") && hasBody(req)) res.setHeader("connection", "close");
+    if (isTrpcPath) {
       handleTrpc(req, res, path.slice(TRPC_BASE_PATH.length + 1), queryStart === -1 ? "" : url.slice(queryStart + 1));
     } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
       // From the reader connection when there is one: the writer's queue (a long write, another

@@ -97,6 +97,19 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
       expect(JSON.parse(answered.body).result.data).toEqual({ valid: false, reason: "malformed" });
     });
 
+    it.each([
+      ["PUT on a procedure", "PUT", "/trpc/sessionTokens.create", 405],
+      ["POST to an unknown procedure", "POST", "/trpc/sessionTokens.nope", 404],
+      ["POST to a query", "POST", "/trpc/sessionTokens.list", 405],
+      ["POST elsewhere", "POST", "/elsewhere", 404],
+    ])("%s: answered with Connection: close while its declared 1 MiB body is unsent", async (_name, method, path, status) => {
+      await start(handler);
+      const head = postHead(path, { authorization: `Bearer ${h.testKey.secretKey}`, "content-length": MiB }).replace(/^POST/, method);
+      const response = await openRequest(server.port, head).answer;
+      expect(response.status).toBe(status);
+      expect(response.headers.connection).toBe("close");
+    });
+
     it("a valid key with a body declared over the limit gets 413 before the body is sent", async () => {
       await start(handler, { maxBodyBytes: 64 * 1024 });
       const { answer } = openRequest(
