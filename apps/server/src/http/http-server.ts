@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Duplex } from "node:stream";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { sql } from "kysely";
@@ -11,7 +10,7 @@ import { corsHeaders, keepVaryOrigin } from "./cors.js";
 import { answerCallsWithError } from "./error-answer.js";
 import { createFastTRPCHandler } from "./fast-trpc-handler.js";
 import { isValidHostHeader } from "./host-header.js";
-import { SECURITY_HEADER_LINES, setSecurityHeaders } from "./security-headers.js";
+import { answerParserRefusal, setSecurityHeaders } from "./security-headers.js";
 import { isWellFormedQuery } from "./utf8.js";
 import { appRouter } from "../trpc/router.js";
 import { createContextInner, type ServiceDeps } from "../trpc/context.js";
@@ -95,13 +94,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 function hasBody(req: IncomingMessage): boolean {
   return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
 }
-
-/** Node's own answers to requests its parser refuses (as node writes them), with the security headers. */
-const PARSER_REFUSALS: Record<string, string> = {
-  HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: "413 Payload Too Large",
-  ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
-};
 
 export async function startHttpServer({
   deps,
@@ -252,13 +244,7 @@ export async function startHttpServer({
   }
 
   server.maxConnections = maxConnections;
-  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }) => {
-    if (socket.writable && socket.bytesWritten === 0) {
-      const status = PARSER_REFUSALS[error.code ?? ""] ?? "400 Bad Request";
-      socket.write(`HTTP/1.1 ${status}\r\n${SECURITY_HEADER_LINES}Connection: close\r\n\r\n`);
-    }
-    socket.destroy(error);
-  });
+  server.on("clientError", answerParserRefusal);
   // A client trickling its body is cut at the request deadline (408), which closes the response
   // and so gives back its reservation of the body budget.
   server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs);
