@@ -28,6 +28,8 @@ const environmentSchema = z.object({
   CREATE_RATE_LIMIT_PER_MINUTE: integer("CREATE_RATE_LIMIT_PER_MINUTE", 0, 10_000_000).default(600),
   MAX_BODY_BYTES: integer("MAX_BODY_BYTES", 1024, 64 * 1024 * 1024).default(1024 * 1024),
   MAX_BATCH_SIZE: integer("MAX_BATCH_SIZE", 1, 1000).default(10),
+  MAX_CONNECTIONS: integer("MAX_CONNECTIONS", 1, 1_000_000).default(1024),
+  MAX_BUFFERED_BODY_BYTES: integer("MAX_BUFFERED_BODY_BYTES", 1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   HTTP_HANDLER: z
     .enum(["fast", "stock"], { error: (issue) => `HTTP_HANDLER must be "fast" or "stock" (got ${JSON.stringify(issue.input)})` })
     .default("fast"),
@@ -78,6 +80,10 @@ export interface Config {
   createRateLimitPerMinute: number;
   maxBodyBytes: number;
   maxBatchSize: number;
+  /** Open connections at once; more are closed as they arrive. */
+  maxConnections: number;
+  /** Bytes of request bodies held at once across all requests; a body past it gets 429 + Retry-After, unread. */
+  maxBufferedBodyBytes: number;
   /** "fast": tRPC's wire protocol on node:http for plain JSON calls; "stock": tRPC's adapter for all. */
   httpHandler: "fast" | "stock";
 }
@@ -104,6 +110,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${messages.join("; ")}`);
   }
   const values = parsed.data;
+  if (values.MAX_BUFFERED_BODY_BYTES < values.MAX_BODY_BYTES) {
+    throw new ConfigError(
+      `Invalid configuration: MAX_BUFFERED_BODY_BYTES (${values.MAX_BUFFERED_BODY_BYTES}) must be at least MAX_BODY_BYTES (${values.MAX_BODY_BYTES}), or no body of the largest size could ever be read`,
+    );
+  }
   return {
     port: values.PORT,
     host: values.HOST,
@@ -117,6 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     createRateLimitPerMinute: values.CREATE_RATE_LIMIT_PER_MINUTE,
     maxBodyBytes: values.MAX_BODY_BYTES,
     maxBatchSize: values.MAX_BATCH_SIZE,
+    maxConnections: values.MAX_CONNECTIONS,
+    maxBufferedBodyBytes: values.MAX_BUFFERED_BODY_BYTES,
     httpHandler: values.HTTP_HANDLER,
   };
 }

@@ -48,6 +48,8 @@ async function main(): Promise<void> {
       corsOrigins: config.corsOrigins,
       maxBodyBytes: config.maxBodyBytes,
       maxBatchSize: config.maxBatchSize,
+      maxConnections: config.maxConnections,
+      maxBufferedBodyBytes: config.maxBufferedBodyBytes,
       handler: config.httpHandler,
     });
   } catch (error) {

@@ -17,6 +17,8 @@ describe("loadConfig", () => {
       createRateLimitPerMinute: 600,
       maxBodyBytes: 1024 * 1024,
       maxBatchSize: 10,
+      maxConnections: 1024,
+      maxBufferedBodyBytes: 64 * 1024 * 1024,
       httpHandler: "fast",
     });
   });
@@ -35,7 +37,10 @@ describe("loadConfig", () => {
       LOG_LEVEL: "warn",
       TOKEN_RETENTION_DAYS: "30",
       SHUTDOWN_TIMEOUT_MS: "500",
+      MAX_CONNECTIONS: "200",
+      MAX_BUFFERED_BODY_BYTES: "8388608",
     });
+    expect(config).toMatchObject({ maxConnections: 200, maxBufferedBodyBytes: 8 * 1024 * 1024 });
     expect(config).toMatchObject({ port: 8080, host: "127.0.0.1", databasePath: "/var/lib/billingos.sqlite", logLevel: "warn" });
     expect(config.tokenRetentionMs).toBe(30 * 86_400_000);
   });
@@ -56,6 +61,12 @@ describe("loadConfig", () => {
     [{ CORS_ORIGINS: "http://localhost:3000/" }, 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "http://localhost:3000/")'],
     [{ CORS_ORIGINS: "*" }, 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "*")'],
     [{ TOKEN_RETENTION_DAYS: "a week" }, 'TOKEN_RETENTION_DAYS must be a whole number from 0 to 3650 (got "a week")'],
+    [{ MAX_CONNECTIONS: "0" }, 'MAX_CONNECTIONS must be a whole number from 1 to 1000000 (got "0")'],
+    [{ MAX_BUFFERED_BODY_BYTES: "64MiB" }, 'MAX_BUFFERED_BODY_BYTES must be a whole number from 1024 to 17179869184 (got "64MiB")'],
+    [
+      { MAX_BUFFERED_BODY_BYTES: "2048", MAX_BODY_BYTES: "4096" },
+      "MAX_BUFFERED_BODY_BYTES (2048) must be at least MAX_BODY_BYTES (4096), or no body of the largest size could ever be read",
+    ],
   ])("refuses %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);

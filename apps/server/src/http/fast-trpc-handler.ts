@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   type AnyTRPCProcedure,
@@ -8,6 +9,7 @@ import {
   transformTRPCResponse,
 } from "@trpc/server";
 import { getHTTPStatusCode } from "@trpc/server/http";
+import { TRPC_VARY } from "./error-answer.js";
 
 /**
  * tRPC's wire protocol spoken directly on node:http, for the calls this API actually receives:
@@ -38,7 +40,6 @@ interface Call {
 type Outcome = { ok: true; data: unknown } | { ok: false; error: TRPCError; shape: unknown };
 
 const METHOD_OF_TYPE: Record<string, string> = { query: "GET", mutation: "POST" };
-const TRPC_VARY = "trpc-accept, accept";
 
 function isJsonContentType(value: string | undefined): boolean {
   return value !== undefined && value.split(";", 1)[0]!.trim().toLowerCase() === "application/json";
@@ -66,6 +67,7 @@ function resolveCalls(router: AnyTRPCRouter, paths: string[], method: string): C
   return calls;
 }
 
+/** A sized body, read here when the caller did not read it (the server's body gate always does); null if cut short or not UTF-8. */
 function readBody(req: IncomingMessage, length: number): Promise<string | null> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -74,7 +76,10 @@ function readBody(req: IncomingMessage, length: number): Promise<string | null> 
       received += chunk.length;
       if (received <= length) chunks.push(chunk);
     });
-    req.on("end", () => resolve(received === length ? Buffer.concat(chunks).toString("utf8") : null));
+    req.on("end", () => {
+      const bytes = Buffer.concat(chunks);
+      resolve(received === length && isUtf8(bytes) ? bytes.toString("utf8") : null);
+    });
     req.on("error", () => resolve(null));
   });
 }
@@ -83,9 +88,12 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
   const { router, maxBodySize, maxBatchSize } = options;
   const config = router._def._config;
 
-  /** Answers the request and returns true, or returns false without touching it. */
-  /** `procedurePath` is already percent-decoded (as tRPC decodes it). */
-  return function handle(req: IncomingMessage, res: ServerResponse, procedurePath: string, search: string): boolean {
+  /**
+   * Answers the request and returns true, or returns false without touching it. `procedurePath`
+   * is already percent-decoded (as tRPC decodes it). A POST's `body` is passed when the caller has
+   * read it (the server's body gate, body-gate.ts, always has); without it the body is read here.
+   */
+  return function handle(req: IncomingMessage, res: ServerResponse, procedurePath: string, search: string, body?: string): boolean {
     const method = req.method;
     if ((method !== "GET" && method !== "POST") || wantsStream(req)) return false;
     const contentType = req.headers["content-type"];
@@ -109,8 +117,8 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
     const calls = resolveCalls(router, paths, method);
     if (calls === null) return false;
 
-    const rawBody = method === "POST" ? readBody(req, bodyLength) : Promise.resolve(params.get("input"));
-    respond(req, res, calls, isBatch, rawBody).catch((error: unknown) => {
+    const text = method !== "POST" ? params.get("input") : body !== undefined ? body : readBody(req, bodyLength);
+    respond(req, res, calls, isBatch, text).catch((error: unknown) => {
       // Nothing a request sends may end the process: answer what can still be answered, log the rest.
       options.onError({ error: getTRPCErrorFromUnknown(error), path: calls.map((call) => call.path).join(",") });
       if (!res.headersSent) {
@@ -129,11 +137,11 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
     res: ServerResponse,
     calls: Call[],
     isBatch: boolean,
-    rawBody: Promise<string | null>,
+    rawText: string | null | Promise<string | null>,
   ): Promise<void> {
-    const text = await rawBody;
+    const text = await rawText;
     if (req.method === "POST" && text === null) {
-      // The client went away or lied about the length: there is no one to answer.
+      // The client went away, lied about the length or sent bytes that are not UTF-8: nothing to answer.
       res.destroy();
       return;
     }

@@ -1,10 +1,17 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { TRPCError } from "@trpc/server";
+import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { sql } from "kysely";
+import { directReaderOf } from "../db/database.js";
+import { BodyBudget } from "./body-budget.js";
+import { createBodyGate, type NamedCalls } from "./body-gate.js";
 import { corsHeaders, keepVaryOrigin } from "./cors.js";
+import { answerCallsWithError } from "./error-answer.js";
 import { createFastTRPCHandler } from "./fast-trpc-handler.js";
+import { isValidHostHeader } from "./host-header.js";
+import { answerParserRefusal, setSecurityHeaders } from "./security-headers.js";
+import { isWellFormedQuery } from "./utf8.js";
 import { appRouter } from "../trpc/router.js";
 import { createContextInner, type ServiceDeps } from "../trpc/context.js";
 
@@ -14,6 +21,10 @@ const TRPC_METHODS = new Set(["GET", "POST", "HEAD", "OPTIONS"]);
 /** Larger than any valid request this API takes; bigger bodies get 413 before they are parsed. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_BATCH_SIZE = 10;
+/** Open connections at once; past it node closes new ones as they are accepted (each costs a file descriptor and buffers). */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+/** Bytes of request bodies held at once across all requests (64 requests at the 1 MiB body limit). */
+export const DEFAULT_MAX_BUFFERED_BODY_BYTES = 64 * 1024 * 1024;
 /** Slow clients: headers must arrive within 10 s and a whole request within 30 s; idle keep-alive closes after 5 s. */
 export const HEADERS_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -30,6 +41,12 @@ export interface HttpServerOptions {
   corsOrigins?: readonly string[];
   /** Most calls one batched request may carry (more gets 400). */
   maxBatchSize?: number;
+  /** Open connections at once (server.maxConnections). */
+  maxConnections?: number;
+  /** Bytes of request bodies buffered at once across all requests; past it a body gets 429 + Retry-After: 1, unread. */
+  maxBufferedBodyBytes?: number;
+  /** Whole-request deadline (default REQUEST_TIMEOUT_MS); shorter in tests of slow clients. */
+  requestTimeoutMs?: number;
   /**
    * "fast" (default): tRPC's wire protocol spoken on node:http for plain JSON calls, the stock
    * adapter for everything else. "stock": tRPC's own adapter for every request.
@@ -41,11 +58,15 @@ export interface RunningHttpServer {
   /** Base URL, e.g. http://127.0.0.1:4000 */
   url: string;
   port: number;
+  /** Bytes of request bodies reserved right now (diagnostics; 0 when no body is being read). */
+  bodyBytesReserved(): number;
   /** Stops accepting, lets requests in flight finish (up to `timeoutMs`), then resolves. */
   close(timeoutMs?: number): Promise<void>;
 }
 
 const procedures = appRouter._def.procedures as Record<string, unknown>;
+const NOT_UTF8_QUERY_MESSAGE = "Request input (the query string) is not valid UTF-8";
+const INTERNAL_ERROR = { error: { message: "Internal server error", code: -32603, data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500 } } };
 
 /** The procedure path as tRPC reads it (percent-decoded), or null when it cannot be decoded. */
 function decodeProcedurePath(procedurePath: string): string | null {
@@ -56,18 +77,22 @@ function decodeProcedurePath(procedurePath: string): string | null {
   }
 }
 
-/** Whether a decoded /trpc path names only procedures of this router (one, or a comma-separated batch). */
-function namesKnownProcedures(decodedPath: string): boolean {
-  return decodedPath
-    .replace(/^\/+|\/+$/g, "")
-    .split(",")
-    .every((name) => Object.hasOwn(procedures, name));
+/** The calls a decoded /trpc path names, as tRPC splits it: a batch by commas, otherwise one name. */
+function namedCalls(decodedPath: string, search: string): NamedCalls {
+  const isBatch = search.includes("batch") && new URLSearchParams(search).get("batch") === "1";
+  const path = decodedPath.replace(/^\/+|\/+$/g, "");
+  return { paths: isBatch ? path.split(",") : [path], isBatch };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), ...headers });
   res.end(payload);
+}
+
+/** Whether the request carries body bytes (sized or chunked). */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
 }
 
 export async function startHttpServer({
@@ -77,6 +102,9 @@ export async function startHttpServer({
   maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
   corsOrigins = [],
   maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
+  maxConnections = DEFAULT_MAX_CONNECTIONS,
+  maxBufferedBodyBytes = DEFAULT_MAX_BUFFERED_BODY_BYTES,
+  requestTimeoutMs = REQUEST_TIMEOUT_MS,
   handler = "fast",
 }: HttpServerOptions): Promise<RunningHttpServer> {
   const allowedOrigins = new Set(corsOrigins);
@@ -102,6 +130,15 @@ export async function startHttpServer({
     handler === "fast"
       ? createFastTRPCHandler({ router: appRouter, createContext, maxBodySize: maxBodyBytes, maxBatchSize, onError })
       : null;
+  const budget = new BodyBudget(maxBufferedBodyBytes);
+  const admitBody = createBodyGate({ deps, router: appRouter, maxBodyBytes, budget, onError });
+
+  /** The fast handler if it takes the request, else the stock adapter, which takes a read body as `req.body`. */
+  const dispatch = (req: IncomingMessage, res: ServerResponse, decodedPath: string | null, search: string, body: string | undefined) => {
+    if (decodedPath !== null && fastHandler?.(req, res, decodedPath, search, body)) return;
+    if (body !== undefined) (req as IncomingMessage & { body?: string }).body = body;
+    stockHandler(req, res);
+  };
 
   /** Everything under /trpc/: method and CORS checks, unknown procedures, then the fast or stock handler. */
   const handleTrpc = (req: IncomingMessage, res: ServerResponse, procedurePath: string, search: string) => {
@@ -129,8 +166,15 @@ export async function startHttpServer({
       for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
       keepVaryOrigin(res);
     }
-    // An undecodable path goes to the stock adapter, which answers it with its own 400.
-    if (decodedPath !== null && !namesKnownProcedures(decodedPath)) {
+    // An undecodable path goes to the stock adapter, which answers it with its own 400 (reading no body).
+    if (decodedPath === null) {
+      if (req.method === "POST") res.setHeader("connection", "close");
+      dispatch(req, res, null, search, req.method === "POST" ? "" : undefined);
+      return;
+    }
+    const calls = namedCalls(decodedPath, search);
+    if (!calls.paths.every((name) => Object.hasOwn(procedures, name))) {
+      if (hasBody(req)) res.setHeader("connection", "close");
       // Answered here, not by tRPC, whose message and log line would repeat the path: a
       // credential pasted into a URL must not come back, nor reach the logs.
       sendJson(res, 404, {
@@ -138,35 +182,73 @@ export async function startHttpServer({
       });
       return;
     }
-    if (decodedPath === null || !fastHandler?.(req, res, decodedPath, search)) stockHandler(req, res);
+    if (!isWellFormedQuery(search)) {
+      // Refused: URLSearchParams would turn the ill-formed bytes into U+FFFD.
+      answerCallsWithError(res, appRouter, calls, new TRPCError({ code: "BAD_REQUEST", message: NOT_UTF8_QUERY_MESSAGE }), onError);
+      return;
+    }
+    if (req.method !== "POST") {
+      dispatch(req, res, decodedPath, search, undefined);
+      return;
+    }
+    admitBody(req, res, calls).then(
+      (body) => {
+        if (body !== null) dispatch(req, res, decodedPath, search, body);
+      },
+      (error: unknown) => {
+        // Nothing a request sends may end the process; the answer says nothing of what failed.
+        deps.logger.error({ err: error }, "request failed before its procedure");
+        if (res.headersSent) res.destroy();
+        else sendJson(res, 500, INTERNAL_ERROR, { connection: "close" });
+      },
+    );
   };
 
   // Node enforces the header and request timeouts on a periodic sweep (every 30 s by default):
   // a 1 s sweep makes the 10 s header timeout hold within a second.
-  const server = createServer(
-    { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1_000 },
-    (req: IncomingMessage, res: ServerResponse) => {
-      const url = req.url ?? "/";
-      const queryStart = url.indexOf("?");
-      const path = queryStart === -1 ? url : url.slice(0, queryStart);
-      if (path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`)) {
-        handleTrpc(req, res, path.slice(TRPC_BASE_PATH.length + 1), queryStart === -1 ? "" : url.slice(queryStart + 1));
-      } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
-        sql`select 1`.execute(deps.db).then(
-          () => sendJson(res, 200, { status: "ok" }),
-          (error: unknown) => {
-            deps.logger.error({ err: error }, "health check failed");
-            sendJson(res, 503, { status: "unavailable" });
-          },
-        );
-      } else {
-        sendJson(res, 404, { error: { message: `Not found. The API is served under ${TRPC_BASE_PATH}/` } });
-      }
-    },
-  );
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1_000 }, listener);
+  // Without this listener node answers `Expect: 100-continue` itself, inviting the body before the
+  // caller is known; the body gate sends the 100 once it means to read (body-gate.ts).
+  server.on("checkContinue", listener);
 
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  function listener(req: IncomingMessage, res: ServerResponse): void {
+    setSecurityHeaders(res);
+    if (!isValidHostHeader(req.headers.host)) {
+      // Refused before anything builds a URL from it (the stock adapter's `new Request` throws on `a@b`).
+      sendJson(res, 400, { error: { message: "Invalid Host header", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } }, { connection: "close" });
+      return;
+    }
+    const url = req.url ?? "/";
+    const queryStart = url.indexOf("?");
+    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    const isTrpcPath = path === TRPC_BASE_PATH || path.startsWith(`${TRPC_BASE_PATH}/`);
+    // Only a POST to a procedure has its body read (by the body gate); any other request's body is
+    // left unread, and its connection closed after the answer rather than drained for the next request.
+    if ((!isTrpcPath || req.method !== "POST") && hasBody(req)) res.setHeader("connection", "close");
+    if (isTrpcPath) {
+      handleTrpc(req, res, path.slice(TRPC_BASE_PATH.length + 1), queryStart === -1 ? "" : url.slice(queryStart + 1));
+    } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
+      // From the reader connection when there is one: the writer's queue (a long write, another
+      // process holding the write lock) must not make a live server look dead.
+      const reader = directReaderOf(deps.db);
+      (reader === undefined ? sql`select 1`.execute(deps.db) : Promise.resolve().then(() => reader.dataVersion())).then(
+        () => sendJson(res, 200, { status: "ok" }),
+        (error: unknown) => {
+          deps.logger.error({ err: error }, "health check failed");
+          sendJson(res, 503, { status: "unavailable" });
+        },
+      );
+    } else {
+      sendJson(res, 404, { error: { message: `Not found. The API is served under ${TRPC_BASE_PATH}/` } });
+    }
+  }
+
+  server.maxConnections = maxConnections;
+  server.on("clientError", answerParserRefusal);
+  // A client trickling its body is cut at the request deadline (408), which closes the response
+  // and so gives back its reservation of the body budget.
+  server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs);
+  server.requestTimeout = requestTimeoutMs;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
   await new Promise<void>((resolve, reject) => {
@@ -182,6 +264,7 @@ export async function startHttpServer({
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
+    bodyBytesReserved: () => budget.reserved,
     close: (timeoutMs = 10_000) =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

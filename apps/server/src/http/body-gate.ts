@@ -1,0 +1,152 @@
+import { isUtf8 } from "node:buffer";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type AnyTRPCRouter, TRPCError } from "@trpc/server";
+import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
+import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
+import { RateLimitedError } from "../shared/domain-error.js";
+import { ALL_ENVIRONMENTS, type ServiceDeps } from "../trpc/context.js";
+import type { BodyBudget } from "./body-budget.js";
+import { answerCallsWithError } from "./error-answer.js";
+
+/**
+ * What stands between a POST's socket and the wire handlers: the caller is known before a single
+ * body byte is read, and bytes are read only within the server-wide budget.
+ *
+ * 1. Whether any call will read its input: a call refuses before its input when the credential
+ *    does not authenticate (format, checksum, environment and then the key or token lookup, the
+ *    same functions the procedure middlewares run) or when it is not a mutation (405). If no call
+ *    will, the handlers get an empty body and run as usual, so every refusal is the procedure
+ *    ladder's own answer, message and log line; the connection closes after it, body unread.
+ * 2. The declared length must fit the body limit (413), and the declared length (the limit for a
+ *    chunked body) must fit the budget (429 with Retry-After: 1), reserved until the response closes.
+ * 3. The body is read, and must be well-formed UTF-8 (400): decoding would otherwise replace
+ *    ill-formed bytes with U+FFFD, making byte-different inputs equal.
+ *
+ * Both handlers then get the text: the fast handler as an argument, the stock adapter as
+ * `req.body` (which it takes instead of reading the socket), so neither reads the socket itself.
+ */
+
+export interface BodyGateOptions {
+  deps: ServiceDeps;
+  router: AnyTRPCRouter;
+  maxBodyBytes: number;
+  budget: BodyBudget;
+  onError: (opts: { error: TRPCError; path: string }) => void;
+}
+
+export interface NamedCalls {
+  /** The procedure paths the request names, decoded (one, or a batch's). */
+  paths: readonly string[];
+  isBatch: boolean;
+}
+
+const SESSION_PROCEDURE_PREFIX = "session.";
+/** As the session procedures read their header (trpc.ts). */
+const BEARER = /^Bearer +(\S+)\s*$/i;
+export const NOT_UTF8_BODY_MESSAGE = "Request body is not valid UTF-8";
+export const BUSY_MESSAGE = "The server is receiving too many request bodies at once; retry in 1 s";
+
+type ReadResult = Buffer | "aborted" | "too_large";
+
+export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: BodyGateOptions) {
+  const procedures = router._def.procedures as Record<string, { _def: { type: string } } | undefined>;
+  const environments = deps.environments ?? ALL_ENVIRONMENTS;
+
+  /** Whether the credential would get past the middleware: a refusal is UNAUTHORIZED; anything else (a failing database) lets the ladder answer. */
+  const passes = (check: Promise<unknown>) =>
+    check.then(
+      () => true,
+      (error: unknown) => !(error instanceof TRPCError && error.code === "UNAUTHORIZED"),
+    );
+
+  async function someCallReadsItsInput(authorization: string | undefined, paths: readonly string[]): Promise<boolean> {
+    let secretKey: Promise<boolean> | undefined;
+    let sessionToken: Promise<boolean> | undefined;
+    for (const path of paths) {
+      const procedure = Object.hasOwn(procedures, path) ? procedures[path] : undefined;
+      if (procedure?._def.type !== "mutation") continue;
+      if (path.startsWith(SESSION_PROCEDURE_PREFIX)) {
+        sessionToken ??= passes(
+          checkSessionToken(deps, BEARER.exec(authorization ?? "")?.[1] ?? "", { environments }).then((check) => {
+            if (!check.ok) throw new TRPCError({ code: "UNAUTHORIZED" });
+          }),
+        );
+      } else {
+        secretKey ??= passes(authenticateSecretKey(deps.db, authorization, environments));
+      }
+    }
+    return (await secretKey) === true || (await sessionToken) === true;
+  }
+
+  /** The body's text for the handlers, or null when the request has been answered (or its client is gone). */
+  return async function admit(req: IncomingMessage, res: ServerResponse, calls: NamedCalls): Promise<string | null> {
+    const declaredHeader = req.headers["content-length"];
+    const chunked = req.headers["transfer-encoding"] !== undefined;
+    const declared = chunked ? null : Number(declaredHeader ?? 0);
+    if (declared === 0) return "";
+    if (!(await someCallReadsItsInput(req.headers.authorization, calls.paths))) {
+      res.setHeader("connection", "close");
+      return "";
+    }
+    if (req.socket.destroyed) return null;
+    if (declared !== null && !(declared <= maxBodyBytes)) {
+      answerCallsWithError(res, router, calls, new TRPCError({ code: "PAYLOAD_TOO_LARGE" }), onError);
+      return null;
+    }
+    const reserved = declared ?? maxBodyBytes;
+    if (!budget.tryReserve(reserved)) {
+      res.setHeader("retry-after", "1");
+      answerCallsWithError(res, router, calls, new RateLimitedError(BUSY_MESSAGE, 1), onError);
+      return null;
+    }
+    // 'close' comes however the response ends: answered, client gone, timed out.
+    res.once("close", () => budget.release(reserved));
+    // A client that asked first (Expect: 100-continue) is told to send only now; the refusals above
+    // went out instead of the 100, so their bodies are never sent at all.
+    if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
+    const body = await readBody(req, declared ?? maxBodyBytes, declared !== null);
+    if (body === "aborted") {
+      res.destroy();
+      return null;
+    }
+    if (body === "too_large") {
+      answerCallsWithError(res, router, calls, new TRPCError({ code: "PAYLOAD_TOO_LARGE" }), onError);
+      return null;
+    }
+    if (!isUtf8(body)) {
+      answerCallsWithError(res, router, calls, new TRPCError({ code: "BAD_REQUEST", message: NOT_UTF8_BODY_MESSAGE }), onError);
+      return null;
+    }
+    return body.toString("utf8");
+  };
+}
+
+/** Reads at most `limit` bytes; a sized body must arrive whole, a chunked one must end within the limit. */
+function readBody(req: IncomingMessage, limit: number, sized: boolean): Promise<ReadResult> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let done = false;
+    const finish = (result: ReadResult) => {
+      if (done) return;
+      done = true;
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onAbort);
+      req.off("close", onAbort);
+      if (result === "too_large") req.pause();
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limit) finish("too_large");
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish(!sized || received === limit ? Buffer.concat(chunks, received) : "aborted");
+    const onAbort = () => finish("aborted");
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onAbort);
+    req.on("close", onAbort);
+  });
+}
