@@ -127,8 +127,18 @@ export const getCustomerInput = z
   });
 export type GetCustomerInput = z.input<typeof getCustomerInput>;
 
-/** Trimmed and lower-cased: the only normalization lazy binding applies (no wildcards, no aliases). */
+const ASCII_UPPER_CASE = /[A-Z]/g;
+const lowerAsciiLetter = (letter: string) => String.fromCharCode(letter.charCodeAt(0) + 32);
+
+/**
+ * What lazy binding matches on (SPEC §5, "after trimming and lower-casing"): surrounding whitespace
+ * trimmed, then the ASCII letters A–Z lower-cased, and nothing else changed (no wildcards, no aliases).
+ * Not `toLowerCase()`: Unicode case mapping folds different characters onto ASCII letters — the
+ * KELVIN SIGN "\u212A" becomes "k", "\u0130" (İ) becomes "i̇" — so an imported "\u212Aate@x.com"
+ * would bind the user who signs in as "kate@x.com", a different mailbox. With ASCII-only folding,
+ * two emails normalize alike only when they differ in ASCII case or surrounding whitespace.
+ */
 export function normalizeEmail(email: string | null | undefined): string | null {
-  const normalized = email?.trim().toLowerCase() ?? "";
-  return normalized === "" ? null : normalized;
+  const trimmed = email?.trim() ?? "";
+  return trimmed === "" ? null : trimmed.replace(ASCII_UPPER_CASE, lowerAsciiLetter);
 }

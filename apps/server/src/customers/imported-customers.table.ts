@@ -8,7 +8,7 @@ export interface ImportedCustomersTable {
   stripe_customer_id: string;
   /** As Stripe had it. */
   email: string | null;
-  /** Trimmed and lower-cased; what lazy binding matches on. Null when there is no email. */
+  /** normalizeEmail(email): trimmed, A–Z lower-cased (ASCII only); what lazy binding matches on. Null when there is no email. */
   email_normalized: string | null;
   name: string | null;
   /** JSON object of strings, or null. */

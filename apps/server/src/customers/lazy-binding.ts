@@ -12,7 +12,7 @@ import {
 
 /**
  * SPEC §5, at token creation, inside the caller's write transaction: the unbound customers whose
- * email is exactly the given one (trimmed, lower-cased) are the candidates. One candidate is
+ * email is exactly the given one (normalizeEmail: trimmed, ASCII letters lower-cased) are the candidates. One candidate is
  * bound to the user; several are left alone (they stay `email_shared`); a user who is already
  * bound to a customer is not bound to a second one.
  */

@@ -3,6 +3,7 @@ import * as initial from "./2026-11-26-0001-initial.js";
 import * as importedCustomers from "./2026-11-26-0002-imported-customers.js";
 import * as auditEvents from "./2026-11-26-0003-audit-events.js";
 import * as unboundCustomerIndexes from "./2026-11-26-0004-unbound-customer-indexes.js";
+import * as asciiEmailNormalization from "./2026-12-02-0020-ascii-email-normalization.js";
 
 /** Every migration, by its frozen date-prefixed name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   "2026-11-26-0002-imported-customers": importedCustomers,
   "2026-11-26-0003-audit-events": auditEvents,
   "2026-11-26-0004-unbound-customer-indexes": unboundCustomerIndexes,
+  "2026-12-02-0020-ascii-email-normalization": asciiEmailNormalization,
 };
