@@ -91,7 +91,15 @@ describe("the maintained counter (customer_binding_counts)", () => {
       ["a token that binds nothing (shared)", () => acme().sessionTokens.create({ externalUserId: "u9", email: "shared@example.com" }), 7],
       ["manual bind s1", () => acme().customers.bind({ stripeCustomerId: "cus_s1", externalUserId: "user_s1" }), 6],
       ["manual bind s1 again (no-op)", () => acme().customers.bind({ stripeCustomerId: "cus_s1", externalUserId: "user_s1" }), 6],
-      ["s2 is no longer shared: lazy bind it", () => acme().sessionTokens.create({ externalUserId: "user_s2", email: "shared@example.com" }), 5],
+      // The email stays ambiguous once shared: s2 is not bound lazily (issue item 6).
+      ["s2 stays email_shared: no lazy bind", () => acme().sessionTokens.create({ externalUserId: "user_s2", email: "shared@example.com" }), 6],
+      ["unbind s1 (back to unresolved, binding_undone)", () => acme().customers.unbind({ stripeCustomerId: "cus_s1" }), 7],
+      ["unbind s1 again (no-op)", () => acme().customers.unbind({ stripeCustomerId: "cus_s1" }), 7],
+      ["rebind c0 from user_c0 to user_moved (counter unchanged)", () => acme().customers.bind({ stripeCustomerId: "cus_c0", externalUserId: "user_moved", rebind: true }), 7],
+      ["bind s2 and s1 by hand", async () => {
+        await acme().customers.bind({ stripeCustomerId: "cus_s2", externalUserId: "user_s2" });
+        await acme().customers.bind({ stripeCustomerId: "cus_s1", externalUserId: "user_s1" });
+      }, 5],
       ["re-import everything unchanged", () => acme().customers.import({ customers: stripeCustomers("c", 5) }), 5],
       [
         "re-import c1 with metadata naming a user (pre-binds an existing customer), c2 renamed, 2 new",

@@ -32,7 +32,7 @@ export function expectedImport(rows: number): ExpectedImport {
     rows,
     created: rows,
     preBound,
-    unresolved: { awaiting_first_session: rows - preBound - noEmail - shared, no_email: noEmail, email_shared: shared },
+    unresolved: { awaiting_first_session: rows - preBound - noEmail - shared, no_email: noEmail, email_shared: shared, binding_undone: 0 },
   };
 }
 
