@@ -55,7 +55,8 @@ export async function undoBinding(
  * binding or import metadata would otherwise bind it straight back to the same user. If its email
  * is now shared with another unbound customer, that email becomes ambiguous for good.
  *
- * Idempotent like a revoke: unbinding a customer that is not bound returns it unchanged (no event).
+ * Idempotent like a revoke: unbinding a customer that is not bound returns it unchanged (no event);
+ * `previousExternalUserId` says whom it was bound to (null when it was not bound).
  * Moving a binding to another user is one call, `customers.bind` with `rebind: true`.
  *
  * Concurrency: this runs in a write transaction that takes SQLite's write lock at BEGIN
@@ -67,16 +68,17 @@ export async function unbindCustomer(
   scope: Scope,
   input: z.output<typeof unbindCustomerInput>,
   actor: AuditEntry["actor"],
-): Promise<ImportedCustomer> {
+): Promise<{ customer: ImportedCustomer; previousExternalUserId: string | null }> {
   return writeTransaction(db, async (trx) => {
     const customer = await findCustomerByStripeId(trx, scope, input.stripeCustomerId);
     if (customer === undefined) throw customerNotFound(scope, input.stripeCustomerId);
     const externalUserId = customer.external_user_id;
-    if (externalUserId === null) return toImportedCustomer(customer);
+    if (externalUserId === null) return { customer: toImportedCustomer(customer), previousExternalUserId: null };
     const now = clock.now();
     await undoBinding(trx, scope, { ...customer, external_user_id: externalUserId }, { actor, reboundTo: null }, now);
     await adjustUnresolvedCount(trx, scope, 1);
     await markSharedEmails(trx, [customer.id], now);
-    return toImportedCustomer((await findCustomerByStripeId(trx, scope, input.stripeCustomerId))!);
+    const after = (await findCustomerByStripeId(trx, scope, input.stripeCustomerId))!;
+    return { customer: toImportedCustomer(after), previousExternalUserId: externalUserId };
   });
 }

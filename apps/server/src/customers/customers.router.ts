@@ -30,7 +30,9 @@ export const customersRouter = router({
 
   unbind: secretKeyProcedure
     .input(unbindCustomerInput)
-    .mutation(async ({ ctx, input }) => z.encode(importedCustomer, await unbindCustomer(ctx, ctx.apiKey, input, actorOf(ctx.apiKey)))),
+    .mutation(async ({ ctx, input }) =>
+      z.encode(importedCustomer, (await unbindCustomer(ctx, ctx.apiKey, input, actorOf(ctx.apiKey))).customer),
+    ),
 
   get: secretKeyProcedure
     .input(getCustomerInput)
