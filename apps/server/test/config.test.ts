@@ -17,6 +17,7 @@ describe("loadConfig", () => {
       maxBodyBytes: 1024 * 1024,
       maxBatchSize: 10,
       httpHandler: "fast",
+      lazyBindingRequiresVerifiedEmail: false,
     });
   });
 

@@ -18,15 +18,19 @@ import {
  * - the email is ambiguous: two or more unbound customers have shared it, now or before (the
  *   lookup then finds no candidate; they stay `email_shared` until bound by hand);
  * - the candidate's binding was undone by the merchant (`binding_undone`: by hand only);
- * - the user is already bound to a customer (never to a second one).
+ * - the user is already bound to a customer (never to a second one);
+ * - the merchant says the email is not verified (`emailVerified: false`), or does not say it is
+ *   while `requireVerifiedEmail` (LAZY_BINDING_REQUIRES_VERIFIED_EMAIL) is on.
  */
 export async function bindCustomerByEmail(
   trx: Database,
   scope: Scope,
-  user: { externalUserId: string; email?: string | undefined },
+  user: { externalUserId: string; email?: string | undefined; emailVerified?: boolean | undefined },
   now: number,
   actor: AuditEntry["actor"],
+  requireVerifiedEmail = false,
 ): Promise<boolean> {
+  if (user.emailVerified === false || (requireVerifiedEmail && user.emailVerified !== true)) return false;
   const email = normalizeEmail(user.email);
   if (email === null) return false;
   const candidates = await findUnboundCustomersByEmail(trx, scope, email);
