@@ -36,12 +36,6 @@ const environmentSchema = z.object({
     })
     .default("test,live")
     .transform((value) => value.split(",") as Environment[]),
-  LAZY_BINDING_REQUIRES_VERIFIED_EMAIL: z
-    .enum(["true", "false"], {
-      error: (issue) => `LAZY_BINDING_REQUIRES_VERIFIED_EMAIL must be "true" or "false" (got ${JSON.stringify(issue.input)})`,
-    })
-    .default("false")
-    .transform((value) => value === "true"),
   CORS_ORIGINS: z
     .string()
     .default("")
@@ -83,8 +77,6 @@ export interface Config {
   maxBatchSize: number;
   /** "fast": tRPC's wire protocol on node:http for plain JSON calls; "stock": tRPC's adapter for all. */
   httpHandler: "fast" | "stock";
-  /** Lazy binding uses only emails sent with `emailVerified: true`. */
-  lazyBindingRequiresVerifiedEmail: boolean;
 }
 
 export class ConfigError extends Error {
@@ -122,6 +114,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: values.MAX_BODY_BYTES,
     maxBatchSize: values.MAX_BATCH_SIZE,
     httpHandler: values.HTTP_HANDLER,
-    lazyBindingRequiresVerifiedEmail: values.LAZY_BINDING_REQUIRES_VERIFIED_EMAIL,
   };
 }

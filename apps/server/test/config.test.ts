@@ -17,7 +17,6 @@ describe("loadConfig", () => {
       maxBodyBytes: 1024 * 1024,
       maxBatchSize: 10,
       httpHandler: "fast",
-      lazyBindingRequiresVerifiedEmail: false,
     });
   });
 

@@ -33,8 +33,8 @@ export const createSessionTokenInput = z.strictObject({
   email: email.optional(),
   /**
    * Whether your app verified that the user owns `email`. `false`: the email is never used to bind
-   * an imported customer. Absent: it is, unless the server runs with
-   * LAZY_BINDING_REQUIRES_VERIFIED_EMAIL=true, where only `true` binds.
+   * an imported customer. Absent: it is, unless the server is set to require verified emails, where
+   * only `true` binds.
    */
   emailVerified: z.boolean({ error: "emailVerified must be true or false" }).optional(),
   externalOrganizationId: externalId("externalOrganizationId").optional(),

@@ -20,7 +20,7 @@ import {
  * - the candidate's binding was undone by the merchant (`binding_undone`: by hand only);
  * - the user is already bound to a customer (never to a second one);
  * - the merchant says the email is not verified (`emailVerified: false`), or does not say it is
- *   while `requireVerifiedEmail` (LAZY_BINDING_REQUIRES_VERIFIED_EMAIL) is on.
+ *   while `requireVerifiedEmail` (ServiceDeps.lazyBindingRequiresVerifiedEmail) is on.
  */
 export async function bindCustomerByEmail(
   trx: Database,

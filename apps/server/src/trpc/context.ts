@@ -13,7 +13,7 @@ export interface ServiceDeps {
   environments?: readonly Environment[];
   /** Limits token creation per secret key; absent means unlimited. */
   createRateLimiter?: RateLimiter;
-  /** Lazy binding uses only emails sent with `emailVerified: true` (LAZY_BINDING_REQUIRES_VERIFIED_EMAIL). Default: false. */
+  /** Lazy binding uses only emails sent with `emailVerified: true`. Default: false. */
   lazyBindingRequiresVerifiedEmail?: boolean;
 }
 
