@@ -1,3 +1,4 @@
+import { unresolvedReason } from "@billingos/contracts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createHarness, type Harness, rejectionOf } from "../harness.js";
 import { counterOf, expectCounterConsistent, stripeCustomer, stripeCustomers, unboundCountOf } from "./support.js";
@@ -126,6 +127,13 @@ describe("the maintained counter (customer_binding_counts)", () => {
       await step();
       h.clock.advance(1_000);
       expect(await expectCounterConsistent(h), `after "${name}"`).toBe(expectedTestCount);
+      // The listing by reason partitions exactly those customers: each once, under one reason.
+      const byReason = await Promise.all(
+        unresolvedReason.options.map(async (reason) => (await acme().customers.listUnresolved({ reason, limit: 100 })).data),
+      );
+      const ids = byReason.flat().map((c) => c.stripeCustomerId);
+      expect(new Set(ids).size, `after "${name}"`).toBe(ids.length);
+      expect(ids.length, `after "${name}"`).toBe(expectedTestCount);
     }
     expect(await counterOf(h.db, h.liveKey)).toBe(2);
     expect(await counterOf(h.db, h.otherOrgKey)).toBe(2);
