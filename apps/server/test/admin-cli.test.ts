@@ -8,6 +8,7 @@ import { openDatabase } from "../src/db/database.js";
 import { migrations } from "../src/db/migrations/index.js";
 import { createSessionToken, verifySessionToken } from "../src/session-tokens/session-tokens.service.js";
 import { authenticateSecretKey } from "../src/api-keys/api-keys.service.js";
+import { importCustomers } from "../src/customers/customers.service.js";
 import { systemClock } from "../src/shared/clock.js";
 import { runEntry } from "./run-process.js";
 
@@ -90,6 +91,103 @@ describe("admin CLI", () => {
     expect(result.code).not.toBe(0);
     expect(result.err.join("\n")).toMatch(message);
     expect(result.err.join("\n")).toMatch(/Usage: admin/);
+  });
+});
+
+describe("admin CLI: customers unbind and bind", () => {
+  /** Acme test with cus_a bound lazily to user_wrong and cus_b unbound; returns the key. */
+  async function seed() {
+    const created = await admin("keys", "create", "--org", "Acme", "--env", "test");
+    const db = await openDatabase({ path: env.DATABASE_PATH! });
+    const key = await authenticateSecretKey(db, `Bearer ${created.lastLine}`);
+    await importCustomers({ db, clock: systemClock }, key, {
+      customers: [
+        { stripeCustomerId: "cus_a", email: "a@example.com" },
+        { stripeCustomerId: "cus_b", email: "b@example.com" },
+      ],
+    });
+    await createSessionToken({ db, clock: systemClock }, key, { externalUserId: "user_wrong", email: "a@example.com" });
+    await db.destroy();
+    return key;
+  }
+
+  async function stateOf(stripeCustomerId: string) {
+    const db = await openDatabase({ path: env.DATABASE_PATH! });
+    try {
+      const customer = await db.selectFrom("imported_customers").selectAll().where("stripe_customer_id", "=", stripeCustomerId).executeTakeFirstOrThrow();
+      const counter = await db.selectFrom("customer_binding_counts").select("unresolved_count").executeTakeFirstOrThrow();
+      const events = await db
+        .selectFrom("audit_events")
+        .select(["action", "actor_type", "actor_id", "external_user_id", "details"])
+        .where("subject_id", "=", stripeCustomerId)
+        .orderBy("id")
+        .execute();
+      return { customer, counter: Number(counter.unresolved_count), events };
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  it("customers unbind undoes a binding, counts the customer unresolved again and audits it as the operator's", async () => {
+    await seed();
+    const result = await admin("customers", "unbind", "--org", "Acme", "--env", "test", "--stripe-customer", "cus_a");
+    expect(result.code).toBe(0);
+    expect(result.lastLine).toBe('Unbound cus_a from user "user_wrong". It now binds only by hand (customers bind).');
+    const state = await stateOf("cus_a");
+    expect(state.customer).toMatchObject({ external_user_id: null, bound_by: null, bound_at: null });
+    expect(state.customer.unbound_at).not.toBeNull();
+    expect(state.counter).toBe(2);
+    expect(state.events.at(-1)).toMatchObject({ action: "customer.unbound", actor_type: "operator", actor_id: null, external_user_id: "user_wrong" });
+
+    // Again: nothing to undo, nothing written.
+    const again = await admin("customers", "unbind", "--org", "Acme", "--env", "test", "--stripe-customer", "cus_a");
+    expect(again.code).toBe(0);
+    expect(again.lastLine).toBe("cus_a is not bound; nothing to undo.");
+    expect(await stateOf("cus_a")).toEqual(state);
+  });
+
+  it("customers bind --rebind moves a binding in one step; without --rebind it is refused", async () => {
+    await seed();
+    const refused = await admin("customers", "bind", "--org", "Acme", "--env", "test", "--stripe-customer", "cus_a", "--user", "user_right");
+    expect(refused.code).toBe(1);
+    expect(refused.err.join("\n")).toMatch(/already bound to user "user_wrong".*rebind/);
+
+    const moved = await admin("customers", "bind", "--org", "Acme", "--env", "test", "--stripe-customer", "cus_a", "--user", "user_right", "--rebind");
+    expect(moved.code).toBe(0);
+    expect(moved.lastLine).toBe('Bound cus_a to user "user_right" (manual).');
+    const state = await stateOf("cus_a");
+    expect(state.customer.external_user_id).toBe("user_right");
+    expect(state.counter).toBe(1);
+    expect(state.events.slice(-2).map((e) => [e.action, e.actor_type, e.external_user_id])).toEqual([
+      ["customer.unbound", "operator", "user_wrong"],
+      ["customer.bound", "operator", "user_right"],
+    ]);
+  });
+
+  it("an unknown organization or customer fails with a message and exit code 1, and creates nothing", async () => {
+    await seed();
+    const noOrg = await admin("customers", "unbind", "--org", "Acme Typo", "--env", "test", "--stripe-customer", "cus_a");
+    expect(noOrg.code).toBe(1);
+    expect(noOrg.err).toEqual(['No organization named "Acme Typo"']);
+    const noCustomer = await admin("customers", "unbind", "--org", "Acme", "--env", "live", "--stripe-customer", "cus_a");
+    expect(noCustomer.code).toBe(1);
+    expect(noCustomer.err).toEqual(["No imported customer cus_a in the live environment"]);
+    const db = await openDatabase({ path: env.DATABASE_PATH! });
+    expect(await db.selectFrom("organizations").select("name").execute()).toEqual([{ name: "Acme" }]);
+    await db.destroy();
+    expect((await stateOf("cus_a")).customer.external_user_id).toBe("user_wrong");
+  });
+
+  it.each([
+    [["customers", "unbind", "--org", "Acme", "--env", "test"], /required option '--stripe-customer <id>' not specified/],
+    [["customers", "unbind", "--org", "Acme", "--env", "test", "--stripe-customer", "user_1"], /stripeCustomerId must be a Stripe customer id/],
+    [["customers", "unbind", "--org", "Acme", "--env", "prod", "--stripe-customer", "cus_a"], /Allowed choices are test, live/],
+    [["customers", "bind", "--org", "Acme", "--env", "test", "--stripe-customer", "cus_a", "--user", ""], /externalUserId must not be empty/],
+  ])("refuses %j with usage", async (argv, message) => {
+    const result = await admin(...argv);
+    expect(result.code).not.toBe(0);
+    expect(result.err.join("\n")).toMatch(message);
+    expect(result.err.join("\n")).toMatch(/Usage: admin customers/);
   });
 });
 

@@ -15,6 +15,7 @@ export const auditAction = z.enum([
   "api_key.created",
   "api_key.revoked",
   "customer.bound",
+  "customer.unbound",
   "customers.imported",
 ]);
 export type AuditAction = z.infer<typeof auditAction>;

@@ -19,8 +19,16 @@ export const stripeCustomerId = z
 export const bindingMethod = z.enum(["metadata", "email", "manual"]);
 export type BindingMethod = z.infer<typeof bindingMethod>;
 
-export const unresolvedReason = z.enum(["awaiting_first_session", "no_email", "email_shared"], {
-  error: 'reason must be one of "awaiting_first_session", "no_email", "email_shared"',
+/**
+ * Why an imported customer is still unbound. Only `awaiting_first_session` customers can bind
+ * lazily; the others bind by hand (customers.bind):
+ * - `no_email`: nothing to match;
+ * - `email_shared`: two or more unbound customers have shared its email, which stays ambiguous for
+ *   good, even after all but one are bound;
+ * - `binding_undone`: the merchant undid its binding (customers.unbind); it never binds lazily again.
+ */
+export const unresolvedReason = z.enum(["awaiting_first_session", "no_email", "email_shared", "binding_undone"], {
+  error: 'reason must be one of "awaiting_first_session", "no_email", "email_shared", "binding_undone"',
 });
 export type UnresolvedReason = z.infer<typeof unresolvedReason>;
 
@@ -58,6 +66,7 @@ export const unresolvedCounts = z.strictObject({
   awaiting_first_session: z.number().int().nonnegative(),
   no_email: z.number().int().nonnegative(),
   email_shared: z.number().int().nonnegative(),
+  binding_undone: z.number().int().nonnegative(),
 });
 export type UnresolvedCounts = z.infer<typeof unresolvedCounts>;
 
@@ -113,8 +122,19 @@ export type UnresolvedCustomerPage = z.output<typeof unresolvedCustomerPage>;
 export const bindCustomerInput = z.strictObject({
   stripeCustomerId,
   externalUserId: externalId("externalUserId"),
+  /**
+   * Move the binding if the customer is bound to another user: unbound from that user and bound to
+   * this one in one transaction (both audited). Without it, a customer bound elsewhere is a CONFLICT.
+   */
+  rebind: z.boolean({ error: "rebind must be true or false" }).optional(),
 });
 export type BindCustomerInput = z.input<typeof bindCustomerInput>;
+
+/** Undo a customer's binding. Unbinding a customer that is not bound returns it unchanged. */
+export const unbindCustomerInput = z.strictObject({
+  stripeCustomerId,
+});
+export type UnbindCustomerInput = z.input<typeof unbindCustomerInput>;
 
 export const getCustomerInput = z
   .strictObject({
@@ -126,8 +146,18 @@ export const getCustomerInput = z
   });
 export type GetCustomerInput = z.input<typeof getCustomerInput>;
 
-/** Trimmed and lower-cased: the only normalization lazy binding applies (no wildcards, no aliases). */
+const ASCII_UPPER_CASE = /[A-Z]/g;
+const lowerAsciiLetter = (letter: string) => String.fromCharCode(letter.charCodeAt(0) + 32);
+
+/**
+ * What lazy binding matches on (SPEC §5, "after trimming and lower-casing"): surrounding whitespace
+ * trimmed, then the ASCII letters A–Z lower-cased, and nothing else changed (no wildcards, no aliases).
+ * Not `toLowerCase()`: Unicode case mapping folds different characters onto ASCII letters — the
+ * KELVIN SIGN "\u212A" becomes "k", "\u0130" (İ) becomes "i̇" — so an imported "\u212Aate@x.com"
+ * would bind the user who signs in as "kate@x.com", a different mailbox. With ASCII-only folding,
+ * two emails normalize alike only when they differ in ASCII case or surrounding whitespace.
+ */
 export function normalizeEmail(email: string | null | undefined): string | null {
-  const normalized = email?.trim().toLowerCase() ?? "";
-  return normalized === "" ? null : normalized;
+  const trimmed = email?.trim() ?? "";
+  return trimmed === "" ? null : trimmed.replace(ASCII_UPPER_CASE, lowerAsciiLetter);
 }

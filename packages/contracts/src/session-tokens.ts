@@ -31,6 +31,12 @@ const sessionTokenString = text("sessionToken")
 export const createSessionTokenInput = z.strictObject({
   externalUserId: externalId("externalUserId"),
   email: email.optional(),
+  /**
+   * Whether your app verified that the user owns `email`. `false`: the email is never used to bind
+   * an imported customer. Absent: it is, unless the server is set to require verified emails, where
+   * only `true` binds.
+   */
+  emailVerified: z.boolean({ error: "emailVerified must be true or false" }).optional(),
   externalOrganizationId: externalId("externalOrganizationId").optional(),
   expiresIn: expiresIn.optional(),
   allowedOperations: allowedOperations.optional(),

@@ -14,6 +14,7 @@ import {
   listUnresolvedCustomersInput,
   type UnresolvedCustomerPage,
   unresolvedCustomerPage,
+  unbindCustomerInput,
   apiUrlForCredential,
   type CreateSessionTokenInput,
   type CustomerSessionTokensRevoked,
@@ -181,10 +182,25 @@ export class BillingOS {
     return z.decode(unresolvedCustomerPage, wire);
   }
 
-  /** Binds an imported customer to one of your users by hand; CONFLICT if either is bound elsewhere. */
+  /**
+   * Binds an imported customer to one of your users by hand; CONFLICT if either is bound elsewhere.
+   * With `rebind: true`, a customer bound to another user is moved to this one in one step (audited
+   * as an unbind and a bind); the user must still be free.
+   */
   async bindCustomer(input: BindCustomerInput): Promise<ImportedCustomer> {
     const body = validated(bindCustomerInput, input);
     const wire = await this.#call((client) => client.customers.bind.mutate(body));
+    return z.decode(importedCustomer, wire);
+  }
+
+  /**
+   * Undoes a customer's binding (a wrong one), audited as `customer.unbound`. The customer is then
+   * unresolved with reason `binding_undone` and binds only by hand (`bindCustomer`), never lazily.
+   * Unbinding a customer that is not bound returns it unchanged.
+   */
+  async unbindCustomer(stripeCustomerId: string): Promise<ImportedCustomer> {
+    const body = validated(unbindCustomerInput, { stripeCustomerId });
+    const wire = await this.#call((client) => client.customers.unbind.mutate(body));
     return z.decode(importedCustomer, wire);
   }
 

@@ -5,6 +5,7 @@ import { type Database, openDatabase } from "../db/database.js";
 import { migrateToLatest } from "../db/migrate.js";
 import { systemClock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
+import { addCustomerCommands } from "./customer-commands.js";
 
 export interface AdminIo {
   out(line: string): void;
@@ -20,7 +21,7 @@ function organizationName(value: string): string {
 }
 
 /**
- * The operators' CLI: `keys create|list|revoke` and `migrate`, on DATABASE_PATH.
+ * The operators' CLI: `keys create|list|revoke`, `customers unbind|bind` and `migrate`, on DATABASE_PATH.
  * Returns the exit code instead of exiting, so tests can run it in process.
  */
 export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env = process.env): Promise<number> {
@@ -69,6 +70,7 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
       const result = await revokeApiKey(await database(), systemClock, id);
       io.out(`Revoked ${result.id} at ${result.revokedAt.toISOString()}; ${result.revokedSessionTokens} session token(s) revoked with it.`);
     });
+  addCustomerCommands(program, { database, out: (line) => io.out(line), organizationName });
   program
     .command("migrate")
     .description("apply pending database migrations")

@@ -3,7 +3,7 @@ import { type AuditEntry, recordAuditEvent } from "../audit/audit.repository.js"
 import type { Database } from "../db/database.js";
 import type { Scope } from "../shared/scope.js";
 
-/** Audits a bind, whichever way it happened (metadata at import, email at first session, by hand). */
+/** Audits a bind, whichever way it happened (metadata at import, email at first session, by hand, a rebind). */
 export async function recordBinding(
   trx: Database,
   scope: Scope,
@@ -19,6 +19,37 @@ export async function recordBinding(
       subjectId: binding.stripe_customer_id,
       externalUserId: binding.externalUserId,
       details: { method: binding.method },
+    },
+    now,
+  );
+}
+
+/** Audits an undone binding: the user it was bound to, how and when, and the user it moved to if any. */
+export async function recordUnbinding(
+  trx: Database,
+  scope: Scope,
+  unbinding: {
+    stripe_customer_id: string;
+    previous: { externalUserId: string; boundBy: BindingMethod | null; boundAt: number | null };
+    reboundTo: string | null;
+    actor: AuditEntry["actor"];
+  },
+  now: number,
+): Promise<void> {
+  const { previous } = unbinding;
+  await recordAuditEvent(
+    trx,
+    scope,
+    {
+      action: "customer.unbound",
+      actor: unbinding.actor,
+      subjectId: unbinding.stripe_customer_id,
+      externalUserId: previous.externalUserId,
+      details: {
+        boundBy: previous.boundBy,
+        boundAt: previous.boundAt === null ? null : new Date(previous.boundAt).toISOString(),
+        reboundTo: unbinding.reboundTo,
+      },
     },
     now,
   );

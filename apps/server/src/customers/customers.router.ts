@@ -5,11 +5,13 @@ import {
   importCustomersInput,
   importedCustomer,
   listUnresolvedCustomersInput,
+  unbindCustomerInput,
   unresolvedCustomerPage,
 } from "@billingos/contracts";
 import { z } from "zod";
 import { router, secretKeyProcedure } from "../trpc/trpc.js";
-import { bindCustomerManually, getCustomer, importCustomers, listUnresolved } from "./customers.service.js";
+import { unbindCustomer } from "./customer-unbinding.js";
+import { actorOf, bindCustomerManually, getCustomer, importCustomers, listUnresolved } from "./customers.service.js";
 
 export const customersRouter = router({
   import: secretKeyProcedure
@@ -22,7 +24,15 @@ export const customersRouter = router({
 
   bind: secretKeyProcedure
     .input(bindCustomerInput)
-    .mutation(async ({ ctx, input }) => z.encode(importedCustomer, await bindCustomerManually(ctx, ctx.apiKey, input))),
+    .mutation(async ({ ctx, input }) =>
+      z.encode(importedCustomer, await bindCustomerManually(ctx, ctx.apiKey, input, actorOf(ctx.apiKey))),
+    ),
+
+  unbind: secretKeyProcedure
+    .input(unbindCustomerInput)
+    .mutation(async ({ ctx, input }) =>
+      z.encode(importedCustomer, (await unbindCustomer(ctx, ctx.apiKey, input, actorOf(ctx.apiKey))).customer),
+    ),
 
   get: secretKeyProcedure
     .input(getCustomerInput)

@@ -13,7 +13,7 @@ import {
 } from "@billingos/contracts";
 import type { z } from "zod";
 import type { AuthenticatedKey } from "../api-keys/api-keys.service.js";
-import { recordAuditEvent } from "../audit/audit.repository.js";
+import { type AuditEntry, recordAuditEvent } from "../audit/audit.repository.js";
 import type { Database } from "../db/database.js";
 import { recordBinding } from "./customer-binding-audit.js";
 import { rollbackWith, writeTransaction } from "../db/write-transaction.js";
@@ -22,6 +22,7 @@ import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
 import { keysetPage } from "../shared/keyset-page.js";
 import type { Scope } from "../shared/scope.js";
+import { customerNotFound, undoBinding } from "./customer-unbinding.js";
 import { toImportedCustomer } from "./customers.mapper.js";
 import {
   adjustUnresolvedCount,
@@ -30,11 +31,12 @@ import {
   findCustomerByStripeId,
   insertImportedCustomer,
   listUnresolvedCustomers,
+  markSharedEmails,
   unresolvedReasonsOf,
   updateUnboundCustomer,
 } from "./imported-customers.repository.js";
 
-const actorOf = (key: AuthenticatedKey) => ({ type: "api_key" as const, id: key.id });
+export const actorOf = (key: AuthenticatedKey): AuditEntry["actor"] => ({ type: "api_key", id: key.id });
 
 export interface CustomerDeps {
   db: Database;
@@ -109,7 +111,9 @@ export async function importCustomers(
       }
 
       const externalUserId = externalUserIdFromMetadata(customer.metadata);
-      if (externalUserId !== null && (await findCustomerBoundTo(trx, scope, externalUserId)) === undefined) {
+      // A customer whose binding the merchant undid binds only by hand, even from metadata.
+      const bindable = existing?.unbound_at == null;
+      if (bindable && externalUserId !== null && (await findCustomerBoundTo(trx, scope, externalUserId)) === undefined) {
         await bindCustomer(trx, id, { externalUserId, method: "metadata", now });
         await recordBinding(
           trx,
@@ -125,7 +129,8 @@ export async function importCustomers(
     }
 
     await adjustUnresolvedCount(trx, scope, unresolvedDelta);
-    const unresolved: UnresolvedCounts = { awaiting_first_session: 0, no_email: 0, email_shared: 0 };
+    await markSharedEmails(trx, touched, now);
+    const unresolved: UnresolvedCounts = { awaiting_first_session: 0, no_email: 0, email_shared: 0, binding_undone: 0 };
     for (const reason of await unresolvedReasonsOf(trx, touched)) unresolved[reason]++;
 
     const result = { dryRun: input.dryRun ?? false, ...report, unresolved };
@@ -148,22 +153,28 @@ export async function listUnresolved(
   );
 }
 
-/** Binds a customer by hand. Binding it again to the same user is a no-op; any other clash is a CONFLICT. */
+/**
+ * Binds a customer by hand. Binding it again to the same user is a no-op. A customer bound to
+ * another user is a CONFLICT unless `rebind` is set: then, in this one write transaction, it is
+ * unbound from that user and bound to this one (two audit events, the counter unchanged), so no
+ * token creation can see or take it in between, as it could between an unbind and a bind call.
+ * A user already bound to another customer is always a CONFLICT.
+ */
 export async function bindCustomerManually(
   { db, clock }: CustomerDeps,
-  scope: AuthenticatedKey,
+  scope: Scope,
   input: z.output<typeof bindCustomerInput>,
+  actor: AuditEntry["actor"],
 ): Promise<ImportedCustomer> {
   return writeTransaction(db, async (trx) => {
     const customer = await findCustomerByStripeId(trx, scope, input.stripeCustomerId);
-    if (customer === undefined) {
-      throw new DomainError("NOT_FOUND", `No imported customer ${input.stripeCustomerId} in the ${scope.environment} environment`);
-    }
-    if (customer.external_user_id === input.externalUserId) return toImportedCustomer(customer);
-    if (customer.external_user_id !== null) {
+    if (customer === undefined) throw customerNotFound(scope, input.stripeCustomerId);
+    const previousUser = customer.external_user_id;
+    if (previousUser === input.externalUserId) return toImportedCustomer(customer);
+    if (previousUser !== null && input.rebind !== true) {
       throw new DomainError(
         "CONFLICT",
-        `${input.stripeCustomerId} is already bound to user ${JSON.stringify(customer.external_user_id)}; a bound customer is never re-bound`,
+        `${input.stripeCustomerId} is already bound to user ${JSON.stringify(previousUser)}; a bound customer is never re-bound silently (pass rebind: true to move it, or unbind it first)`,
       );
     }
     const other = await findCustomerBoundTo(trx, scope, input.externalUserId);
@@ -174,12 +185,16 @@ export async function bindCustomerManually(
       );
     }
     const now = clock.now();
+    if (previousUser !== null) {
+      await undoBinding(trx, scope, { ...customer, external_user_id: previousUser }, { actor, reboundTo: input.externalUserId }, now);
+    } else {
+      await adjustUnresolvedCount(trx, scope, -1);
+    }
     await bindCustomer(trx, customer.id, { externalUserId: input.externalUserId, method: "manual", now });
-    await adjustUnresolvedCount(trx, scope, -1);
     await recordBinding(
       trx,
       scope,
-      { stripe_customer_id: customer.stripe_customer_id, externalUserId: input.externalUserId, method: "manual", actor: actorOf(scope) },
+      { stripe_customer_id: customer.stripe_customer_id, externalUserId: input.externalUserId, method: "manual", actor },
       now,
     );
     return toImportedCustomer((await findCustomerByStripeId(trx, scope, input.stripeCustomerId))!);

@@ -1,5 +1,6 @@
 import type { BindingMethod, Environment, UnresolvedReason } from "@billingos/contracts";
 import { type ExpressionBuilder, sql } from "kysely";
+import { chunksOf } from "../db/chunks.js";
 import type { Database } from "../db/database.js";
 import { preparedQuery } from "../db/prepared-query.js";
 import type { DatabaseSchema } from "../db/schema.js";
@@ -47,21 +48,72 @@ const selectUnboundByEmail = preparedQuery(
   (db: Database, organizationId: string, environment: Environment, emailNormalized: string) =>
     db
       .selectFrom("imported_customers")
-      .select(["id", "stripe_customer_id"])
+      .select(["id", "stripe_customer_id", "unbound_at"])
       .where("organization_id", "=", organizationId)
       .where("environment", "=", environment)
       .where("email_normalized", "=", emailNormalized)
       .where("external_user_id", "is", null)
+      // An ambiguous email has no candidates at all: one primary-key probe in the same statement.
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("ambiguous_customer_emails as a")
+              .select("a.email_normalized")
+              .where("a.organization_id", "=", organizationId)
+              .where("a.environment", "=", environment)
+              .where("a.email_normalized", "=", emailNormalized),
+          ),
+        ),
+      )
       .limit(sql.lit(UNBOUND_BY_EMAIL_LIMIT)),
 );
 
-/** Up to two unbound customers whose normalized email is exactly `emailNormalized` (no LIKE). */
+/**
+ * Up to two unbound customers whose normalized email is exactly `emailNormalized` (no LIKE), none
+ * if that email is marked ambiguous.
+ */
 export async function findUnboundCustomersByEmail(
   db: Database,
   scope: Scope,
   emailNormalized: string,
-): Promise<{ id: string; stripe_customer_id: string }[]> {
+): Promise<{ id: string; stripe_customer_id: string; unbound_at: number | null }[]> {
   return (await selectUnboundByEmail(db, scope.organizationId, scope.environment, emailNormalized)).rows;
+}
+
+/** Marks one email of a scope ambiguous, for good (a no-op if it already is). */
+export async function markEmailAmbiguous(db: Database, scope: Scope, emailNormalized: string, now: number): Promise<void> {
+  await db
+    .insertInto("ambiguous_customer_emails")
+    .values({ organization_id: scope.organizationId, environment: scope.environment, email_normalized: emailNormalized, marked_at: now })
+    .onConflict((conflict) => conflict.doNothing())
+    .execute();
+}
+
+/**
+ * Marks ambiguous, for good, the email of each given customer that is unbound and shares it with
+ * another unbound customer of its scope. Every write that can leave two unbound customers with one
+ * email (an import, an unbind) calls it in its own write transaction; those transactions are
+ * serialized (BEGIN IMMEDIATE), so the later of two concurrent imports sees the earlier's rows.
+ */
+export async function markSharedEmails(db: Database, customerIds: readonly string[], now: number): Promise<void> {
+  for (const ids of chunksOf(customerIds)) {
+    await db
+      .insertInto("ambiguous_customer_emails")
+      .columns(["organization_id", "environment", "email_normalized", "marked_at"])
+      .expression(
+        db
+          .selectFrom("imported_customers as c")
+          .select(["c.organization_id", "c.environment", "c.email_normalized", sql.val(now).as("marked_at")])
+          .distinct()
+          .where("c.id", "in", ids)
+          .where("c.external_user_id", "is", null)
+          .where("c.email_normalized", "is not", null)
+          .where(sharesEmail),
+      )
+      .onConflict((conflict) => conflict.doNothing())
+      .execute();
+  }
 }
 
 export async function insertImportedCustomer(db: Database, row: NewImportedCustomerRow): Promise<void> {
@@ -74,6 +126,20 @@ export async function updateUnboundCustomer(
   changes: Pick<ImportedCustomerRow, "email" | "email_normalized" | "name" | "metadata" | "stripe_created_at" | "updated_at">,
 ): Promise<void> {
   await db.updateTable("imported_customers").set(changes).where("id", "=", id).where("external_user_id", "is", null).execute();
+}
+
+/**
+ * Undoes the binding of a customer still bound to `externalUserId`; returns whether it did. It
+ * becomes unbound (bound_at null, as the unbound index expects) and remembers when (unbound_at).
+ */
+export async function unbindCustomerRow(db: Database, id: string, externalUserId: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable("imported_customers")
+    .set({ external_user_id: null, bound_by: null, bound_at: null, unbound_at: now, updated_at: now })
+    .where("id", "=", id)
+    .where("external_user_id", "=", externalUserId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** Binds a customer only if it is still unbound; returns whether it did. A bound customer is never re-bound. */
@@ -134,12 +200,31 @@ function sharesEmail(eb: CustomerExpressions) {
   );
 }
 
+/** True when the customer's email is marked ambiguous in its scope (a primary-key probe). */
+function hasAmbiguousEmail(eb: CustomerExpressions) {
+  return eb.exists(
+    eb
+      .selectFrom("ambiguous_customer_emails as a")
+      .select("a.email_normalized")
+      .whereRef("a.organization_id", "=", "c.organization_id")
+      .whereRef("a.environment", "=", "c.environment")
+      .whereRef("a.email_normalized", "=", "c.email_normalized"),
+  );
+}
+
 export type UnresolvedCustomerRow = ImportedCustomerRow & { reason: UnresolvedReason };
 
-function withReason(row: ImportedCustomerRow & { email_shared: unknown }): UnresolvedCustomerRow {
-  const { email_shared: shared, ...customer } = row;
+/** The reasons, in order of precedence; listing by reason filters with the same rules. */
+function withReason(row: ImportedCustomerRow & { email_ambiguous: unknown }): UnresolvedCustomerRow {
+  const { email_ambiguous: ambiguous, ...customer } = row;
   const reason: UnresolvedReason =
-    customer.email_normalized === null ? "no_email" : Number(shared) ? "email_shared" : "awaiting_first_session";
+    customer.email_normalized === null
+      ? "no_email"
+      : customer.unbound_at !== null
+        ? "binding_undone"
+        : Number(ambiguous)
+          ? "email_shared"
+          : "awaiting_first_session";
   return { ...customer, reason };
 }
 
@@ -152,15 +237,21 @@ export async function listUnresolvedCustomers(
   let select = db
     .selectFrom("imported_customers as c")
     .selectAll("c")
-    .select((eb) => sharesEmail(eb).as("email_shared"))
+    .select((eb) => hasAmbiguousEmail(eb).as("email_ambiguous"))
     .where("c.organization_id", "=", scope.organizationId)
     .where("c.environment", "=", scope.environment)
     // bound_at is null exactly while external_user_id is; this form seeks imported_customers_unbound.
     .where("c.bound_at", "is", null);
   if (query.reason === "no_email") select = select.where("c.email_normalized", "is", null);
-  if (query.reason === "email_shared") select = select.where("c.email_normalized", "is not", null).where(sharesEmail);
+  if (query.reason === "binding_undone") select = select.where("c.email_normalized", "is not", null).where("c.unbound_at", "is not", null);
+  if (query.reason === "email_shared") {
+    select = select.where("c.email_normalized", "is not", null).where("c.unbound_at", "is", null).where(hasAmbiguousEmail);
+  }
   if (query.reason === "awaiting_first_session") {
-    select = select.where("c.email_normalized", "is not", null).where((eb) => eb.not(sharesEmail(eb)));
+    select = select
+      .where("c.email_normalized", "is not", null)
+      .where("c.unbound_at", "is", null)
+      .where((eb) => eb.not(hasAmbiguousEmail(eb)));
   }
   if (query.after !== null) select = select.where("c.id", ">", query.after);
   const rows = await select.orderBy("c.id").limit(query.limit).execute();
@@ -173,7 +264,7 @@ export async function unresolvedReasonsOf(db: Database, ids: string[]): Promise<
   const rows = await db
     .selectFrom("imported_customers as c")
     .selectAll("c")
-    .select((eb) => sharesEmail(eb).as("email_shared"))
+    .select((eb) => hasAmbiguousEmail(eb).as("email_ambiguous"))
     .where("c.id", "in", ids)
     .where("c.external_user_id", "is", null)
     .execute();

@@ -8,7 +8,7 @@ export interface ImportedCustomersTable {
   stripe_customer_id: string;
   /** As Stripe had it. */
   email: string | null;
-  /** Trimmed and lower-cased; what lazy binding matches on. Null when there is no email. */
+  /** normalizeEmail(email): trimmed, A–Z lower-cased (ASCII only); what lazy binding matches on. Null when there is no email. */
   email_normalized: string | null;
   name: string | null;
   /** JSON object of strings, or null. */
@@ -19,6 +19,8 @@ export interface ImportedCustomersTable {
   external_user_id: string | null;
   bound_at: number | null;
   bound_by: BindingMethod | null;
+  /** When the merchant last undid its binding; while unbound, such a customer binds only by hand. */
+  unbound_at: number | null;
 }
 
 /** One row per organization and environment: how many imported customers are still unbound. */
@@ -26,6 +28,17 @@ export interface CustomerBindingCountsTable {
   organization_id: string;
   environment: Environment;
   unresolved_count: number;
+}
+
+/**
+ * Emails that two or more unbound customers of one organization and environment have shared: lazy
+ * binding never binds a customer with one of them (sticky, whatever later happens to the others).
+ */
+export interface AmbiguousCustomerEmailsTable {
+  organization_id: string;
+  environment: Environment;
+  email_normalized: string;
+  marked_at: number;
 }
 
 export type ImportedCustomerRow = Selectable<ImportedCustomersTable>;

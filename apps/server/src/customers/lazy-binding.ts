@@ -8,27 +8,41 @@ import {
   bindCustomer,
   findCustomerBoundTo,
   findUnboundCustomersByEmail,
+  markEmailAmbiguous,
 } from "./imported-customers.repository.js";
 
 /**
  * SPEC §5, at token creation, inside the caller's write transaction: the unbound customers whose
- * email is exactly the given one (trimmed, lower-cased) are the candidates. One candidate is
- * bound to the user; several are left alone (they stay `email_shared`); a user who is already
- * bound to a customer is not bound to a second one.
+ * email is exactly the given one (normalizeEmail: trimmed, ASCII letters lower-cased) are the
+ * candidates. Exactly one candidate is bound to the user, unless:
+ * - the email is ambiguous: two or more unbound customers have shared it, now or before (the
+ *   lookup then finds no candidate; they stay `email_shared` until bound by hand);
+ * - the candidate's binding was undone by the merchant (`binding_undone`: by hand only);
+ * - the user is already bound to a customer (never to a second one);
+ * - the merchant says the email is not verified (`emailVerified: false`), or does not say it is
+ *   while `requireVerifiedEmail` (ServiceDeps.lazyBindingRequiresVerifiedEmail) is on.
  */
 export async function bindCustomerByEmail(
   trx: Database,
   scope: Scope,
-  user: { externalUserId: string; email?: string | undefined },
+  user: { externalUserId: string; email?: string | undefined; emailVerified?: boolean | undefined },
   now: number,
   actor: AuditEntry["actor"],
+  requireVerifiedEmail = false,
 ): Promise<boolean> {
+  if (user.emailVerified === false || (requireVerifiedEmail && user.emailVerified !== true)) return false;
   const email = normalizeEmail(user.email);
   if (email === null) return false;
   const candidates = await findUnboundCustomersByEmail(trx, scope, email);
-  if (candidates.length !== 1) return false;
+  if (candidates.length > 1) {
+    // Imports and unbinds mark a shared email as they write it; this counts it again, should any
+    // write ever have missed it, so the email stays ambiguous from here on whatever happens next.
+    await markEmailAmbiguous(trx, scope, email, now);
+    return false;
+  }
+  const customer = candidates[0];
+  if (customer === undefined || customer.unbound_at !== null) return false;
   if ((await findCustomerBoundTo(trx, scope, user.externalUserId)) !== undefined) return false;
-  const customer = candidates[0]!;
   const bound = await bindCustomer(trx, customer.id, { externalUserId: user.externalUserId, method: "email", now });
   if (bound) {
     await adjustUnresolvedCount(trx, scope, -1);

@@ -1,6 +1,10 @@
 import type { ApiKeysTable } from "../api-keys/api-keys.table.js";
 import type { AuditEventsTable } from "../audit/audit-events.table.js";
-import type { CustomerBindingCountsTable, ImportedCustomersTable } from "../customers/imported-customers.table.js";
+import type {
+  AmbiguousCustomerEmailsTable,
+  CustomerBindingCountsTable,
+  ImportedCustomersTable,
+} from "../customers/imported-customers.table.js";
 import type { OrganizationsTable } from "../organizations/organizations.table.js";
 import type { SessionTokensTable } from "../session-tokens/session-tokens.table.js";
 
@@ -11,5 +15,6 @@ export interface DatabaseSchema {
   session_tokens: SessionTokensTable;
   imported_customers: ImportedCustomersTable;
   customer_binding_counts: CustomerBindingCountsTable;
+  ambiguous_customer_emails: AmbiguousCustomerEmailsTable;
   audit_events: AuditEventsTable;
 }

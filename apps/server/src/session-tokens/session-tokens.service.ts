@@ -49,6 +49,8 @@ import type { RevocationReason, SessionTokenRow } from "./session-tokens.table.j
 export interface SessionTokenDeps {
   db: Database;
   clock: Clock;
+  /** Lazy binding uses only emails sent with `emailVerified: true`. Default: false. */
+  lazyBindingRequiresVerifiedEmail?: boolean;
 }
 
 /**
@@ -57,7 +59,7 @@ export interface SessionTokenDeps {
  * share one commit (group commit).
  */
 export async function createSessionToken(
-  { db, clock }: SessionTokenDeps,
+  { db, clock, lazyBindingRequiresVerifiedEmail = false }: SessionTokenDeps,
   key: AuthenticatedKey,
   input: z.output<typeof createSessionTokenInput>,
 ): Promise<SessionTokenCreated> {
@@ -70,7 +72,7 @@ export async function createSessionToken(
     const now = clock.now();
     const tokenId = newId("tok", now);
     const expiresAt = now + (input.expiresIn ?? DEFAULT_EXPIRES_IN) * 1000;
-    await bindCustomerByEmail(trx, key, input, now, { type: "api_key", id: key.id });
+    await bindCustomerByEmail(trx, key, input, now, { type: "api_key", id: key.id }, lazyBindingRequiresVerifiedEmail);
     await insertSessionToken(trx, {
       id: tokenId,
       token_hash: tokenHash,

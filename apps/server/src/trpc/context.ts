@@ -13,6 +13,8 @@ export interface ServiceDeps {
   environments?: readonly Environment[];
   /** Limits token creation per secret key; absent means unlimited. */
   createRateLimiter?: RateLimiter;
+  /** Lazy binding uses only emails sent with `emailVerified: true`. Default: false. */
+  lazyBindingRequiresVerifiedEmail?: boolean;
 }
 
 export const ALL_ENVIRONMENTS: readonly Environment[] = ["test", "live"];
@@ -35,6 +37,7 @@ export function createContextInner(deps: ServiceDeps, request: RequestInfo = {})
     logger: deps.logger,
     createRateLimiter: deps.createRateLimiter,
     environments: deps.environments ?? ALL_ENVIRONMENTS,
+    lazyBindingRequiresVerifiedEmail: deps.lazyBindingRequiresVerifiedEmail ?? false,
     authorization: request.authorization,
     setResponseHeader: request.setResponseHeader ?? (() => {}),
   };

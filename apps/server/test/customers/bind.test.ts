@@ -25,16 +25,19 @@ describe("customers.bind (manual bind)", () => {
     expect(await expectCounterConsistent(h)).toBe(1);
   });
 
-  it("binds an email_shared customer, after which its twin binds lazily", async () => {
+  it("binds an email_shared customer by hand; its twin stays email_shared and never binds lazily", async () => {
     await acme().customers.import({
       customers: [stripeCustomer("s1", { email: "s@example.com" }), stripeCustomer("s2", { email: "s@example.com" })],
     });
     await acme().customers.bind({ stripeCustomerId: "cus_s1", externalUserId: "user_1" });
     expect((await acme().customers.listUnresolved({})).data.map((c) => [c.stripeCustomerId, c.reason])).toEqual([
-      ["cus_s2", "awaiting_first_session"],
+      ["cus_s2", "email_shared"],
     ]);
+    // Item 6: the email was ambiguous; it stays so. The next user presenting it is not bound to cus_s2.
     await acme().sessionTokens.create({ externalUserId: "user_2", email: "s@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_s2")).external_user_id).toBe("user_2");
+    expect((await customerRow(h.db, h.testKey, "cus_s2")).external_user_id).toBeNull();
+    await acme().customers.bind({ stripeCustomerId: "cus_s2", externalUserId: "user_2" });
+    expect(await expectCounterConsistent(h)).toBe(0);
   });
 
   it("binding the same customer to the same user again is an ok no-op", async () => {

@@ -22,7 +22,7 @@ type ImportInput = Parameters<ReturnType<Harness["caller"]>["customers"]["import
 /** Input the type system would refuse, sent anyway as an untyped caller could. */
 const untyped = (input: unknown) => input as ImportInput;
 
-const NO_UNRESOLVED = { awaiting_first_session: 0, no_email: 0, email_shared: 0 };
+const NO_UNRESOLVED = { awaiting_first_session: 0, no_email: 0, email_shared: 0, binding_undone: 0 };
 
 /** A first batch covering every state a customer can be in after import. */
 const FIRST_BATCH: CustomerToImport[] = [
@@ -44,7 +44,7 @@ describe("customers.import: the report", () => {
       updated: 0,
       unchanged: 0,
       preBound: 1,
-      unresolved: { awaiting_first_session: 3, no_email: 1, email_shared: 2 },
+      unresolved: { awaiting_first_session: 3, no_email: 1, email_shared: 2, binding_undone: 0 },
     });
     expect(await expectCounterConsistent(h)).toBe(6);
   });
@@ -72,7 +72,7 @@ describe("customers.import: the report", () => {
       updated: 2,
       unchanged: 3,
       preBound: 2,
-      unresolved: { awaiting_first_session: 3, no_email: 1, email_shared: 1 },
+      unresolved: { awaiting_first_session: 3, no_email: 1, email_shared: 1, binding_undone: 0 },
     });
     // keep, change, new1 awaiting; new2 without email; s1, s2, new3 shared.
     expect(await expectCounterConsistent(h)).toBe(7);
@@ -140,7 +140,7 @@ describe("customers.import: idempotent upsert", () => {
       updated: 0,
       unchanged: 7,
       preBound: 0,
-      unresolved: { awaiting_first_session: 1, no_email: 1, email_shared: 2 },
+      unresolved: { awaiting_first_session: 1, no_email: 1, email_shared: 2, binding_undone: 0 },
     });
     expect(await allCustomerRows(h.db)).toEqual(rowsBefore);
     expect(await allCounterRows(h.db)).toEqual(countersBefore);
@@ -245,7 +245,7 @@ describe("customers.import: dryRun", () => {
       unchanged: 1,
       preBound: 2,
       // fresh2 shares its email with s2 (s1, its other twin, is pre-bound by this very batch).
-      unresolved: { awaiting_first_session: 3, no_email: 0, email_shared: 1 },
+      unresolved: { awaiting_first_session: 3, no_email: 0, email_shared: 1, binding_undone: 0 },
     });
     expect(await allCustomerRows(h.db)).not.toEqual(rowsBefore);
     expect(await expectCounterConsistent(h)).toBe(7);

@@ -86,6 +86,8 @@ describe("customers.listUnresolved", () => {
       awaiting_first_session: ["cus_await1", "cus_await2", "cus_alone"],
       no_email: ["cus_none1", "cus_none2"],
       email_shared: ["cus_s1", "cus_s2"],
+      // No binding was undone here (see unbind.test.ts).
+      binding_undone: [],
     };
 
     for (const reason of Object.keys(expected) as UnresolvedReason[]) {

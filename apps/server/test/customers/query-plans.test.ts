@@ -78,6 +78,17 @@ describe("email lookups are index seeks on the email", () => {
     }
   });
 
+  it("the lazy-binding lookup checks the ambiguous-email mark with one primary-key probe, not a scan", async () => {
+    await caller().customers.import({ customers: stripeCustomers("c", 50) });
+    log = [];
+    await caller().sessionTokens.create({ externalUserId: "user_1", email: "nobody@example.com" });
+    const lookup = log.find((query) => /"ambiguous_customer_emails"/.test(query.sql) && /^select/i.test(query.sql));
+    expect(lookup, "the candidate lookup reads the ambiguous-email marks").toBeDefined();
+    const steps = planOf(lookup!).filter((step) => /\ba\b|ambiguous_customer_emails/.test(step));
+    expect(steps.length).toBeGreaterThan(0);
+    for (const step of steps) expect(step, lookup!.sql).toMatch(/^SEARCH a USING .*(PRIMARY KEY|INDEX).*email_normalized=\?/);
+  });
+
   it("the import report's email_shared check seeks the email index for each customer", async () => {
     await caller().customers.import({ customers: stripeCustomers("c", 50) });
     log = [];

@@ -1,3 +1,4 @@
+import { unresolvedReason } from "@billingos/contracts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createHarness, type Harness, rejectionOf } from "../harness.js";
 import { counterOf, expectCounterConsistent, stripeCustomer, stripeCustomers, unboundCountOf } from "./support.js";
@@ -91,7 +92,15 @@ describe("the maintained counter (customer_binding_counts)", () => {
       ["a token that binds nothing (shared)", () => acme().sessionTokens.create({ externalUserId: "u9", email: "shared@example.com" }), 7],
       ["manual bind s1", () => acme().customers.bind({ stripeCustomerId: "cus_s1", externalUserId: "user_s1" }), 6],
       ["manual bind s1 again (no-op)", () => acme().customers.bind({ stripeCustomerId: "cus_s1", externalUserId: "user_s1" }), 6],
-      ["s2 is no longer shared: lazy bind it", () => acme().sessionTokens.create({ externalUserId: "user_s2", email: "shared@example.com" }), 5],
+      // The email stays ambiguous once shared: s2 is not bound lazily (issue item 6).
+      ["s2 stays email_shared: no lazy bind", () => acme().sessionTokens.create({ externalUserId: "user_s2", email: "shared@example.com" }), 6],
+      ["unbind s1 (back to unresolved, binding_undone)", () => acme().customers.unbind({ stripeCustomerId: "cus_s1" }), 7],
+      ["unbind s1 again (no-op)", () => acme().customers.unbind({ stripeCustomerId: "cus_s1" }), 7],
+      ["rebind c0 from user_c0 to user_moved (counter unchanged)", () => acme().customers.bind({ stripeCustomerId: "cus_c0", externalUserId: "user_moved", rebind: true }), 7],
+      ["bind s2 and s1 by hand", async () => {
+        await acme().customers.bind({ stripeCustomerId: "cus_s2", externalUserId: "user_s2" });
+        await acme().customers.bind({ stripeCustomerId: "cus_s1", externalUserId: "user_s1" });
+      }, 5],
       ["re-import everything unchanged", () => acme().customers.import({ customers: stripeCustomers("c", 5) }), 5],
       [
         "re-import c1 with metadata naming a user (pre-binds an existing customer), c2 renamed, 2 new",
@@ -118,6 +127,13 @@ describe("the maintained counter (customer_binding_counts)", () => {
       await step();
       h.clock.advance(1_000);
       expect(await expectCounterConsistent(h), `after "${name}"`).toBe(expectedTestCount);
+      // The listing by reason partitions exactly those customers: each once, under one reason.
+      const byReason = await Promise.all(
+        unresolvedReason.options.map(async (reason) => (await acme().customers.listUnresolved({ reason, limit: 100 })).data),
+      );
+      const ids = byReason.flat().map((c) => c.stripeCustomerId);
+      expect(new Set(ids).size, `after "${name}"`).toBe(ids.length);
+      expect(ids.length, `after "${name}"`).toBe(expectedTestCount);
     }
     expect(await counterOf(h.db, h.liveKey)).toBe(2);
     expect(await counterOf(h.db, h.otherOrgKey)).toBe(2);

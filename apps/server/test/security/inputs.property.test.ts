@@ -128,6 +128,12 @@ const ENTRIES: Record<string, FuzzEntry> = {
     domainCodes: ["NOT_FOUND", "CONFLICT"],
     auth: "secretKey",
   },
+  "customers.unbind": {
+    valid: () => ({ stripeCustomerId: "cus_bound" }),
+    // NOT_FOUND: no such customer in this scope. (Unbinding an unbound customer returns it as is.)
+    domainCodes: ["NOT_FOUND"],
+    auth: "secretKey",
+  },
   "customers.get": {
     valid: () => ({ stripeCustomerId: "cus_bound" }),
     domainCodes: ["NOT_FOUND"],

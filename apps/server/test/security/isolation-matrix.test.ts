@@ -153,7 +153,7 @@ const PROBES: Record<string, IsolationProbe> = {
     },
     async intruder(w, who) {
       // Sees nothing of A's customers awaiting a bind.
-      for (const reason of [undefined, "awaiting_first_session", "no_email", "email_shared"] as const) {
+      for (const reason of [undefined, "awaiting_first_session", "no_email", "email_shared", "binding_undone"] as const) {
         expect(await w.caller(who).customers.listUnresolved(reason ? { reason } : {})).toEqual({ data: [], nextCursor: null });
       }
     },
@@ -167,6 +167,22 @@ const PROBES: Record<string, IsolationProbe> = {
       // Refused: A's customers do not exist for the intruder: NOT_FOUND, not even a CONFLICT that would confirm them.
       await expectRefused(w.caller(who).customers.bind({ stripeCustomerId: "cus_aFree", externalUserId: "user_3" }), ["NOT_FOUND"]);
       await expectRefused(w.caller(who).customers.bind({ stripeCustomerId: "cus_aBound", externalUserId: "user_1" }), ["NOT_FOUND"]);
+    },
+  },
+
+  "customers.unbind": {
+    async owner(w) {
+      expect((await w.caller("A/test").customers.unbind({ stripeCustomerId: "cus_aBound" })).externalUserId).toBeNull();
+    },
+    async intruder(w, who) {
+      // Refused: A's bound customer does not exist for the intruder, bound or not.
+      await expectRefused(w.caller(who).customers.unbind({ stripeCustomerId: "cus_aBound" }), ["NOT_FOUND"]);
+      await expectRefused(w.caller(who).customers.unbind({ stripeCustomerId: "cus_aFree" }), ["NOT_FOUND"]);
+      // Nor can it move A's binding to a user of its own choosing.
+      await expectRefused(
+        w.caller(who).customers.bind({ stripeCustomerId: "cus_aBound", externalUserId: "user_9", rebind: true }),
+        ["NOT_FOUND"],
+      );
     },
   },
 

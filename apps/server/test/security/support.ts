@@ -163,7 +163,14 @@ export async function writeFootprint(db: Database, tables: readonly string[]) {
   return { counts: await rowCounts(db, tables), changes: await totalChanges(db) };
 }
 
-const SCOPED_TABLES = ["api_keys", "session_tokens", "imported_customers", "customer_binding_counts", "audit_events"] as const;
+const SCOPED_TABLES = [
+  "api_keys",
+  "session_tokens",
+  "imported_customers",
+  "customer_binding_counts",
+  "ambiguous_customer_emails",
+  "audit_events",
+] as const;
 
 /** Every row that belongs to one organization and environment, table by table: to prove nobody else touched them. */
 export async function scopeSnapshot(db: Database, scope: { organizationId: string; environment: Environment }) {

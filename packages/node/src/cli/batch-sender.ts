@@ -21,6 +21,7 @@ export function addImported(a: CustomersImported, b: CustomersImported): Custome
       awaiting_first_session: a.unresolved.awaiting_first_session + b.unresolved.awaiting_first_session,
       no_email: a.unresolved.no_email + b.unresolved.no_email,
       email_shared: a.unresolved.email_shared + b.unresolved.email_shared,
+      binding_undone: a.unresolved.binding_undone + b.unresolved.binding_undone,
     },
   };
 }

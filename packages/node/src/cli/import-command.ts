@@ -175,7 +175,7 @@ async function recountUnresolved(
     sent++;
     progress.batchSent(snapshot());
   });
-  return total?.unresolved ?? { awaiting_first_session: 0, no_email: 0, email_shared: 0 };
+  return total?.unresolved ?? { awaiting_first_session: 0, no_email: 0, email_shared: 0, binding_undone: 0 };
 }
 
 function isHttpUrl(text: string): boolean {

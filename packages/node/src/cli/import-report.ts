@@ -9,7 +9,7 @@ export class ImportTally {
   updated = 0;
   unchanged = 0;
   preBound = 0;
-  unresolved: UnresolvedCounts = { awaiting_first_session: 0, no_email: 0, email_shared: 0 };
+  unresolved: UnresolvedCounts = { awaiting_first_session: 0, no_email: 0, email_shared: 0, binding_undone: 0 };
   batches = 0;
   retries = 0;
   /** The unresolved figures were counted again after the import (see `needsRecount`). */
@@ -23,7 +23,8 @@ export class ImportTally {
   }
 
   get unresolvedTotal(): number {
-    return this.unresolved.awaiting_first_session + this.unresolved.no_email + this.unresolved.email_shared;
+    const u = this.unresolved;
+    return u.awaiting_first_session + u.no_email + u.email_shared + u.binding_undone;
   }
 
   addBatch(result: CustomersImported): void {
@@ -48,6 +49,7 @@ export class ImportTally {
       awaiting_first_session: this.unresolved.awaiting_first_session + result.unresolved.awaiting_first_session,
       no_email: this.unresolved.no_email + result.unresolved.no_email,
       email_shared: this.unresolved.email_shared + result.unresolved.email_shared,
+      binding_undone: this.unresolved.binding_undone + result.unresolved.binding_undone,
     };
   }
 
@@ -89,7 +91,7 @@ export function formatReport(tally: ImportTally, context: ReportContext): string
     `  rows read:   ${tally.rowsRead}`,
     `  imported:    ${tally.imported} (${would}created ${tally.created}, ${would}updated ${tally.updated}, unchanged ${tally.unchanged})`,
     `  pre-bound:   ${tally.preBound} (${would}bound at import to the user id in their metadata)`,
-    `  unresolved:  ${tally.unresolvedTotal} (awaiting_first_session ${u.awaiting_first_session}, no_email ${u.no_email}, email_shared ${u.email_shared})`,
+    `  unresolved:  ${tally.unresolvedTotal} (awaiting_first_session ${u.awaiting_first_session}, no_email ${u.no_email}, email_shared ${u.email_shared}${u.binding_undone > 0 ? `, binding_undone ${u.binding_undone}` : ""})`,
     `  skipped:     ${tally.badRows} bad row${tally.badRows === 1 ? "" : "s"}${tally.badRows > 0 ? " (listed above; fix them and re-run, re-importing is safe)" : ""}`,
     `  batches:     ${tally.batches} (retries ${tally.retries})`,
     `  time:        ${seconds.toFixed(1)} s (${rate} rows/s)`,

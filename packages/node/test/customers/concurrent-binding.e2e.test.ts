@@ -1,12 +1,8 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { SessionTokenCreated } from "@billingos/contracts";
 import type { Database } from "@billingos/server";
 import { afterEach, describe, expect, it } from "vitest";
 import { BillingOS } from "../../src/index.js";
-import { type FileServers, startFileServers } from "./file-server.js";
-
-const SERVER_ROOT = fileURLToPath(new URL("../../../../apps/server/", import.meta.url));
+import { type FileServers, startFileServers, startServerChild } from "./file-server.js";
 
 const EMAIL = "shared.user@example.com";
 const PARALLEL = 20;
@@ -20,36 +16,11 @@ afterEach(async () => {
   servers = undefined;
 });
 
-/**
- * The server's own entry point (src/main.ts, as `pnpm start` runs it) in a separate process on the
- * same database file: real cross-process contention for SQLite's write lock. Resolves with its URL.
- */
+/** The server's own entry point in a separate process on the same database file (see file-server.ts). */
 async function startServerProcess(databasePath: string): Promise<string> {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/main.ts"], {
-    cwd: SERVER_ROOT,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_PATH: databasePath, LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  stopChild = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-    await exited;
-  };
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server process did not start; stdout: ${out}; stderr: ${err}`)), 20_000);
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const url = out.match(/"url":"(http:\/\/[^"]+)"/)?.[1];
-      if (url !== undefined) {
-        clearTimeout(timer);
-        resolve(url);
-      }
-    });
-    void exited.then(() => reject(new Error(`server process exited; stdout: ${out}; stderr: ${err}`)));
-  });
+  const child = await startServerChild(databasePath);
+  stopChild = child.stop;
+  return child.url;
 }
 
 /** Every imported-customer row of the file, as stored. */

@@ -36,7 +36,7 @@ describe("the node client's customer calls over HTTP", () => {
       updated: 0,
       unchanged: 0,
       preBound: 1,
-      unresolved: { awaiting_first_session: 1, no_email: 1, email_shared: 0 },
+      unresolved: { awaiting_first_session: 1, no_email: 1, email_shared: 0, binding_undone: 0 },
     });
 
     const page = await billing.listUnresolvedCustomers({ limit: 1 });
