@@ -39,6 +39,12 @@ const environmentSchema = z.object({
     })
     .default("test,live")
     .transform((value) => value.split(",") as Environment[]),
+  LAZY_BINDING_REQUIRES_VERIFIED_EMAIL: z
+    .enum(["true", "false"], {
+      error: (issue) => `LAZY_BINDING_REQUIRES_VERIFIED_EMAIL must be "true" or "false" (got ${JSON.stringify(issue.input)})`,
+    })
+    .default("false")
+    .transform((value) => value === "true"),
   CORS_ORIGINS: z
     .string()
     .default("")
@@ -86,6 +92,8 @@ export interface Config {
   maxBufferedBodyBytes: number;
   /** "fast": tRPC's wire protocol on node:http for plain JSON calls; "stock": tRPC's adapter for all. */
   httpHandler: "fast" | "stock";
+  /** Lazy binding uses only emails sent with `emailVerified: true`. */
+  lazyBindingRequiresVerifiedEmail: boolean;
 }
 
 export class ConfigError extends Error {
@@ -131,5 +139,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConnections: values.MAX_CONNECTIONS,
     maxBufferedBodyBytes: values.MAX_BUFFERED_BODY_BYTES,
     httpHandler: values.HTTP_HANDLER,
+    lazyBindingRequiresVerifiedEmail: values.LAZY_BINDING_REQUIRES_VERIFIED_EMAIL,
   };
 }

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
         environments: config.environments,
         createRateLimiter:
           config.createRateLimitPerMinute > 0 ? new RateLimiter(config.createRateLimitPerMinute, clock) : undefined,
+        lazyBindingRequiresVerifiedEmail: config.lazyBindingRequiresVerifiedEmail,
       },
       port: config.port,
       host: config.host,

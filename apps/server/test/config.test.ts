@@ -20,6 +20,7 @@ describe("loadConfig", () => {
       maxConnections: 1024,
       maxBufferedBodyBytes: 64 * 1024 * 1024,
       httpHandler: "fast",
+      lazyBindingRequiresVerifiedEmail: false,
     });
   });
 

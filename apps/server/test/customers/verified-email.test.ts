@@ -1,13 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config.js";
 import { createContextInner } from "../../src/trpc/context.js";
 import { appRouter } from "../../src/trpc/router.js";
 import { createCallerFactory } from "../../src/trpc/trpc.js";
 import { createHarness, type Harness, rejectionOf } from "../harness.js";
+import { call, dataOf, killAllServers, makeTempDir, startServer } from "../reliability/support.js";
 import { customerRow, expectCounterConsistent, stripeCustomer } from "./support.js";
 
 // Issue item 9 (optional part): lazy binding can be limited to emails the merchant marks verified.
-// `emailVerified: false` never binds; on a deployment that requires verified emails
-// (ServiceDeps.lazyBindingRequiresVerifiedEmail) only `true` does.
+// `emailVerified: false` never binds; with LAZY_BINDING_REQUIRES_VERIFIED_EMAIL=true only `true` does.
 
 const createCaller = createCallerFactory(appRouter);
 
@@ -39,7 +41,7 @@ describe("emailVerified at token creation", () => {
     expect(await expectCounterConsistent(h)).toBe(0);
   });
 
-  it("on a deployment requiring verified emails: absent and false do not bind; true binds", async () => {
+  it("with LAZY_BINDING_REQUIRES_VERIFIED_EMAIL: absent and false do not bind; true binds", async () => {
     await acme(true).sessionTokens.create({ externalUserId: "user_x", email: "a@example.com" });
     await acme(true).sessionTokens.create({ externalUserId: "user_y", email: "a@example.com", emailVerified: false });
     expect(await boundUser()).toBeNull();
@@ -55,4 +57,35 @@ describe("emailVerified at token creation", () => {
     expect(rejection.data.fieldErrors).toHaveProperty("emailVerified");
     expect(await boundUser()).toBeNull();
   });
+});
+
+describe("LAZY_BINDING_REQUIRES_VERIFIED_EMAIL", () => {
+  it("defaults to false, reads true and false, and refuses anything else with a clear message", () => {
+    expect(loadConfig({}).lazyBindingRequiresVerifiedEmail).toBe(false);
+    expect(loadConfig({ LAZY_BINDING_REQUIRES_VERIFIED_EMAIL: "true" }).lazyBindingRequiresVerifiedEmail).toBe(true);
+    expect(loadConfig({ LAZY_BINDING_REQUIRES_VERIFIED_EMAIL: "false" }).lazyBindingRequiresVerifiedEmail).toBe(false);
+    expect(() => loadConfig({ LAZY_BINDING_REQUIRES_VERIFIED_EMAIL: "yes" })).toThrow(
+      'LAZY_BINDING_REQUIRES_VERIFIED_EMAIL must be "true" or "false" (got "yes")',
+    );
+  });
+
+  it("is honoured by the server process (src/main.ts)", async () => {
+    const temp = makeTempDir("billingos-verified-");
+    try {
+      const server = await startServer(join(temp.path, "billingos.sqlite"), { LAZY_BINDING_REQUIRES_VERIFIED_EMAIL: "true" });
+      const key = server.developmentKey!;
+      await dataOf(await call(server.url, key, "customers.import", { customers: [{ stripeCustomerId: "cus_a", email: "a@example.com" }] }));
+      const unverified = dataOf<{ unresolvedCustomers?: number }>(
+        await call(server.url, key, "sessionTokens.create", { externalUserId: "user_a", email: "a@example.com" }),
+      );
+      expect(unverified.unresolvedCustomers).toBe(1);
+      const verified = dataOf<{ unresolvedCustomers?: number }>(
+        await call(server.url, key, "sessionTokens.create", { externalUserId: "user_a", email: "a@example.com", emailVerified: true }),
+      );
+      expect(verified.unresolvedCustomers).toBeUndefined();
+    } finally {
+      await killAllServers();
+      temp.remove();
+    }
+  }, 60_000);
 });
