@@ -397,9 +397,18 @@ describe("two server processes on one SQLite file", () => {
     expect(answersFromB.length - beforeKill, "B served after A was killed").toBeGreaterThan(0);
 
     servers.A = await startServer(databasePath);
-    const verdicts = await Promise.all(
-      acknowledged.map(({ sessionToken }) => call(servers.A.url, secretKey, "sessionTokens.verify", { sessionToken })),
-    );
+    // A hundred at a time: thousands of requests at once would open more connections than
+    // MAX_CONNECTIONS lets in, and the extra ones would be closed unanswered (by design).
+    const verdicts = [];
+    for (let start = 0; start < acknowledged.length; start += 100) {
+      verdicts.push(
+        ...(await Promise.all(
+          acknowledged
+            .slice(start, start + 100)
+            .map(({ sessionToken }) => call(servers.A.url, secretKey, "sessionTokens.verify", { sessionToken })),
+        )),
+      );
+    }
     expect(verdicts.filter((outcome) => dataOf(outcome).valid !== true).map(describeOutcome)).toEqual([]);
     const file = checkDatabaseFile(databasePath);
     expect(file.integrity).toEqual(["ok"]);

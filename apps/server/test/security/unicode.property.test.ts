@@ -39,7 +39,8 @@ const VALID_INPUTS: Record<string, unknown[]> = {
     },
   ],
   "customers.listUnresolved": [{ reason: "no_email", cursor: "imp_01hzx3k5m7n9p1q3r5s7t9v1w3" }],
-  "customers.bind": [{ stripeCustomerId: "cus_A1", externalUserId: "user_1" }],
+  "customers.bind": [{ stripeCustomerId: "cus_A1", externalUserId: "user_1", rebind: true }],
+  "customers.unbind": [{ stripeCustomerId: "cus_A1" }],
   "customers.get": [{ stripeCustomerId: "cus_A1" }, { externalUserId: "user_1" }],
   "audit.listForCustomer": [{ externalUserId: "user_1", cursor: "evt_01hzx3k5m7n9p1q3r5s7t9v1w3" }],
 };
