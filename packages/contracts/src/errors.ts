@@ -11,6 +11,7 @@ export const errorCode = z.enum([
   "TOO_MANY_REQUESTS",
   "METHOD_NOT_SUPPORTED",
   "TIMEOUT",
+  "SERVICE_UNAVAILABLE",
   "INTERNAL_SERVER_ERROR",
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;
