@@ -25,6 +25,7 @@ const environmentSchema = z.object({
   TOKEN_RETENTION_DAYS: integer("TOKEN_RETENTION_DAYS", 0, 3650).default(7),
   SHUTDOWN_TIMEOUT_MS: integer("SHUTDOWN_TIMEOUT_MS", 0, 600_000).default(10_000),
   CREATE_RATE_LIMIT_PER_MINUTE: integer("CREATE_RATE_LIMIT_PER_MINUTE", 0, 10_000_000).default(600),
+  IMPORT_RATE_LIMIT_ROWS_PER_MINUTE: integer("IMPORT_RATE_LIMIT_ROWS_PER_MINUTE", 0, 100_000_000).default(60_000),
   MAX_BODY_BYTES: integer("MAX_BODY_BYTES", 1024, 64 * 1024 * 1024).default(1024 * 1024),
   MAX_BATCH_SIZE: integer("MAX_BATCH_SIZE", 1, 1000).default(10),
   HTTP_HANDLER: z
@@ -73,6 +74,8 @@ export interface Config {
   corsOrigins: string[];
   /** Token creations a minute per secret key; 0 turns the limit off. */
   createRateLimitPerMinute: number;
+  /** Customers imported a minute per secret key (dry runs included); 0 turns the limit off. */
+  importRateLimitRowsPerMinute: number;
   maxBodyBytes: number;
   maxBatchSize: number;
   /** "fast": tRPC's wire protocol on node:http for plain JSON calls; "stock": tRPC's adapter for all. */
@@ -111,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     environments: values.ENVIRONMENTS,
     corsOrigins: values.CORS_ORIGINS,
     createRateLimitPerMinute: values.CREATE_RATE_LIMIT_PER_MINUTE,
+    importRateLimitRowsPerMinute: values.IMPORT_RATE_LIMIT_ROWS_PER_MINUTE,
     maxBodyBytes: values.MAX_BODY_BYTES,
     maxBatchSize: values.MAX_BATCH_SIZE,
     httpHandler: values.HTTP_HANDLER,

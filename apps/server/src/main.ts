@@ -39,6 +39,8 @@ async function main(): Promise<void> {
         environments: config.environments,
         createRateLimiter:
           config.createRateLimitPerMinute > 0 ? new RateLimiter(config.createRateLimitPerMinute, clock) : undefined,
+        importRateLimiter:
+          config.importRateLimitRowsPerMinute > 0 ? new RateLimiter(config.importRateLimitRowsPerMinute, clock) : undefined,
       },
       port: config.port,
       host: config.host,

@@ -14,6 +14,7 @@ describe("loadConfig", () => {
       environments: ["test", "live"],
       corsOrigins: [],
       createRateLimitPerMinute: 600,
+      importRateLimitRowsPerMinute: 60_000,
       maxBodyBytes: 1024 * 1024,
       maxBatchSize: 10,
       httpHandler: "fast",
@@ -55,6 +56,7 @@ describe("loadConfig", () => {
     [{ CORS_ORIGINS: "http://localhost:3000/" }, 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "http://localhost:3000/")'],
     [{ CORS_ORIGINS: "*" }, 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "*")'],
     [{ TOKEN_RETENTION_DAYS: "a week" }, 'TOKEN_RETENTION_DAYS must be a whole number from 0 to 3650 (got "a week")'],
+    [{ IMPORT_RATE_LIMIT_ROWS_PER_MINUTE: "-5" }, 'IMPORT_RATE_LIMIT_ROWS_PER_MINUTE must be a whole number from 0 to 100000000 (got "-5")'],
   ])("refuses %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);

@@ -2,19 +2,17 @@ import {
   bindCustomerInput,
   customersImported,
   getCustomerInput,
-  importCustomersInput,
   importedCustomer,
   listUnresolvedCustomersInput,
   unresolvedCustomerPage,
 } from "@billingos/contracts";
 import { z } from "zod";
+import { importProcedure } from "../trpc/import-procedure.js";
 import { router, secretKeyProcedure } from "../trpc/trpc.js";
 import { bindCustomerManually, getCustomer, importCustomers, listUnresolved } from "./customers.service.js";
 
 export const customersRouter = router({
-  import: secretKeyProcedure
-    .input(importCustomersInput)
-    .mutation(async ({ ctx, input }) => z.encode(customersImported, await importCustomers(ctx, ctx.apiKey, input))),
+  import: importProcedure.mutation(async ({ ctx, input }) => z.encode(customersImported, await importCustomers(ctx, ctx.apiKey, input))),
 
   listUnresolved: secretKeyProcedure
     .input(listUnresolvedCustomersInput)

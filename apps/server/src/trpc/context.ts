@@ -13,6 +13,8 @@ export interface ServiceDeps {
   environments?: readonly Environment[];
   /** Limits token creation per secret key; absent means unlimited. */
   createRateLimiter?: RateLimiter;
+  /** Limits imported customers (rows) per secret key; absent means unlimited. */
+  importRateLimiter?: RateLimiter;
 }
 
 export const ALL_ENVIRONMENTS: readonly Environment[] = ["test", "live"];
@@ -34,6 +36,9 @@ export function createContextInner(deps: ServiceDeps, request: RequestInfo = {})
     clock: deps.clock,
     logger: deps.logger,
     createRateLimiter: deps.createRateLimiter,
+    importRateLimiter: deps.importRateLimiter,
+    // Per request, shared by the calls of a batch (import-procedure.ts): rows imported so far.
+    importRowsInRequest: { count: 0 },
     environments: deps.environments ?? ALL_ENVIRONMENTS,
     authorization: request.authorization,
     setResponseHeader: request.setResponseHeader ?? (() => {}),

@@ -1,0 +1,54 @@
+import { importCustomersInput, MAX_IMPORT_BATCH } from "@billingos/contracts";
+import { DomainError, RateLimitedError } from "../shared/domain-error.js";
+import { secretKeyProcedure } from "./trpc.js";
+
+/**
+ * Customers one HTTP request may import across all its calls: one full batch. A batched request
+ * may carry 10 calls, and an import runs on the event loop (better-sqlite3 is synchronous), so
+ * without this ceiling one request could hold the process for 10 batches' worth of work.
+ */
+export const MAX_IMPORT_ROWS_PER_REQUEST = MAX_IMPORT_BATCH;
+
+/** How many customers a call carries, read before the input is validated (0 if it is not a list). */
+function rowsSent(rawInput: unknown): number {
+  const customers = (rawInput as { customers?: unknown } | null | undefined)?.customers;
+  return Array.isArray(customers) ? customers.length : 0;
+}
+
+/**
+ * customers.import, bounded in two ways before anything is written:
+ * - per HTTP request: the rows of all its calls together, counted as sent and before validation
+ *   (validating 1,000 rows is work too), at most MAX_IMPORT_ROWS_PER_REQUEST (413 past it);
+ * - per key: valid rows a minute, a token bucket counted in rows (429 with Retry-After). Dry runs
+ *   count: they cost the same work.
+ * The calls of one batched request share both, so batching gets around neither.
+ */
+export const importProcedure = secretKeyProcedure
+  .use(async ({ ctx, getRawInput, next }) => {
+    const rows = rowsSent(await getRawInput());
+    const total = ctx.importRowsInRequest.count + rows;
+    if (total > MAX_IMPORT_ROWS_PER_REQUEST) {
+      throw new DomainError(
+        "PAYLOAD_TOO_LARGE",
+        `One request may import at most ${MAX_IMPORT_ROWS_PER_REQUEST} customers across its calls; this call's ${rows} would make ${total}: send it in a request of its own`,
+      );
+    }
+    ctx.importRowsInRequest.count = total;
+    return next();
+  })
+  .input(importCustomersInput)
+  .use(async ({ ctx, input, next }) => {
+    const limiter = ctx.importRateLimiter;
+    if (limiter) {
+      const rows = input.customers.length;
+      const decision = limiter.take(ctx.apiKey.id, rows);
+      if (!decision.allowed) {
+        ctx.setResponseHeader("retry-after", String(decision.retryAfterSeconds));
+        throw new RateLimitedError(
+          `Too many customers imported with this key: the limit is ${limiter.perMinute} a minute; this batch of ${rows} can be sent in ${decision.retryAfterSeconds} s`,
+          decision.retryAfterSeconds,
+        );
+      }
+    }
+    return next();
+  });
