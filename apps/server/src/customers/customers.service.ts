@@ -29,10 +29,11 @@ import {
   bindCustomer,
   findCustomerBoundTo,
   findCustomerByStripeId,
-  insertImportedCustomer,
+  findCustomerToImport,
+  insertCustomerToImport,
   listUnresolvedCustomers,
   unresolvedReasonsOf,
-  updateUnboundCustomer,
+  updateCustomerToImport,
 } from "./imported-customers.repository.js";
 
 const actorOf = (key: AuthenticatedKey) => ({ type: "api_key" as const, id: key.id });
@@ -93,11 +94,11 @@ export async function importCustomers(
         metadata: customer.metadata ? JSON.stringify(customer.metadata) : null,
         stripe_created_at: customer.createdAt ? customer.createdAt.getTime() : null,
       };
-      const existing = await findCustomerByStripeId(trx, scope, customer.stripeCustomerId);
+      const existing = await findCustomerToImport(trx, scope, customer.stripeCustomerId);
       let id: string;
       if (existing === undefined) {
         id = newId("imp", now);
-        await insertImportedCustomer(trx, {
+        await insertCustomerToImport(trx, {
           id,
           organization_id: scope.organizationId,
           environment: scope.environment,
@@ -118,7 +119,7 @@ export async function importCustomers(
         id = existing.id;
         const changed = (Object.keys(fields) as (keyof typeof fields)[]).some((key) => existing[key] !== fields[key]);
         if (changed) {
-          await updateUnboundCustomer(trx, id, { ...fields, updated_at: now });
+          await updateCustomerToImport(trx, id, { ...fields, updated_at: now });
           report.updated++;
         } else {
           report.unchanged++;

@@ -24,7 +24,17 @@ export class RateLimiter {
     this.#refillPerMs = perMinute / 60_000;
   }
 
+  /** Takes `cost` units from the key's bucket if it holds enough; refuses with the wait otherwise. */
   take(key: string, cost = 1): RateLimitDecision {
+    return this.#decide(key, cost, true);
+  }
+
+  /** What `take` would decide now, taking nothing: to refuse cheaply before costly work. */
+  check(key: string, cost = 1): RateLimitDecision {
+    return this.#decide(key, cost, false);
+  }
+
+  #decide(key: string, cost: number, take: boolean): RateLimitDecision {
     const now = this.clock.now();
     const bucket = this.#buckets.get(key) ?? { tokens: this.perMinute, updatedAt: now };
     bucket.tokens = Math.min(this.perMinute, bucket.tokens + (now - bucket.updatedAt) * this.#refillPerMs);
@@ -34,7 +44,7 @@ export class RateLimiter {
     // A hair of slack: refills summed in floating point may fall a rounding error short of a whole
     // batch at exactly the advertised moment.
     if (bucket.tokens + 1e-6 >= needed) {
-      bucket.tokens -= cost;
+      if (take) bucket.tokens -= cost;
       return { allowed: true, retryAfterSeconds: 0 };
     }
     // Whole milliseconds first: float residue must not turn an exact 1 s wait into 2.
