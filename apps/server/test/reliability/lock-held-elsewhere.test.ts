@@ -7,6 +7,7 @@ import { type RunningHttpServer, startHttpServer } from "../../src/http/http-ser
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { START_TIME } from "../harness.js";
+import { runEntry } from "../run-process.js";
 import { call, dataOf, describeOutcome, killAllServers, makeTempDir, type ServerProcess, startServer, type TempDir } from "./support.js";
 
 /**
@@ -90,6 +91,21 @@ describe("the write lock held by another process", () => {
       const created = await creation;
       expect(created.kind === "response" && created.status, describeOutcome(created)).toBe(200);
       // It waited for the lock rather than slipping past it.
+      expect(performance.now() - heldAt).toBeGreaterThanOrEqual(HOLD_MS - 100);
+    } finally {
+      lock.release();
+    }
+  }, 30_000);
+
+  it("the admin CLI, a process of its own, waits for the lock on timers and creates its key once it is released", async () => {
+    const lock = holdWriteLock(databasePath, HOLD_MS);
+    const heldAt = performance.now();
+    try {
+      const cli = runEntry("src/admin/main.ts", ["keys", "create", "--org", "Late", "--env", "test"], { DATABASE_PATH: databasePath });
+      const { code } = await cli.exited;
+      expect(code, cli.stderr()).toBe(0);
+      expect(cli.stdout().trim().split("\n").at(-1)).toMatch(/^sk_test_/);
+      // It could only write once the lock was released.
       expect(performance.now() - heldAt).toBeGreaterThanOrEqual(HOLD_MS - 100);
     } finally {
       lock.release();
