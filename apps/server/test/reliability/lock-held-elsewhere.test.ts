@@ -113,7 +113,7 @@ describe("the write lock held by another process", () => {
   }, 30_000);
 });
 
-describe("past the lock-wait budget", () => {
+describe.each(["fast", "stock"] as const)("past the lock-wait budget (%s handler)", (handler) => {
   const temp = makeTempDir("billingos-lock-budget-");
   let db: Database;
   let http: RunningHttpServer;
@@ -125,12 +125,12 @@ describe("past the lock-wait budget", () => {
   afterAll(() => temp.remove());
 
   it("a write is refused with 503 SERVICE_UNAVAILABLE, Retry-After and retryAfterSeconds, and writes nothing; the next one succeeds", async () => {
-    const path = join(temp.path, "budget.sqlite");
+    const path = join(temp.path, `budget-${handler}.sqlite`);
     // A short budget, so the test need not outwait the default 5 s.
     db = await openDatabase({ path, lockWaitMs: 300 });
     const clock = new ManualClock(START_TIME);
     const key = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
-    http = await startHttpServer({ deps: { db, clock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1" });
+    http = await startHttpServer({ deps: { db, clock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1", handler });
     const tokens = () => {
       const reader = new BetterSqlite3(path, { readonly: true });
       try {
