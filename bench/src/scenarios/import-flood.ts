@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createApiKey, openDatabase, systemClock } from "@billingos/server";
 import { median } from "../in-process.js";
@@ -22,56 +23,38 @@ interface FloodResult {
   refused: number;
   /** Anything but a 200 or a 429: a 5xx, no answer. */
   failures: number;
+  seconds: number;
   rowsPerSecond: number;
 }
 
-/**
- * One tenant importing as fast as it can: IMPORTERS loops, each sending the next batch as soon as
- * the previous one is answered (a 429 included), every batch 1,000 customers never seen before.
- */
-function startFlood(url: string, secretKey: string): { refusedSoFar(): number; stop(): Promise<FloodResult> } {
-  // One JSON text, its ids made unique per batch by a cheap replace, so the load generator's own
-  // CPU (it shares the two cores with the server) goes to sending, not to building bodies.
-  const template = JSON.stringify({
-    customers: Array.from({ length: ROWS_PER_BATCH }, (_, i) => ({
-      stripeCustomerId: `cus_BATCHx${i}`,
-      email: `flood.BATCH.${i}@import.example`,
-      name: `Flood customer ${i}`,
-      metadata: { plan: "pro" },
-    })),
+interface Flood {
+  /** Resolves once the flood has had a batch refused (429). */
+  firstRefusal: Promise<void>;
+  stop(): Promise<FloodResult>;
+}
+
+/** Starts the flooder (bench/src/import-flooder.ts) in its own process against `url`. */
+function startFlood(url: string, secretKey: string): Flood {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/src/import-flooder.ts", url, secretKey, String(IMPORTERS), String(ROWS_PER_BATCH)], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
   });
-  let batch = 0;
-  let stopped = false;
-  const result = { requests: 0, ok: 0, refused: 0, failures: 0 };
-  const started = performance.now();
-  const loops = Array.from({ length: IMPORTERS }, async () => {
-    while (!stopped) {
-      const body = template.replaceAll("BATCH", `f${process.pid}n${batch++}`);
-      try {
-        const response = await fetch(`${url}/trpc/customers.import`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${secretKey}`, "content-type": "application/json" },
-          body,
-          signal: AbortSignal.timeout(30_000),
-        });
-        await response.arrayBuffer();
-        result.requests++;
-        if (response.status === 200) result.ok++;
-        else if (response.status === 429) result.refused++;
-        else result.failures++;
-        // A refused batch would be sent again by a real client after Retry-After; here the flood
-        // keeps knocking, so that the refusal's own cost is measured too.
-      } catch {
-        result.failures++;
-      }
-    }
+  let out = "";
+  let onRefusal: () => void = () => {};
+  const firstRefusal = new Promise<void>((resolve) => (onRefusal = resolve));
+  child.stdout!.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.includes('"firstRefusal"')) onRefusal();
   });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
-    refusedSoFar: () => result.refused,
+    firstRefusal,
     stop: async () => {
-      stopped = true;
-      await Promise.all(loops);
-      return { ...result, rowsPerSecond: (result.ok * ROWS_PER_BATCH) / ((performance.now() - started) / 1000) };
+      child.kill("SIGTERM");
+      await exited;
+      const last = out.trim().split("\n").at(-1) ?? "{}";
+      const counts = JSON.parse(last) as { requests: number; ok: number; refused: number; failures: number; seconds: number };
+      return { ...counts, rowsPerSecond: (counts.ok * ROWS_PER_BATCH) / counts.seconds };
     },
   };
 }
@@ -116,8 +99,8 @@ export async function importFloodScenario(seeded: SeededDatabase, settings: Http
       });
     const duringFlood = async (server: ServerProcess, durationSeconds: number) => {
       const flood = startFlood(server.url, flooder.secretKey);
-      // The flood reaches its pace before verify is measured.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The flood (its process started) reaches its pace before verify is measured.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
       const verify = await verifyOn(server, durationSeconds, false);
       return { verify, flood: await flood.stop() };
     };
@@ -130,8 +113,7 @@ export async function importFloodScenario(seeded: SeededDatabase, settings: Http
     // The limited server's bucket starts full (a minute's worth of rows in one burst): the flood
     // empties it first, so that the rounds measure the flood held at the limit, not the burst.
     const draining = startFlood(limited.url, flooder.secretKey);
-    const drainStarted = Date.now();
-    while (draining.refusedSoFar() === 0 && Date.now() - drainStarted < 180_000) await new Promise((resolve) => setTimeout(resolve, 100));
+    await Promise.race([draining.firstRefusal, new Promise((resolve) => setTimeout(resolve, 180_000))]);
     await draining.stop();
     const alone: LoadResult[] = [];
     const flooded: LoadResult[] = [];
@@ -166,7 +148,7 @@ export async function importFloodScenario(seeded: SeededDatabase, settings: Http
     };
     const floodRow = (scenario: string, rounds: FloodResult[]): Row => ({
       scenario: `${scenario}: ${median(rounds.map((flood) => flood.rowsPerSecond)).toLocaleString("en-US", { maximumFractionDigits: 0 })} rows/s imported, ${sum(rounds, "ok")} batches accepted, ${sum(rounds, "refused")} refused (429)`,
-      throughput: median(rounds.map((flood) => flood.requests / settings.durationSeconds)),
+      throughput: median(rounds.map((flood) => flood.requests / flood.seconds)),
       unit: "req/s",
       errors: sum(rounds, "failures"),
     });
