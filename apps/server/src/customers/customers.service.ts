@@ -70,8 +70,8 @@ const ROWS_BETWEEN_YIELDS = 100;
  * and the audit event are exact, a dry run sees its own earlier rows), and yields to the event loop
  * every ROWS_BETWEEN_YIELDS rows. Meanwhile it keeps the write lock, so other writes wait for it:
  * at most one batch (1,000 rows, a few tens of milliseconds), as a request carries at most that many
- * rows (import-procedure.ts) and the rows per minute are limited per key. Reads do not wait: they
- * run on the reader connection.
+ * rows (import-procedure.ts) and the rows per minute are limited per key. The hot reads (verify,
+ * key lookup) do not wait: they run on the reader connection.
  */
 export async function importCustomers(
   { db, clock }: CustomerDeps,
