@@ -37,7 +37,8 @@ export function createContextInner(deps: ServiceDeps, request: RequestInfo = {})
     logger: deps.logger,
     createRateLimiter: deps.createRateLimiter,
     importRateLimiter: deps.importRateLimiter,
-    // Per request, shared by the calls of a batch (import-procedure.ts): rows imported so far.
+    // Rows imported so far by this request's calls (a batch shares them; import-procedure.ts caps
+    // them): the reason a context must not outlive its request, in createCaller uses too.
     importRowsInRequest: { count: 0 },
     environments: deps.environments ?? ALL_ENVIRONMENTS,
     authorization: request.authorization,
