@@ -155,19 +155,6 @@ export async function listUnresolvedCustomers(
   return rows.map(withReason);
 }
 
-/** The reasons of the given customers that are still unbound (for an import's report). */
-export async function unresolvedReasonsOf(db: Database, ids: string[]): Promise<UnresolvedReason[]> {
-  if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom("imported_customers as c")
-    .selectAll("c")
-    .select((eb) => sharesEmail(eb).as("email_shared"))
-    .where("c.id", "in", ids)
-    .where("c.external_user_id", "is", null)
-    .execute();
-  return rows.map((row) => withReason(row).reason);
-}
-
 // ---------------------------------------------------------------------------------------------
 // The import's per-row statements. An import runs these once per row, up to 1,000 times a batch:
 // on statements built and prepared once (prepared-query.ts) rather than by the query builder each
