@@ -22,7 +22,7 @@ const customer = fc.record({
   user: fc.constantFrom(...USERS),
 });
 
-function toImport({ stripeCustomerId, email, name, user }: fc.RecordValue<{ stripeCustomerId: string; email: string | null; name: string; user: string | null }>): CustomerToImport {
+function toImport({ stripeCustomerId, email, name, user }: { stripeCustomerId: string; email: string | null; name: string; user: string | null }): CustomerToImport {
   return { stripeCustomerId, email, name, ...(user === null ? {} : { metadata: { external_user_id: user } }) };
 }
 
