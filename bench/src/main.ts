@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { REPO_ROOT } from "./processes.js";
 import { markdownTable, type Row } from "./report.js";
 import { httpScenarios, peerScenario } from "./scenarios/http.js";
+import { importFloodScenario } from "./scenarios/import-flood.js";
 import { inProcessVerify, scaleCreate, scaleVerify } from "./scenarios/in-process.js";
 import { seedDatabase } from "./seed.js";
 
@@ -20,7 +21,7 @@ const { values } = parseArgs({
 const settings = values.quick
   ? { tokens: 100_000, customers: 100_000, http: { connections: 50, durationSeconds: 2, warmupSeconds: 1, rounds: 1 }, inProcess: { rounds: 3, milliseconds: 300 } }
   : { tokens: 1_000_000, customers: 100_000, http: { connections: 50, durationSeconds: 5, warmupSeconds: 3, rounds: 3 }, inProcess: { rounds: 5, milliseconds: 2000 } };
-const only = values.only?.split(",") ?? ["in-process", "scale", "http", "peer"];
+const only = values.only?.split(",") ?? ["in-process", "scale", "http", "peer", "import-flood"];
 
 const started = Date.now();
 const workdir = mkdtempSync(join(tmpdir(), "billingos-bench-"));
@@ -59,6 +60,11 @@ try {
         target: "≥ 300%",
       });
     }
+  }
+
+  if (only.includes("import-flood")) {
+    log(`import flood: another tenant's verify while one tenant imports`);
+    rows.push(...(await importFloodScenario(large, settings.http)));
   }
 
   const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, date: new Date().toISOString() };

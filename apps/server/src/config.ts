@@ -26,6 +26,7 @@ const environmentSchema = z.object({
   AUDIT_RETENTION_DAYS: integer("AUDIT_RETENTION_DAYS", 1, 36_500).default(90),
   SHUTDOWN_TIMEOUT_MS: integer("SHUTDOWN_TIMEOUT_MS", 0, 600_000).default(10_000),
   CREATE_RATE_LIMIT_PER_MINUTE: integer("CREATE_RATE_LIMIT_PER_MINUTE", 0, 10_000_000).default(600),
+  IMPORT_RATE_LIMIT_ROWS_PER_MINUTE: integer("IMPORT_RATE_LIMIT_ROWS_PER_MINUTE", 0, 100_000_000).default(60_000),
   MAX_BODY_BYTES: integer("MAX_BODY_BYTES", 1024, 64 * 1024 * 1024).default(1024 * 1024),
   MAX_BATCH_SIZE: integer("MAX_BATCH_SIZE", 1, 1000).default(10),
   MAX_CONNECTIONS: integer("MAX_CONNECTIONS", 1, 1_000_000).default(1024),
@@ -84,6 +85,8 @@ export interface Config {
   corsOrigins: string[];
   /** Token creations a minute per secret key; 0 turns the limit off. */
   createRateLimitPerMinute: number;
+  /** Customers imported a minute per secret key (dry runs included); 0 turns the limit off. */
+  importRateLimitRowsPerMinute: number;
   maxBodyBytes: number;
   maxBatchSize: number;
   /** Open connections at once; more are closed as they arrive. */
@@ -134,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     environments: values.ENVIRONMENTS,
     corsOrigins: values.CORS_ORIGINS,
     createRateLimitPerMinute: values.CREATE_RATE_LIMIT_PER_MINUTE,
+    importRateLimitRowsPerMinute: values.IMPORT_RATE_LIMIT_ROWS_PER_MINUTE,
     maxBodyBytes: values.MAX_BODY_BYTES,
     maxBatchSize: values.MAX_BATCH_SIZE,
     maxConnections: values.MAX_CONNECTIONS,

@@ -43,6 +43,8 @@ async function main(): Promise<void> {
         createRateLimiter:
           config.createRateLimitPerMinute > 0 ? new RateLimiter(config.createRateLimitPerMinute, clock) : undefined,
         lazyBindingRequiresVerifiedEmail: config.lazyBindingRequiresVerifiedEmail,
+        importRateLimiter:
+          config.importRateLimitRowsPerMinute > 0 ? new RateLimiter(config.importRateLimitRowsPerMinute, clock) : undefined,
       },
       port: config.port,
       host: config.host,

@@ -15,6 +15,7 @@ describe("loadConfig", () => {
       environments: ["test", "live"],
       corsOrigins: [],
       createRateLimitPerMinute: 600,
+      importRateLimitRowsPerMinute: 60_000,
       maxBodyBytes: 1024 * 1024,
       maxBatchSize: 10,
       maxConnections: 1024,
@@ -68,6 +69,7 @@ describe("loadConfig", () => {
       { MAX_BUFFERED_BODY_BYTES: "2048", MAX_BODY_BYTES: "4096" },
       "MAX_BUFFERED_BODY_BYTES (2048) must be at least MAX_BODY_BYTES (4096), or no body of the largest size could ever be read",
     ],
+    [{ IMPORT_RATE_LIMIT_ROWS_PER_MINUTE: "-5" }, 'IMPORT_RATE_LIMIT_ROWS_PER_MINUTE must be a whole number from 0 to 100000000 (got "-5")'],
   ])("refuses %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);

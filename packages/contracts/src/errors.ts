@@ -11,6 +11,7 @@ export const errorCode = z.enum([
   "TOO_MANY_REQUESTS",
   "METHOD_NOT_SUPPORTED",
   "TIMEOUT",
+  "SERVICE_UNAVAILABLE",
   "INTERNAL_SERVER_ERROR",
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;
@@ -29,7 +30,7 @@ export const errorData = z.object({
   path: z.string().optional(),
   fieldErrors: validationDetails.shape.fieldErrors.optional(),
   formErrors: validationDetails.shape.formErrors.optional(),
-  /** With TOO_MANY_REQUESTS: seconds to wait (also sent as the Retry-After header). */
+  /** With TOO_MANY_REQUESTS or SERVICE_UNAVAILABLE: seconds to wait (also sent as the Retry-After header). */
   retryAfterSeconds: z.number().int().positive().optional(),
 });
 export type ErrorData = z.infer<typeof errorData>;

@@ -2,21 +2,19 @@ import {
   bindCustomerInput,
   customersImported,
   getCustomerInput,
-  importCustomersInput,
   importedCustomer,
   listUnresolvedCustomersInput,
   unbindCustomerInput,
   unresolvedCustomerPage,
 } from "@billingos/contracts";
 import { z } from "zod";
+import { importProcedure } from "../trpc/import-procedure.js";
 import { router, secretKeyProcedure } from "../trpc/trpc.js";
 import { unbindCustomer } from "./customer-unbinding.js";
 import { actorOf, bindCustomerManually, getCustomer, importCustomers, listUnresolved } from "./customers.service.js";
 
 export const customersRouter = router({
-  import: secretKeyProcedure
-    .input(importCustomersInput)
-    .mutation(async ({ ctx, input }) => z.encode(customersImported, await importCustomers(ctx, ctx.apiKey, input))),
+  import: importProcedure.mutation(async ({ ctx, input }) => z.encode(customersImported, await importCustomers(ctx, ctx.apiKey, input))),
 
   listUnresolved: secretKeyProcedure
     .input(listUnresolvedCustomersInput)

@@ -2,7 +2,7 @@ import type { BindingMethod, Environment, UnresolvedReason } from "@billingos/co
 import { type ExpressionBuilder, sql } from "kysely";
 import { chunksOf } from "../db/chunks.js";
 import type { Database } from "../db/database.js";
-import { preparedQuery } from "../db/prepared-query.js";
+import { preparedInsert, preparedQuery } from "../db/prepared-query.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import type { Scope } from "../shared/scope.js";
 import type { ImportedCustomerRow, NewImportedCustomerRow } from "./imported-customers.table.js";
@@ -114,18 +114,6 @@ export async function markSharedEmails(db: Database, customerIds: readonly strin
       .onConflict((conflict) => conflict.doNothing())
       .execute();
   }
-}
-
-export async function insertImportedCustomer(db: Database, row: NewImportedCustomerRow): Promise<void> {
-  await db.insertInto("imported_customers").values(row).execute();
-}
-
-export async function updateUnboundCustomer(
-  db: Database,
-  id: string,
-  changes: Pick<ImportedCustomerRow, "email" | "email_normalized" | "name" | "metadata" | "stripe_created_at" | "updated_at">,
-): Promise<void> {
-  await db.updateTable("imported_customers").set(changes).where("id", "=", id).where("external_user_id", "is", null).execute();
 }
 
 /**
@@ -269,4 +257,74 @@ export async function unresolvedReasonsOf(db: Database, ids: string[]): Promise<
     .where("c.external_user_id", "is", null)
     .execute();
   return rows.map((row) => withReason(row).reason);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The import's per-row statements. An import runs these once per row, up to 1,000 times a batch:
+// on statements built and prepared once (prepared-query.ts) rather than by the query builder each
+// time, which cost about as much again as the writes themselves.
+
+const selectByStripeId = preparedQuery((db: Database, organizationId: string, environment: Environment, stripeCustomerId: string) =>
+  db
+    .selectFrom("imported_customers")
+    .selectAll()
+    .where("organization_id", "=", organizationId)
+    .where("environment", "=", environment)
+    .where("stripe_customer_id", "=", stripeCustomerId),
+);
+
+/** findCustomerByStripeId on a prepared statement, for the import's loop. */
+export async function findCustomerToImport(db: Database, scope: Scope, stripeCustomerId: string): Promise<ImportedCustomerRow | undefined> {
+  return (await selectByStripeId(db, scope.organizationId, scope.environment, stripeCustomerId)).rows[0];
+}
+
+const IMPORTED_CUSTOMER_COLUMNS = [
+  "id",
+  "organization_id",
+  "environment",
+  "stripe_customer_id",
+  "email",
+  "email_normalized",
+  "name",
+  "metadata",
+  "stripe_created_at",
+  "imported_at",
+  "updated_at",
+  "external_user_id",
+  "bound_at",
+  "bound_by",
+] as const satisfies readonly (keyof NewImportedCustomerRow)[];
+
+const insertRow = preparedInsert<NewImportedCustomerRow & Record<string, unknown>>("imported_customers", IMPORTED_CUSTOMER_COLUMNS);
+
+/** A new imported customer. */
+export async function insertCustomerToImport(db: Database, row: NewImportedCustomerRow): Promise<void> {
+  await insertRow(db, row as NewImportedCustomerRow & Record<string, unknown>);
+}
+
+const updateUnbound = preparedQuery(
+  (
+    db: Database,
+    id: string,
+    email: string | null,
+    emailNormalized: string | null,
+    name: string | null,
+    metadata: string | null,
+    stripeCreatedAt: number | null,
+    updatedAt: number,
+  ) =>
+    db
+      .updateTable("imported_customers")
+      .set({ email, email_normalized: emailNormalized, name, metadata, stripe_created_at: stripeCreatedAt, updated_at: updatedAt })
+      .where("id", "=", id)
+      .where("external_user_id", "is", null),
+);
+
+/** New values for a customer still unbound; a bound customer is left as it is. */
+export async function updateCustomerToImport(
+  db: Database,
+  id: string,
+  changes: Pick<ImportedCustomerRow, "email" | "email_normalized" | "name" | "metadata" | "stripe_created_at" | "updated_at">,
+): Promise<void> {
+  await updateUnbound(db, id, changes.email, changes.email_normalized, changes.name, changes.metadata, changes.stripe_created_at, changes.updated_at);
 }

@@ -13,7 +13,11 @@ const STATEMENT_CACHE_SIZE = 256;
 export class DirectStatements {
   readonly #statements = new Map<string, BetterSqlite3.Statement>();
 
-  constructor(readonly sqlite: BetterSqlite3.Database) {}
+  constructor(
+    readonly sqlite: BetterSqlite3.Database,
+    /** For the writer: how long a write transaction waits for the lock in all (lock-wait.ts). */
+    readonly lockWaitMs = 0,
+  ) {}
 
   prepare(sql: string): BetterSqlite3.Statement {
     let statement = this.#statements.get(sql);

@@ -1,10 +1,17 @@
 import type { Kysely } from "kysely";
 import type { Database } from "./database.js";
 import { migrations } from "./migrations/index.js";
+import { retryWhileBusy } from "./lock-wait.js";
 import { writeTransaction } from "./write-transaction.js";
 
 /** Kysely's own bookkeeping table, so databases migrated by its Migrator are read the same way. */
 const MIGRATION_TABLE = "kysely_migration";
+
+/**
+ * Migrations wait longer for the write lock than requests do: a second process may be migrating
+ * the same file, and nothing is served before they are done.
+ */
+const MIGRATION_LOCK_WAIT_MS = 60_000;
 
 async function appliedMigrations(db: Kysely<any>): Promise<Set<string>> {
   const rows: { name: string }[] = await db.selectFrom(MIGRATION_TABLE).select("name").execute();
@@ -19,13 +26,19 @@ async function appliedMigrations(db: Kysely<any>): Promise<Set<string>> {
  * second process starting at the same moment wait, then find the migration done.
  * Returns the names applied by this call.
  */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  await db.schema
-    .createTable(MIGRATION_TABLE)
-    .ifNotExists()
-    .addColumn("name", "varchar(255)", (column) => column.notNull().primaryKey())
-    .addColumn("timestamp", "varchar(255)", (column) => column.notNull())
-    .execute();
+export async function migrateToLatest(db: Kysely<any>, lockWaitMs = MIGRATION_LOCK_WAIT_MS): Promise<string[]> {
+  // Creating the table takes the write lock on a new file only (an existing table is a mere read);
+  // the writer does not wait inside SQLite, so it waits here, on timers.
+  await retryWhileBusy(
+    () =>
+      db.schema
+        .createTable(MIGRATION_TABLE)
+        .ifNotExists()
+        .addColumn("name", "varchar(255)", (column) => column.notNull().primaryKey())
+        .addColumn("timestamp", "varchar(255)", (column) => column.notNull())
+        .execute(),
+    lockWaitMs,
+  );
 
   // An up-to-date database (every start) is settled by this one read, without taking the write
   // lock; a pending migration is checked again under the lock, as another process may have run it.
@@ -46,7 +59,7 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
       }
       await any.insertInto(MIGRATION_TABLE).values({ name, timestamp: new Date().toISOString() }).execute();
       return true;
-    });
+    }, lockWaitMs);
     if (ran) applied.push(name);
   }
   return applied;

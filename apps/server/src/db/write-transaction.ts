@@ -1,6 +1,7 @@
 import { CompiledQuery } from "kysely";
 import { type Database, directWriterOf } from "./database.js";
 import type { DirectStatements } from "./direct-statements.js";
+import { DEFAULT_LOCK_WAIT_MS, retryWhileBusy } from "./lock-wait.js";
 
 /** Thrown inside a write transaction to undo it while still returning a result (dry runs). */
 class Rollback<T> {
@@ -11,29 +12,21 @@ export function rollbackWith<T>(result: T): never {
   throw new Rollback(result);
 }
 
-const BUSY_RETRIES = 5;
-
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === "SQLITE_BUSY" || code === "SQLITE_BUSY_SNAPSHOT" || code === "SQLITE_LOCKED";
-}
-
 /**
  * A transaction that takes SQLite's write lock at BEGIN (IMMEDIATE), so two processes that read
- * then write (a lazy bind, an import) queue on the busy timeout instead of one failing on upgrade.
- * Should the lock still be busy after the timeout, the whole transaction is retried a few times
- * with a jittered pause, so callers see no SQLITE_BUSY. `rollbackWith(result)` inside `work`
- * undoes everything and returns `result`.
+ * then write (a lazy bind, an import) queue for the lock instead of one failing on upgrade. While
+ * another connection holds the lock, BEGIN fails at once (the writer's busy timeout is 0) and the
+ * whole transaction is tried again after a pause on a timer (`retryWhileBusy`): the event loop keeps
+ * serving meanwhile, and this process's connection is free for others between tries. After the
+ * database's lock-wait budget (5 s by default) the caller gets a 503 (WriteLockBusyError), never
+ * SQLITE_BUSY. `rollbackWith(result)` inside `work` undoes everything and returns `result`.
  */
-export async function writeTransaction<T>(db: Database, work: (trx: Database) => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await runOnce(db, work);
-    } catch (error) {
-      if (!isBusy(error) || attempt >= BUSY_RETRIES) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * (0.5 + Math.random())));
-    }
-  }
+export async function writeTransaction<T>(
+  db: Database,
+  work: (trx: Database) => Promise<T>,
+  lockWaitMs = directWriterOf(db)?.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+): Promise<T> {
+  return retryWhileBusy(() => runOnce(db, work), lockWaitMs);
 }
 
 const BEGIN_IMMEDIATE = CompiledQuery.raw("begin immediate");

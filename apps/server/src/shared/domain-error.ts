@@ -12,12 +12,20 @@ export class DomainError extends TRPCError {
   }
 }
 
-/** TOO_MANY_REQUESTS with the hint the HTTP layer turns into a Retry-After header. */
-export class RateLimitedError extends DomainError {
+/** A refusal that will pass: carries the hint the HTTP layer turns into a Retry-After header. */
+export class RetryLaterError extends DomainError {
   constructor(
+    code: "TOO_MANY_REQUESTS" | "SERVICE_UNAVAILABLE",
     message: string,
     readonly retryAfterSeconds: number,
   ) {
-    super("TOO_MANY_REQUESTS", message);
+    super(code, message);
+  }
+}
+
+/** TOO_MANY_REQUESTS with the hint the HTTP layer turns into a Retry-After header. */
+export class RateLimitedError extends RetryLaterError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super("TOO_MANY_REQUESTS", message, retryAfterSeconds);
   }
 }

@@ -15,6 +15,8 @@ export interface ServiceDeps {
   createRateLimiter?: RateLimiter;
   /** Lazy binding uses only emails sent with `emailVerified: true`. Default: false. */
   lazyBindingRequiresVerifiedEmail?: boolean;
+  /** Limits imported customers (rows) per secret key; absent means unlimited. */
+  importRateLimiter?: RateLimiter;
 }
 
 export const ALL_ENVIRONMENTS: readonly Environment[] = ["test", "live"];
@@ -36,6 +38,10 @@ export function createContextInner(deps: ServiceDeps, request: RequestInfo = {})
     clock: deps.clock,
     logger: deps.logger,
     createRateLimiter: deps.createRateLimiter,
+    importRateLimiter: deps.importRateLimiter,
+    // Rows imported so far by this request's calls (a batch shares them; import-procedure.ts caps
+    // them): the reason a context must not outlive its request, in createCaller uses too.
+    importRowsInRequest: { count: 0 },
     environments: deps.environments ?? ALL_ENVIRONMENTS,
     lazyBindingRequiresVerifiedEmail: deps.lazyBindingRequiresVerifiedEmail ?? false,
     authorization: request.authorization,

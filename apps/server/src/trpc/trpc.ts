@@ -3,7 +3,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
-import { RateLimitedError } from "../shared/domain-error.js";
+import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
 import type { Context } from "./context.js";
 
 /** All a caller learns of a fault of the server's. */
@@ -28,7 +28,7 @@ const t = initTRPC.context<Context>().create({
       // anything else an input parser threw is ours to log, not the caller's to read.
       return { ...shape, message: error.cause instanceof SyntaxError ? "Input is not valid JSON" : "Invalid input" };
     }
-    if (error instanceof RateLimitedError) {
+    if (error instanceof RetryLaterError) {
       return { ...shape, data: { ...shape.data, retryAfterSeconds: error.retryAfterSeconds } };
     }
     if (error.code === "INTERNAL_SERVER_ERROR") {
@@ -45,10 +45,19 @@ export const createCallerFactory = t.createCallerFactory;
 
 export const publicProcedure = t.procedure;
 
+/**
+ * A refusal that will pass (the database's write lock busy elsewhere, a rate limit) also answers
+ * with a Retry-After header: the error is thrown deep in a service, where no response is at hand.
+ */
+function withRetryAfter<R extends { ok: boolean; error?: unknown }>(ctx: Context, result: R): R {
+  if (!result.ok && result.error instanceof RetryLaterError) ctx.setResponseHeader("retry-after", String(result.error.retryAfterSeconds));
+  return result;
+}
+
 /** Merchant API: `Authorization: Bearer sk_…`, checked before the input is even parsed. */
 export const secretKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const apiKey = await authenticateSecretKey(ctx.db, ctx.authorization, ctx.environments);
-  return next({ ctx: { apiKey } });
+  return withRetryAfter(ctx, await next({ ctx: { apiKey } }));
 });
 
 const SESSION_BEARER = /^Bearer +(\S+)\s*$/i;
@@ -66,7 +75,7 @@ export const sessionProcedure = (operation: Operation) =>
       ctx.logger.info({ path, reason: check.reason }, "session token refused");
       throw new TRPCError({ code: check.reason === "operation_not_allowed" ? "FORBIDDEN" : "UNAUTHORIZED" });
     }
-    return next({ ctx: { session: check.token } });
+    return withRetryAfter(ctx, await next({ ctx: { session: check.token } }));
   });
 
 /** Token creation, limited per secret key (429 with Retry-After when the bucket is empty). */
