@@ -1,3 +1,4 @@
+import type { AuditActorType } from "@billingos/contracts";
 import type { Database } from "../db/database.js";
 import { DomainError } from "../shared/domain-error.js";
 import { isApiKeyActive } from "./api-keys.repository.js";
@@ -13,4 +14,12 @@ export const KEY_REFUSED = "Unknown or revoked secret key";
  */
 export async function assertApiKeyStillActive(trx: Database, key: { id: string }): Promise<void> {
   if (!(await isApiKeyActive(trx, key.id))) throw new DomainError("UNAUTHORIZED", KEY_REFUSED);
+}
+
+/**
+ * The same check for a write made on behalf of `actor`: a merchant's key (an import, a bind or
+ * unbind through the API) must still be active; an operator at the admin CLI has no key to check.
+ */
+export async function assertActorStillActive(trx: Database, actor: { type: AuditActorType; id: string | null }): Promise<void> {
+  if (actor.type === "api_key" && actor.id !== null) await assertApiKeyStillActive(trx, { id: actor.id });
 }

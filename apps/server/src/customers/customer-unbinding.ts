@@ -1,5 +1,6 @@
 import type { ImportedCustomer, unbindCustomerInput } from "@billingos/contracts";
 import type { z } from "zod";
+import { assertActorStillActive } from "../api-keys/api-key-still-active.js";
 import type { AuditEntry } from "../audit/audit.repository.js";
 import type { Database } from "../db/database.js";
 import { writeTransaction } from "../db/write-transaction.js";
@@ -70,6 +71,7 @@ export async function unbindCustomer(
   actor: AuditEntry["actor"],
 ): Promise<{ customer: ImportedCustomer; previousExternalUserId: string | null }> {
   return writeTransaction(db, async (trx) => {
+    await assertActorStillActive(trx, actor);
     const customer = await findCustomerByStripeId(trx, scope, input.stripeCustomerId);
     if (customer === undefined) throw customerNotFound(scope, input.stripeCustomerId);
     const externalUserId = customer.external_user_id;

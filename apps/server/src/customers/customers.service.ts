@@ -13,6 +13,7 @@ import {
 } from "@billingos/contracts";
 import { setImmediate } from "node:timers/promises";
 import type { z } from "zod";
+import { assertActorStillActive } from "../api-keys/api-key-still-active.js";
 import type { AuthenticatedKey } from "../api-keys/api-keys.service.js";
 import { type AuditEntry, recordAuditEvent } from "../audit/audit.repository.js";
 import type { Database } from "../db/database.js";
@@ -82,6 +83,7 @@ export async function importCustomers(
 ): Promise<CustomersImported> {
   const actor = actorOf(scope);
   return writeTransaction(db, async (trx) => {
+    await assertActorStillActive(trx, actor);
     const now = clock.now();
     const report = { created: 0, updated: 0, unchanged: 0, preBound: 0 };
     let unresolvedDelta = 0;
@@ -190,6 +192,7 @@ export async function bindCustomerManually(
   actor: AuditEntry["actor"],
 ): Promise<ImportedCustomer> {
   return writeTransaction(db, async (trx) => {
+    await assertActorStillActive(trx, actor);
     const customer = await findCustomerByStripeId(trx, scope, input.stripeCustomerId);
     if (customer === undefined) throw customerNotFound(scope, input.stripeCustomerId);
     const previousUser = customer.external_user_id;

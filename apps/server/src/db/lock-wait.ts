@@ -28,6 +28,16 @@ export class WriteLockBusyError extends RetryLaterError {
 }
 
 /**
+ * A busy or locked database met outside the write-lock wait (a read during another process's WAL
+ * recovery, after it crashed): the caller gets a 503 with Retry-After, as for a write that waited
+ * too long, never a 500. Anything else is returned as it is.
+ */
+export function busyAsRetryLater<E>(error: E & { cause?: unknown }): E | RetryLaterError {
+  if (error instanceof RetryLaterError || !isBusy(error.cause)) return error;
+  return new RetryLaterError("SERVICE_UNAVAILABLE", "The database is busy (another process holds it); retry in 1 s", 1);
+}
+
+/**
  * Runs `attempt` again while it fails on a busy lock, pausing between tries on a timer (backoff with
  * jitter) rather than in SQLite's busy handler: better-sqlite3 is synchronous, so a busy timeout
  * would sleep inside C on the event loop and freeze every other request of this process (health

@@ -4,6 +4,7 @@ import { ZodError } from "zod";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
 import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
+import { busyAsRetryLater } from "../db/lock-wait.js";
 import type { Context } from "./context.js";
 
 /** All a caller learns of a fault of the server's. */
@@ -49,8 +50,11 @@ export const publicProcedure = t.procedure;
  * A refusal that will pass (the database's write lock busy elsewhere, a rate limit) also answers
  * with a Retry-After header: the error is thrown deep in a service, where no response is at hand.
  */
-function withRetryAfter<R extends { ok: boolean; error?: unknown }>(ctx: Context, result: R): R {
-  if (!result.ok && result.error instanceof RetryLaterError) ctx.setResponseHeader("retry-after", String(result.error.retryAfterSeconds));
+function withRetryAfter<R extends { ok: boolean; error?: TRPCError }>(ctx: Context, result: R): R {
+  if (result.ok || result.error === undefined) return result;
+  const error = busyAsRetryLater(result.error);
+  if (error instanceof RetryLaterError) ctx.setResponseHeader("retry-after", String(error.retryAfterSeconds));
+  if (error !== result.error) throw error;
   return result;
 }
 

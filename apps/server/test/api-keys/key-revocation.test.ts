@@ -3,6 +3,8 @@ import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authenticateSecretKey, createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
+import { unbindCustomer } from "../../src/customers/customer-unbinding.js";
+import { actorOf, bindCustomerManually, importCustomers } from "../../src/customers/customers.service.js";
 import { createSessionToken } from "../../src/session-tokens/session-tokens.service.js";
 import { DomainError } from "../../src/shared/domain-error.js";
 import { createHarness, type Harness } from "../harness.js";
@@ -54,6 +56,41 @@ describe("a creation in flight while its key is revoked", () => {
       valid: true,
       tokenId: created.tokenId,
     });
+  });
+});
+
+describe("a customer write authenticated before its key's revocation and run after it", () => {
+  // The same race as token creation: the key is checked again inside the write transaction, so an
+  // import, bind or unbind that was authenticated first and reaches the database after the
+  // revocation's commit is refused and writes nothing.
+  it("import, bind and unbind are refused with UNAUTHORIZED and change nothing", async () => {
+    await h.caller(h.testKey.secretKey).customers.import({
+      customers: [
+        { stripeCustomerId: "cus_bound", email: "b@example.com" },
+        { stripeCustomerId: "cus_free", email: "f@example.com" },
+      ],
+    });
+    await h.caller(h.testKey.secretKey).customers.bind({ stripeCustomerId: "cus_bound", externalUserId: "user_b" });
+    const key = await authenticateSecretKey(h.db, `Bearer ${h.testKey.secretKey}`);
+    await revokeApiKey(h.db, h.clock, h.testKey.id);
+    const before = await h.db.selectFrom("imported_customers").selectAll().orderBy("id").execute();
+    const eventsBefore = (await h.db.selectFrom("audit_events").select("id").execute()).length;
+
+    const attempts = [
+      importCustomers(h.deps, key, { customers: [{ stripeCustomerId: "cus_new", email: "n@example.com" }] }),
+      bindCustomerManually(h.deps, key, { stripeCustomerId: "cus_free", externalUserId: "user_f" }, actorOf(key)),
+      unbindCustomer(h.deps, key, { stripeCustomerId: "cus_bound" }, actorOf(key)),
+    ];
+    for (const attempt of attempts) {
+      const error = await attempt.then(
+        () => undefined,
+        (refusal: unknown) => refusal,
+      );
+      expect(error).toBeInstanceOf(DomainError);
+      expect([(error as DomainError).code, (error as DomainError).message]).toEqual(["UNAUTHORIZED", "Unknown or revoked secret key"]);
+    }
+    expect(await h.db.selectFrom("imported_customers").selectAll().orderBy("id").execute()).toEqual(before);
+    expect((await h.db.selectFrom("audit_events").select("id").execute()).length).toBe(eventsBefore);
   });
 });
 
