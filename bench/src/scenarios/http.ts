@@ -51,9 +51,15 @@ export async function peerScenario(workdir: string, settings: HttpSettings, base
 
 /**
  * A scenario's row from its rounds: medians over the rounds; the ratio, when baseline rates are
- * given (one per round), is the median of the per-round ratios.
+ * given (one per round), is the median of the per-round ratios to the baseline named `baselineName`.
  */
-function rowOf(scenario: string, rounds: LoadResult[], baselineRates?: number[], target?: string): Row {
+export function rowOf(
+  scenario: string,
+  rounds: LoadResult[],
+  baselineRates?: number[],
+  target?: string,
+  baselineName = "baseline",
+): Row {
   const cpu = rounds.flatMap((result) => (result.serverCpuMicrosPerRequest === undefined ? [] : [result.serverCpuMicrosPerRequest]));
   return {
     scenario,
@@ -63,7 +69,7 @@ function rowOf(scenario: string, rounds: LoadResult[], baselineRates?: number[],
     p99Ms: median(rounds.map((result) => result.p99)),
     ...(cpu.length > 0 ? { serverCpuMicros: median(cpu) } : {}),
     ...(baselineRates
-      ? { baseline: "baseline", ratio: median(rounds.map((result, round) => result.requestsPerSecond / baselineRates[round]!)) }
+      ? { baseline: baselineName, ratio: median(rounds.map((result, round) => result.requestsPerSecond / baselineRates[round]!)) }
       : {}),
     ...(target ? { target } : {}),
     errors: rounds.reduce((sum, result) => sum + result.errors + result.non2xx, 0),

@@ -6,7 +6,7 @@ import { type LoadResult, measureLoad } from "../load.js";
 import { REPO_ROOT, type ServerProcess, startServerProcess } from "../processes.js";
 import type { Row } from "../report.js";
 import type { SeededDatabase } from "../seed.js";
-import type { HttpSettings } from "./http.js";
+import { type HttpSettings, rowOf } from "./http.js";
 
 const SERVER_MAIN = join(REPO_ROOT, "apps/server/dist/main.js");
 /** Verify's load here: enough to keep the server busy without measuring only its queue. */
@@ -131,21 +131,8 @@ export async function importFloodScenario(seeded: SeededDatabase, settings: Http
     }
 
     const aloneRates = alone.map((result) => result.requestsPerSecond);
-    const verifyRow = (scenario: string, rounds: LoadResult[], baseline?: number[]): Row => {
-      const cpu = rounds.flatMap((result) => (result.serverCpuMicrosPerRequest === undefined ? [] : [result.serverCpuMicrosPerRequest]));
-      return {
-        scenario,
-        throughput: median(rounds.map((result) => result.requestsPerSecond)),
-        unit: "req/s",
-        p50Ms: median(rounds.map((result) => result.p50)),
-        p99Ms: median(rounds.map((result) => result.p99)),
-        ...(cpu.length > 0 ? { serverCpuMicros: median(cpu) } : {}),
-        ...(baseline
-          ? { baseline: "verify alone", ratio: median(rounds.map((result, round) => result.requestsPerSecond / baseline[round]!)) }
-          : {}),
-        errors: rounds.reduce((sum, result) => sum + result.errors + result.non2xx, 0),
-      };
-    };
+    const verifyRow = (scenario: string, rounds: LoadResult[], baseline?: number[]): Row =>
+      rowOf(scenario, rounds, baseline, undefined, "verify alone");
     const floodRow = (scenario: string, rounds: FloodResult[]): Row => ({
       scenario: `${scenario}: ${median(rounds.map((flood) => flood.rowsPerSecond)).toLocaleString("en-US", { maximumFractionDigits: 0 })} rows/s imported, ${sum(rounds, "ok")} batches accepted, ${sum(rounds, "refused")} refused (429)`,
       throughput: median(rounds.map((flood) => flood.requests / flood.seconds)),
