@@ -9,8 +9,12 @@ export interface DemoUser {
   name: string;
 }
 
+/**
+ * ASCII case only, as BillingOS matches emails: a full Unicode lower-casing would give one id to
+ * two different mailboxes ("\u212Aate@x.com", with a KELVIN SIGN, and "kate@x.com").
+ */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return email.trim().replace(/[A-Z]/g, (letter) => letter.toLowerCase());
 }
 
 /**

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type AnyTRPCRouter, TRPCError } from "@trpc/server";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
-import { RateLimitedError } from "../shared/domain-error.js";
+import { RetryLaterError } from "../shared/domain-error.js";
 import { ALL_ENVIRONMENTS, type ServiceDeps } from "../trpc/context.js";
 import type { BodyBudget } from "./body-budget.js";
 import { answerCallsWithError } from "./error-answer.js";
@@ -18,7 +18,7 @@ import { answerCallsWithError } from "./error-answer.js";
  *    will, the handlers get an empty body and run as usual, so every refusal is the procedure
  *    ladder's own answer, message and log line; the connection closes after it, body unread.
  * 2. The declared length must fit the body limit (413), and the declared length (the limit for a
- *    chunked body) must fit the budget (429 with Retry-After: 1), reserved until the response closes.
+ *    chunked body) must fit the budget (503 with Retry-After: 1: the server, not this caller, is short of room), reserved until the response closes.
  * 3. The body is read, and must be well-formed UTF-8 (400): decoding would otherwise replace
  *    ill-formed bytes with U+FFFD, making byte-different inputs equal.
  *
@@ -96,7 +96,7 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
     const reserved = declared ?? maxBodyBytes;
     if (!budget.tryReserve(reserved)) {
       res.setHeader("retry-after", "1");
-      answerCallsWithError(res, router, calls, new RateLimitedError(BUSY_MESSAGE, 1), onError);
+      answerCallsWithError(res, router, calls, new RetryLaterError("SERVICE_UNAVAILABLE", BUSY_MESSAGE, 1), onError);
       return null;
     }
     // 'close' comes however the response ends: answered, client gone, timed out.

@@ -43,7 +43,7 @@ export interface HttpServerOptions {
   maxBatchSize?: number;
   /** Open connections at once (server.maxConnections). */
   maxConnections?: number;
-  /** Bytes of request bodies buffered at once across all requests; past it a body gets 429 + Retry-After: 1, unread. */
+  /** Bytes of request bodies buffered at once across all requests; past it a body gets 503 + Retry-After: 1, unread. */
   maxBufferedBodyBytes?: number;
   /** Whole-request deadline (default REQUEST_TIMEOUT_MS); shorter in tests of slow clients. */
   requestTimeoutMs?: number;

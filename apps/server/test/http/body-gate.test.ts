@@ -128,7 +128,7 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
   describe("the body budget (MAX_BUFFERED_BODY_BYTES)", () => {
     const KiB64 = 64 * 1024;
 
-    it("past it a body gets 429 TOO_MANY_REQUESTS with Retry-After: 1, unread; once the held bodies are gone the same request is served", async () => {
+    it("past it a body gets 503 SERVICE_UNAVAILABLE with Retry-After: 1, unread; once the held bodies are gone the same request is served", async () => {
       await start(handler, { maxBodyBytes: KiB64, maxBufferedBodyBytes: 2 * KiB64 });
       const auth = { authorization: `Bearer ${h.testKey.secretKey}` };
       // Two uploads that declare the largest body and send only the first KiB hold the whole budget.
@@ -138,12 +138,12 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
       const body = JSON.stringify({ sessionToken: "bos_session_test_x" });
       const refused = await openRequest(server.port, postHead("/trpc/sessionTokens.verify", { ...auth, "content-length": Buffer.byteLength(body) })).answer;
       // Refused: no room for one more body; told when to come back.
-      expect(refused.status).toBe(429);
+      expect(refused.status).toBe(503);
       expect(refused.headers["retry-after"]).toBe("1");
       expect(refused.headers.connection).toBe("close");
       expect(JSON.parse(refused.body).error).toMatchObject({
         message: "The server is receiving too many request bodies at once; retry in 1 s",
-        data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, retryAfterSeconds: 1, path: "sessionTokens.verify" },
+        data: { code: "SERVICE_UNAVAILABLE", httpStatus: 503, retryAfterSeconds: 1, path: "sessionTokens.verify" },
       });
 
       for (const upload of held) upload.socket.destroy();
