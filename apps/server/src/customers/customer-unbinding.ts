@@ -7,7 +7,7 @@ import { writeTransaction } from "../db/write-transaction.js";
 import { DomainError } from "../shared/domain-error.js";
 import type { Scope } from "../shared/scope.js";
 import { recordUnbinding } from "./customer-binding-audit.js";
-import type { CustomerDeps } from "./customers.service.js";
+import type { CustomerDeps } from "./customer-deps.js";
 import { toImportedCustomer } from "./customers.mapper.js";
 import {
   adjustUnresolvedCount,

@@ -16,14 +16,13 @@ import type { z } from "zod";
 import { assertActorStillActive } from "../api-keys/api-key-still-active.js";
 import type { AuthenticatedKey } from "../api-keys/api-keys.service.js";
 import { type AuditEntry, recordAuditEvent } from "../audit/audit.repository.js";
-import type { Database } from "../db/database.js";
 import { recordBinding } from "./customer-binding-audit.js";
 import { rollbackWith, writeTransaction } from "../db/write-transaction.js";
-import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
 import { keysetPage } from "../shared/keyset-page.js";
 import type { Scope } from "../shared/scope.js";
+import type { CustomerDeps } from "./customer-deps.js";
 import { customerNotFound, undoBinding } from "./customer-unbinding.js";
 import { toImportedCustomer } from "./customers.mapper.js";
 import {
@@ -40,11 +39,6 @@ import {
 } from "./imported-customers.repository.js";
 
 export const actorOf = (key: AuthenticatedKey): AuditEntry["actor"] => ({ type: "api_key", id: key.id });
-
-export interface CustomerDeps {
-  db: Database;
-  clock: Clock;
-}
 
 /** The merchant's user id carried in Stripe metadata, under the first key of PRE_BIND_METADATA_KEYS that has one. */
 export function externalUserIdFromMetadata(metadata: Record<string, string> | null | undefined): string | null {
