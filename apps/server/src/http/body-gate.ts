@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type AnyTRPCRouter, TRPCError } from "@trpc/server";
-import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
+import { type AuthenticatedKey, authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
 import { RetryLaterError } from "../shared/domain-error.js";
 import { ALL_ENVIRONMENTS, type ServiceDeps } from "../trpc/context.js";
@@ -25,6 +25,12 @@ import { answerCallsWithError } from "./error-answer.js";
  * Both handlers then get the text: the fast handler as an argument, the stock adapter as
  * `req.body` (which it takes instead of reading the socket), so neither reads the socket itself.
  */
+
+/**
+ * A request the gate let through, with the secret key it authenticated from the request's own
+ * Authorization header (before its body was read): the context hands it to the procedures.
+ */
+export type GatedRequest = IncomingMessage & { authenticatedKey?: AuthenticatedKey };
 
 export interface BodyGateOptions {
   deps: ServiceDeps;
@@ -52,30 +58,39 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
   const procedures = router._def.procedures as Record<string, { _def: { type: string } } | undefined>;
   const environments = deps.environments ?? ALL_ENVIRONMENTS;
 
-  /** Whether the credential would get past the middleware: a refusal is UNAUTHORIZED; anything else (a failing database) lets the ladder answer. */
-  const passes = (check: Promise<unknown>) =>
+  /**
+   * Whether the credential gets past the middleware, and what it authenticated: a refusal is
+   * UNAUTHORIZED; anything else (a failing database) lets the ladder answer.
+   */
+  const outcomeOf = <T>(check: Promise<T>): Promise<{ passes: boolean; value?: T }> =>
     check.then(
-      () => true,
-      (error: unknown) => !(error instanceof TRPCError && error.code === "UNAUTHORIZED"),
+      (value) => ({ passes: true, value }),
+      (error: unknown) => ({ passes: !(error instanceof TRPCError && error.code === "UNAUTHORIZED") }),
     );
 
-  async function someCallReadsItsInput(authorization: string | undefined, paths: readonly string[]): Promise<boolean> {
-    let secretKey: Promise<boolean> | undefined;
-    let sessionToken: Promise<boolean> | undefined;
+  /** Whether any call will read its input, and the secret key the merchant calls authenticated. */
+  async function admission(
+    authorization: string | undefined,
+    paths: readonly string[],
+  ): Promise<{ readsInput: boolean; apiKey?: AuthenticatedKey | undefined }> {
+    let secretKey: Promise<{ passes: boolean; value?: AuthenticatedKey }> | undefined;
+    let sessionToken: Promise<{ passes: boolean }> | undefined;
     for (const path of paths) {
       const procedure = Object.hasOwn(procedures, path) ? procedures[path] : undefined;
       if (procedure?._def.type !== "mutation") continue;
       if (path.startsWith(SESSION_PROCEDURE_PREFIX)) {
-        sessionToken ??= passes(
+        sessionToken ??= outcomeOf(
           checkSessionToken(deps, BEARER.exec(authorization ?? "")?.[1] ?? "", { environments }).then((check) => {
             if (!check.ok) throw new TRPCError({ code: "UNAUTHORIZED" });
           }),
         );
       } else {
-        secretKey ??= passes(authenticateSecretKey(deps.db, authorization, environments));
+        secretKey ??= outcomeOf(authenticateSecretKey(deps.db, authorization, environments));
       }
     }
-    return (await secretKey) === true || (await sessionToken) === true;
+    const merchant = await secretKey;
+    const customer = await sessionToken;
+    return { readsInput: merchant?.passes === true || customer?.passes === true, apiKey: merchant?.value };
   }
 
   /** The body's text for the handlers, or null when the request has been answered (or its client is gone). */
@@ -84,10 +99,13 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
     const chunked = req.headers["transfer-encoding"] !== undefined;
     const declared = chunked ? null : Number(declaredHeader ?? 0);
     if (declared === 0) return "";
-    if (!(await someCallReadsItsInput(req.headers.authorization, calls.paths))) {
+    const { readsInput, apiKey } = await admission(req.headers.authorization, calls.paths);
+    if (!readsInput) {
       res.setHeader("connection", "close");
       return "";
     }
+    // The procedures take this key rather than authenticate the same header a second time.
+    if (apiKey !== undefined) (req as GatedRequest).authenticatedKey = apiKey;
     if (req.socket.destroyed) return null;
     if (declared !== null && !(declared <= maxBodyBytes)) {
       answerCallsWithError(res, router, calls, new TRPCError({ code: "PAYLOAD_TOO_LARGE" }), onError);

@@ -5,7 +5,7 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { sql } from "kysely";
 import { directReaderOf } from "../db/database.js";
 import { BodyBudget } from "./body-budget.js";
-import { createBodyGate, type NamedCalls } from "./body-gate.js";
+import { createBodyGate, type GatedRequest, type NamedCalls } from "./body-gate.js";
 import { corsHeaders, keepVaryOrigin } from "./cors.js";
 import { answerCallsWithError } from "./error-answer.js";
 import { createFastTRPCHandler } from "./fast-trpc-handler.js";
@@ -111,6 +111,7 @@ export async function startHttpServer({
   const createContext = (req: IncomingMessage, res: ServerResponse) =>
     createContextInner(deps, {
       authorization: req.headers.authorization,
+      authenticatedKey: (req as GatedRequest).authenticatedKey,
       setResponseHeader: (name, value) => res.setHeader(name, value),
     });
   // Only the code and path: inputs can hold tokens, and callers' mistakes are not ours to shout about.

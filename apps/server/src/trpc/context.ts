@@ -1,4 +1,5 @@
 import type { Environment } from "@billingos/contracts";
+import type { AuthenticatedKey } from "../api-keys/api-keys.service.js";
 import type { Database } from "../db/database.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
@@ -24,6 +25,11 @@ export const ALL_ENVIRONMENTS: readonly Environment[] = ["test", "live"];
 export interface RequestInfo {
   /** The raw Authorization header, if any. */
   authorization?: string | undefined;
+  /**
+   * The secret key the HTTP layer already authenticated from this same header, before it read the
+   * body (http/body-gate.ts): the merchant procedures take it instead of looking it up again.
+   */
+  authenticatedKey?: AuthenticatedKey | undefined;
   /** Sets a header on the HTTP response (Retry-After); absent outside HTTP. */
   setResponseHeader?: (name: string, value: string) => void;
 }
@@ -45,6 +51,7 @@ export function createContextInner(deps: ServiceDeps, request: RequestInfo = {})
     environments: deps.environments ?? ALL_ENVIRONMENTS,
     lazyBindingRequiresVerifiedEmail: deps.lazyBindingRequiresVerifiedEmail ?? false,
     authorization: request.authorization,
+    authenticatedKey: request.authenticatedKey,
     setResponseHeader: request.setResponseHeader ?? (() => {}),
   };
 }

@@ -60,7 +60,7 @@ function withRetryAfter<R extends { ok: boolean; error?: TRPCError }>(ctx: Conte
 
 /** Merchant API: `Authorization: Bearer sk_…`, checked before the input is even parsed. */
 export const secretKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const apiKey = await authenticateSecretKey(ctx.db, ctx.authorization, ctx.environments);
+  const apiKey = ctx.authenticatedKey ?? (await authenticateSecretKey(ctx.db, ctx.authorization, ctx.environments));
   return withRetryAfter(ctx, await next({ ctx: { apiKey } }));
 });
 

@@ -1,5 +1,6 @@
 import { formatToken } from "@billingos/contracts";
 import { afterEach, describe, expect, it } from "vitest";
+import { revokeApiKey } from "../../src/api-keys/api-keys.service.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { randomSecretBody } from "../../src/shared/secrets.js";
 import { createHarness, type Harness } from "../harness.js";
@@ -122,6 +123,29 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
       expect(JSON.parse(response.body)).toEqual({
         error: { message: "PAYLOAD_TOO_LARGE", code: -32013, data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413, path: "sessionTokens.verify" } },
       });
+    });
+  });
+
+  describe("a key authenticated before its body, revoked while the body arrives", () => {
+    // The gate authenticates the key before reading the body and hands it to the procedures; a
+    // creation still checks it again inside its write transaction, so a revocation that commits
+    // while the body is on its way leaves no token behind.
+    it("a creation whose body completes after its key's revocation gets 401 and stores nothing", async () => {
+      await start(handler);
+      const body = JSON.stringify({ externalUserId: "user_slow" });
+      const head = postHead("/trpc/sessionTokens.create", {
+        authorization: `Bearer ${h.testKey.secretKey}`,
+        "content-length": Buffer.byteLength(body),
+        connection: "close",
+      });
+      const upload = openRequest(server.port, `${head}${body.slice(0, 5)}`);
+      await eventually(() => server.bodyBytesReserved() > 0, "the gate admitted the body");
+      await revokeApiKey(h.db, h.clock, h.testKey.id);
+      upload.socket.write(body.slice(5));
+      const answer = await upload.answer;
+      expect(answer.status).toBe(401);
+      expect(JSON.parse(answer.body).error.message).toBe("Unknown or revoked secret key");
+      expect(await h.db.selectFrom("session_tokens").select("id").where("api_key_id", "=", h.testKey.id).execute()).toEqual([]);
     });
   });
 
