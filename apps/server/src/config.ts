@@ -27,6 +27,7 @@ const environmentSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: integer("SHUTDOWN_TIMEOUT_MS", 0, 600_000).default(10_000),
   CREATE_RATE_LIMIT_PER_MINUTE: integer("CREATE_RATE_LIMIT_PER_MINUTE", 0, 10_000_000).default(600),
   IMPORT_RATE_LIMIT_ROWS_PER_MINUTE: integer("IMPORT_RATE_LIMIT_ROWS_PER_MINUTE", 0, 100_000_000).default(60_000),
+  WRITE_RATE_LIMIT_PER_MINUTE: integer("WRITE_RATE_LIMIT_PER_MINUTE", 0, 10_000_000).default(3_000),
   MAX_BODY_BYTES: integer("MAX_BODY_BYTES", 1024, 64 * 1024 * 1024).default(1024 * 1024),
   MAX_BATCH_SIZE: integer("MAX_BATCH_SIZE", 1, 1000).default(10),
   MAX_CONNECTIONS: integer("MAX_CONNECTIONS", 1, 1_000_000).default(1024),
@@ -87,6 +88,8 @@ export interface Config {
   createRateLimitPerMinute: number;
   /** Customers imported a minute per secret key (dry runs included); 0 turns the limit off. */
   importRateLimitRowsPerMinute: number;
+  /** Other merchant writes (revoke, revokeForCustomer, bind, unbind) a minute per secret key, together; 0 turns the limit off. */
+  writeRateLimitPerMinute: number;
   maxBodyBytes: number;
   maxBatchSize: number;
   /** Open connections at once; more are closed as they arrive. */
@@ -138,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: values.CORS_ORIGINS,
     createRateLimitPerMinute: values.CREATE_RATE_LIMIT_PER_MINUTE,
     importRateLimitRowsPerMinute: values.IMPORT_RATE_LIMIT_ROWS_PER_MINUTE,
+    writeRateLimitPerMinute: values.WRITE_RATE_LIMIT_PER_MINUTE,
     maxBodyBytes: values.MAX_BODY_BYTES,
     maxBatchSize: values.MAX_BATCH_SIZE,
     maxConnections: values.MAX_CONNECTIONS,

@@ -45,6 +45,8 @@ async function main(): Promise<void> {
         lazyBindingRequiresVerifiedEmail: config.lazyBindingRequiresVerifiedEmail,
         importRateLimiter:
           config.importRateLimitRowsPerMinute > 0 ? new RateLimiter(config.importRateLimitRowsPerMinute, clock) : undefined,
+        writeRateLimiter:
+          config.writeRateLimitPerMinute > 0 ? new RateLimiter(config.writeRateLimitPerMinute, clock) : undefined,
       },
       port: config.port,
       host: config.host,

@@ -16,6 +16,7 @@ describe("loadConfig", () => {
       corsOrigins: [],
       createRateLimitPerMinute: 600,
       importRateLimitRowsPerMinute: 60_000,
+      writeRateLimitPerMinute: 3_000,
       maxBodyBytes: 1024 * 1024,
       maxBatchSize: 10,
       maxConnections: 1024,
@@ -41,8 +42,9 @@ describe("loadConfig", () => {
       SHUTDOWN_TIMEOUT_MS: "500",
       MAX_CONNECTIONS: "200",
       MAX_BUFFERED_BODY_BYTES: "8388608",
+      WRITE_RATE_LIMIT_PER_MINUTE: "120",
     });
-    expect(config).toMatchObject({ maxConnections: 200, maxBufferedBodyBytes: 8 * 1024 * 1024 });
+    expect(config).toMatchObject({ maxConnections: 200, maxBufferedBodyBytes: 8 * 1024 * 1024, writeRateLimitPerMinute: 120 });
     expect(config).toMatchObject({ port: 8080, host: "127.0.0.1", databasePath: "/var/lib/billingos.sqlite", logLevel: "warn" });
     expect(config.tokenRetentionMs).toBe(30 * 86_400_000);
   });
@@ -70,6 +72,8 @@ describe("loadConfig", () => {
       "MAX_BUFFERED_BODY_BYTES (2048) must be at least MAX_BODY_BYTES (4096), or no body of the largest size could ever be read",
     ],
     [{ IMPORT_RATE_LIMIT_ROWS_PER_MINUTE: "-5" }, 'IMPORT_RATE_LIMIT_ROWS_PER_MINUTE must be a whole number from 0 to 100000000 (got "-5")'],
+    [{ WRITE_RATE_LIMIT_PER_MINUTE: "3k" }, 'WRITE_RATE_LIMIT_PER_MINUTE must be a whole number from 0 to 10000000 (got "3k")'],
+    [{ WRITE_RATE_LIMIT_PER_MINUTE: "-1" }, 'WRITE_RATE_LIMIT_PER_MINUTE must be a whole number from 0 to 10000000 (got "-1")'],
   ])("refuses %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);

@@ -9,7 +9,7 @@ import {
 } from "@billingos/contracts";
 import { z } from "zod";
 import { importProcedure } from "../trpc/import-procedure.js";
-import { router, secretKeyProcedure } from "../trpc/trpc.js";
+import { router, secretKeyProcedure, writeLimitedSecretKeyProcedure } from "../trpc/trpc.js";
 import { unbindCustomer } from "./customer-unbinding.js";
 import { actorOf, bindCustomerManually, getCustomer, importCustomers, listUnresolved } from "./customers.service.js";
 
@@ -20,13 +20,13 @@ export const customersRouter = router({
     .input(listUnresolvedCustomersInput)
     .query(async ({ ctx, input }) => z.encode(unresolvedCustomerPage, await listUnresolved(ctx, ctx.apiKey, input))),
 
-  bind: secretKeyProcedure
+  bind: writeLimitedSecretKeyProcedure
     .input(bindCustomerInput)
     .mutation(async ({ ctx, input }) =>
       z.encode(importedCustomer, await bindCustomerManually(ctx, ctx.apiKey, input, actorOf(ctx.apiKey))),
     ),
 
-  unbind: secretKeyProcedure
+  unbind: writeLimitedSecretKeyProcedure
     .input(unbindCustomerInput)
     .mutation(async ({ ctx, input }) =>
       z.encode(importedCustomer, (await unbindCustomer(ctx, ctx.apiKey, input, actorOf(ctx.apiKey))).customer),

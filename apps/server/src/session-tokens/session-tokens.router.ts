@@ -13,7 +13,7 @@ import {
   verifySessionTokenInput,
 } from "@billingos/contracts";
 import { z } from "zod";
-import { rateLimitedSecretKeyProcedure, router, secretKeyProcedure } from "../trpc/trpc.js";
+import { rateLimitedSecretKeyProcedure, router, secretKeyProcedure, writeLimitedSecretKeyProcedure } from "../trpc/trpc.js";
 import {
   createSessionToken,
   listSessionTokens,
@@ -66,7 +66,7 @@ export const sessionTokensRouter = router({
       verificationToWire(await verifySessionToken(ctx, ctx.apiKey, input.sessionToken, input.operation)),
     ),
 
-  revoke: secretKeyProcedure
+  revoke: writeLimitedSecretKeyProcedure
     .input(revokeSessionTokenInput)
     .mutation(async ({ ctx, input }) => z.encode(sessionTokenRevoked, await revokeSessionToken(ctx, ctx.apiKey, input))),
 
@@ -74,7 +74,7 @@ export const sessionTokensRouter = router({
     .input(listSessionTokensInput)
     .query(async ({ ctx, input }) => z.encode(sessionTokenPage, await listSessionTokens(ctx, ctx.apiKey, input))),
 
-  revokeForCustomer: secretKeyProcedure
+  revokeForCustomer: writeLimitedSecretKeyProcedure
     .input(revokeCustomerSessionTokensInput)
     .mutation(async ({ ctx, input }) =>
       z.encode(customerSessionTokensRevoked, await revokeCustomerSessionTokens(ctx, ctx.apiKey, input)),

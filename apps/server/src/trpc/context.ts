@@ -18,6 +18,8 @@ export interface ServiceDeps {
   lazyBindingRequiresVerifiedEmail?: boolean;
   /** Limits imported customers (rows) per secret key; absent means unlimited. */
   importRateLimiter?: RateLimiter;
+  /** Limits the other merchant writes (revoke, revokeForCustomer, bind, unbind) per secret key, one bucket for all; absent means unlimited. */
+  writeRateLimiter?: RateLimiter;
 }
 
 export const ALL_ENVIRONMENTS: readonly Environment[] = ["test", "live"];
@@ -45,6 +47,7 @@ export function createContextInner(deps: ServiceDeps, request: RequestInfo = {})
     logger: deps.logger,
     createRateLimiter: deps.createRateLimiter,
     importRateLimiter: deps.importRateLimiter,
+    writeRateLimiter: deps.writeRateLimiter,
     // Rows imported so far by this request's calls (a batch shares them; import-procedure.ts caps
     // them): the reason a context must not outlive its request, in createCaller uses too.
     importRowsInRequest: { count: 0 },

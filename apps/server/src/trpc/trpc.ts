@@ -5,6 +5,7 @@ import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
 import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
 import { busyAsRetryLater } from "../db/lock-wait.js";
+import type { RateLimiter } from "../shared/rate-limiter.js";
 import type { Context } from "./context.js";
 
 /** All a caller learns of a fault of the server's. */
@@ -82,18 +83,37 @@ export const sessionProcedure = (operation: Operation) =>
     return withRetryAfter(ctx, await next({ ctx: { session: check.token } }));
   });
 
-/** Token creation, limited per secret key (429 with Retry-After when the bucket is empty). */
-export const rateLimitedSecretKeyProcedure = secretKeyProcedure.use(async ({ ctx, next }) => {
-  const limiter = ctx.createRateLimiter;
-  if (limiter) {
-    const decision = limiter.take(ctx.apiKey.id);
-    if (!decision.allowed) {
-      ctx.setResponseHeader("retry-after", String(decision.retryAfterSeconds));
-      throw new RateLimitedError(
-        `Too many session tokens created with this key: the limit is ${limiter.perMinute} a minute; retry in ${decision.retryAfterSeconds} s`,
-        decision.retryAfterSeconds,
-      );
+/**
+ * A merchant procedure limited per secret key by the limiter `pick` chooses from the context (none:
+ * unlimited). Each call takes one unit before its input is parsed, so the calls of a batched
+ * request take one each; a refusal is 429 with Retry-After and runs nothing. `what` names the
+ * limited calls in the message ("Too many <what> with this key").
+ */
+export const limitedSecretKeyProcedure = (pick: (ctx: Context) => RateLimiter | undefined, what: string) =>
+  secretKeyProcedure.use(async ({ ctx, next }) => {
+    const limiter = pick(ctx);
+    if (limiter) {
+      const decision = limiter.take(ctx.apiKey.id);
+      if (!decision.allowed) {
+        ctx.setResponseHeader("retry-after", String(decision.retryAfterSeconds));
+        throw new RateLimitedError(
+          `Too many ${what} with this key: the limit is ${limiter.perMinute} a minute; retry in ${decision.retryAfterSeconds} s`,
+          decision.retryAfterSeconds,
+        );
+      }
     }
-  }
-  return next();
-});
+    return next();
+  });
+
+/** Token creation (CREATE_RATE_LIMIT_PER_MINUTE). */
+export const rateLimitedSecretKeyProcedure = limitedSecretKeyProcedure((ctx) => ctx.createRateLimiter, "session tokens created");
+
+/**
+ * The merchant's other writes (token revocations, binds, unbinds: WRITE_RATE_LIMIT_PER_MINUTE), one
+ * bucket per key for all of them: each writes rows and audit events, so an unlimited key could
+ * grow the database without bound. Imports have their own limit, in rows (import-procedure.ts).
+ */
+export const writeLimitedSecretKeyProcedure = limitedSecretKeyProcedure(
+  (ctx) => ctx.writeRateLimiter,
+  "writes (revoke, bind, unbind)",
+);
