@@ -8,7 +8,7 @@ export interface RateLimitDecision {
 
 /**
  * A token bucket per key: `perMinute` units a minute on average, in bursts of up to `perMinute`.
- * A call takes `cost` units (1 for a token creation, its rows for an import). A call costing more
+ * A call takes `cost` units (1 for a token creation or another write, its rows for an import). A call costing more
  * than a whole bucket is let through when the bucket is full, leaving it in debt, so that it waits
  * its turn instead of being refused for ever. In memory, per process: a second server process has
  * its own buckets.
