@@ -42,3 +42,12 @@ export const signedOut = z.strictObject({
   revokedAt: timestamp,
 });
 export type SignedOut = z.output<typeof signedOut>;
+
+/**
+ * The input of a procedure that takes none (the session.* procedures): nothing, or an empty object.
+ * Anything else is refused like any unknown field, so a caller who believes it is choosing something
+ * (`signOut({ tokenId })` signs out the token in hand, not that one) learns it is not.
+ */
+export const noInput = (procedure: string) =>
+  z.strictObject({}, { error: `${procedure} takes no input` }).optional();
+export type NoInput = z.input<ReturnType<typeof noInput>>;

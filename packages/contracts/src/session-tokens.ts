@@ -30,7 +30,14 @@ const sessionTokenString = text("sessionToken")
 
 export const createSessionTokenInput = z.strictObject({
   externalUserId: externalId("externalUserId"),
-  email: email.optional(),
+  /**
+   * `null` is taken as "none": next-auth and most auth libraries type a user's email `string | null`,
+   * so `session.user.email` can be passed as it is. Either way the token carries no email.
+   */
+  email: email
+    .nullable()
+    .transform((value) => value ?? undefined)
+    .optional(),
   /**
    * Whether your app verified that the user owns `email`. `false`: the email is never used to bind
    * an imported customer. Absent: it is, unless the server is set to require verified emails, where
