@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isTooManyFieldsParams } from "./input-object.js";
 
 /** The error codes the API answers with; they are tRPC's codes, so HTTP statuses follow from them. */
 export const errorCode = z.enum([
@@ -88,6 +89,15 @@ const UNKNOWN_FIELD = "Unknown field";
 const bounded = (message: string) =>
   message.length <= MAX_ERROR_MESSAGE_LENGTH ? message : `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1)}…`;
 
+/** The unknown keys an issue reports: zod's own unrecognized_keys, or inputObject's gate (first keys and a count). */
+function unknownFieldsOf(issue: z.core.$ZodIssue): { keys: readonly string[]; count: number } | null {
+  if (issue.code === "unrecognized_keys") return { keys: issue.keys, count: issue.keys.length };
+  if (issue.code === "custom" && isTooManyFieldsParams(issue.params)) {
+    return { keys: issue.params.unknownFields, count: issue.params.unknownFieldCount };
+  }
+  return null;
+}
+
 /** Turns zod issues into field errors; an unknown field is reported under its own name when that is safe to repeat. */
 export function validationDetailsOf(error: z.ZodError): ValidationDetails {
   // No prototype: a field named "__proto__" or "constructor" is just another key here.
@@ -115,14 +125,16 @@ export function validationDetailsOf(error: z.ZodError): ValidationDetails {
     return true;
   };
   for (const issue of error.issues) {
-    if (issue.code === "unrecognized_keys") {
+    const unknown = unknownFieldsOf(issue);
+    if (unknown !== null) {
       // One issue holds every unknown key: look at no more of them than can be listed.
       const room = Math.max(0, MAX_FIELD_ERRORS - listedFields);
-      for (const key of issue.keys.slice(0, room)) {
+      const listed = unknown.keys.slice(0, room);
+      for (const key of listed) {
         const message = echoableName(key) ? `${UNKNOWN_FIELD} "${key}"` : `${UNKNOWN_FIELD} (name not shown: ${key.length} characters)`;
         if (!add(pathKey([...issue.path, key]), message)) unlistedUnknownFields += 1;
       }
-      unlistedUnknownFields += Math.max(0, issue.keys.length - room);
+      unlistedUnknownFields += unknown.count - listed.length;
     } else if (!add(pathKey(issue.path), issue.message)) {
       unlistedProblems += 1;
     }

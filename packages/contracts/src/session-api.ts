@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { inputObject } from "./input-object.js";
 import { importedCustomer } from "./customers.js";
 import { environment } from "./environment.js";
 import { operation } from "./operations.js";
@@ -49,5 +50,5 @@ export type SignedOut = z.output<typeof signedOut>;
  * (`signOut({ tokenId })` signs out the token in hand, not that one) learns it is not.
  */
 export const noInput = (procedure: string) =>
-  z.strictObject({}, { error: `${procedure} takes no input` }).optional();
+  inputObject({}, { error: `${procedure} takes no input` }).optional();
 export type NoInput = z.input<ReturnType<typeof noInput>>;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { inputObject } from "./input-object.js";
 import { environment } from "./environment.js";
 import { email, externalId, jsonObject, metadata, pageLimit, prefixedId } from "./fields.js";
 import { operation } from "./operations.js";
@@ -28,7 +29,7 @@ const sessionTokenString = text("sessionToken")
   .min(1, { error: "sessionToken must not be empty" })
   .max(MAX_SESSION_TOKEN_LENGTH, { error: `sessionToken must be at most ${MAX_SESSION_TOKEN_LENGTH} characters` });
 
-export const createSessionTokenInput = z.strictObject({
+export const createSessionTokenInput = inputObject({
   externalUserId: externalId("externalUserId"),
   /**
    * `null` is taken as "none": next-auth and most auth libraries type a user's email `string | null`,
@@ -60,11 +61,10 @@ export const sessionTokenCreated = z.strictObject({
 });
 export type SessionTokenCreated = z.output<typeof sessionTokenCreated>;
 
-export const revokeSessionTokenInput = z
-  .strictObject({
-    tokenId: tokenId.optional(),
-    sessionToken: sessionTokenString.optional(),
-  })
+export const revokeSessionTokenInput = inputObject({
+  tokenId: tokenId.optional(),
+  sessionToken: sessionTokenString.optional(),
+})
   .refine((input) => (input.tokenId === undefined) !== (input.sessionToken === undefined), {
     error: "Give exactly one of tokenId or sessionToken",
   });
@@ -77,7 +77,7 @@ export const sessionTokenRevoked = z.strictObject({
 });
 export type SessionTokenRevoked = z.output<typeof sessionTokenRevoked>;
 
-export const verifySessionTokenInput = z.strictObject({
+export const verifySessionTokenInput = inputObject({
   sessionToken: sessionTokenString,
   operation: operation.optional(),
 });
@@ -133,7 +133,7 @@ export const sessionTokenSummary = z.strictObject({
 });
 export type SessionTokenSummary = z.output<typeof sessionTokenSummary>;
 
-export const listSessionTokensInput = z.strictObject({
+export const listSessionTokensInput = inputObject({
   externalUserId: externalId("externalUserId"),
   status: z.enum(["active", "all"], { error: 'status must be "active" or "all"' }).default("all"),
   limit: pageLimit.optional(),
@@ -148,11 +148,10 @@ export const sessionTokenPage = z.strictObject({
 });
 export type SessionTokenPage = z.output<typeof sessionTokenPage>;
 
-export const revokeCustomerSessionTokensInput = z
-  .strictObject({
-    externalUserId: externalId("externalUserId").optional(),
-    externalOrganizationId: externalId("externalOrganizationId").optional(),
-  })
+export const revokeCustomerSessionTokensInput = inputObject({
+  externalUserId: externalId("externalUserId").optional(),
+  externalOrganizationId: externalId("externalOrganizationId").optional(),
+})
   .refine((input) => (input.externalUserId === undefined) !== (input.externalOrganizationId === undefined), {
     error: "Give exactly one of externalUserId or externalOrganizationId",
   });
