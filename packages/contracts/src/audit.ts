@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { inputObject } from "./input-object.js";
 import { environment } from "./environment.js";
 import { externalId, pageLimit, prefixedId } from "./fields.js";
 import { storedJsonObject } from "./json-object.js";
@@ -39,7 +40,7 @@ export const auditEvent = z.strictObject({
 });
 export type AuditEvent = z.output<typeof auditEvent>;
 
-export const listCustomerAuditEventsInput = z.strictObject({
+export const listCustomerAuditEventsInput = inputObject({
   externalUserId: externalId("externalUserId"),
   limit: pageLimit.optional(),
   cursor: auditEventId.optional(),

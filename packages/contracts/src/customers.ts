@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { inputObject } from "./input-object.js";
 import { environment } from "./environment.js";
 import { externalId, MAX_METADATA_BYTES, MAX_METADATA_VALUES, pageLimit, prefixedId } from "./fields.js";
 import { boundedJsonObject, storedJsonObject } from "./json-object.js";
@@ -42,7 +43,7 @@ export const stripeMetadata = boundedJsonObject<Record<string, string>>({
 });
 
 /** One customer as the import API takes it: the parts of a Stripe customer object that matter here. */
-export const customerToImport = z.strictObject({
+export const customerToImport = inputObject({
   stripeCustomerId,
   email: text("email").max(512, { error: "email must be at most 512 characters" }).nullable().optional(),
   name: text("name").max(512, { error: "name must be at most 512 characters" }).nullable().optional(),
@@ -52,7 +53,7 @@ export const customerToImport = z.strictObject({
 });
 export type CustomerToImport = z.input<typeof customerToImport>;
 
-export const importCustomersInput = z.strictObject({
+export const importCustomersInput = inputObject({
   customers: z
     .array(customerToImport, { error: "customers must be an array" })
     .min(1, { error: "customers must hold at least one customer" })
@@ -106,7 +107,7 @@ export type UnresolvedCustomer = z.output<typeof unresolvedCustomer>;
 
 export const importedCustomerCursor = prefixedId("imp", "cursor");
 
-export const listUnresolvedCustomersInput = z.strictObject({
+export const listUnresolvedCustomersInput = inputObject({
   reason: unresolvedReason.optional(),
   limit: pageLimit.optional(),
   cursor: importedCustomerCursor.optional(),
@@ -119,7 +120,7 @@ export const unresolvedCustomerPage = z.strictObject({
 });
 export type UnresolvedCustomerPage = z.output<typeof unresolvedCustomerPage>;
 
-export const bindCustomerInput = z.strictObject({
+export const bindCustomerInput = inputObject({
   stripeCustomerId,
   externalUserId: externalId("externalUserId"),
   /**
@@ -131,16 +132,15 @@ export const bindCustomerInput = z.strictObject({
 export type BindCustomerInput = z.input<typeof bindCustomerInput>;
 
 /** Undo a customer's binding. Unbinding a customer that is not bound returns it unchanged. */
-export const unbindCustomerInput = z.strictObject({
+export const unbindCustomerInput = inputObject({
   stripeCustomerId,
 });
 export type UnbindCustomerInput = z.input<typeof unbindCustomerInput>;
 
-export const getCustomerInput = z
-  .strictObject({
-    stripeCustomerId: stripeCustomerId.optional(),
-    externalUserId: externalId("externalUserId").optional(),
-  })
+export const getCustomerInput = inputObject({
+  stripeCustomerId: stripeCustomerId.optional(),
+  externalUserId: externalId("externalUserId").optional(),
+})
   .refine((input) => (input.stripeCustomerId === undefined) !== (input.externalUserId === undefined), {
     error: "Give exactly one of stripeCustomerId or externalUserId",
   });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isTooManyFieldsParams } from "./input-object.js";
 
 /** The error codes the API answers with; they are tRPC's codes, so HTTP statuses follow from them. */
 export const errorCode = z.enum([
@@ -16,10 +17,17 @@ export const errorCode = z.enum([
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;
 
-/** Per-field messages, keyed by the field's dotted path ("metadata.ip"); `formErrors` has the rest. */
+/**
+ * Per-field messages, keyed by the field's dotted path ("metadata.ip"); `formErrors` has the rest.
+ * Bounded whatever the input (see MAX_FIELD_ERRORS): what is not listed is counted.
+ */
 export const validationDetails = z.object({
   fieldErrors: z.record(z.string(), z.array(z.string())),
   formErrors: z.array(z.string()),
+  /** Unknown fields beyond those listed in `fieldErrors`. */
+  unlistedUnknownFields: z.number().int().positive().optional(),
+  /** Other problems beyond those listed (a field's further messages, fields past the limit). */
+  unlistedProblems: z.number().int().positive().optional(),
 });
 export type ValidationDetails = z.infer<typeof validationDetails>;
 
@@ -30,6 +38,8 @@ export const errorData = z.object({
   path: z.string().optional(),
   fieldErrors: validationDetails.shape.fieldErrors.optional(),
   formErrors: validationDetails.shape.formErrors.optional(),
+  unlistedUnknownFields: validationDetails.shape.unlistedUnknownFields,
+  unlistedProblems: validationDetails.shape.unlistedProblems,
   /** With TOO_MANY_REQUESTS or SERVICE_UNAVAILABLE: seconds to wait (also sent as the Retry-After header). */
   retryAfterSeconds: z.number().int().positive().optional(),
 });
@@ -59,33 +69,99 @@ function pathKey(path: readonly PropertyKey[]): string {
   return path.map((segment) => (typeof segment === "string" && !echoableName(segment) ? hiddenName(segment) : String(segment))).join(".");
 }
 
+/**
+ * An error answer must stay small whatever the input: a body of 95,000 unknown keys once came back
+ * as a 6 MB answer listing every one of them (an amplifier, and memory held per request). At most
+ * this many fields are listed; the rest are counted.
+ */
+export const MAX_FIELD_ERRORS = 20;
+/** Messages kept per field (an array item can fail several rules at once). */
+export const MAX_MESSAGES_PER_FIELD = 3;
+/** Form-level messages kept (a refine's "Give exactly one of …"). */
+export const MAX_FORM_ERRORS = 5;
+/** Longer messages (a custom check quoting its input) are cut to this many characters. */
+export const MAX_ERROR_MESSAGE_LENGTH = 200;
+/** Fields the one-line message names; `fieldErrors` lists up to MAX_FIELD_ERRORS. */
+export const MAX_FIELDS_IN_MESSAGE = 10;
+
+const UNKNOWN_FIELD = "Unknown field";
+
+const bounded = (message: string) =>
+  message.length <= MAX_ERROR_MESSAGE_LENGTH ? message : `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1)}…`;
+
+/** The unknown keys an issue reports: zod's own unrecognized_keys, or inputObject's gate (first keys and a count). */
+function unknownFieldsOf(issue: z.core.$ZodIssue): { keys: readonly string[]; count: number } | null {
+  if (issue.code === "unrecognized_keys") return { keys: issue.keys, count: issue.keys.length };
+  if (issue.code === "custom" && isTooManyFieldsParams(issue.params)) {
+    return { keys: issue.params.unknownFields, count: issue.params.unknownFieldCount };
+  }
+  return null;
+}
+
 /** Turns zod issues into field errors; an unknown field is reported under its own name when that is safe to repeat. */
 export function validationDetailsOf(error: z.ZodError): ValidationDetails {
   // No prototype: a field named "__proto__" or "constructor" is just another key here.
   const fieldErrors: Record<string, string[]> = Object.create(null);
   const formErrors: string[] = [];
-  const add = (key: string, message: string) => {
-    if (key === "") formErrors.push(message);
-    else (fieldErrors[key] ??= []).push(message);
+  let listedFields = 0;
+  let unlistedUnknownFields = 0;
+  let unlistedProblems = 0;
+  /** Whether the message was listed (false: over a limit, and counted instead). */
+  const add = (key: string, message: string): boolean => {
+    if (key === "") {
+      if (formErrors.length >= MAX_FORM_ERRORS) return false;
+      formErrors.push(bounded(message));
+      return true;
+    }
+    const messages = fieldErrors[key];
+    if (messages === undefined) {
+      if (listedFields >= MAX_FIELD_ERRORS) return false;
+      listedFields += 1;
+      fieldErrors[key] = [bounded(message)];
+      return true;
+    }
+    if (messages.length >= MAX_MESSAGES_PER_FIELD) return false;
+    messages.push(bounded(message));
+    return true;
   };
   for (const issue of error.issues) {
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        const message = echoableName(key) ? `Unknown field "${key}"` : `Unknown field (name not shown: ${key.length} characters)`;
-        add(pathKey([...issue.path, key]), message);
+    const unknown = unknownFieldsOf(issue);
+    if (unknown !== null) {
+      // One issue holds every unknown key: look at no more of them than can be listed.
+      const room = Math.max(0, MAX_FIELD_ERRORS - listedFields);
+      const listed = unknown.keys.slice(0, room);
+      for (const key of listed) {
+        const message = echoableName(key) ? `${UNKNOWN_FIELD} "${key}"` : `${UNKNOWN_FIELD} (name not shown: ${key.length} characters)`;
+        if (!add(pathKey([...issue.path, key]), message)) unlistedUnknownFields += 1;
       }
-    } else {
-      add(pathKey(issue.path), issue.message);
+      unlistedUnknownFields += unknown.count - listed.length;
+    } else if (!add(pathKey(issue.path), issue.message)) {
+      unlistedProblems += 1;
     }
   }
-  return { fieldErrors, formErrors };
+  return {
+    fieldErrors,
+    formErrors,
+    ...(unlistedUnknownFields > 0 ? { unlistedUnknownFields } : {}),
+    ...(unlistedProblems > 0 ? { unlistedProblems } : {}),
+  };
 }
 
-/** One line a person can act on, naming the fields at fault. */
+const isUnknownFieldEntry = (messages: readonly string[]) => messages.every((message) => message.startsWith(UNKNOWN_FIELD));
+const count = (n: number) => n.toLocaleString("en-US");
+
+/** One line a person can act on, naming the first fields at fault and counting the rest. */
 export function validationMessageOf(details: ValidationDetails): string {
-  const parts = [
-    ...details.formErrors,
-    ...Object.entries(details.fieldErrors).map(([field, messages]) => `${field}: ${messages.join("; ")}`),
+  const entries = Object.entries(details.fieldErrors);
+  const named = entries.slice(0, MAX_FIELDS_IN_MESSAGE);
+  const parts = [...details.formErrors, ...named.map(([field, messages]) => `${field}: ${messages.join("; ")}`)];
+  if (parts.length === 0) return "Invalid input";
+  const unnamed = entries.slice(MAX_FIELDS_IN_MESSAGE);
+  const moreUnknown = unnamed.filter(([, messages]) => isUnknownFieldEntry(messages)).length + (details.unlistedUnknownFields ?? 0);
+  const moreOther = unnamed.length - unnamed.filter(([, messages]) => isUnknownFieldEntry(messages)).length + (details.unlistedProblems ?? 0);
+  const more = [
+    ...(moreUnknown > 0 ? [`${count(moreUnknown)} more unknown field${moreUnknown === 1 ? "" : "s"}`] : []),
+    ...(moreOther > 0 ? [`${count(moreOther)} more problem${moreOther === 1 ? "" : "s"}`] : []),
   ];
-  return parts.length === 0 ? "Invalid input" : `Invalid input: ${parts.join(". ")}`;
+  return `Invalid input: ${parts.join(". ")}${more.length === 0 ? "" : `. … and ${more.join(" and ")}`}`;
 }

@@ -5,6 +5,7 @@ export * from "./customers.js";
 export * from "./environment.js";
 export * from "./errors.js";
 export * from "./fields.js";
+export * from "./input-object.js";
 export * from "./json-object.js";
 export * from "./operations.js";
 export * from "./session-api.js";

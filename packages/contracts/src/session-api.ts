@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { inputObject } from "./input-object.js";
 import { importedCustomer } from "./customers.js";
 import { environment } from "./environment.js";
 import { operation } from "./operations.js";
@@ -42,3 +43,12 @@ export const signedOut = z.strictObject({
   revokedAt: timestamp,
 });
 export type SignedOut = z.output<typeof signedOut>;
+
+/**
+ * The input of a procedure that takes none (the session.* procedures): nothing, or an empty object.
+ * Anything else is refused like any unknown field, so a caller who believes it is choosing something
+ * (`signOut({ tokenId })` signs out the token in hand, not that one) learns it is not.
+ */
+export const noInput = (procedure: string) =>
+  inputObject({}, { error: `${procedure} takes no input` }).optional();
+export type NoInput = z.input<ReturnType<typeof noInput>>;

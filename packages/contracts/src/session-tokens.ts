@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { inputObject } from "./input-object.js";
 import { environment } from "./environment.js";
 import { email, externalId, jsonObject, metadata, pageLimit, prefixedId } from "./fields.js";
 import { operation } from "./operations.js";
@@ -28,9 +29,16 @@ const sessionTokenString = text("sessionToken")
   .min(1, { error: "sessionToken must not be empty" })
   .max(MAX_SESSION_TOKEN_LENGTH, { error: `sessionToken must be at most ${MAX_SESSION_TOKEN_LENGTH} characters` });
 
-export const createSessionTokenInput = z.strictObject({
+export const createSessionTokenInput = inputObject({
   externalUserId: externalId("externalUserId"),
-  email: email.optional(),
+  /**
+   * `null` is taken as "none": next-auth and most auth libraries type a user's email `string | null`,
+   * so `session.user.email` can be passed as it is. Either way the token carries no email.
+   */
+  email: email
+    .nullable()
+    .transform((value) => value ?? undefined)
+    .optional(),
   /**
    * Whether your app verified that the user owns `email`. `false`: the email is never used to bind
    * an imported customer. Absent: it is, unless the server is set to require verified emails, where
@@ -53,11 +61,10 @@ export const sessionTokenCreated = z.strictObject({
 });
 export type SessionTokenCreated = z.output<typeof sessionTokenCreated>;
 
-export const revokeSessionTokenInput = z
-  .strictObject({
-    tokenId: tokenId.optional(),
-    sessionToken: sessionTokenString.optional(),
-  })
+export const revokeSessionTokenInput = inputObject({
+  tokenId: tokenId.optional(),
+  sessionToken: sessionTokenString.optional(),
+})
   .refine((input) => (input.tokenId === undefined) !== (input.sessionToken === undefined), {
     error: "Give exactly one of tokenId or sessionToken",
   });
@@ -70,7 +77,7 @@ export const sessionTokenRevoked = z.strictObject({
 });
 export type SessionTokenRevoked = z.output<typeof sessionTokenRevoked>;
 
-export const verifySessionTokenInput = z.strictObject({
+export const verifySessionTokenInput = inputObject({
   sessionToken: sessionTokenString,
   operation: operation.optional(),
 });
@@ -126,7 +133,7 @@ export const sessionTokenSummary = z.strictObject({
 });
 export type SessionTokenSummary = z.output<typeof sessionTokenSummary>;
 
-export const listSessionTokensInput = z.strictObject({
+export const listSessionTokensInput = inputObject({
   externalUserId: externalId("externalUserId"),
   status: z.enum(["active", "all"], { error: 'status must be "active" or "all"' }).default("all"),
   limit: pageLimit.optional(),
@@ -141,11 +148,10 @@ export const sessionTokenPage = z.strictObject({
 });
 export type SessionTokenPage = z.output<typeof sessionTokenPage>;
 
-export const revokeCustomerSessionTokensInput = z
-  .strictObject({
-    externalUserId: externalId("externalUserId").optional(),
-    externalOrganizationId: externalId("externalOrganizationId").optional(),
-  })
+export const revokeCustomerSessionTokensInput = inputObject({
+  externalUserId: externalId("externalUserId").optional(),
+  externalOrganizationId: externalId("externalOrganizationId").optional(),
+})
   .refine((input) => (input.externalUserId === undefined) !== (input.externalOrganizationId === undefined), {
     error: "Give exactly one of externalUserId or externalOrganizationId",
   });

@@ -2,8 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   MAX_METADATA_BYTES,
   MAX_SESSION_TOKEN_LENGTH,
+  noInput,
   OPERATIONS,
   createSessionTokenInput,
+  type CreateSessionTokenInput,
   listSessionTokensInput,
   revokeCustomerSessionTokensInput,
   revokeSessionTokenInput,
@@ -72,6 +74,20 @@ describe("createSessionTokenInput: email", () => {
       expect(details.fieldErrors.email).toEqual(["email must be a valid email address"]);
     },
   );
+
+  // SPEC §6: next-auth types the email `string | null`; null means "none", exactly as absent does.
+  it("takes null as no email: the output has none, as when the field is absent", () => {
+    const parsed = expectValid(createSessionTokenInput, create({ email: null }));
+    expect(parsed.email).toBeUndefined();
+    expect(parsed).toEqual(expectValid(createSessionTokenInput, base));
+    expect(expectValid(createSessionTokenInput, create({ email: undefined })).email).toBeUndefined();
+    const typed: CreateSessionTokenInput = { externalUserId: "u", email: null };
+    expect(expectValid(createSessionTokenInput, typed).email).toBeUndefined();
+  });
+
+  it.each([5, false, {}, [], "null"])("still rejects %j", (email) => {
+    expectInvalid(createSessionTokenInput, create({ email }), "email");
+  });
 });
 
 describe("createSessionTokenInput: metadata (SPEC §6: JSON object, at most 8 KiB serialized)", () => {
@@ -245,5 +261,22 @@ describe("validationDetailsOf / validationMessageOf", () => {
 
   it("has a fallback message for empty details", () => {
     expect(validationMessageOf({ fieldErrors: {}, formErrors: [] })).toBe("Invalid input");
+  });
+});
+
+describe("noInput: the session.* procedures take none", () => {
+  const signOutInput = noInput("session.signOut");
+
+  it("accepts nothing, or an empty object", () => {
+    expect(signOutInput.safeParse(undefined).success).toBe(true);
+    expect(signOutInput.safeParse({}).success).toBe(true);
+  });
+
+  it("refuses a field as an unknown field, and anything else as taking no input", () => {
+    const details = expectInvalid(signOutInput, { tokenId: TOKEN_ID }, "tokenId");
+    expect(details.fieldErrors).toEqual({ tokenId: ['Unknown field "tokenId"'] });
+    for (const input of [null, "tok", 1, [], true]) {
+      expect(expectInvalid(signOutInput, input, "", "session.signOut takes no input").formErrors).toEqual(["session.signOut takes no input"]);
+    }
   });
 });

@@ -127,7 +127,9 @@ export class BillingOS {
     const body = validated(createSessionTokenInput, input);
     const wire = await this.#call((client) => client.sessionTokens.create.mutate(body));
     const created = z.decode(sessionTokenCreated, wire);
-    if (input.email === undefined && created.unresolvedCustomers !== undefined) this.#warnUnresolved(created.unresolvedCustomers);
+    // null is "no email" (SPEC §6), as absent is: customers waiting for a bind are worth the warning either way.
+    const withoutEmail = input.email === undefined || input.email === null;
+    if (withoutEmail && created.unresolvedCustomers !== undefined) this.#warnUnresolved(created.unresolvedCustomers);
     return created;
   }
 

@@ -144,7 +144,7 @@ const ENTRIES: Record<string, FuzzEntry> = {
     domainCodes: [],
     auth: "secretKey",
   },
-  // The session.* procedures take no input: whatever is sent is ignored, and a fresh token always works.
+  // The session.* procedures take no input (nothing or {}): anything else is a BAD_REQUEST; a fresh token always works.
   "session.get": { valid: () => undefined, domainCodes: [], auth: "session" },
   "session.customer": { valid: () => undefined, domainCodes: [], auth: "session" },
   "session.signOut": { valid: () => undefined, domainCodes: [], auth: "session" },

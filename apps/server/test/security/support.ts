@@ -78,7 +78,20 @@ export function schemaAccepts(path: string, input: unknown): boolean {
 
 /** The top-level field names of a procedure's input (from its zod object schema), for targeted mutations. */
 export function inputKeysOf(path: string): string[] {
-  return inputSchemasOf(path).flatMap((schema) => Object.keys((schema as { shape?: Record<string, unknown> }).shape ?? {}));
+  return inputSchemasOf(path).flatMap((schema) => Object.keys(shapeOf(schema) ?? {}));
+}
+
+interface SchemaParts {
+  shape?: Record<string, unknown>;
+  def?: { out?: unknown; innerType?: unknown };
+}
+
+/** The object shape inside an input schema: contracts' inputObject is a pipe (key gate, then the object), maybe optional. */
+function shapeOf(schema: unknown): Record<string, unknown> | undefined {
+  const parts = schema as SchemaParts;
+  if (parts.shape !== undefined) return parts.shape;
+  const inner = parts.def?.out ?? parts.def?.innerType;
+  return inner === undefined ? undefined : shapeOf(inner);
 }
 
 /**

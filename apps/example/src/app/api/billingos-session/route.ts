@@ -11,7 +11,7 @@ export async function POST() {
 
   const { sessionToken, expiresAt } = await billing.createSessionToken({
     externalUserId: session.user.id,
-    email: session.user.email ?? undefined,
+    email: session.user.email,
   });
 
   return Response.json({ sessionToken, expiresAt });
