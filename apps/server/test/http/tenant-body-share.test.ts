@@ -42,7 +42,7 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
       async (framing) => {
         await start(handler, { maxBodyBytes: KiB64, maxBufferedBodyBytes: 8 * KiB64, maxBufferedBodyBytesPerTenant: 2 * KiB64 });
         // As many uploads as would hold the whole budget, each sending one byte of its body and then nothing.
-        const framingHeaders = framing === "declared" ? { "content-length": KiB64 } : { "transfer-encoding": "chunked" };
+        const framingHeaders: Record<string, string | number> = framing === "declared" ? { "content-length": KiB64 } : { "transfer-encoding": "chunked" };
         const firstByte = framing === "declared" ? "{" : "1\r\n{\r\n";
         const hog = (secret: string): OpenRequest & { answered: boolean } => {
           const upload = openRequest(server.port, `${postHead("/trpc/sessionTokens.verify", { authorization: `Bearer ${secret}`, ...framingHeaders })}${firstByte}`, 15_000);
