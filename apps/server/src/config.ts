@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import type { Environment } from "@billingos/contracts";
 import { z } from "zod";
+import { defaultMaxBufferedBodyBytesPerTenant } from "./http/body-budget.js";
 
 const DAY_MS = 86_400_000;
 
@@ -32,6 +33,9 @@ const environmentSchema = z.object({
   MAX_BATCH_SIZE: integer("MAX_BATCH_SIZE", 1, 1000).default(10),
   MAX_CONNECTIONS: integer("MAX_CONNECTIONS", 1, 1_000_000).default(1024),
   MAX_BUFFERED_BODY_BYTES: integer("MAX_BUFFERED_BODY_BYTES", 1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  // Default: an eighth of MAX_BUFFERED_BODY_BYTES, at least MAX_BODY_BYTES (worked out in loadConfig).
+  MAX_BUFFERED_BODY_BYTES_PER_TENANT: integer("MAX_BUFFERED_BODY_BYTES_PER_TENANT", 1024, 16 * 1024 * 1024 * 1024).optional(),
+  MAX_CONNECTIONS_PER_ADDRESS: integer("MAX_CONNECTIONS_PER_ADDRESS", 0, 1_000_000).default(256),
   HTTP_HANDLER: z
     .enum(["fast", "stock"], { error: (issue) => `HTTP_HANDLER must be "fast" or "stock" (got ${JSON.stringify(issue.input)})` })
     .default("fast"),
@@ -94,8 +98,12 @@ export interface Config {
   maxBatchSize: number;
   /** Open connections at once; more are closed as they arrive. */
   maxConnections: number;
-  /** Bytes of request bodies held at once across all requests; a body past it gets 429 + Retry-After, unread. */
+  /** Bytes of request bodies held at once across all requests; a body past it gets 503 + Retry-After, unread. */
   maxBufferedBodyBytes: number;
+  /** Bytes of request bodies one organization may have held at once; its body past it gets 429 + Retry-After, unread. */
+  maxBufferedBodyBytesPerTenant: number;
+  /** Open connections from one client address (IPv6: one /64); more from it are closed as they arrive. 0: no cap. */
+  maxConnectionsPerAddress: number;
   /** "fast": tRPC's wire protocol on node:http for plain JSON calls; "stock": tRPC's adapter for all. */
   httpHandler: "fast" | "stock";
   /** Lazy binding uses only emails sent with `emailVerified: true`. */
@@ -129,6 +137,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `Invalid configuration: MAX_BUFFERED_BODY_BYTES (${values.MAX_BUFFERED_BODY_BYTES}) must be at least MAX_BODY_BYTES (${values.MAX_BODY_BYTES}), or no body of the largest size could ever be read`,
     );
   }
+  const maxBufferedBodyBytesPerTenant =
+    values.MAX_BUFFERED_BODY_BYTES_PER_TENANT ?? defaultMaxBufferedBodyBytesPerTenant(values.MAX_BUFFERED_BODY_BYTES, values.MAX_BODY_BYTES);
+  if (maxBufferedBodyBytesPerTenant < values.MAX_BODY_BYTES) {
+    throw new ConfigError(
+      `Invalid configuration: MAX_BUFFERED_BODY_BYTES_PER_TENANT (${maxBufferedBodyBytesPerTenant}) must be at least MAX_BODY_BYTES (${values.MAX_BODY_BYTES}), or no body of the largest size could ever be read`,
+    );
+  }
   return {
     port: values.PORT,
     host: values.HOST,
@@ -146,6 +161,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBatchSize: values.MAX_BATCH_SIZE,
     maxConnections: values.MAX_CONNECTIONS,
     maxBufferedBodyBytes: values.MAX_BUFFERED_BODY_BYTES,
+    maxBufferedBodyBytesPerTenant,
+    maxConnectionsPerAddress: values.MAX_CONNECTIONS_PER_ADDRESS,
     httpHandler: values.HTTP_HANDLER,
     lazyBindingRequiresVerifiedEmail: values.LAZY_BINDING_REQUIRES_VERIFIED_EMAIL,
   };

@@ -55,6 +55,8 @@ async function main(): Promise<void> {
       maxBatchSize: config.maxBatchSize,
       maxConnections: config.maxConnections,
       maxBufferedBodyBytes: config.maxBufferedBodyBytes,
+      maxBufferedBodyBytesPerTenant: config.maxBufferedBodyBytesPerTenant,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       handler: config.httpHandler,
     });
   } catch (error) {

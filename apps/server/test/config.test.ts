@@ -21,6 +21,8 @@ describe("loadConfig", () => {
       maxBatchSize: 10,
       maxConnections: 1024,
       maxBufferedBodyBytes: 64 * 1024 * 1024,
+      maxBufferedBodyBytesPerTenant: 8 * 1024 * 1024,
+      maxConnectionsPerAddress: 256,
       httpHandler: "fast",
       lazyBindingRequiresVerifiedEmail: false,
     });
@@ -43,8 +45,17 @@ describe("loadConfig", () => {
       MAX_CONNECTIONS: "200",
       MAX_BUFFERED_BODY_BYTES: "8388608",
       WRITE_RATE_LIMIT_PER_MINUTE: "120",
+      MAX_CONNECTIONS_PER_ADDRESS: "0",
     });
-    expect(config).toMatchObject({ maxConnections: 200, maxBufferedBodyBytes: 8 * 1024 * 1024, writeRateLimitPerMinute: 120 });
+    expect(config).toMatchObject({
+      maxConnections: 200,
+      maxBufferedBodyBytes: 8 * 1024 * 1024,
+      writeRateLimitPerMinute: 120,
+      maxConnectionsPerAddress: 0,
+    });
+    // The tenant share follows the total unless set: an eighth, at least one largest body.
+    expect(config.maxBufferedBodyBytesPerTenant).toBe(1024 * 1024);
+    expect(loadConfig({ MAX_BUFFERED_BODY_BYTES_PER_TENANT: "2097152" }).maxBufferedBodyBytesPerTenant).toBe(2 * 1024 * 1024);
     expect(config).toMatchObject({ port: 8080, host: "127.0.0.1", databasePath: "/var/lib/billingos.sqlite", logLevel: "warn" });
     expect(config.tokenRetentionMs).toBe(30 * 86_400_000);
   });
@@ -71,6 +82,11 @@ describe("loadConfig", () => {
       { MAX_BUFFERED_BODY_BYTES: "2048", MAX_BODY_BYTES: "4096" },
       "MAX_BUFFERED_BODY_BYTES (2048) must be at least MAX_BODY_BYTES (4096), or no body of the largest size could ever be read",
     ],
+    [
+      { MAX_BUFFERED_BODY_BYTES_PER_TENANT: "2048", MAX_BODY_BYTES: "4096" },
+      "MAX_BUFFERED_BODY_BYTES_PER_TENANT (2048) must be at least MAX_BODY_BYTES (4096), or no body of the largest size could ever be read",
+    ],
+    [{ MAX_CONNECTIONS_PER_ADDRESS: "-1" }, 'MAX_CONNECTIONS_PER_ADDRESS must be a whole number from 0 to 1000000 (got "-1")'],
     [{ IMPORT_RATE_LIMIT_ROWS_PER_MINUTE: "-5" }, 'IMPORT_RATE_LIMIT_ROWS_PER_MINUTE must be a whole number from 0 to 100000000 (got "-5")'],
     [{ WRITE_RATE_LIMIT_PER_MINUTE: "3k" }, 'WRITE_RATE_LIMIT_PER_MINUTE must be a whole number from 0 to 10000000 (got "3k")'],
     [{ WRITE_RATE_LIMIT_PER_MINUTE: "-1" }, 'WRITE_RATE_LIMIT_PER_MINUTE must be a whole number from 0 to 10000000 (got "-1")'],

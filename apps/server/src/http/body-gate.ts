@@ -3,9 +3,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type AnyTRPCRouter, TRPCError } from "@trpc/server";
 import { type AuthenticatedKey, authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
-import { RetryLaterError } from "../shared/domain-error.js";
+import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
 import { ALL_ENVIRONMENTS, type ServiceDeps } from "../trpc/context.js";
 import type { BodyBudget } from "./body-budget.js";
+import { createBodyLimit } from "./body-limit.js";
 import { answerCallsWithError } from "./error-answer.js";
 
 /**
@@ -17,8 +18,11 @@ import { answerCallsWithError } from "./error-answer.js";
  *    same functions the procedure middlewares run) or when it is not a mutation (405). If no call
  *    will, the handlers get an empty body and run as usual, so every refusal is the procedure
  *    ladder's own answer, message and log line; the connection closes after it, body unread.
- * 2. The declared length must fit the body limit (413), and the declared length (the limit for a
- *    chunked body) must fit the budget (503 with Retry-After: 1: the server, not this caller, is short of room), reserved until the response closes.
+ * 2. The declared length must fit the body limit of the procedures named (413; body-limit.ts: a
+ *    procedure that takes no input takes 1 KiB), and the declared length (the limit for a chunked
+ *    body) must fit the caller's tenant's share of the budget (429 with Retry-After: 1: the excess
+ *    is the caller's own) and the budget itself (503 with Retry-After: 1: the server, not this
+ *    caller, is short of room), reserved until the response closes.
  * 3. The body is read, and must be well-formed UTF-8 (400): decoding would otherwise replace
  *    ill-formed bytes with U+FFFD, making byte-different inputs equal.
  *
@@ -51,12 +55,19 @@ const SESSION_PROCEDURE_PREFIX = "session.";
 const BEARER = /^Bearer +(\S+)\s*$/i;
 export const NOT_UTF8_BODY_MESSAGE = "Request body is not valid UTF-8";
 export const BUSY_MESSAGE = "The server is receiving too many request bodies at once; retry in 1 s";
+export const TENANT_BUSY_MESSAGE = "Too many request bodies from this organization are being received at once; retry in 1 s";
+/**
+ * Whose share of the budget a body counts against when the credential's lookup failed (a database
+ * fault: the ladder answers it) and so no tenant is known: one share for all such requests.
+ */
+const UNKNOWN_TENANT = "unknown";
 
 type ReadResult = Buffer | "aborted" | "too_large";
 
 export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: BodyGateOptions) {
   const procedures = router._def.procedures as Record<string, { _def: { type: string } } | undefined>;
   const environments = deps.environments ?? ALL_ENVIRONMENTS;
+  const bodyLimitOf = createBodyLimit(router, maxBodyBytes);
 
   /**
    * Whether the credential gets past the middleware, and what it authenticated: a refusal is
@@ -68,13 +79,17 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
       (error: unknown) => ({ passes: !(error instanceof TRPCError && error.code === "UNAUTHORIZED") }),
     );
 
-  /** Whether any call will read its input, and the secret key the merchant calls authenticated. */
+  /**
+   * Whether any call will read its input, the secret key the merchant calls authenticated, and the
+   * tenant whose share of the body budget the body counts against: the key's organization, or for
+   * a session token its organization and customer (an end user cannot use up their merchant's share).
+   */
   async function admission(
     authorization: string | undefined,
     paths: readonly string[],
-  ): Promise<{ readsInput: boolean; apiKey?: AuthenticatedKey | undefined }> {
+  ): Promise<{ readsInput: boolean; apiKey?: AuthenticatedKey | undefined; tenant: string }> {
     let secretKey: Promise<{ passes: boolean; value?: AuthenticatedKey }> | undefined;
-    let sessionToken: Promise<{ passes: boolean }> | undefined;
+    let sessionToken: Promise<{ passes: boolean; value?: string }> | undefined;
     for (const path of paths) {
       const procedure = Object.hasOwn(procedures, path) ? procedures[path] : undefined;
       if (procedure?._def.type !== "mutation") continue;
@@ -82,6 +97,7 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
         sessionToken ??= outcomeOf(
           checkSessionToken(deps, BEARER.exec(authorization ?? "")?.[1] ?? "", { environments }).then((check) => {
             if (!check.ok) throw new TRPCError({ code: "UNAUTHORIZED" });
+            return `${check.token.organizationId}/customer:${check.token.customer.externalUserId}`;
           }),
         );
       } else {
@@ -90,7 +106,8 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
     }
     const merchant = await secretKey;
     const customer = await sessionToken;
-    return { readsInput: merchant?.passes === true || customer?.passes === true, apiKey: merchant?.value };
+    const tenant = merchant?.value?.organizationId ?? customer?.value ?? UNKNOWN_TENANT;
+    return { readsInput: merchant?.passes === true || customer?.passes === true, apiKey: merchant?.value, tenant };
   }
 
   /** The body's text for the handlers, or null when the request has been answered (or its client is gone). */
@@ -99,7 +116,7 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
     const chunked = req.headers["transfer-encoding"] !== undefined;
     const declared = chunked ? null : Number(declaredHeader ?? 0);
     if (declared === 0) return "";
-    const { readsInput, apiKey } = await admission(req.headers.authorization, calls.paths);
+    const { readsInput, apiKey, tenant } = await admission(req.headers.authorization, calls.paths);
     if (!readsInput) {
       res.setHeader("connection", "close");
       return "";
@@ -107,22 +124,28 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
     // The procedures take this key rather than authenticate the same header a second time.
     if (apiKey !== undefined) (req as GatedRequest).authenticatedKey = apiKey;
     if (req.socket.destroyed) return null;
-    if (declared !== null && !(declared <= maxBodyBytes)) {
+    const limit = bodyLimitOf(calls.paths);
+    if (declared !== null && !(declared <= limit)) {
       answerCallsWithError(res, router, calls, new TRPCError({ code: "PAYLOAD_TOO_LARGE" }), onError);
       return null;
     }
-    const reserved = declared ?? maxBodyBytes;
-    if (!budget.tryReserve(reserved)) {
+    const reserved = declared ?? limit;
+    const reservation = budget.tryReserve(reserved, tenant);
+    if (reservation !== "reserved") {
       res.setHeader("retry-after", "1");
-      answerCallsWithError(res, router, calls, new RetryLaterError("SERVICE_UNAVAILABLE", BUSY_MESSAGE, 1), onError);
+      const error =
+        reservation === "tenant_share_full"
+          ? new RateLimitedError(TENANT_BUSY_MESSAGE, 1)
+          : new RetryLaterError("SERVICE_UNAVAILABLE", BUSY_MESSAGE, 1);
+      answerCallsWithError(res, router, calls, error, onError);
       return null;
     }
     // 'close' comes however the response ends: answered, client gone, timed out.
-    res.once("close", () => budget.release(reserved));
+    res.once("close", () => budget.release(reserved, tenant));
     // A client that asked first (Expect: 100-continue) is told to send only now; the refusals above
     // went out instead of the 100, so their bodies are never sent at all.
     if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
-    const body = await readBody(req, declared ?? maxBodyBytes, declared !== null);
+    const body = await readBody(req, reserved, declared !== null);
     if (body === "aborted") {
       res.destroy();
       return null;

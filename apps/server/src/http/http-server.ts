@@ -4,10 +4,11 @@ import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { sql } from "kysely";
 import { directReaderOf } from "../db/database.js";
-import { BodyBudget } from "./body-budget.js";
+import { BodyBudget, defaultMaxBufferedBodyBytesPerTenant } from "./body-budget.js";
 import { createBodyGate, type GatedRequest, type NamedCalls } from "./body-gate.js";
 import { corsHeaders, keepVaryOrigin } from "./cors.js";
 import { answerCallsWithError } from "./error-answer.js";
+import { limitConnectionsPerAddress } from "./connections-per-address.js";
 import { createFastTRPCHandler } from "./fast-trpc-handler.js";
 import { isValidHostHeader } from "./host-header.js";
 import { answerParserRefusal, setSecurityHeaders } from "./security-headers.js";
@@ -25,6 +26,13 @@ export const DEFAULT_MAX_BATCH_SIZE = 10;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 /** Bytes of request bodies held at once across all requests (64 requests at the 1 MiB body limit). */
 export const DEFAULT_MAX_BUFFERED_BODY_BYTES = 64 * 1024 * 1024;
+/** Open connections from one client address (an IPv6 /64) at once; 0 turns the cap off (behind a reverse proxy). */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+/**
+ * A response its client has not taken within this long of being written is cut: an answer a
+ * client never reads would otherwise stay in memory for as long as the client keeps the socket.
+ */
+export const RESPONSE_WRITE_TIMEOUT_MS = 10_000;
 /** Slow clients: headers must arrive within 10 s and a whole request within 30 s; idle keep-alive closes after 5 s. */
 export const HEADERS_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -45,6 +53,12 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** Bytes of request bodies buffered at once across all requests; past it a body gets 503 + Retry-After: 1, unread. */
   maxBufferedBodyBytes?: number;
+  /** Bytes of request bodies one tenant (organization) may have buffered at once; past it its body gets 429 + Retry-After: 1, unread. */
+  maxBufferedBodyBytesPerTenant?: number;
+  /** Open connections from one client address at once; more from it are closed as they arrive. 0: no cap. */
+  maxConnectionsPerAddress?: number;
+  /** How long a written response may wait for its client to take it (default RESPONSE_WRITE_TIMEOUT_MS). */
+  responseWriteTimeoutMs?: number;
   /** Whole-request deadline (default REQUEST_TIMEOUT_MS); shorter in tests of slow clients. */
   requestTimeoutMs?: number;
   /**
@@ -60,6 +74,11 @@ export interface RunningHttpServer {
   port: number;
   /** Bytes of request bodies reserved right now (diagnostics; 0 when no body is being read). */
   bodyBytesReserved(): number;
+  /** Tenants holding part of the body budget right now (diagnostics). */
+  tenantsReservingBodies(): number;
+  /** Connections open now from a client address (diagnostics), and how many addresses have one open. */
+  connectionsFrom(address: string): number;
+  addressesConnected(): number;
   /** Stops accepting, lets requests in flight finish (up to `timeoutMs`), then resolves. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -95,6 +114,24 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
 }
 
+/**
+ * Once the whole response is handed to its socket ('prefinish'), the client has `timeoutMs` to
+ * take it ('finish': the last byte accepted by the kernel); past that the connection is destroyed,
+ * and with it the unsent rest of the answer. The request deadline does not cover this: it ends
+ * when the request has arrived.
+ */
+function cutIfNotTaken(res: ServerResponse, timeoutMs: number): void {
+  res.once("prefinish", () => {
+    if (res.writableFinished) return;
+    const timer = setTimeout(() => {
+      if (!res.writableFinished) res.destroy();
+    }, timeoutMs);
+    timer.unref();
+    res.once("finish", () => clearTimeout(timer));
+    res.once("close", () => clearTimeout(timer));
+  });
+}
+
 export async function startHttpServer({
   deps,
   port,
@@ -104,6 +141,9 @@ export async function startHttpServer({
   maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
   maxConnections = DEFAULT_MAX_CONNECTIONS,
   maxBufferedBodyBytes = DEFAULT_MAX_BUFFERED_BODY_BYTES,
+  maxBufferedBodyBytesPerTenant = defaultMaxBufferedBodyBytesPerTenant(maxBufferedBodyBytes, maxBodyBytes),
+  maxConnectionsPerAddress = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  responseWriteTimeoutMs = RESPONSE_WRITE_TIMEOUT_MS,
   requestTimeoutMs = REQUEST_TIMEOUT_MS,
   handler = "fast",
 }: HttpServerOptions): Promise<RunningHttpServer> {
@@ -131,7 +171,7 @@ export async function startHttpServer({
     handler === "fast"
       ? createFastTRPCHandler({ router: appRouter, createContext, maxBodySize: maxBodyBytes, maxBatchSize, onError })
       : null;
-  const budget = new BodyBudget(maxBufferedBodyBytes);
+  const budget = new BodyBudget(maxBufferedBodyBytes, maxBufferedBodyBytesPerTenant);
   const admitBody = createBodyGate({ deps, router: appRouter, maxBodyBytes, budget, onError });
 
   /** The fast handler if it takes the request, else the stock adapter, which takes a read body as `req.body`. */
@@ -214,6 +254,7 @@ export async function startHttpServer({
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
     setSecurityHeaders(res);
+    cutIfNotTaken(res, responseWriteTimeoutMs);
     if (!isValidHostHeader(req.headers.host)) {
       // Refused before anything builds a URL from it (the stock adapter's `new Request` throws on `a@b`).
       sendJson(res, 400, { error: { message: "Invalid Host header", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } }, { connection: "close" });
@@ -245,6 +286,7 @@ export async function startHttpServer({
   }
 
   server.maxConnections = maxConnections;
+  const perAddress = limitConnectionsPerAddress(server, maxConnectionsPerAddress);
   server.on("clientError", answerParserRefusal);
   // A client trickling its body is cut at the request deadline (408), which closes the response
   // and so gives back its reservation of the body budget.
@@ -266,6 +308,9 @@ export async function startHttpServer({
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
     bodyBytesReserved: () => budget.reserved,
+    tenantsReservingBodies: () => budget.tenantsHolding,
+    connectionsFrom: (address) => perAddress.openFrom(address),
+    addressesConnected: () => perAddress.addresses(),
     close: (timeoutMs = 10_000) =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

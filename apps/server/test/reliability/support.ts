@@ -32,8 +32,9 @@ export interface ServerProcess {
 
 /**
  * Starts the real server on `databasePath` (port 0, loopback) and resolves once it logs its URL.
- * Token creation and the other writes are not rate-limited unless `env` says so: these tests measure
- * durability, not limits.
+ * Token creation and the other writes are not rate-limited, nor connections per client address,
+ * unless `env` says so: these tests measure durability, not limits (their storms open hundreds of
+ * connections at once, all from 127.0.0.1).
  */
 export async function startServer(databasePath: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const running = runEntry("src/main.ts", [], {
@@ -42,6 +43,7 @@ export async function startServer(databasePath: string, env: Record<string, stri
     DATABASE_PATH: databasePath,
     CREATE_RATE_LIMIT_PER_MINUTE: "0",
     WRITE_RATE_LIMIT_PER_MINUTE: "0",
+    MAX_CONNECTIONS_PER_ADDRESS: "0",
     LOG_LEVEL: "info",
     ...env,
   });
