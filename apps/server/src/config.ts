@@ -35,7 +35,7 @@ const environmentSchema = z.object({
   MAX_BUFFERED_BODY_BYTES: integer("MAX_BUFFERED_BODY_BYTES", 1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   // Default: an eighth of MAX_BUFFERED_BODY_BYTES, at least MAX_BODY_BYTES (worked out in loadConfig).
   MAX_BUFFERED_BODY_BYTES_PER_TENANT: integer("MAX_BUFFERED_BODY_BYTES_PER_TENANT", 1024, 16 * 1024 * 1024 * 1024).optional(),
-  MAX_CONNECTIONS_PER_ADDRESS: integer("MAX_CONNECTIONS_PER_ADDRESS", 0, 1_000_000).default(256),
+  MAX_CONNECTIONS_PER_ADDRESS: integer("MAX_CONNECTIONS_PER_ADDRESS", 0, 1_000_000).default(512),
   HTTP_HANDLER: z
     .enum(["fast", "stock"], { error: (issue) => `HTTP_HANDLER must be "fast" or "stock" (got ${JSON.stringify(issue.input)})` })
     .default("fast"),

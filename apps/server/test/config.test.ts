@@ -22,7 +22,7 @@ describe("loadConfig", () => {
       maxConnections: 1024,
       maxBufferedBodyBytes: 64 * 1024 * 1024,
       maxBufferedBodyBytesPerTenant: 8 * 1024 * 1024,
-      maxConnectionsPerAddress: 256,
+      maxConnectionsPerAddress: 512,
       httpHandler: "fast",
       lazyBindingRequiresVerifiedEmail: false,
     });

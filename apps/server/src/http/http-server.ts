@@ -27,7 +27,7 @@ export const DEFAULT_MAX_CONNECTIONS = 1024;
 /** Bytes of request bodies held at once across all requests (64 requests at the 1 MiB body limit). */
 export const DEFAULT_MAX_BUFFERED_BODY_BYTES = 64 * 1024 * 1024;
 /** Open connections from one client address (an IPv6 /64) at once; 0 turns the cap off (behind a reverse proxy). */
-export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 512;
 /**
  * A response its client has not taken within this long of being written is cut: an answer a
  * client never reads would otherwise stay in memory for as long as the client keeps the socket.
