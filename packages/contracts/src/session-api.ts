@@ -49,6 +49,17 @@ export type SignedOut = z.output<typeof signedOut>;
  * Anything else is refused like any unknown field, so a caller who believes it is choosing something
  * (`signOut({ tokenId })` signs out the token in hand, not that one) learns it is not.
  */
-export const noInput = (procedure: string) =>
-  inputObject({}, { error: `${procedure} takes no input` }).optional();
+export const noInput = (procedure: string) => {
+  const schema = inputObject({}, { error: `${procedure} takes no input` }).optional();
+  noInputSchemas.add(schema);
+  return schema;
+};
 export type NoInput = z.input<ReturnType<typeof noInput>>;
+
+/** The schemas `noInput` made: a server may give their requests the smallest body limit. */
+const noInputSchemas = z.registry();
+
+/** Whether `schema` is one that takes no input (made by `noInput`). */
+export function takesNoInput(schema: unknown): boolean {
+  return schema instanceof z.ZodType && noInputSchemas.has(schema);
+}

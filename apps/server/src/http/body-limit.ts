@@ -1,3 +1,4 @@
+import { takesNoInput } from "@billingos/contracts";
 import type { AnyTRPCRouter } from "@trpc/server";
 
 /**
@@ -9,14 +10,16 @@ export const NO_INPUT_BODY_BYTES = 1024;
 
 /**
  * The body limit of a request is the limit of what its procedures can take: the sum over its calls
- * of MAX_BODY_BYTES for a procedure with an input parser, NO_INPUT_BODY_BYTES for one without,
+ * of MAX_BODY_BYTES for a procedure with an input parser, NO_INPUT_BODY_BYTES for one without (or
+ * whose only parser takes no input),
  * capped at MAX_BODY_BYTES.
  */
 export function createBodyLimit(router: AnyTRPCRouter, maxBodyBytes: number): (paths: readonly string[]) => number {
   const procedures = router._def.procedures as Record<string, { _def: { inputs?: readonly unknown[] } } | undefined>;
   const limitOf = (path: string): number => {
     const procedure = Object.hasOwn(procedures, path) ? procedures[path] : undefined;
-    return procedure !== undefined && (procedure._def.inputs?.length ?? 0) === 0 ? NO_INPUT_BODY_BYTES : maxBodyBytes;
+    // No input parser, or only the contracts' "takes no input" one (the session.* procedures).
+    return procedure !== undefined && (procedure._def.inputs ?? []).every(takesNoInput) ? NO_INPUT_BODY_BYTES : maxBodyBytes;
   };
   return (paths) => {
     let limit = 0;
