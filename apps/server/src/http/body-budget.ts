@@ -1,3 +1,10 @@
+/** One tenant's share of the body budget by default: an eighth of it, and at least one body of the largest size. */
+export function defaultMaxBufferedBodyBytesPerTenant(maxBufferedBodyBytes: number, maxBodyBytes: number): number {
+  return Math.max(maxBodyBytes, Math.floor(maxBufferedBodyBytes / 8));
+}
+
+export type Reservation = "reserved" | "tenant_share_full" | "server_full";
+
 /**
  * The bytes of request bodies the server may hold at once, across all requests, and the share of
  * them one tenant may hold. A request reserves what it may buffer before its first body byte is
@@ -7,13 +14,6 @@
  * bound; without the share, one caller trickling a few dozen bodies holds the whole total and
  * every other tenant's bodies are refused.
  */
-/** One tenant's share of the body budget by default: an eighth of it, and at least one body of the largest size. */
-export function defaultMaxBufferedBodyBytesPerTenant(maxBufferedBodyBytes: number, maxBodyBytes: number): number {
-  return Math.max(maxBodyBytes, Math.floor(maxBufferedBodyBytes / 8));
-}
-
-export type Reservation = "reserved" | "tenant_share_full" | "server_full";
-
 export class BodyBudget {
   #reserved = 0;
   /** Bytes held per tenant; an entry is dropped at zero, so the map holds only tenants reading a body now. */
