@@ -29,8 +29,10 @@ export const DEFAULT_MAX_BUFFERED_BODY_BYTES = 64 * 1024 * 1024;
 /** Open connections from one client address (an IPv6 /64) at once; 0 turns the cap off (behind a reverse proxy). */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 512;
 /**
- * A response its client has not taken within this long of being written is cut: an answer a
- * client never reads would otherwise stay in memory for as long as the client keeps the socket.
+ * A connection with no traffic either way for this long is cut. What it bounds: an answer a client
+ * never reads, which would otherwise stay in memory for as long as the client keeps the socket (the
+ * request deadline ends when the request has arrived). Idle keep-alive connections close sooner
+ * (KEEP_ALIVE_TIMEOUT_MS), and a request in progress sends or receives long before this.
  */
 export const RESPONSE_WRITE_TIMEOUT_MS = 10_000;
 /** Slow clients: headers must arrive within 10 s and a whole request within 30 s; idle keep-alive closes after 5 s. */
@@ -112,24 +114,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 /** Whether the request carries body bytes (sized or chunked). */
 function hasBody(req: IncomingMessage): boolean {
   return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
-}
-
-/**
- * Once the whole response is handed to its socket ('prefinish'), the client has `timeoutMs` to
- * take it ('finish': the last byte accepted by the kernel); past that the connection is destroyed,
- * and with it the unsent rest of the answer. The request deadline does not cover this: it ends
- * when the request has arrived.
- */
-function cutIfNotTaken(res: ServerResponse, timeoutMs: number): void {
-  res.once("prefinish", () => {
-    if (res.writableFinished) return;
-    const timer = setTimeout(() => {
-      if (!res.writableFinished) res.destroy();
-    }, timeoutMs);
-    timer.unref();
-    res.once("finish", () => clearTimeout(timer));
-    res.once("close", () => clearTimeout(timer));
-  });
 }
 
 export async function startHttpServer({
@@ -254,7 +238,6 @@ export async function startHttpServer({
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
     setSecurityHeaders(res);
-    cutIfNotTaken(res, responseWriteTimeoutMs);
     if (!isValidHostHeader(req.headers.host)) {
       // Refused before anything builds a URL from it (the stock adapter's `new Request` throws on `a@b`).
       sendJson(res, 400, { error: { message: "Invalid Host header", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } }, { connection: "close" });
@@ -293,6 +276,9 @@ export async function startHttpServer({
   server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs);
   server.requestTimeout = requestTimeoutMs;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // Socket inactivity: node destroys a connection with no traffic for this long (no 'timeout'
+  // listener), which cuts an answer its client does not read, at no cost per request.
+  server.timeout = responseWriteTimeoutMs;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
