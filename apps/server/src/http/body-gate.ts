@@ -80,14 +80,15 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
     );
 
   /**
-   * Whether any call will read its input, the secret key the merchant calls authenticated, and the
-   * tenant whose share of the body budget the body counts against: the key's organization, or for
-   * a session token its organization and customer (an end user cannot use up their merchant's share).
+   * The calls that will read their input (their credential passes), the secret key the merchant
+   * calls authenticated, and the tenant whose share of the body budget the body counts against:
+   * the organization of the key or of the session token (its end users share their merchant's
+   * share, each with a body limit of 1 KiB, so none can gather a large part of the budget).
    */
   async function admission(
     authorization: string | undefined,
     paths: readonly string[],
-  ): Promise<{ readsInput: boolean; apiKey?: AuthenticatedKey | undefined; tenant: string }> {
+  ): Promise<{ readingPaths: string[]; apiKey?: AuthenticatedKey | undefined; tenant: string }> {
     let secretKey: Promise<{ passes: boolean; value?: AuthenticatedKey }> | undefined;
     let sessionToken: Promise<{ passes: boolean; value?: string }> | undefined;
     for (const path of paths) {
@@ -97,7 +98,7 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
         sessionToken ??= outcomeOf(
           checkSessionToken(deps, BEARER.exec(authorization ?? "")?.[1] ?? "", { environments }).then((check) => {
             if (!check.ok) throw new TRPCError({ code: "UNAUTHORIZED" });
-            return `${check.token.organizationId}/customer:${check.token.customer.externalUserId}`;
+            return check.token.organizationId;
           }),
         );
       } else {
@@ -106,8 +107,14 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
     }
     const merchant = await secretKey;
     const customer = await sessionToken;
+    // A batch mixing both kinds can pass for one kind only: the other calls are refused before
+    // their input is read, so they do not count toward the body limit.
+    const readingPaths = paths.filter((path) =>
+      procedures[path]?._def.type === "mutation" &&
+      (path.startsWith(SESSION_PROCEDURE_PREFIX) ? customer?.passes === true : merchant?.passes === true),
+    );
     const tenant = merchant?.value?.organizationId ?? customer?.value ?? UNKNOWN_TENANT;
-    return { readsInput: merchant?.passes === true || customer?.passes === true, apiKey: merchant?.value, tenant };
+    return { readingPaths, apiKey: merchant?.value, tenant };
   }
 
   /** The body's text for the handlers, or null when the request has been answered (or its client is gone). */
@@ -116,15 +123,15 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
     const chunked = req.headers["transfer-encoding"] !== undefined;
     const declared = chunked ? null : Number(declaredHeader ?? 0);
     if (declared === 0) return "";
-    const { readsInput, apiKey, tenant } = await admission(req.headers.authorization, calls.paths);
-    if (!readsInput) {
+    const { readingPaths, apiKey, tenant } = await admission(req.headers.authorization, calls.paths);
+    if (readingPaths.length === 0) {
       res.setHeader("connection", "close");
       return "";
     }
     // The procedures take this key rather than authenticate the same header a second time.
     if (apiKey !== undefined) (req as GatedRequest).authenticatedKey = apiKey;
     if (req.socket.destroyed) return null;
-    const limit = bodyLimitOf(calls.paths);
+    const limit = bodyLimitOf(readingPaths);
     if (declared !== null && !(declared <= limit)) {
       answerCallsWithError(res, router, calls, new TRPCError({ code: "PAYLOAD_TOO_LARGE" }), onError);
       return null;

@@ -117,6 +117,18 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
       expect(server.bodyBytesReserved()).toBe(0);
     });
 
+    it("a batch mixing session.signOut with a merchant call gets the tiny limit: the merchant call never reads its input with a session token", async () => {
+      await start(handler);
+      const token = await readOnlySessionToken();
+      const { answer } = openRequest(
+        server.port,
+        postHead("/trpc/session.signOut,sessionTokens.verify?batch=1", { authorization: `Bearer ${token}`, "content-length": MiB }),
+      );
+      const response = await answer;
+      expect(response.status).toBe(413);
+      expect(server.bodyBytesReserved()).toBe(0);
+    });
+
     it("a chunked body to session.signOut is cut at the tiny limit (413)", async () => {
       await start(handler);
       const token = await readOnlySessionToken();
