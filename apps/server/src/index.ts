@@ -9,6 +9,7 @@ export { createFastTRPCHandler } from "./http/fast-trpc-handler.js";
 export { createApiKey, revokeApiKey } from "./api-keys/api-keys.service.js";
 export { ManualClock, systemClock, type Clock } from "./shared/clock.js";
 export { createLogger } from "./shared/logger.js";
-export { authenticateSecretKey, type AuthenticatedKey } from "./api-keys/api-keys.service.js";
+export { authenticateSecretKey } from "./api-keys/api-keys.service.js";
+export type { AuthenticatedKey } from "./api-keys/authenticated-key.js";
 export { createSessionToken, verifySessionToken } from "./session-tokens/session-tokens.service.js";
 export { importCustomers } from "./customers/customers.service.js";

@@ -9,6 +9,7 @@ import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
 import { digestSecret, hashSecret, randomSecretBody, storedDigestMatches } from "../shared/secrets.js";
 import { KEY_REFUSED } from "./api-key-still-active.js";
+import type { AuthenticatedKey } from "./authenticated-key.js";
 import { findApiKeyByHashCached } from "./api-key-cache.js";
 import {
   findApiKeyById,
@@ -17,12 +18,6 @@ import {
   markApiKeyRevoked,
 } from "./api-keys.repository.js";
 
-/** The caller of a merchant-API procedure, once its secret key has been checked. */
-export interface AuthenticatedKey {
-  id: string;
-  organizationId: string;
-  environment: Environment;
-}
 
 export interface CreatedApiKey {
   id: string;

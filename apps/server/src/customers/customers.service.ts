@@ -14,7 +14,7 @@ import {
 import { setImmediate } from "node:timers/promises";
 import type { z } from "zod";
 import { assertActorStillActive } from "../api-keys/api-key-still-active.js";
-import type { AuthenticatedKey } from "../api-keys/api-keys.service.js";
+import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import { type AuditEntry, recordAuditEvent } from "../audit/audit.repository.js";
 import { recordBinding } from "./customer-binding-audit.js";
 import { rollbackWith, writeTransaction } from "../db/write-transaction.js";
@@ -30,7 +30,6 @@ import {
   bindCustomer,
   findCustomerBoundTo,
   findCustomerByStripeId,
-  findCustomerToImport,
   insertCustomerToImport,
   listUnresolvedCustomers,
   markSharedEmails,
@@ -93,7 +92,7 @@ export async function importCustomers(
         metadata: customer.metadata ? JSON.stringify(customer.metadata) : null,
         stripe_created_at: customer.createdAt ? customer.createdAt.getTime() : null,
       };
-      const existing = await findCustomerToImport(trx, scope, customer.stripeCustomerId);
+      const existing = await findCustomerByStripeId(trx, scope, customer.stripeCustomerId);
       let id: string;
       if (existing === undefined) {
         id = newId("imp", now);

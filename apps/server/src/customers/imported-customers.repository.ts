@@ -7,20 +7,6 @@ import type { DatabaseSchema } from "../db/schema.js";
 import type { Scope } from "../shared/scope.js";
 import type { ImportedCustomerRow, NewImportedCustomerRow } from "./imported-customers.table.js";
 
-export async function findCustomerByStripeId(
-  db: Database,
-  scope: Scope,
-  stripeCustomerId: string,
-): Promise<ImportedCustomerRow | undefined> {
-  return db
-    .selectFrom("imported_customers")
-    .selectAll()
-    .where("organization_id", "=", scope.organizationId)
-    .where("environment", "=", scope.environment)
-    .where("stripe_customer_id", "=", stripeCustomerId)
-    .executeTakeFirst();
-}
-
 const selectBoundTo = preparedQuery((db: Database, organizationId: string, environment: Environment, externalUserId: string) =>
   db
     .selectFrom("imported_customers")
@@ -273,8 +259,8 @@ const selectByStripeId = preparedQuery((db: Database, organizationId: string, en
     .where("stripe_customer_id", "=", stripeCustomerId),
 );
 
-/** findCustomerByStripeId on a prepared statement, for the import's loop. */
-export async function findCustomerToImport(db: Database, scope: Scope, stripeCustomerId: string): Promise<ImportedCustomerRow | undefined> {
+/** A customer of the scope by its Stripe id, on a statement prepared once (an import runs it per row). */
+export async function findCustomerByStripeId(db: Database, scope: Scope, stripeCustomerId: string): Promise<ImportedCustomerRow | undefined> {
   return (await selectByStripeId(db, scope.organizationId, scope.environment, stripeCustomerId)).rows[0];
 }
 

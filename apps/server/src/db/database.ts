@@ -4,10 +4,11 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { DirectReader, DirectStatements } from "./direct-statements.js";
 import { DEFAULT_LOCK_WAIT_MS } from "./lock-wait.js";
+import { type Database, registerConnections } from "./database-handle.js";
 import { migrateToLatest } from "./migrate.js";
 import type { DatabaseSchema } from "./schema.js";
 
-export type Database = Kysely<DatabaseSchema>;
+export { type Database, directReaderOf, directWriterOf } from "./database-handle.js";
 
 export interface OpenDatabaseOptions {
   /** A file path, or ":memory:" for a private in-memory database. */
@@ -54,7 +55,7 @@ export async function openDatabase({ path, migrate = true, lockWaitMs = DEFAULT_
   const db = new Kysely<DatabaseSchema>({
     dialect: new SqliteDialect({ database: writer.asKyselyDatabase(() => reader?.close()) }),
   });
-  writers.set(db, writer);
+  registerConnections(db, writer);
   if (migrate) await migrateToLatest(db);
   if (path !== ":memory:") {
     // A second connection only for the hot point reads outside transactions (verify, key lookup):
@@ -63,23 +64,7 @@ export async function openDatabase({ path, migrate = true, lockWaitMs = DEFAULT_
     reader.pragma("query_only = ON");
     reader.pragma(`busy_timeout = ${READER_BUSY_TIMEOUT_MS}`);
     reader.pragma("cache_size = -65536");
-    readers.set(db, new DirectReader(reader));
+    registerConnections(db, writer, new DirectReader(reader));
   }
   return db;
-}
-
-const readers = new WeakMap<object, DirectReader>();
-const writers = new WeakMap<object, DirectStatements>();
-
-/**
- * The reader of a database as `openDatabase` returned it; undefined for a transaction or a
- * connection-bound handle (whose reads must see their own uncommitted writes) and for :memory:.
- */
-export function directReaderOf(db: Database): DirectReader | undefined {
-  return readers.get(db);
-}
-
-/** The writer connection's statements of a database as `openDatabase` returned it. */
-export function directWriterOf(db: Database): DirectStatements | undefined {
-  return writers.get(db);
 }

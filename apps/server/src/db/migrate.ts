@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Database } from "./database.js";
+import type { Database } from "./database-handle.js";
 import { migrations } from "./migrations/index.js";
 import { retryWhileBusy } from "./lock-wait.js";
 import { writeTransaction } from "./write-transaction.js";

@@ -1,5 +1,5 @@
 import { CompiledQuery } from "kysely";
-import { type Database, directWriterOf } from "./database.js";
+import { type Database, directWriterOf } from "./database-handle.js";
 import type { DirectStatements } from "./direct-statements.js";
 import { DEFAULT_LOCK_WAIT_MS, retryWhileBusy } from "./lock-wait.js";
 

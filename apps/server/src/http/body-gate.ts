@@ -1,7 +1,8 @@
 import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type AnyTRPCRouter, TRPCError } from "@trpc/server";
-import { type AuthenticatedKey, authenticateSecretKey } from "../api-keys/api-keys.service.js";
+import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
+import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
 import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
 import { ALL_ENVIRONMENTS, type ServiceDeps } from "../trpc/context.js";

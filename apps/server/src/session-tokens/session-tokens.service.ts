@@ -21,7 +21,7 @@ import {
 } from "@billingos/contracts";
 import type { z } from "zod";
 import { assertApiKeyStillActive } from "../api-keys/api-key-still-active.js";
-import type { AuthenticatedKey } from "../api-keys/api-keys.service.js";
+import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import { type AuditEntry, recordAuditEvent, recordTokenRevocations } from "../audit/audit.repository.js";
 import type { Scope } from "../shared/scope.js";
 import { bindCustomerByEmail } from "../customers/lazy-binding.js";

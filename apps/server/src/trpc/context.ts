@@ -1,5 +1,5 @@
 import type { Environment } from "@billingos/contracts";
-import type { AuthenticatedKey } from "../api-keys/api-keys.service.js";
+import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import type { Database } from "../db/database.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
