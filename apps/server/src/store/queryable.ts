@@ -1,0 +1,31 @@
+import type { Kysely, QueryResult } from "kysely";
+import type { DatabaseSchema } from "./schema.js";
+
+/** The engines a store can run on. */
+export type Engine = "sqlite" | "postgres";
+
+/** Kysely over this service's tables: the query builder every repository uses. */
+export type SchemaKysely = Kysely<DatabaseSchema>;
+
+/**
+ * What every repository function takes first: the store itself (outside a transaction) or the
+ * handle of one transaction. It says on which engine it runs, offers Kysely for ordinary queries,
+ * and runs the hot statements (built once by prepared-query.ts) the engine's fastest way.
+ */
+export interface Queryable {
+  readonly engine: Engine;
+  /** Kysely bound to this scope: the whole database, or this transaction's connection. */
+  readonly kysely: SchemaKysely;
+  /**
+   * Runs SQL compiled once for this engine. `isSelect` lets SQLite send reads outside a transaction
+   * to its reader connection; writes outside a transaction queue behind the writer like any query.
+   */
+  run<Row>(sql: string, parameters: readonly unknown[], isSelect: boolean): Promise<QueryResult<Row>>;
+  /**
+   * Serializes, until this transaction ends, every transaction that locks the same key: the way a
+   * read-then-write that must not race says so. PostgreSQL takes a transaction-scoped advisory
+   * lock; SQLite's write transactions are serialized already, so there it costs nothing. Outside a
+   * transaction it is an error to call.
+   */
+  lock(key: string): Promise<void>;
+}

@@ -1,0 +1,35 @@
+import type { Queryable } from "./queryable.js";
+import type { RetryLaterError } from "../shared/domain-error.js";
+
+/**
+ * The storage port: what services receive through their deps, whatever the engine. Opened by
+ * open-store.ts from DATABASE_URL (PostgreSQL) or DATABASE_PATH (SQLite), migrated.
+ */
+export interface Store extends Queryable {
+  /**
+   * Runs `work` in one transaction and commits it. Failures the engine can tell are transient (a
+   * write lock held by another process on SQLite; a serialization failure or deadlock on
+   * PostgreSQL) run the whole unit again, a bounded number of times, then give a 503
+   * (RetryLaterError). `work` must therefore have no effect outside the transaction.
+   * `rollbackWith(result)` inside `work` undoes everything and returns `result`.
+   */
+  transaction<T>(work: (trx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Like `transaction`, for small units that arrive many at a time (token creation, revocation):
+   * an engine may run units that arrive together in one commit (SQLite's group commit), each seeing
+   * the ones before it; each unit is still undone alone if it throws, and answered once durable.
+   */
+  groupedTransaction<T>(work: (trx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * A read of rarely changing rows by key (the API key lookup every merchant call makes), through the
+   * engine's cache: SQLite keeps found rows while its data_version says nothing was committed since;
+   * PostgreSQL reads every time. A miss is never kept. `load` reads on the store itself.
+   */
+  cachedRead<Row>(cacheKey: string, load: (db: Queryable) => Promise<Row | undefined>): Promise<Row | undefined>;
+  /** The error a caller should get for a transient storage failure (busy, unreachable), else undefined. */
+  retryLaterFor(error: unknown): RetryLaterError | undefined;
+  /** Resolves once the database answers; rejects while it cannot be reached (health). */
+  ping(): Promise<void>;
+  /** Closes every connection; on SQLite, checkpoints the WAL into the main file. */
+  close(): Promise<void>;
+}
