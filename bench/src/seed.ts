@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { BASE62_ALPHABET, formatToken, SECRET_BODY_LENGTH } from "@billingos/contracts";
-import { createApiKey, openDatabase, systemClock } from "@billingos/server";
+import { createApiKey, openStore, systemClock } from "@billingos/server";
 import BetterSqlite3 from "better-sqlite3";
 
 const CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz";
@@ -49,9 +49,9 @@ export interface SeededDatabase {
  * (the service would take minutes to create a million tokens one by one).
  */
 export async function seedDatabase(path: string, options: SeedOptions): Promise<SeededDatabase> {
-  const db = await openDatabase({ path });
+  const db = await openStore({ databasePath: path });
   const created = await createApiKey(db, systemClock, { organizationName: "Bench", environment: "test" });
-  await db.destroy();
+  await db.close();
 
   const sqlite = new BetterSqlite3(path);
   sqlite.pragma("journal_mode = WAL");

@@ -1,6 +1,6 @@
 import { createDevelopmentKeyIfEmpty, developmentKeyBanner } from "./api-keys/development-key.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { openDatabase } from "./db/database.js";
+import { openStore } from "./store/open-store.js";
 import { startHttpServer } from "./http/http-server.js";
 import { schedulePurge } from "./session-tokens/session-tokens.retention.js";
 import { systemClock } from "./shared/clock.js";
@@ -23,20 +23,20 @@ async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel);
   const clock = systemClock;
-  const db = await openDatabase({ path: config.databasePath });
+  const store = await openStore({ databasePath: config.databasePath });
 
-  const developmentKey = await createDevelopmentKeyIfEmpty(db, clock);
+  const developmentKey = await createDevelopmentKeyIfEmpty(store, clock);
   if (developmentKey) process.stdout.write(`${developmentKeyBanner(developmentKey)}\n`);
 
   const stopPurge = schedulePurge(
-    { db, clock, logger },
+    { store, clock, logger },
     { tokenRetentionMs: config.tokenRetentionMs, auditRetentionMs: config.auditRetentionMs },
   );
   let server;
   try {
     server = await startHttpServer({
       deps: {
-        db,
+        store,
         clock,
         logger,
         environments: config.environments,
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
         ? `Port ${config.port} is already in use; set PORT to a free port`
         : `Could not listen on port ${config.port}: ${(error as Error).message}`,
     );
-    await db.destroy();
+    await store.close();
     process.exit(1);
   }
   logger.info({ url: server.url, databasePath: config.databasePath }, "BillingOS session-token service listening");
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     await server.close(config.shutdownTimeoutMs);
     stopPurge();
     // Closing the database checkpoints the WAL into the main file.
-    await db.destroy();
+    await store.close();
     logger.info("stopped cleanly");
     process.exit(0);
   };

@@ -1,11 +1,12 @@
+import type { Store } from "../src/store/store.js";
+import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseToken } from "@billingos/contracts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runAdminCli } from "../src/admin/admin-cli.js";
-import { openDatabase } from "../src/db/database.js";
-import { migrations } from "../src/db/migrations/index.js";
+import { migrations } from "../src/store/migrations/index.js";
 import { createSessionToken, verifySessionToken } from "../src/session-tokens/session-tokens.service.js";
 import { authenticateSecretKey } from "../src/api-keys/api-keys.service.js";
 import { importCustomers } from "../src/customers/customers.service.js";
@@ -48,23 +49,23 @@ describe("admin CLI", () => {
   it("keys revoke refuses the key from then on and revokes the tokens it created", async () => {
     const created = await admin("keys", "create", "--org", "Acme", "--env", "test");
     const other = await admin("keys", "create", "--org", "Acme", "--env", "test");
-    const db = await openDatabase({ path: env.DATABASE_PATH! });
+    const db = await openSqliteStore({ path: env.DATABASE_PATH! });
     const key = await authenticateSecretKey(db, `Bearer ${created.lastLine}`);
-    const token = await createSessionToken({ db, clock: systemClock }, key, { externalUserId: "user_1" });
-    await db.destroy();
+    const token = await createSessionToken({ store: db, clock: systemClock }, key, { externalUserId: "user_1" });
+    await db.close();
 
     const revoked = await admin("keys", "revoke", key.id);
     expect(revoked.code).toBe(0);
     expect(revoked.lastLine).toMatch(new RegExp(`^Revoked ${key.id} at .*; 1 session token\\(s\\) revoked with it\\.$`));
 
-    const after = await openDatabase({ path: env.DATABASE_PATH! });
+    const after = await openSqliteStore({ path: env.DATABASE_PATH! });
     await expect(authenticateSecretKey(after, `Bearer ${created.lastLine}`)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     const otherKey = await authenticateSecretKey(after, `Bearer ${other.lastLine}`);
-    expect(await verifySessionToken({ db: after, clock: systemClock }, otherKey, token.sessionToken)).toEqual({
+    expect(await verifySessionToken({ store: after, clock: systemClock }, otherKey, token.sessionToken)).toEqual({
       valid: false,
       reason: "revoked",
     });
-    await after.destroy();
+    await after.close();
   });
 
   it("keys revoke of an unknown id fails with a message and exit code 1", async () => {
@@ -98,25 +99,25 @@ describe("admin CLI: customers unbind and bind", () => {
   /** Acme test with cus_a bound lazily to user_wrong and cus_b unbound; returns the key. */
   async function seed() {
     const created = await admin("keys", "create", "--org", "Acme", "--env", "test");
-    const db = await openDatabase({ path: env.DATABASE_PATH! });
+    const db = await openSqliteStore({ path: env.DATABASE_PATH! });
     const key = await authenticateSecretKey(db, `Bearer ${created.lastLine}`);
-    await importCustomers({ db, clock: systemClock }, key, {
+    await importCustomers({ store: db, clock: systemClock }, key, {
       customers: [
         { stripeCustomerId: "cus_a", email: "a@example.com" },
         { stripeCustomerId: "cus_b", email: "b@example.com" },
       ],
     });
-    await createSessionToken({ db, clock: systemClock }, key, { externalUserId: "user_wrong", email: "a@example.com" });
-    await db.destroy();
+    await createSessionToken({ store: db, clock: systemClock }, key, { externalUserId: "user_wrong", email: "a@example.com" });
+    await db.close();
     return key;
   }
 
   async function stateOf(stripeCustomerId: string) {
-    const db = await openDatabase({ path: env.DATABASE_PATH! });
+    const db = await openSqliteStore({ path: env.DATABASE_PATH! });
     try {
-      const customer = await db.selectFrom("imported_customers").selectAll().where("stripe_customer_id", "=", stripeCustomerId).executeTakeFirstOrThrow();
-      const counter = await db.selectFrom("customer_binding_counts").select("unresolved_count").executeTakeFirstOrThrow();
-      const events = await db
+      const customer = await db.kysely.selectFrom("imported_customers").selectAll().where("stripe_customer_id", "=", stripeCustomerId).executeTakeFirstOrThrow();
+      const counter = await db.kysely.selectFrom("customer_binding_counts").select("unresolved_count").executeTakeFirstOrThrow();
+      const events = await db.kysely
         .selectFrom("audit_events")
         .select(["action", "actor_type", "actor_id", "external_user_id", "details"])
         .where("subject_id", "=", stripeCustomerId)
@@ -124,7 +125,7 @@ describe("admin CLI: customers unbind and bind", () => {
         .execute();
       return { customer, counter: Number(counter.unresolved_count), events };
     } finally {
-      await db.destroy();
+      await db.close();
     }
   }
 
@@ -172,9 +173,9 @@ describe("admin CLI: customers unbind and bind", () => {
     const noCustomer = await admin("customers", "unbind", "--org", "Acme", "--env", "live", "--stripe-customer", "cus_a");
     expect(noCustomer.code).toBe(1);
     expect(noCustomer.err).toEqual(["No imported customer cus_a in the live environment"]);
-    const db = await openDatabase({ path: env.DATABASE_PATH! });
-    expect(await db.selectFrom("organizations").select("name").execute()).toEqual([{ name: "Acme" }]);
-    await db.destroy();
+    const db = await openSqliteStore({ path: env.DATABASE_PATH! });
+    expect(await db.kysely.selectFrom("organizations").select("name").execute()).toEqual([{ name: "Acme" }]);
+    await db.close();
     expect((await stateOf("cus_a")).customer.external_user_id).toBe("user_wrong");
   });
 

@@ -13,7 +13,7 @@ const api = (secretKey: string) => h.caller(secretKey).sessionTokens;
 
 describe("createApiKey", () => {
   it("adds a key to an existing organization and environment", async () => {
-    const second = await createApiKey(h.db, h.clock, { organizationName: "Acme", environment: "test" });
+    const second = await createApiKey(h.store, h.clock, { organizationName: "Acme", environment: "test" });
     expect(second.organizationId).toBe(h.testKey.organizationId);
     expect(second.id).not.toBe(h.testKey.id);
     expect(second.secretKey).toMatch(/^sk_test_[0-9A-Za-z]{49}$/);
@@ -21,7 +21,7 @@ describe("createApiKey", () => {
   });
 
   it("lists keys by hint only, never in full", async () => {
-    const keys = await listApiKeys(h.db);
+    const keys = await listApiKeys(h.store);
     expect(keys).toHaveLength(3);
     const acmeTest = keys.find((key) => key.id === h.testKey.id)!;
     expect(acmeTest).toMatchObject({ organization: "Acme", environment: "test", revokedAt: null });
@@ -32,7 +32,7 @@ describe("createApiKey", () => {
 
 describe("revokeApiKey", () => {
   it("revokes every token the key created; another key of the org sees them revoked", async () => {
-    const second = await createApiKey(h.db, h.clock, { organizationName: "Acme", environment: "test" });
+    const second = await createApiKey(h.store, h.clock, { organizationName: "Acme", environment: "test" });
     const ofRevokedKey = [
       await api(h.testKey.secretKey).create({ externalUserId: "user_1" }),
       await api(h.testKey.secretKey).create({ externalUserId: "user_2", allowedOperations: ["session:read"] }),
@@ -43,7 +43,7 @@ describe("revokeApiKey", () => {
     const ofLiveKey = await api(h.liveKey.secretKey).create({ externalUserId: "user_1" });
     h.clock.advance(999);
 
-    const result = await revokeApiKey(h.db, h.clock, h.testKey.id);
+    const result = await revokeApiKey(h.store, h.clock, h.testKey.id);
     expect(result).toEqual({
       id: h.testKey.id,
       revokedAt: new Date(START_TIME + 1_000),
@@ -69,7 +69,7 @@ describe("revokeApiKey", () => {
 
   it("refuses the revoked key itself with UNAUTHORIZED", async () => {
     const token = await api(h.testKey.secretKey).create({ externalUserId: "user_1" });
-    await revokeApiKey(h.db, h.clock, h.testKey.id);
+    await revokeApiKey(h.store, h.clock, h.testKey.id);
     // The key can no longer create, verify or revoke anything.
     for (const call of [
       api(h.testKey.secretKey).create({ externalUserId: "user_1" }),
@@ -81,9 +81,9 @@ describe("revokeApiKey", () => {
   });
 
   it("is idempotent: the first revocation time stands", async () => {
-    const first = await revokeApiKey(h.db, h.clock, h.testKey.id);
+    const first = await revokeApiKey(h.store, h.clock, h.testKey.id);
     h.clock.advance(60_000);
-    const second = await revokeApiKey(h.db, h.clock, h.testKey.id);
+    const second = await revokeApiKey(h.store, h.clock, h.testKey.id);
     expect(second.revokedAt).toEqual(first.revokedAt);
     expect(second.revokedSessionTokens).toBe(0);
   });
@@ -92,15 +92,15 @@ describe("revokeApiKey", () => {
     const token = await api(h.testKey.secretKey).create({ externalUserId: "user_1" });
     const revoked = await api(h.testKey.secretKey).revoke({ tokenId: token.tokenId });
     h.clock.advance(60_000);
-    const result = await revokeApiKey(h.db, h.clock, h.testKey.id);
+    const result = await revokeApiKey(h.store, h.clock, h.testKey.id);
     expect(result.revokedSessionTokens).toBe(0);
-    const row = await h.db.selectFrom("session_tokens").select(["revoked_at", "revocation_reason"]).executeTakeFirstOrThrow();
+    const row = await h.store.kysely.selectFrom("session_tokens").select(["revoked_at", "revocation_reason"]).executeTakeFirstOrThrow();
     expect(row).toEqual({ revoked_at: Date.parse(revoked.revokedAt), revocation_reason: "revoked" });
   });
 
   it("throws NOT_FOUND for an unknown key id", async () => {
     // No such key: nothing to revoke, and the caller is told so.
-    await expect(revokeApiKey(h.db, h.clock, "key_00000000000000000000000000")).rejects.toSatisfy(
+    await expect(revokeApiKey(h.store, h.clock, "key_00000000000000000000000000")).rejects.toSatisfy(
       (error: unknown) => error instanceof DomainError && error.code === "NOT_FOUND",
     );
   });

@@ -19,9 +19,9 @@ const withAuthorization = (authorization: string | undefined) =>
 
 /** Tries a valid create with that header; returns the refusal. */
 async function refusalFor(authorization: string | undefined) {
-  const before = await countSessionTokens(h.db);
+  const before = await countSessionTokens(h.store);
   const rejection = await rejectionOf(withAuthorization(authorization).sessionTokens.create({ externalUserId: "u" }));
-  expect(await countSessionTokens(h.db)).toBe(before);
+  expect(await countSessionTokens(h.store)).toBe(before);
   return rejection;
 }
 
@@ -65,7 +65,7 @@ describe("secret-key authentication", () => {
   });
 
   it("refuses a revoked key with UNAUTHORIZED", async () => {
-    await revokeApiKey(h.db, h.clock, h.testKey.id);
+    await revokeApiKey(h.store, h.clock, h.testKey.id);
     // The key was valid until revoked; from now on it is refused.
     const { error } = await refusalFor(`Bearer ${h.testKey.secretKey}`);
     expect(error.code).toBe("UNAUTHORIZED");
@@ -100,7 +100,7 @@ describe("secret-key authentication", () => {
   it("a live key and a test key of the same organization are separate credentials", async () => {
     const live = await h.caller(h.liveKey.secretKey).sessionTokens.create({ externalUserId: "u" });
     expect(live.sessionToken).toMatch(/^bos_session_live_/);
-    await revokeApiKey(h.db, h.clock, h.testKey.id);
+    await revokeApiKey(h.store, h.clock, h.testKey.id);
     // Revoking the test key leaves the live key working.
     expect(await h.caller(h.liveKey.secretKey).sessionTokens.verify({ sessionToken: live.sessionToken })).toMatchObject({
       valid: true,

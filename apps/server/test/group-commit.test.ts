@@ -1,5 +1,6 @@
+import type { Queryable } from "../src/store/queryable.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GroupCommit } from "../src/db/group-commit.js";
+import { GroupCommit } from "../src/store/sqlite/group-commit.js";
 import { createHarness, type Harness } from "./harness.js";
 
 // Concurrent token creations share one commit: they behave exactly as if run one by one in arrival
@@ -12,7 +13,7 @@ beforeEach(async () => {
 afterEach(() => h.close());
 
 const countOf = async (table: "session_tokens" | "audit_events" | "organizations") =>
-  Number((await h.db.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+  Number((await h.store.kysely.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
 
 describe("group commit", () => {
   it("stores every one of many concurrent creations, each with its audit event", async () => {
@@ -38,9 +39,9 @@ describe("group commit", () => {
   });
 
   it("a unit that throws is rolled back alone; the others commit", async () => {
-    const group = new GroupCommit(h.db);
-    const insert = (name: string) => async (trx: typeof h.db) => {
-      await trx.insertInto("organizations").values({ id: `org_${name}`, name, created_at: 1 }).execute();
+    const group = new GroupCommit((work) => h.store.transaction(work));
+    const insert = (name: string) => async (trx: Queryable) => {
+      await trx.kysely.insertInto("organizations").values({ id: `org_${name}`, name, created_at: 1 }).execute();
       if (name === "bad") throw new Error("refused");
       return name;
     };
@@ -48,17 +49,17 @@ describe("group commit", () => {
     const outcomes = await Promise.allSettled([group.run(insert("one")), group.run(insert("bad")), group.run(insert("two"))]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect((await countOf("organizations")) - before).toBe(2);
-    const names = (await h.db.selectFrom("organizations").select("name").execute()).map((row) => row.name);
+    const names = (await h.store.kysely.selectFrom("organizations").select("name").execute()).map((row) => row.name);
     expect(names).toEqual(expect.arrayContaining(["one", "two"]));
     expect(names).not.toContain("bad");
   });
 
   it("a failing unit makes its group run again: the others are stored once, the failure reaches its caller", async () => {
-    const group = new GroupCommit(h.db);
+    const group = new GroupCommit((work) => h.store.transaction(work));
     const runs: string[] = [];
-    const insert = (name: string) => async (trx: typeof h.db) => {
+    const insert = (name: string) => async (trx: Queryable) => {
       runs.push(name);
-      await trx.insertInto("organizations").values({ id: `org_${name}`, name, created_at: 1 }).execute();
+      await trx.kysely.insertInto("organizations").values({ id: `org_${name}`, name, created_at: 1 }).execute();
       if (name === "bad") throw new Error(`refused ${name}`);
       return name;
     };
@@ -75,12 +76,12 @@ describe("group commit", () => {
   });
 
   it("a lone unit that fails is rolled back whole and not run again", async () => {
-    const group = new GroupCommit(h.db);
+    const group = new GroupCommit((work) => h.store.transaction(work));
     let runs = 0;
     const before = await countOf("organizations");
     const failing = group.run(async (trx) => {
       runs++;
-      await trx.insertInto("organizations").values({ id: "org_lone", name: "lone", created_at: 1 }).execute();
+      await trx.kysely.insertInto("organizations").values({ id: "org_lone", name: "lone", created_at: 1 }).execute();
       throw new Error("refused lone");
     });
     await expect(failing).rejects.toThrow("refused lone");

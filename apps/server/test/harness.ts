@@ -1,19 +1,21 @@
 import { errorData, type ErrorData, SECRET_BODY_LENGTH, CHECKSUM_LENGTH } from "@billingos/contracts";
 import { getErrorShape, TRPCError } from "@trpc/server";
 import { createApiKey, type CreatedApiKey } from "../src/api-keys/api-keys.service.js";
-import { type Database, openDatabase } from "../src/db/database.js";
+import type { Queryable } from "../src/store/queryable.js";
+import type { Store } from "../src/store/store.js";
 import { ManualClock } from "../src/shared/clock.js";
 import { createLogger } from "../src/shared/logger.js";
 import { createContextInner, type ServiceDeps } from "../src/trpc/context.js";
 import { appRouter } from "../src/trpc/router.js";
 import { createCallerFactory } from "../src/trpc/trpc.js";
+import { openTestStore } from "./support/test-store.js";
 
 const createCaller = createCallerFactory(appRouter);
 
 export const START_TIME = Date.UTC(2026, 0, 1, 12, 0, 0);
 
 export interface Harness {
-  db: Database;
+  store: Store;
   clock: ManualClock;
   deps: ServiceDeps;
   /** Organization "Acme": a test key and a live key. */
@@ -26,16 +28,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A fresh in-memory database, migrated with the real migrations, with a clock that stands still. */
-export async function createHarness(path = ":memory:"): Promise<Harness> {
-  const db = await openDatabase({ path });
+/**
+ * A fresh database on the run's engine (support/test-store.ts), migrated with the real migrations,
+ * with a clock that stands still.
+ */
+export async function createHarness(opened?: Store): Promise<Harness> {
+  const store = opened ?? (await openTestStore());
   const clock = new ManualClock(START_TIME);
-  const deps: ServiceDeps = { db, clock, logger: createLogger("silent") };
-  const testKey = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
-  const liveKey = await createApiKey(db, clock, { organizationName: "Acme", environment: "live" });
-  const otherOrgKey = await createApiKey(db, clock, { organizationName: "Globex", environment: "test" });
+  const deps: ServiceDeps = { store, clock, logger: createLogger("silent") };
+  const testKey = await createApiKey(store, clock, { organizationName: "Acme", environment: "test" });
+  const liveKey = await createApiKey(store, clock, { organizationName: "Acme", environment: "live" });
+  const otherOrgKey = await createApiKey(store, clock, { organizationName: "Globex", environment: "test" });
   return {
-    db,
+    store,
     clock,
     deps,
     testKey,
@@ -43,7 +48,7 @@ export async function createHarness(path = ":memory:"): Promise<Harness> {
     otherOrgKey,
     caller: (secretKey) =>
       createCaller(createContextInner(deps, { authorization: secretKey === undefined ? undefined : `Bearer ${secretKey}` })),
-    close: () => db.destroy(),
+    close: () => store.close(),
   };
 }
 
@@ -84,8 +89,8 @@ export async function rejectionOf(call: Promise<unknown>): Promise<Rejection> {
 }
 
 /** How many session-token rows exist, across every organization and environment. */
-export async function countSessionTokens(db: Database): Promise<number> {
-  const row = await db
+export async function countSessionTokens(db: Queryable): Promise<number> {
+  const row = await db.kysely
     .selectFrom("session_tokens")
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .executeTakeFirstOrThrow();

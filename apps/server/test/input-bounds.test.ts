@@ -71,14 +71,14 @@ describe("sessionTokens.create rejects out-of-bounds input (SPEC §6)", () => {
   ];
 
   it.each(rejected)("rejects %s with BAD_REQUEST naming the field, storing nothing", async (_name, input, field) => {
-    const before = await countSessionTokens(h.db);
+    const before = await countSessionTokens(h.store);
     const { error, message, data } = await rejectionOf(h.caller(h.testKey.secretKey).sessionTokens.create(input()));
     expect(error.code).toBe("BAD_REQUEST");
     expect(error.message).toContain(field);
     expect(message).toContain(field);
     expect(data.httpStatus).toBe(400);
     expect(Object.keys(data.fieldErrors ?? {})).toContain(field);
-    expect(await countSessionTokens(h.db)).toBe(before);
+    expect(await countSessionTokens(h.store)).toBe(before);
   });
 
   it("rejects an unknown operation with a message listing the valid ones", async () => {
@@ -90,7 +90,7 @@ describe("sessionTokens.create rejects out-of-bounds input (SPEC §6)", () => {
     expect(data.fieldErrors?.["allowedOperations.0"]).toBeDefined();
     expect(message).toContain("invoice:pay");
     for (const operation of OPERATIONS) expect(message).toContain(operation);
-    expect(await countSessionTokens(h.db)).toBe(0);
+    expect(await countSessionTokens(h.store)).toBe(0);
   });
 
   it("reports every faulty field at once", async () => {
@@ -130,7 +130,7 @@ describe("sessionTokens.create accepts the bounds themselves", () => {
   it("accepts a valid email", async () => {
     const created = await h.caller(h.testKey.secretKey).sessionTokens.create({ externalUserId: "u", email: "a.b+c@example.co.uk" });
     expect(created.tokenId).toMatch(/^tok_/);
-    expect(await countSessionTokens(h.db)).toBe(1);
+    expect(await countSessionTokens(h.store)).toBe(1);
   });
 });
 

@@ -22,7 +22,7 @@ describe("purgeExpiredSessionTokens", () => {
     const recent = await api(h.testKey.secretKey).create({ externalUserId: "user_1", expiresIn: 86_400 });
     h.clock.set(START_TIME + 60_000 + RETENTION_MS + 1);
 
-    expect(await purgeExpiredSessionTokens(h.db, h.clock, RETENTION_MS)).toBe(1);
+    expect(await purgeExpiredSessionTokens(h.store, h.clock, RETENTION_MS)).toBe(1);
     const { data } = await api(h.testKey.secretKey).list({ externalUserId: "user_1" });
     expect(data.map((token) => [token.tokenId, token.status])).toEqual([[recent.tokenId, "expired"]]);
     expect(await api(h.testKey.secretKey).verify({ sessionToken: old.sessionToken })).toEqual({
@@ -34,11 +34,11 @@ describe("purgeExpiredSessionTokens", () => {
   it("keeps a token expired exactly the retention ago, deletes it 1 ms later", async () => {
     await api(h.testKey.secretKey).create({ externalUserId: "user_1", expiresIn: 60 });
     h.clock.set(START_TIME + 60_000 + RETENTION_MS);
-    expect(await purgeExpiredSessionTokens(h.db, h.clock, RETENTION_MS)).toBe(0);
-    expect(await countSessionTokens(h.db)).toBe(1);
+    expect(await purgeExpiredSessionTokens(h.store, h.clock, RETENTION_MS)).toBe(0);
+    expect(await countSessionTokens(h.store)).toBe(1);
     h.clock.advance(1);
-    expect(await purgeExpiredSessionTokens(h.db, h.clock, RETENTION_MS)).toBe(1);
-    expect(await countSessionTokens(h.db)).toBe(0);
+    expect(await purgeExpiredSessionTokens(h.store, h.clock, RETENTION_MS)).toBe(1);
+    expect(await countSessionTokens(h.store)).toBe(0);
   });
 
   it("never deletes active tokens, nor revoked tokens that have not yet expired past retention", async () => {
@@ -48,8 +48,8 @@ describe("purgeExpiredSessionTokens", () => {
     await acme.revoke({ tokenId: revoked.tokenId });
     h.clock.advance(DAY_MS - 1);
     // Zero retention: only tokens already expired would go, and none is.
-    expect(await purgeExpiredSessionTokens(h.db, h.clock, 0)).toBe(0);
-    expect(await countSessionTokens(h.db)).toBe(2);
+    expect(await purgeExpiredSessionTokens(h.store, h.clock, 0)).toBe(0);
+    expect(await countSessionTokens(h.store)).toBe(2);
   });
 
   it("purges across organizations and environments alike", async () => {
@@ -58,7 +58,7 @@ describe("purgeExpiredSessionTokens", () => {
     await api(h.otherOrgKey.secretKey).create({ externalUserId: "user_1", expiresIn: 60 });
     const kept = await api(h.otherOrgKey.secretKey).create({ externalUserId: "user_1", expiresIn: 86_400 });
     h.clock.set(START_TIME + 60_000 + RETENTION_MS + 1);
-    expect(await purgeExpiredSessionTokens(h.db, h.clock, RETENTION_MS)).toBe(3);
+    expect(await purgeExpiredSessionTokens(h.store, h.clock, RETENTION_MS)).toBe(3);
     const { data } = await api(h.otherOrgKey.secretKey).list({ externalUserId: "user_1" });
     expect(data.map((token) => token.tokenId)).toEqual([kept.tokenId]);
   });
@@ -69,11 +69,11 @@ describe("purgeExpiredSessionTokens", () => {
               insert into session_tokens (id, token_hash, organization_id, environment, api_key_id, external_user_id,
                                           created_at, expires_at)
               select 'tok_seed_' || i, 'hash_' || i, ${h.testKey.organizationId}, 'test', ${h.testKey.id}, 'user_' || i,
-                     ${START_TIME}, ${START_TIME} + 60000 + (i % 13) from n`.execute(h.db);
+                     ${START_TIME}, ${START_TIME} + 60000 + (i % 13) from n`.execute(h.store.kysely);
     const active = await api(h.testKey.secretKey).create({ externalUserId: "user_1", expiresIn: 86_400 });
     h.clock.set(START_TIME + 60_000 + RETENTION_MS + 13);
-    expect(await purgeExpiredSessionTokens(h.db, h.clock, RETENTION_MS)).toBe(expired);
-    expect(await countSessionTokens(h.db)).toBe(1);
+    expect(await purgeExpiredSessionTokens(h.store, h.clock, RETENTION_MS)).toBe(expired);
+    expect(await countSessionTokens(h.store)).toBe(1);
     expect(await api(h.testKey.secretKey).verify({ sessionToken: active.sessionToken })).toMatchObject({ valid: false, reason: "expired" });
   });
 });

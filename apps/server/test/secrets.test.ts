@@ -1,3 +1,4 @@
+import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -99,8 +100,8 @@ describe("secrets at rest (file database)", () => {
   it("stores neither session tokens nor secret keys, only their SHA-256", async () => {
     dir = mkdtempSync(join(tmpdir(), "billingos-secrets-"));
     const path = join(dir, "billingos.sqlite");
-    h = await createHarness(path);
-    const extraKey = await createApiKey(h.db, h.clock, { organizationName: "Acme", environment: "test" });
+    h = await createHarness(await openSqliteStore({ path: path }));
+    const extraKey = await createApiKey(h.store, h.clock, { organizationName: "Acme", environment: "test" });
     const tokens: Array<{ sessionToken: string; tokenId: string }> = [];
     for (const key of [h.testKey, h.liveKey, h.otherOrgKey, extraKey]) {
       for (let i = 0; i < 3; i++) {
@@ -116,10 +117,10 @@ describe("secrets at rest (file database)", () => {
     await h.caller(h.testKey.secretKey).sessionTokens.verify({ sessionToken: tokens[0]!.sessionToken });
     await h.caller(h.testKey.secretKey).sessionTokens.revoke({ sessionToken: tokens[1]!.sessionToken });
 
-    const rows = await h.db.selectFrom("session_tokens").select(["id", "token_hash"]).execute();
+    const rows = await h.store.kysely.selectFrom("session_tokens").select(["id", "token_hash"]).execute();
     const hashById = new Map(rows.map((row) => [row.id, row.token_hash]));
     for (const token of tokens) expect(hashById.get(token.tokenId)).toBe(sha256Hex(token.sessionToken));
-    const keyRows = await h.db.selectFrom("api_keys").select(["id", "key_hash"]).execute();
+    const keyRows = await h.store.kysely.selectFrom("api_keys").select(["id", "key_hash"]).execute();
     const keyHashById = new Map(keyRows.map((row) => [row.id, row.key_hash]));
     const secretKeys = [h.testKey, h.liveKey, h.otherOrgKey, extraKey];
     for (const key of secretKeys) expect(keyHashById.get(key.id)).toBe(sha256Hex(key.secretKey));

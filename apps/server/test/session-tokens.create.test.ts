@@ -46,7 +46,7 @@ describe("sessionTokens.create", () => {
     const second = await api.create({ externalUserId: "user_1" });
     expect(second.sessionToken).not.toBe(first.sessionToken);
     expect(second.tokenId).not.toBe(first.tokenId);
-    expect(await countSessionTokens(h.db)).toBe(2);
+    expect(await countSessionTokens(h.store)).toBe(2);
   });
 
   it("stores customer, metadata and operations, and verify returns them", async () => {

@@ -19,16 +19,16 @@ describe("sessionTokens.create with email: null", () => {
 
     const withNull = await acme().sessionTokens.create({ externalUserId: "user_null", email: null });
     const withoutEmail = await acme().sessionTokens.create({ externalUserId: "user_absent" });
-    expect(await countSessionTokens(h.db)).toBe(2);
+    expect(await countSessionTokens(h.store)).toBe(2);
 
     // No binding attempted: both imported customers still await one, and both answers say so alike.
-    expect(await unboundCountOf(h.db, h.testKey)).toBe(2);
+    expect(await unboundCountOf(h.store, h.testKey)).toBe(2);
     expect(withNull.unresolvedCustomers).toBe(withoutEmail.unresolvedCustomers);
     expect(withNull.unresolvedCustomers).toBe(2);
 
     const verified = await acme().sessionTokens.verify({ sessionToken: withNull.sessionToken });
     expect(verified).toMatchObject({ valid: true, customer: { externalUserId: "user_null", externalOrganizationId: null, email: null } });
-    const stored = await h.db.selectFrom("session_tokens").select(["external_user_id", "email"]).orderBy("external_user_id").execute();
+    const stored = await h.store.kysely.selectFrom("session_tokens").select(["external_user_id", "email"]).orderBy("external_user_id").execute();
     expect(stored).toEqual([
       { external_user_id: "user_absent", email: null },
       { external_user_id: "user_null", email: null },
@@ -41,6 +41,6 @@ describe("sessionTokens.create with email: null", () => {
       expect(rejection.error.code).toBe("BAD_REQUEST");
       expect(Object.keys(rejection.data.fieldErrors ?? {})).toEqual(["email"]);
     }
-    expect(await countSessionTokens(h.db)).toBe(0);
+    expect(await countSessionTokens(h.store)).toBe(0);
   });
 });

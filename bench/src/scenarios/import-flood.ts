@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { createApiKey, openDatabase, systemClock } from "@billingos/server";
+import { createApiKey, openStore, systemClock } from "@billingos/server";
 import { median } from "../in-process.js";
 import { type LoadResult, measureLoad } from "../load.js";
 import { REPO_ROOT, type ServerProcess, startServerProcess } from "../processes.js";
@@ -66,9 +66,9 @@ function startFlood(url: string, secretKey: string): Flood {
  * verify alone, verify during a flood without limit, and verify during a flood at the limit.
  */
 export async function importFloodScenario(seeded: SeededDatabase, settings: HttpSettings): Promise<Row[]> {
-  const db = await openDatabase({ path: seeded.path });
+  const db = await openStore({ databasePath: seeded.path  });
   const flooder = await createApiKey(db, systemClock, { organizationName: "Flood", environment: "test" });
-  await db.destroy();
+  await db.close();
 
   const servers: ServerProcess[] = [];
   const start = async (limit: number) => {

@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import {
   type AuthenticatedKey,
   createSessionToken,
-  type Database,
-  openDatabase,
+  type Store,
+  openStore,
   systemClock,
   verifySessionToken,
 } from "@billingos/server";
@@ -17,12 +17,12 @@ export interface InProcessSettings {
   milliseconds: number;
 }
 
-function verifier(db: Database, seeded: SeededDatabase) {
+function verifier(db: Store, seeded: SeededDatabase) {
   const key = seeded.key satisfies AuthenticatedKey;
   let next = 0;
   const tokens = seeded.validTokens;
   return async () => {
-    const result = await verifySessionToken({ db, clock: systemClock }, key, tokens[next++ % tokens.length]!);
+    const result = await verifySessionToken({ store: db, clock: systemClock }, key, tokens[next++ % tokens.length]!);
     if (!result.valid) throw new Error(`bench token did not verify: ${result.reason}`);
   };
 }
@@ -47,11 +47,11 @@ function rawVerifier(path: string, seeded: SeededDatabase) {
 }
 
 export async function inProcessVerify(large: SeededDatabase, settings: InProcessSettings): Promise<Row[]> {
-  const db = await openDatabase({ path: large.path });
+  const db = await openStore({ databasePath: large.path });
   const raw = rawVerifier(large.path, large);
   const { a: service, b: floor } = await sideBySide(verifier(db, large), raw.verify, settings);
   raw.close();
-  await db.destroy();
+  await db.close();
   return [
     { scenario: `in process: raw baseline (prepared statement + SHA-256), ${large.validTokens.length ? "large" : ""} DB`, throughput: floor, unit: "calls/s" },
     { scenario: "in process: verify through the service", throughput: service, unit: "calls/s", baseline: "raw baseline", ratio: service / floor, target: "≥ 60%" },
@@ -59,11 +59,11 @@ export async function inProcessVerify(large: SeededDatabase, settings: InProcess
 }
 
 export async function scaleVerify(small: SeededDatabase, large: SeededDatabase, settings: InProcessSettings, sizes: [number, number]): Promise<Row[]> {
-  const smallDb = await openDatabase({ path: small.path });
-  const largeDb = await openDatabase({ path: large.path });
+  const smallDb = await openStore({ databasePath: small.path });
+  const largeDb = await openStore({ databasePath: large.path });
   const { a: atSmall, b: atLarge } = await sideBySide(verifier(smallDb, small), verifier(largeDb, large), settings);
-  await smallDb.destroy();
-  await largeDb.destroy();
+  await smallDb.close();
+  await largeDb.close();
   return [
     { scenario: `scale: verify with ${sizes[0].toLocaleString("en-US")} tokens`, throughput: atSmall, unit: "calls/s" },
     {
@@ -78,13 +78,13 @@ export async function scaleVerify(small: SeededDatabase, large: SeededDatabase, 
 }
 
 export async function scaleCreate(none: SeededDatabase, many: SeededDatabase, settings: InProcessSettings, customers: number): Promise<Row[]> {
-  const noneDb = await openDatabase({ path: none.path });
-  const manyDb = await openDatabase({ path: many.path });
-  const creator = (db: Database, seeded: SeededDatabase) => () =>
-    createSessionToken({ db, clock: systemClock }, seeded.key, { externalUserId: "user_bench", email: "nobody@bench.example" });
+  const noneDb = await openStore({ databasePath: none.path });
+  const manyDb = await openStore({ databasePath: many.path });
+  const creator = (db: Store, seeded: SeededDatabase) => () =>
+    createSessionToken({ store: db, clock: systemClock }, seeded.key, { externalUserId: "user_bench", email: "nobody@bench.example" });
   const { a: withNone, b: withMany } = await sideBySide(creator(noneDb, none), creator(manyDb, many), settings);
-  await noneDb.destroy();
-  await manyDb.destroy();
+  await noneDb.close();
+  await manyDb.close();
   return [
     { scenario: "scale: create with 0 imported customers", throughput: withNone, unit: "calls/s" },
     {

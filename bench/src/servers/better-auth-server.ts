@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { format } from "node:util";
-import Database from "better-sqlite3";
+import Store from "better-sqlite3";
 import { betterAuth, type BetterAuthOptions } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { bearer } from "better-auth/plugins";
@@ -30,7 +30,7 @@ const ownDir = process.env.BETTER_AUTH_DB ? undefined : mkdtempSync(join(tmpdir(
 const dbPath = process.env.BETTER_AUTH_DB ?? join(ownDir!, "better-auth.sqlite");
 mkdirSync(dirname(dbPath), { recursive: true });
 
-const sqlite = new Database(dbPath);
+const sqlite = new Store(dbPath);
 // The same journal settings as the BillingOS server, so the two read from SQLite on equal terms.
 sqlite.pragma("journal_mode = WAL");
 sqlite.pragma("synchronous = NORMAL");

@@ -1,9 +1,10 @@
+import { openTestStore } from "@billingos/server/testing";
 import {
   type Clock,
   createApiKey,
   createLogger,
-  type Database,
-  openDatabase,
+  type Store,
+  openStore,
   type RunningHttpServer,
   startHttpServer,
   systemClock,
@@ -20,7 +21,7 @@ export const NOWHERE = "http://127.0.0.1:1";
  * Organization "Acme" has a test key and a live key.
  */
 export interface ServerHarness {
-  db: Database;
+  db: Store;
   server: RunningHttpServer;
   url: string;
   testKey: CreatedKey;
@@ -39,9 +40,9 @@ export interface ServeOptions {
 }
 
 /** A real HTTP server on port 0 over `db`, and a client routed to it whatever the key's environment. */
-export async function serveDatabase(db: Database, { clock = systemClock, corsOrigins, environments }: ServeOptions = {}) {
+export async function serveDatabase(db: Store, { clock = systemClock, corsOrigins, environments }: ServeOptions = {}) {
   const server = await startHttpServer({
-    deps: { db, clock, logger: createLogger("silent"), ...(environments === undefined ? {} : { environments }) },
+    deps: { store: db, clock, logger: createLogger("silent"), ...(environments === undefined ? {} : { environments }) },
     port: 0,
     host: "127.0.0.1",
     ...(corsOrigins === undefined ? {} : { corsOrigins }),
@@ -55,7 +56,7 @@ export async function serveDatabase(db: Database, { clock = systemClock, corsOri
 /** `clock` defaults to the system clock; pass a ManualClock to move time without sleeping. */
 export async function startServerHarness(options: ServeOptions = {}): Promise<ServerHarness> {
   const clock = options.clock ?? systemClock;
-  const db = await openDatabase({ path: ":memory:" });
+  const db = await openTestStore();
   const { server, client } = await serveDatabase(db, options);
   const createKey = (organizationName: string, environment: "test" | "live") =>
     createApiKey(db, clock, { organizationName, environment });
@@ -71,7 +72,7 @@ export async function startServerHarness(options: ServeOptions = {}): Promise<Se
     client,
     close: async () => {
       await server.close(1_000);
-      await db.destroy();
+      await db.close();
     },
   };
 }

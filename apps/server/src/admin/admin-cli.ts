@@ -1,8 +1,8 @@
+import type { Store } from "../store/store.js";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createApiKey, listApiKeys, revokeApiKey } from "../api-keys/api-keys.service.js";
 import { resolveDatabasePath } from "../config.js";
-import { type Database, openDatabase } from "../db/database.js";
-import { migrateToLatest } from "../db/migrate.js";
+import { openStore } from "../store/open-store.js";
 import { systemClock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { addCustomerCommands } from "./customer-commands.js";
@@ -26,9 +26,9 @@ function organizationName(value: string): string {
  */
 export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env = process.env): Promise<number> {
   const databasePath = resolveDatabasePath(env.DATABASE_PATH || "./data/billingos.sqlite", env);
-  let db: Database | undefined;
+  let store: Store | undefined;
   // Keys commands migrate first, so they work on a database the server has never opened.
-  const database = async () => (db ??= await openDatabase({ path: databasePath }));
+  const database = async () => (store ??= await openStore({ databasePath }));
 
   const program = new Command("admin")
     .description(`BillingOS administration (database: ${databasePath})`)
@@ -75,8 +75,8 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
     .command("migrate")
     .description("apply pending database migrations")
     .action(async () => {
-      db ??= await openDatabase({ path: databasePath, migrate: false });
-      const applied = await migrateToLatest(db);
+      store ??= await openStore({ databasePath, migrate: false });
+      const applied = await store.migrate();
       io.out(applied.length === 0 ? "Database is up to date." : `Applied: ${applied.join(", ")}`);
     });
 
@@ -92,6 +92,6 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
     }
     throw error;
   } finally {
-    await db?.destroy();
+    await store?.close();
   }
 }

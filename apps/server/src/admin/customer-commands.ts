@@ -1,9 +1,10 @@
+import type { Store } from "../store/store.js";
 import { type Environment, externalId, stripeCustomerId as stripeCustomerIdSchema } from "@billingos/contracts";
 import type { z } from "zod";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { unbindCustomer } from "../customers/customer-unbinding.js";
 import { bindCustomerManually } from "../customers/customers.service.js";
-import type { Database } from "../db/database.js";
+import type { Queryable } from "../store/queryable.js";
 import { findOrganizationByName } from "../organizations/organizations.repository.js";
 import { systemClock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
@@ -11,7 +12,7 @@ import type { Scope } from "../shared/scope.js";
 
 /** What the customer commands need from the CLI around them. */
 export interface CustomerCommandContext {
-  database(): Promise<Database>;
+  database(): Promise<Store>;
   out(line: string): void;
   organizationName(value: string): string;
 }
@@ -31,8 +32,8 @@ const stripeCustomerId = parsedWith(stripeCustomerIdSchema);
 const externalUserId = parsedWith(externalId("externalUserId"));
 
 /** An existing organization's scope: an operator's typo must not create an organization here. */
-async function scopeOf(db: Database, organizationName: string, environment: Environment): Promise<Scope> {
-  const organization = await findOrganizationByName(db, organizationName);
+async function scopeOf(store: Store, organizationName: string, environment: Environment): Promise<Scope> {
+  const organization = await findOrganizationByName(store, organizationName);
   if (organization === undefined) throw new DomainError("NOT_FOUND", `No organization named ${JSON.stringify(organizationName)}`);
   return { organizationId: organization.id, environment };
 }
@@ -59,10 +60,10 @@ export function addCustomerCommands(program: Command, context: CustomerCommandCo
   scoped(customers.command("unbind"))
     .description("undo a customer's binding; it then binds only by hand (reason binding_undone)")
     .action(async (options: ScopeOptions) => {
-      const db = await context.database();
-      const scope = await scopeOf(db, options.org, options.env);
+      const store = await context.database();
+      const scope = await scopeOf(store, options.org, options.env);
       const { customer, previousExternalUserId } = await unbindCustomer(
-        { db, clock: systemClock },
+        { store, clock: systemClock },
         scope,
         { stripeCustomerId: options.stripeCustomer },
         OPERATOR,
@@ -79,10 +80,10 @@ export function addCustomerCommands(program: Command, context: CustomerCommandCo
     .requiredOption("--user <externalUserId>", "the merchant's user id to bind it to", externalUserId)
     .option("--rebind", "move the binding if the customer is bound to another user", false)
     .action(async (options: ScopeOptions & { user: string; rebind: boolean }) => {
-      const db = await context.database();
-      const scope = await scopeOf(db, options.org, options.env);
+      const store = await context.database();
+      const scope = await scopeOf(store, options.org, options.env);
       const customer = await bindCustomerManually(
-        { db, clock: systemClock },
+        { store, clock: systemClock },
         scope,
         { stripeCustomerId: options.stripeCustomer, externalUserId: options.user, rebind: options.rebind },
         OPERATOR,

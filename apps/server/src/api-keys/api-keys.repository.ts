@@ -1,13 +1,13 @@
-import type { Database } from "../db/database.js";
-import { preparedQuery } from "../db/prepared-query.js";
+import type { Queryable } from "../store/queryable.js";
+import { preparedQuery } from "../store/prepared-query.js";
 import type { ApiKeyRow, NewApiKeyRow } from "./api-keys.table.js";
 
-export async function insertApiKey(db: Database, row: NewApiKeyRow): Promise<void> {
-  await db.insertInto("api_keys").values(row).execute();
+export async function insertApiKey(db: Queryable, row: NewApiKeyRow): Promise<void> {
+  await db.kysely.insertInto("api_keys").values(row).execute();
 }
 
-const selectByHash = preparedQuery((db: Database, keyHash: string) =>
-  db
+const selectByHash = preparedQuery((db: Queryable, keyHash: string) =>
+  db.kysely
     .selectFrom("api_keys")
     .select(["id", "organization_id", "environment", "key_hash", "revoked_at"])
     .where("key_hash", "=", keyHash),
@@ -15,31 +15,31 @@ const selectByHash = preparedQuery((db: Database, keyHash: string) =>
 
 /** Every merchant-API call looks its key up: built once, re-bound per call. */
 export async function findApiKeyByHash(
-  db: Database,
+  db: Queryable,
   keyHash: string,
 ): Promise<Pick<ApiKeyRow, "id" | "organization_id" | "environment" | "key_hash" | "revoked_at"> | undefined> {
   return (await selectByHash(db, keyHash)).rows[0];
 }
 
-const selectRevokedAt = preparedQuery((db: Database, id: string) =>
-  db.selectFrom("api_keys").select("revoked_at").where("id", "=", id),
+const selectRevokedAt = preparedQuery((db: Queryable, id: string) =>
+  db.kysely.selectFrom("api_keys").select("revoked_at").where("id", "=", id),
 );
 
 /**
  * Whether a key exists and is unrevoked, read on the connection `db` stands for: inside a write
  * transaction, the state no other writer can change before it commits. A cached point read.
  */
-export async function isApiKeyActive(db: Database, id: string): Promise<boolean> {
+export async function isApiKeyActive(db: Queryable, id: string): Promise<boolean> {
   const row = (await selectRevokedAt(db, id)).rows[0];
   return row !== undefined && row.revoked_at === null;
 }
 
-export async function findApiKeyById(db: Database, id: string): Promise<ApiKeyRow | undefined> {
-  return db.selectFrom("api_keys").selectAll().where("id", "=", id).executeTakeFirst();
+export async function findApiKeyById(db: Queryable, id: string): Promise<ApiKeyRow | undefined> {
+  return db.kysely.selectFrom("api_keys").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
-export async function listApiKeysWithOrganization(db: Database) {
-  return db
+export async function listApiKeysWithOrganization(db: Queryable) {
+  return db.kysely
     .selectFrom("api_keys")
     .innerJoin("organizations", "organizations.id", "api_keys.organization_id")
     .select([
@@ -56,6 +56,6 @@ export async function listApiKeysWithOrganization(db: Database) {
 }
 
 /** Sets revoked_at once; a second call leaves the first time in place. */
-export async function markApiKeyRevoked(db: Database, id: string, now: number): Promise<void> {
-  await db.updateTable("api_keys").set({ revoked_at: now }).where("id", "=", id).where("revoked_at", "is", null).execute();
+export async function markApiKeyRevoked(db: Queryable, id: string, now: number): Promise<void> {
+  await db.kysely.updateTable("api_keys").set({ revoked_at: now }).where("id", "=", id).where("revoked_at", "is", null).execute();
 }

@@ -1,8 +1,8 @@
+import type { Store } from "../store/store.js";
 import { type Environment, environmentOfPrefix, formatToken, parseToken } from "@billingos/contracts";
-import type { Database } from "../db/database.js";
+import type { Queryable } from "../store/queryable.js";
 import { findOrCreateOrganization } from "../organizations/organizations.service.js";
 import { recordAuditEvent } from "../audit/audit.repository.js";
-import { writeTransaction } from "../db/write-transaction.js";
 import { revokeTokensInBulk } from "../session-tokens/session-tokens.service.js";
 import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
@@ -10,9 +10,9 @@ import { newId } from "../shared/ids.js";
 import { digestSecret, hashSecret, randomSecretBody, storedDigestMatches } from "../shared/secrets.js";
 import { KEY_REFUSED } from "./api-key-still-active.js";
 import type { AuthenticatedKey } from "./authenticated-key.js";
-import { findApiKeyByHashCached } from "./api-key-cache.js";
 import {
   findApiKeyById,
+  findApiKeyByHash,
   insertApiKey,
   listApiKeysWithOrganization,
   markApiKeyRevoked,
@@ -29,16 +29,16 @@ export interface CreatedApiKey {
 }
 
 export async function createApiKey(
-  db: Database,
+  store: Store,
   clock: Clock,
   input: { organizationName: string; environment: Environment },
 ): Promise<CreatedApiKey> {
-  return writeTransaction(db, (trx) => insertNewApiKey(trx, clock, input));
+  return store.transaction((trx) => insertNewApiKey(trx, clock, input));
 }
 
 /** Creates a key (and its organization if new) inside the caller's write transaction. */
 export async function insertNewApiKey(
-  trx: Database,
+  trx: Queryable,
   clock: Clock,
   input: { organizationName: string; environment: Environment },
 ): Promise<CreatedApiKey> {
@@ -87,7 +87,7 @@ function refusalFor(credential: string): string {
 
 /** Checks `Authorization: Bearer sk_…` and returns the key it names, or throws UNAUTHORIZED. */
 export async function authenticateSecretKey(
-  db: Database,
+  store: Store,
   authorization: string | undefined,
   environments: readonly Environment[] = ["test", "live"],
 ): Promise<AuthenticatedKey> {
@@ -108,15 +108,15 @@ export async function authenticateSecretKey(
   }
 
   const digest = digestSecret(credential);
-  const key = await findApiKeyByHashCached(db, digest.hex);
+  const key = await store.cachedRead(digest.hex, (db) => findApiKeyByHash(db, digest.hex));
   if (key === undefined || !storedDigestMatches(key.key_hash, digest) || key.revoked_at !== null) {
     throw new DomainError("UNAUTHORIZED", KEY_REFUSED);
   }
   return { id: key.id, organizationId: key.organization_id, environment: key.environment };
 }
 
-export async function listApiKeys(db: Database) {
-  const rows = await listApiKeysWithOrganization(db);
+export async function listApiKeys(store: Store) {
+  const rows = await listApiKeysWithOrganization(store);
   return rows.map((row) => ({
     id: row.id,
     organization: row.organization_name,
@@ -132,11 +132,11 @@ export async function listApiKeys(db: Database) {
  * leave live sessions behind. Idempotent: the first revocation time stands.
  */
 export async function revokeApiKey(
-  db: Database,
+  store: Store,
   clock: Clock,
   id: string,
 ): Promise<{ id: string; revokedAt: Date; revokedSessionTokens: number }> {
-  return writeTransaction(db, async (trx) => {
+  return store.transaction(async (trx) => {
     const now = clock.now();
     const key = await findApiKeyById(trx, id);
     if (key === undefined) throw new DomainError("NOT_FOUND", `No API key ${id}`);

@@ -1,5 +1,5 @@
-import type { Database } from "../db/database.js";
-import { writeTransaction } from "../db/write-transaction.js";
+import type { Store } from "../store/store.js";
+import type { Queryable } from "../store/queryable.js";
 import { hasAnyOrganization } from "../organizations/organizations.repository.js";
 import type { Clock } from "../shared/clock.js";
 import { type CreatedApiKey, insertNewApiKey } from "./api-keys.service.js";
@@ -12,8 +12,8 @@ export const DEVELOPMENT_ORGANIZATION = "Development";
  * servers starting together on a new file queue on the write lock, and the second finds the first's
  * organization, so exactly one key is made and one banner printed.
  */
-export async function createDevelopmentKeyIfEmpty(db: Database, clock: Clock): Promise<CreatedApiKey | null> {
-  return writeTransaction(db, async (trx) => {
+export async function createDevelopmentKeyIfEmpty(store: Store, clock: Clock): Promise<CreatedApiKey | null> {
+  return store.transaction(async (trx) => {
     if (await hasAnyOrganization(trx)) return null;
     return insertNewApiKey(trx, clock, { organizationName: DEVELOPMENT_ORGANIZATION, environment: "test" });
   });

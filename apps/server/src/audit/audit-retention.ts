@@ -1,8 +1,8 @@
+import type { Store } from "../store/store.js";
 import { type AuditAction, auditAction } from "@billingos/contracts";
 import { type ExpressionBuilder, sql } from "kysely";
-import type { Database } from "../db/database.js";
-import type { DatabaseSchema } from "../db/schema.js";
-import { writeTransaction } from "../db/write-transaction.js";
+import type { Queryable } from "../store/queryable.js";
+import type { DatabaseSchema } from "../store/schema.js";
 
 /** Events looked at per write transaction: a large purge never holds the write lock for long. */
 export const AUDIT_PURGE_BATCH = 1_000;
@@ -53,12 +53,12 @@ function subjectGone(eb: AuditEvents) {
  * meanwhile keeps its events); the next window starts after the last event of the previous one, so
  * kept events are passed over once per purge. Other writers get the lock between windows.
  */
-export async function purgeAuditEvents(db: Database, cutoff: number): Promise<number> {
+export async function purgeAuditEvents(store: Store, cutoff: number): Promise<number> {
   let after: { occurred_at: number; id: string } | undefined;
   let deleted = 0;
   for (;;) {
-    const window = await writeTransaction(db, async (trx) => {
-      let query = trx
+    const window = await store.transaction(async (trx) => {
+      let query = trx.kysely
         .selectFrom("audit_events")
         .select(["occurred_at", "id"])
         .where("occurred_at", "<", cutoff)
@@ -71,7 +71,7 @@ export async function purgeAuditEvents(db: Database, cutoff: number): Promise<nu
       }
       const events = await query.execute();
       if (events.length === 0) return { events, deleted: 0 };
-      const result = await trx
+      const result = await trx.kysely
         .deleteFrom("audit_events")
         .where("id", "in", events.map((event) => event.id))
         .where(subjectGone)

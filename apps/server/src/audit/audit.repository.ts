@@ -1,7 +1,7 @@
 import type { AuditAction, AuditActorType } from "@billingos/contracts";
-import type { Database } from "../db/database.js";
-import { chunksOf } from "../db/chunks.js";
-import { preparedInsert } from "../db/prepared-query.js";
+import type { Queryable } from "../store/queryable.js";
+import { chunksOf } from "../store/chunks.js";
+import { preparedInsert } from "../store/prepared-query.js";
 import { newId } from "../shared/ids.js";
 import type { Scope } from "../shared/scope.js";
 import type { AuditEventRow, NewAuditEventRow } from "./audit-events.table.js";
@@ -28,7 +28,7 @@ const insertEvent = preparedInsert<NewAuditEventRow & Record<string, unknown>>("
 ]);
 
 /** Records one event; call it inside the transaction of the change it describes. */
-export async function recordAuditEvent(db: Database, scope: Scope, entry: AuditEntry, now: number): Promise<void> {
+export async function recordAuditEvent(db: Queryable, scope: Scope, entry: AuditEntry, now: number): Promise<void> {
   await insertEvent(db, {
     id: newId("evt", now),
     organization_id: scope.organizationId,
@@ -45,13 +45,13 @@ export async function recordAuditEvent(db: Database, scope: Scope, entry: AuditE
 
 /** Records one event per session token about to be revoked in bulk (a revoke-all, a key revocation). */
 export async function recordTokenRevocations(
-  db: Database,
+  db: Queryable,
   tokens: { id: string; organization_id: string; environment: AuditEventRow["environment"]; external_user_id: string }[],
   entry: Pick<AuditEntry, "action" | "actor">,
   now: number,
 ): Promise<void> {
   for (const chunk of chunksOf(tokens)) {
-    await db
+    await db.kysely
       .insertInto("audit_events")
       .values(
         chunk.map((token) => ({
@@ -73,11 +73,11 @@ export async function recordTokenRevocations(
 
 /** A customer's events, newest first. */
 export async function listAuditEventsOfCustomer(
-  db: Database,
+  db: Queryable,
   scope: Scope,
   query: { externalUserId: string; before: string | null; limit: number },
 ): Promise<AuditEventRow[]> {
-  let select = db
+  let select = db.kysely
     .selectFrom("audit_events")
     .selectAll()
     .where("organization_id", "=", scope.organizationId)

@@ -24,7 +24,7 @@ export const auditRouter = router({
     const page = await keysetPage(
       input.limit,
       (fetchLimit) =>
-        listAuditEventsOfCustomer(ctx.db, ctx.apiKey, {
+        listAuditEventsOfCustomer(ctx.store, ctx.apiKey, {
           externalUserId: input.externalUserId,
           before: input.cursor ?? null,
           limit: fetchLimit,

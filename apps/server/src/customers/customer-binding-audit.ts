@@ -1,11 +1,11 @@
 import type { BindingMethod } from "@billingos/contracts";
 import { type AuditEntry, recordAuditEvent } from "../audit/audit.repository.js";
-import type { Database } from "../db/database.js";
+import type { Queryable } from "../store/queryable.js";
 import type { Scope } from "../shared/scope.js";
 
 /** Audits a bind, whichever way it happened (metadata at import, email at first session, by hand, a rebind). */
 export async function recordBinding(
-  trx: Database,
+  trx: Queryable,
   scope: Scope,
   binding: { stripe_customer_id: string; externalUserId: string; method: BindingMethod; actor: AuditEntry["actor"] },
   now: number,
@@ -26,7 +26,7 @@ export async function recordBinding(
 
 /** Audits an undone binding: the user it was bound to, how and when, and the user it moved to if any. */
 export async function recordUnbinding(
-  trx: Database,
+  trx: Queryable,
   scope: Scope,
   unbinding: {
     stripe_customer_id: string;

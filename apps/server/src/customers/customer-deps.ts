@@ -1,8 +1,9 @@
-import type { Database } from "../db/database.js";
+import type { Store } from "../store/store.js";
+import type { Queryable } from "../store/queryable.js";
 import type { Clock } from "../shared/clock.js";
 
 /** What the customer services reach: the database and the clock, passed in by the caller. */
 export interface CustomerDeps {
-  db: Database;
+  store: Store;
   clock: Clock;
 }

@@ -2,8 +2,7 @@ import type { ImportedCustomer, unbindCustomerInput } from "@billingos/contracts
 import type { z } from "zod";
 import { assertActorStillActive } from "../api-keys/api-key-still-active.js";
 import type { AuditEntry } from "../audit/audit.repository.js";
-import type { Database } from "../db/database.js";
-import { writeTransaction } from "../db/write-transaction.js";
+import type { Queryable } from "../store/queryable.js";
 import { DomainError } from "../shared/domain-error.js";
 import type { Scope } from "../shared/scope.js";
 import { recordUnbinding } from "./customer-binding-audit.js";
@@ -27,7 +26,7 @@ export function customerNotFound(scope: Scope, stripeCustomerId: string): Domain
  * nothing for a rebind that binds it again in the same transaction.
  */
 export async function undoBinding(
-  trx: Database,
+  trx: Queryable,
   scope: Scope,
   customer: ImportedCustomerRow & { external_user_id: string },
   change: { actor: AuditEntry["actor"]; reboundTo: string | null },
@@ -65,12 +64,12 @@ export async function undoBinding(
  * runs wholly before or wholly after it: the counter stays exactly the number of unbound customers.
  */
 export async function unbindCustomer(
-  { db, clock }: CustomerDeps,
+  { store, clock }: CustomerDeps,
   scope: Scope,
   input: z.output<typeof unbindCustomerInput>,
   actor: AuditEntry["actor"],
 ): Promise<{ customer: ImportedCustomer; previousExternalUserId: string | null }> {
-  return writeTransaction(db, async (trx) => {
+  return store.transaction(async (trx) => {
     await assertActorStillActive(trx, actor);
     const customer = await findCustomerByStripeId(trx, scope, input.stripeCustomerId);
     if (customer === undefined) throw customerNotFound(scope, input.stripeCustomerId);

@@ -17,7 +17,7 @@ import { assertActorStillActive } from "../api-keys/api-key-still-active.js";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import { type AuditEntry, recordAuditEvent } from "../audit/audit.repository.js";
 import { recordBinding } from "./customer-binding-audit.js";
-import { rollbackWith, writeTransaction } from "../db/write-transaction.js";
+import { rollbackWith } from "../store/rollback.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
 import { keysetPage } from "../shared/keyset-page.js";
@@ -70,12 +70,12 @@ const ROWS_BETWEEN_YIELDS = 100;
  * key lookup) do not wait: they run on the reader connection.
  */
 export async function importCustomers(
-  { db, clock }: CustomerDeps,
+  { store, clock }: CustomerDeps,
   scope: AuthenticatedKey,
   input: z.output<typeof importCustomersInput>,
 ): Promise<CustomersImported> {
   const actor = actorOf(scope);
-  return writeTransaction(db, async (trx) => {
+  return store.transaction(async (trx) => {
     await assertActorStillActive(trx, actor);
     const now = clock.now();
     const report = { created: 0, updated: 0, unchanged: 0, preBound: 0 };
@@ -159,14 +159,14 @@ export async function importCustomers(
 }
 
 export async function listUnresolved(
-  { db }: CustomerDeps,
+  { store }: CustomerDeps,
   scope: Scope,
   input: z.output<typeof listUnresolvedCustomersInput>,
 ): Promise<UnresolvedCustomerPage> {
   return keysetPage(
     input.limit,
     (fetchLimit) =>
-      listUnresolvedCustomers(db, scope, { reason: input.reason ?? null, after: input.cursor ?? null, limit: fetchLimit }),
+      listUnresolvedCustomers(store, scope, { reason: input.reason ?? null, after: input.cursor ?? null, limit: fetchLimit }),
     (row) => ({ ...toImportedCustomer(row), reason: row.reason }),
   );
 }
@@ -179,12 +179,12 @@ export async function listUnresolved(
  * A user already bound to another customer is always a CONFLICT.
  */
 export async function bindCustomerManually(
-  { db, clock }: CustomerDeps,
+  { store, clock }: CustomerDeps,
   scope: Scope,
   input: z.output<typeof bindCustomerInput>,
   actor: AuditEntry["actor"],
 ): Promise<ImportedCustomer> {
-  return writeTransaction(db, async (trx) => {
+  return store.transaction(async (trx) => {
     await assertActorStillActive(trx, actor);
     const customer = await findCustomerByStripeId(trx, scope, input.stripeCustomerId);
     if (customer === undefined) throw customerNotFound(scope, input.stripeCustomerId);
@@ -221,14 +221,14 @@ export async function bindCustomerManually(
 }
 
 export async function getCustomer(
-  { db }: CustomerDeps,
+  { store }: CustomerDeps,
   scope: Scope,
   input: z.output<typeof getCustomerInput>,
 ): Promise<ImportedCustomer> {
   const row =
     input.stripeCustomerId !== undefined
-      ? await findCustomerByStripeId(db, scope, input.stripeCustomerId)
-      : await findCustomerBoundTo(db, scope, input.externalUserId!);
+      ? await findCustomerByStripeId(store, scope, input.stripeCustomerId)
+      : await findCustomerBoundTo(store, scope, input.externalUserId!);
   if (row === undefined) {
     const what =
       input.stripeCustomerId !== undefined

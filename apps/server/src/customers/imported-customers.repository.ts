@@ -1,14 +1,14 @@
 import type { BindingMethod, Environment, UnresolvedReason } from "@billingos/contracts";
 import { type ExpressionBuilder, sql } from "kysely";
-import { chunksOf } from "../db/chunks.js";
-import type { Database } from "../db/database.js";
-import { preparedInsert, preparedQuery } from "../db/prepared-query.js";
-import type { DatabaseSchema } from "../db/schema.js";
+import { chunksOf } from "../store/chunks.js";
+import type { Queryable } from "../store/queryable.js";
+import { preparedInsert, preparedQuery } from "../store/prepared-query.js";
+import type { DatabaseSchema } from "../store/schema.js";
 import type { Scope } from "../shared/scope.js";
 import type { ImportedCustomerRow, NewImportedCustomerRow } from "./imported-customers.table.js";
 
-const selectBoundTo = preparedQuery((db: Database, organizationId: string, environment: Environment, externalUserId: string) =>
-  db
+const selectBoundTo = preparedQuery((db: Queryable, organizationId: string, environment: Environment, externalUserId: string) =>
+  db.kysely
     .selectFrom("imported_customers")
     .selectAll()
     .where("organization_id", "=", organizationId)
@@ -17,7 +17,7 @@ const selectBoundTo = preparedQuery((db: Database, organizationId: string, envir
 );
 
 export async function findCustomerBoundTo(
-  db: Database,
+  db: Queryable,
   scope: Scope,
   externalUserId: string,
 ): Promise<ImportedCustomerRow | undefined> {
@@ -31,8 +31,8 @@ export async function findCustomerBoundTo(
 const UNBOUND_BY_EMAIL_LIMIT = 2;
 
 const selectUnboundByEmail = preparedQuery(
-  (db: Database, organizationId: string, environment: Environment, emailNormalized: string) =>
-    db
+  (db: Queryable, organizationId: string, environment: Environment, emailNormalized: string) =>
+    db.kysely
       .selectFrom("imported_customers")
       .select(["id", "stripe_customer_id", "unbound_at"])
       .where("organization_id", "=", organizationId)
@@ -60,7 +60,7 @@ const selectUnboundByEmail = preparedQuery(
  * if that email is marked ambiguous.
  */
 export async function findUnboundCustomersByEmail(
-  db: Database,
+  db: Queryable,
   scope: Scope,
   emailNormalized: string,
 ): Promise<{ id: string; stripe_customer_id: string; unbound_at: number | null }[]> {
@@ -68,8 +68,8 @@ export async function findUnboundCustomersByEmail(
 }
 
 /** Marks one email of a scope ambiguous, for good (a no-op if it already is). */
-export async function markEmailAmbiguous(db: Database, scope: Scope, emailNormalized: string, now: number): Promise<void> {
-  await db
+export async function markEmailAmbiguous(db: Queryable, scope: Scope, emailNormalized: string, now: number): Promise<void> {
+  await db.kysely
     .insertInto("ambiguous_customer_emails")
     .values({ organization_id: scope.organizationId, environment: scope.environment, email_normalized: emailNormalized, marked_at: now })
     .onConflict((conflict) => conflict.doNothing())
@@ -82,13 +82,13 @@ export async function markEmailAmbiguous(db: Database, scope: Scope, emailNormal
  * email (an import, an unbind) calls it in its own write transaction; those transactions are
  * serialized (BEGIN IMMEDIATE), so the later of two concurrent imports sees the earlier's rows.
  */
-export async function markSharedEmails(db: Database, customerIds: readonly string[], now: number): Promise<void> {
+export async function markSharedEmails(db: Queryable, customerIds: readonly string[], now: number): Promise<void> {
   for (const ids of chunksOf(customerIds)) {
-    await db
+    await db.kysely
       .insertInto("ambiguous_customer_emails")
       .columns(["organization_id", "environment", "email_normalized", "marked_at"])
       .expression(
-        db
+        db.kysely
           .selectFrom("imported_customers as c")
           .select(["c.organization_id", "c.environment", "c.email_normalized", sql.val(now).as("marked_at")])
           .distinct()
@@ -106,8 +106,8 @@ export async function markSharedEmails(db: Database, customerIds: readonly strin
  * Undoes the binding of a customer still bound to `externalUserId`; returns whether it did. It
  * becomes unbound (bound_at null, as the unbound index expects) and remembers when (unbound_at).
  */
-export async function unbindCustomerRow(db: Database, id: string, externalUserId: string, now: number): Promise<boolean> {
-  const result = await db
+export async function unbindCustomerRow(db: Queryable, id: string, externalUserId: string, now: number): Promise<boolean> {
+  const result = await db.kysely
     .updateTable("imported_customers")
     .set({ external_user_id: null, bound_by: null, bound_at: null, unbound_at: now, updated_at: now })
     .where("id", "=", id)
@@ -118,11 +118,11 @@ export async function unbindCustomerRow(db: Database, id: string, externalUserId
 
 /** Binds a customer only if it is still unbound; returns whether it did. A bound customer is never re-bound. */
 export async function bindCustomer(
-  db: Database,
+  db: Queryable,
   id: string,
   binding: { externalUserId: string; method: BindingMethod; now: number },
 ): Promise<boolean> {
-  const result = await db
+  const result = await db.kysely
     .updateTable("imported_customers")
     .set({ external_user_id: binding.externalUserId, bound_by: binding.method, bound_at: binding.now, updated_at: binding.now })
     .where("id", "=", id)
@@ -131,8 +131,8 @@ export async function bindCustomer(
   return result.numUpdatedRows > 0n;
 }
 
-const selectUnresolvedCount = preparedQuery((db: Database, organizationId: string, environment: Environment) =>
-  db
+const selectUnresolvedCount = preparedQuery((db: Queryable, organizationId: string, environment: Environment) =>
+  db.kysely
     .selectFrom("customer_binding_counts")
     .select("unresolved_count")
     .where("organization_id", "=", organizationId)
@@ -140,14 +140,14 @@ const selectUnresolvedCount = preparedQuery((db: Database, organizationId: strin
 );
 
 /** The maintained number of unbound customers: one primary-key read, whatever their number. */
-export async function readUnresolvedCount(db: Database, scope: Scope): Promise<number> {
+export async function readUnresolvedCount(db: Queryable, scope: Scope): Promise<number> {
   const row = (await selectUnresolvedCount(db, scope.organizationId, scope.environment)).rows[0];
   return Number(row?.unresolved_count ?? 0);
 }
 
-export async function adjustUnresolvedCount(db: Database, scope: Scope, delta: number): Promise<void> {
+export async function adjustUnresolvedCount(db: Queryable, scope: Scope, delta: number): Promise<void> {
   if (delta === 0) return;
-  await db
+  await db.kysely
     .insertInto("customer_binding_counts")
     .values({ organization_id: scope.organizationId, environment: scope.environment, unresolved_count: delta })
     .onConflict((conflict) =>
@@ -204,11 +204,11 @@ function withReason(row: ImportedCustomerRow & { email_ambiguous: unknown }): Un
 
 /** Unbound customers in import order, each with why it is still unbound. */
 export async function listUnresolvedCustomers(
-  db: Database,
+  db: Queryable,
   scope: Scope,
   query: { reason: UnresolvedReason | null; after: string | null; limit: number },
 ): Promise<UnresolvedCustomerRow[]> {
-  let select = db
+  let select = db.kysely
     .selectFrom("imported_customers as c")
     .selectAll("c")
     .select((eb) => hasAmbiguousEmail(eb).as("email_ambiguous"))
@@ -233,9 +233,9 @@ export async function listUnresolvedCustomers(
 }
 
 /** The reasons of the given customers that are still unbound (for an import's report). */
-export async function unresolvedReasonsOf(db: Database, ids: string[]): Promise<UnresolvedReason[]> {
+export async function unresolvedReasonsOf(db: Queryable, ids: string[]): Promise<UnresolvedReason[]> {
   if (ids.length === 0) return [];
-  const rows = await db
+  const rows = await db.kysely
     .selectFrom("imported_customers as c")
     .selectAll("c")
     .select((eb) => hasAmbiguousEmail(eb).as("email_ambiguous"))
@@ -250,8 +250,8 @@ export async function unresolvedReasonsOf(db: Database, ids: string[]): Promise<
 // on statements built and prepared once (prepared-query.ts) rather than by the query builder each
 // time, which cost about as much again as the writes themselves.
 
-const selectByStripeId = preparedQuery((db: Database, organizationId: string, environment: Environment, stripeCustomerId: string) =>
-  db
+const selectByStripeId = preparedQuery((db: Queryable, organizationId: string, environment: Environment, stripeCustomerId: string) =>
+  db.kysely
     .selectFrom("imported_customers")
     .selectAll()
     .where("organization_id", "=", organizationId)
@@ -260,7 +260,7 @@ const selectByStripeId = preparedQuery((db: Database, organizationId: string, en
 );
 
 /** A customer of the scope by its Stripe id, on a statement prepared once (an import runs it per row). */
-export async function findCustomerByStripeId(db: Database, scope: Scope, stripeCustomerId: string): Promise<ImportedCustomerRow | undefined> {
+export async function findCustomerByStripeId(db: Queryable, scope: Scope, stripeCustomerId: string): Promise<ImportedCustomerRow | undefined> {
   return (await selectByStripeId(db, scope.organizationId, scope.environment, stripeCustomerId)).rows[0];
 }
 
@@ -284,13 +284,13 @@ const IMPORTED_CUSTOMER_COLUMNS = [
 const insertRow = preparedInsert<NewImportedCustomerRow & Record<string, unknown>>("imported_customers", IMPORTED_CUSTOMER_COLUMNS);
 
 /** A new imported customer. */
-export async function insertCustomerToImport(db: Database, row: NewImportedCustomerRow): Promise<void> {
+export async function insertCustomerToImport(db: Queryable, row: NewImportedCustomerRow): Promise<void> {
   await insertRow(db, row as NewImportedCustomerRow & Record<string, unknown>);
 }
 
 const updateUnbound = preparedQuery(
   (
-    db: Database,
+    db: Queryable,
     id: string,
     email: string | null,
     emailNormalized: string | null,
@@ -299,7 +299,7 @@ const updateUnbound = preparedQuery(
     stripeCreatedAt: number | null,
     updatedAt: number,
   ) =>
-    db
+    db.kysely
       .updateTable("imported_customers")
       .set({ email, email_normalized: emailNormalized, name, metadata, stripe_created_at: stripeCreatedAt, updated_at: updatedAt })
       .where("id", "=", id)
@@ -308,7 +308,7 @@ const updateUnbound = preparedQuery(
 
 /** New values for a customer still unbound; a bound customer is left as it is. */
 export async function updateCustomerToImport(
-  db: Database,
+  db: Queryable,
   id: string,
   changes: Pick<ImportedCustomerRow, "email" | "email_normalized" | "name" | "metadata" | "stripe_created_at" | "updated_at">,
 ): Promise<void> {

@@ -1,6 +1,6 @@
 import { normalizeEmail } from "@billingos/contracts";
 import { type AuditEntry } from "../audit/audit.repository.js";
-import type { Database } from "../db/database.js";
+import type { Queryable } from "../store/queryable.js";
 import { recordBinding } from "./customer-binding-audit.js";
 import type { Scope } from "../shared/scope.js";
 import {
@@ -23,7 +23,7 @@ import {
  *   while `requireVerifiedEmail` (ServiceDeps.lazyBindingRequiresVerifiedEmail) is on.
  */
 export async function bindCustomerByEmail(
-  trx: Database,
+  trx: Queryable,
   scope: Scope,
   user: { externalUserId: string; email?: string | undefined; emailVerified?: boolean | undefined },
   now: number,

@@ -103,7 +103,7 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
           }),
         );
       } else {
-        secretKey ??= outcomeOf(authenticateSecretKey(deps.db, authorization, environments));
+        secretKey ??= outcomeOf(authenticateSecretKey(deps.store, authorization, environments));
       }
     }
     const merchant = await secretKey;

@@ -2,8 +2,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { sql } from "kysely";
-import { directReaderOf } from "../db/database.js";
 import { BodyBudget, defaultMaxBufferedBodyBytesPerTenant } from "./body-budget.js";
 import { createBodyGate, type GatedRequest, type NamedCalls } from "./body-gate.js";
 import { corsHeaders, keepVaryOrigin } from "./cors.js";
@@ -253,14 +251,13 @@ export async function startHttpServer({
     if (isTrpcPath) {
       handleTrpc(req, res, path.slice(TRPC_BASE_PATH.length + 1), queryStart === -1 ? "" : url.slice(queryStart + 1));
     } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
-      // From the reader connection when there is one: the writer's queue (a long write, another
-      // process holding the write lock) must not make a live server look dead.
-      const reader = directReaderOf(deps.db);
-      (reader === undefined ? sql`select 1`.execute(deps.db) : Promise.resolve().then(() => reader.dataVersion())).then(
-        () => sendJson(res, 200, { status: "ok" }),
+      // SQLite answers from its reader connection: the writer's queue (a long write, another process
+      // holding the write lock) must not make a live server look dead.
+      deps.store.ping().then(
+        () => sendJson(res, 200, { status: "ok", engine: deps.store.engine }),
         (error: unknown) => {
           deps.logger.error({ err: error }, "health check failed");
-          sendJson(res, 503, { status: "unavailable" });
+          sendJson(res, 503, { status: "unavailable", engine: deps.store.engine });
         },
       );
     } else {

@@ -1,11 +1,11 @@
-import type { Database } from "../db/database.js";
+import type { Queryable } from "../store/queryable.js";
 import type { Clock } from "../shared/clock.js";
 import { newId } from "../shared/ids.js";
 import { findOrganizationByName, insertOrganization } from "./organizations.repository.js";
 import type { OrganizationRow } from "./organizations.table.js";
 
 /** Organizations are named by operators; naming one that does not exist yet creates it. */
-export async function findOrCreateOrganization(db: Database, clock: Clock, name: string): Promise<OrganizationRow> {
+export async function findOrCreateOrganization(db: Queryable, clock: Clock, name: string): Promise<OrganizationRow> {
   const existing = await findOrganizationByName(db, name);
   if (existing) return existing;
   const row = { id: newId("org", clock.now()), name, created_at: clock.now() };

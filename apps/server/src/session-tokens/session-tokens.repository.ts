@@ -1,6 +1,6 @@
-import type { Database } from "../db/database.js";
-import { chunksOf } from "../db/chunks.js";
-import { preparedInsert, preparedQuery } from "../db/prepared-query.js";
+import type { Queryable } from "../store/queryable.js";
+import { chunksOf } from "../store/chunks.js";
+import { preparedInsert, preparedQuery } from "../store/prepared-query.js";
 import type { Scope } from "../shared/scope.js";
 import type { NewSessionTokenRow, RevocationReason, SessionTokenRow } from "./session-tokens.table.js";
 
@@ -23,12 +23,12 @@ const SESSION_TOKEN_COLUMNS = [
 
 const insertRow = preparedInsert<NewSessionTokenRow & Record<string, unknown>>("session_tokens", SESSION_TOKEN_COLUMNS);
 
-export async function insertSessionToken(db: Database, row: NewSessionTokenRow): Promise<void> {
+export async function insertSessionToken(db: Queryable, row: NewSessionTokenRow): Promise<void> {
   await insertRow(db, row);
 }
 
-const selectByHash = preparedQuery((db: Database, tokenHash: string) =>
-  db
+const selectByHash = preparedQuery((db: Queryable, tokenHash: string) =>
+  db.kysely
     .selectFrom("session_tokens")
     .innerJoin("api_keys", "api_keys.id", "session_tokens.api_key_id")
     .select([
@@ -54,13 +54,13 @@ const selectByHash = preparedQuery((db: Database, tokenHash: string) =>
  * key is refused even if its own row escaped the revocation's sweep (as the race fixed by the
  * in-transaction key check left some in databases written before it).
  */
-export async function findSessionTokenByHash(db: Database, tokenHash: string) {
+export async function findSessionTokenByHash(db: Queryable, tokenHash: string) {
   return (await selectByHash(db, tokenHash)).rows[0];
 }
 
 /** One token of this scope, by id or by hash: what revocation needs to know. */
-export async function findSessionTokenInScope(db: Database, scope: Scope, match: { id: string } | { tokenHash: string }) {
-  let query = db
+export async function findSessionTokenInScope(db: Queryable, scope: Scope, match: { id: string } | { tokenHash: string }) {
+  let query = db.kysely
     .selectFrom("session_tokens")
     .select(["id", "external_user_id", "revoked_at"])
     .where("organization_id", "=", scope.organizationId)
@@ -70,8 +70,8 @@ export async function findSessionTokenInScope(db: Database, scope: Scope, match:
 }
 
 /** Sets the revocation once; a token already revoked keeps its first time and reason. */
-export async function markSessionTokenRevoked(db: Database, id: string, now: number, reason: RevocationReason): Promise<void> {
-  await db
+export async function markSessionTokenRevoked(db: Queryable, id: string, now: number, reason: RevocationReason): Promise<void> {
+  await db.kysely
     .updateTable("session_tokens")
     .set({ revoked_at: now, revocation_reason: reason })
     .where("id", "=", id)
@@ -85,8 +85,8 @@ export type BulkRevocation =
   | { scope: Scope; externalOrganizationId: string; activeAt: number }
   | { apiKeyId: string };
 
-function selectBulk(db: Database, target: BulkRevocation) {
-  let query = db.selectFrom("session_tokens").where("revoked_at", "is", null);
+function selectBulk(db: Queryable, target: BulkRevocation) {
+  let query = db.kysely.selectFrom("session_tokens").where("revoked_at", "is", null);
   if ("apiKeyId" in target) return query.where("api_key_id", "=", target.apiKeyId);
   query = query
     .where("organization_id", "=", target.scope.organizationId)
@@ -98,18 +98,18 @@ function selectBulk(db: Database, target: BulkRevocation) {
 }
 
 /** The tokens a bulk revocation would revoke (read inside the same write transaction as the revocation). */
-export async function findTokensForBulkRevocation(db: Database, target: BulkRevocation) {
+export async function findTokensForBulkRevocation(db: Queryable, target: BulkRevocation) {
   return selectBulk(db, target).select(["id", "organization_id", "environment", "external_user_id"]).execute();
 }
 
 export async function markTokensRevokedInBulk(
-  db: Database,
+  db: Queryable,
   ids: string[],
   now: number,
   reason: RevocationReason,
 ): Promise<void> {
   for (const chunk of chunksOf(ids)) {
-    await db
+    await db.kysely
       .updateTable("session_tokens")
       .set({ revoked_at: now, revocation_reason: reason })
       .where("id", "in", chunk)
@@ -120,11 +120,11 @@ export async function markTokensRevokedInBulk(
 
 /** A page of a customer's tokens, newest first (ids sort by creation time). */
 export async function listSessionTokensOfCustomer(
-  db: Database,
+  db: Queryable,
   scope: Scope,
   query: { externalUserId: string; activeAt: number | null; before: string | null; limit: number },
 ): Promise<SessionTokenRow[]> {
-  let select = db
+  let select = db.kysely
     .selectFrom("session_tokens")
     .selectAll()
     .where("organization_id", "=", scope.organizationId)
@@ -138,8 +138,8 @@ export async function listSessionTokensOfCustomer(
 }
 
 /** Deletes at most `limit` tokens that expired before `cutoff` (soonest expired first); returns how many. */
-export async function deleteSessionTokensExpiredBefore(db: Database, cutoff: number, limit: number): Promise<number> {
-  const result = await db
+export async function deleteSessionTokensExpiredBefore(db: Queryable, cutoff: number, limit: number): Promise<number> {
+  const result = await db.kysely
     .deleteFrom("session_tokens")
     .where("id", "in", (eb) =>
       eb.selectFrom("session_tokens").select("id").where("expires_at", "<", cutoff).orderBy("expires_at").limit(limit),

@@ -1,6 +1,6 @@
+import type { Store } from "../store/store.js";
 import { purgeAuditEvents } from "../audit/audit-retention.js";
-import type { Database } from "../db/database.js";
-import { writeTransaction } from "../db/write-transaction.js";
+import type { Queryable } from "../store/queryable.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import { deleteSessionTokensExpiredBefore } from "./session-tokens.repository.js";
@@ -21,11 +21,11 @@ export interface RetentionSettings {
  * Deletes tokens that expired more than `retentionMs` ago (they stay listable until then), a batch
  * per write transaction; returns how many.
  */
-export async function purgeExpiredSessionTokens(db: Database, clock: Clock, retentionMs: number): Promise<number> {
+export async function purgeExpiredSessionTokens(store: Store, clock: Clock, retentionMs: number): Promise<number> {
   const cutoff = clock.now() - retentionMs;
   let purged = 0;
   for (;;) {
-    const deleted = await writeTransaction(db, (trx) => deleteSessionTokensExpiredBefore(trx, cutoff, TOKEN_PURGE_BATCH));
+    const deleted = await store.transaction((trx) => deleteSessionTokensExpiredBefore(trx, cutoff, TOKEN_PURGE_BATCH));
     purged += deleted;
     if (deleted < TOKEN_PURGE_BATCH) return purged;
     // Let requests waiting on this process's connection run between batches.
@@ -39,19 +39,19 @@ export async function purgeExpiredSessionTokens(db: Database, clock: Clock, rete
  * retention and never go while their token, binding or key stands.
  */
 export async function purgeExpired(
-  db: Database,
+  store: Store,
   clock: Clock,
   settings: RetentionSettings,
 ): Promise<{ sessionTokens: number; auditEvents: number }> {
-  const sessionTokens = await purgeExpiredSessionTokens(db, clock, settings.tokenRetentionMs);
-  const auditEvents = await purgeAuditEvents(db, clock.now() - settings.auditRetentionMs);
+  const sessionTokens = await purgeExpiredSessionTokens(store, clock, settings.tokenRetentionMs);
+  const auditEvents = await purgeAuditEvents(store, clock.now() - settings.auditRetentionMs);
   return { sessionTokens, auditEvents };
 }
 
 /** Purges now and then hourly; the timer never keeps the process alive. Returns a stop function. */
-export function schedulePurge(deps: { db: Database; clock: Clock; logger: Logger }, settings: RetentionSettings): () => void {
+export function schedulePurge(deps: { store: Store; clock: Clock; logger: Logger }, settings: RetentionSettings): () => void {
   const run = () => {
-    purgeExpired(deps.db, deps.clock, settings).then(
+    purgeExpired(deps.store, deps.clock, settings).then(
       (purged) => {
         if (purged.sessionTokens > 0 || purged.auditEvents > 0) {
           deps.logger.info(purged, "purged expired session tokens and audit events past retention");

@@ -1,3 +1,4 @@
+import type { Store } from "../store/store.js";
 import {
   type AuditAction,
   type CustomerSessionTokensRevoked,
@@ -26,9 +27,7 @@ import { type AuditEntry, recordAuditEvent, recordTokenRevocations } from "../au
 import type { Scope } from "../shared/scope.js";
 import { bindCustomerByEmail } from "../customers/lazy-binding.js";
 import { readUnresolvedCount } from "../customers/imported-customers.repository.js";
-import type { Database } from "../db/database.js";
-import { groupCommitOf } from "../db/group-commit.js";
-import { writeTransaction } from "../db/write-transaction.js";
+import type { Queryable } from "../store/queryable.js";
 import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
@@ -47,7 +46,7 @@ import {
 import type { RevocationReason, SessionTokenRow } from "./session-tokens.table.js";
 
 export interface SessionTokenDeps {
-  db: Database;
+  store: Store;
   clock: Clock;
   /** Lazy binding uses only emails sent with `emailVerified: true`. Default: false. */
   lazyBindingRequiresVerifiedEmail?: boolean;
@@ -59,13 +58,13 @@ export interface SessionTokenDeps {
  * share one commit (group commit).
  */
 export async function createSessionToken(
-  { db, clock, lazyBindingRequiresVerifiedEmail = false }: SessionTokenDeps,
+  { store, clock, lazyBindingRequiresVerifiedEmail = false }: SessionTokenDeps,
   key: AuthenticatedKey,
   input: z.output<typeof createSessionTokenInput>,
 ): Promise<SessionTokenCreated> {
   const sessionToken = formatToken("sessionToken", key.environment, randomSecretBody());
   const tokenHash = hashSecret(sessionToken);
-  return groupCommitOf(db).run(async (trx) => {
+  return store.groupedTransaction(async (trx) => {
     // The key may have been revoked since it was authenticated: a token stored now would outlive
     // the revocation's sweep. Refused here, this unit alone fails and stores nothing.
     await assertApiKeyStillActive(trx, key);
@@ -131,7 +130,7 @@ export type SessionTokenCheck = { ok: true; token: ActiveSessionToken } | { ok: 
  * organization) is reported exactly like one that does not exist.
  */
 export async function checkSessionToken(
-  { db, clock }: SessionTokenDeps,
+  { store, clock }: SessionTokenDeps,
   sessionToken: string,
   scope: { environments: readonly Environment[]; organizationId?: string },
   operation?: Operation,
@@ -141,7 +140,7 @@ export async function checkSessionToken(
   if (!scope.environments.includes(parsed.environment)) return { ok: false, reason: "wrong_environment" };
 
   const digest = digestSecret(sessionToken);
-  const row = await findSessionTokenByHash(db, digest.hex);
+  const row = await findSessionTokenByHash(store, digest.hex);
   if (
     row === undefined ||
     (scope.organizationId !== undefined && row.organization_id !== scope.organizationId) ||
@@ -207,12 +206,12 @@ export async function verifySessionToken(
  * (a burst of sign-outs) share one commit, as creations do.
  */
 async function revokeOne(
-  { db, clock }: SessionTokenDeps,
+  { store, clock }: SessionTokenDeps,
   scope: Scope,
   match: { id: string } | { tokenHash: string },
   by: { reason: RevocationReason; action: AuditAction; actor: AuditEntry["actor"] },
 ): Promise<SessionTokenRevoked> {
-  return groupCommitOf(db).run(async (trx) => {
+  return store.groupedTransaction(async (trx) => {
     const token = await findSessionTokenInScope(trx, scope, match);
     if (token === undefined) {
       const what = "id" in match ? `session token ${match.id}` : "such session token";
@@ -273,7 +272,7 @@ export async function signOutSessionToken(deps: SessionTokenDeps, token: ActiveS
  * Returns how many were revoked.
  */
 export async function revokeTokensInBulk(
-  trx: Database,
+  trx: Queryable,
   target: BulkRevocation,
   by: { reason: RevocationReason; action: AuditAction; actor: AuditEntry["actor"] },
   now: number,
@@ -295,7 +294,7 @@ function statusOf(row: SessionTokenRow, now: number): SessionTokenStatus {
 }
 
 export async function listSessionTokens(
-  { db, clock }: SessionTokenDeps,
+  { store, clock }: SessionTokenDeps,
   key: AuthenticatedKey,
   input: z.output<typeof listSessionTokensInput>,
 ): Promise<SessionTokenPage> {
@@ -303,7 +302,7 @@ export async function listSessionTokens(
   return keysetPage(
     input.limit,
     (fetchLimit) =>
-      listSessionTokensOfCustomer(db, key, {
+      listSessionTokensOfCustomer(store, key, {
         externalUserId: input.externalUserId,
         activeAt: input.status === "active" ? now : null,
         before: input.cursor ?? null,
@@ -327,11 +326,11 @@ export async function listSessionTokens(
 }
 
 export async function revokeCustomerSessionTokens(
-  { db, clock }: SessionTokenDeps,
+  { store, clock }: SessionTokenDeps,
   key: AuthenticatedKey,
   input: z.output<typeof revokeCustomerSessionTokensInput>,
 ): Promise<CustomerSessionTokensRevoked> {
-  return writeTransaction(db, async (trx) => {
+  return store.transaction(async (trx) => {
     const now = clock.now();
     const target: BulkRevocation =
       input.externalUserId !== undefined

@@ -25,7 +25,7 @@ export const sessionRouter = router({
     .input(noInput("session.customer"))
     .query(async ({ ctx }) => {
       const { customer } = ctx.session;
-      const bound = await findCustomerBoundTo(ctx.db, ctx.session, customer.externalUserId);
+      const bound = await findCustomerBoundTo(ctx.store, ctx.session, customer.externalUserId);
       const stripe = bound === undefined ? null : toImportedCustomer(bound);
       return z.encode(sessionCustomerView, {
         ...customer,

@@ -28,6 +28,8 @@ export interface Store extends Queryable {
   cachedRead<Row>(cacheKey: string, load: (db: Queryable) => Promise<Row | undefined>): Promise<Row | undefined>;
   /** The error a caller should get for a transient storage failure (busy, unreachable), else undefined. */
   retryLaterFor(error: unknown): RetryLaterError | undefined;
+  /** Applies pending migrations (open-store does unless told not to); returns the names applied. */
+  migrate(): Promise<string[]>;
   /** Resolves once the database answers; rejects while it cannot be reached (health). */
   ping(): Promise<void>;
   /** Closes every connection; on SQLite, checkpoints the WAL into the main file. */

@@ -1,13 +1,14 @@
+import type { Store } from "../store/store.js";
 import type { Environment } from "@billingos/contracts";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
-import type { Database } from "../db/database.js";
+import type { Queryable } from "../store/queryable.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import type { RateLimiter } from "../shared/rate-limiter.js";
 
 /** What every procedure can reach. Passed in, never imported, so each test brings its own. */
 export interface ServiceDeps {
-  db: Database;
+  store: Store;
   clock: Clock;
   logger: Logger;
   /** The environments this deployment serves (a sandbox serves only "test"). Default: both. */
@@ -42,7 +43,7 @@ export interface RequestInfo {
  */
 export function createContextInner(deps: ServiceDeps, request: RequestInfo = {}) {
   return {
-    db: deps.db,
+    store: deps.store,
     clock: deps.clock,
     logger: deps.logger,
     createRateLimiter: deps.createRateLimiter,

@@ -4,7 +4,6 @@ import { ZodError } from "zod";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
 import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
-import { busyAsRetryLater } from "../db/lock-wait.js";
 import type { RateLimiter } from "../shared/rate-limiter.js";
 import type { Context } from "./context.js";
 
@@ -53,7 +52,8 @@ export const publicProcedure = t.procedure;
  */
 function withRetryAfter<R extends { ok: boolean; error?: TRPCError }>(ctx: Context, result: R): R {
   if (result.ok || result.error === undefined) return result;
-  const error = busyAsRetryLater(result.error);
+  const error =
+    result.error instanceof RetryLaterError ? result.error : (ctx.store.retryLaterFor(result.error.cause) ?? result.error);
   if (error instanceof RetryLaterError) ctx.setResponseHeader("retry-after", String(error.retryAfterSeconds));
   if (error !== result.error) throw error;
   return result;
@@ -61,7 +61,7 @@ function withRetryAfter<R extends { ok: boolean; error?: TRPCError }>(ctx: Conte
 
 /** Merchant API: `Authorization: Bearer sk_…`, checked before the input is even parsed. */
 export const secretKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const apiKey = ctx.authenticatedKey ?? (await authenticateSecretKey(ctx.db, ctx.authorization, ctx.environments));
+  const apiKey = ctx.authenticatedKey ?? (await authenticateSecretKey(ctx.store, ctx.authorization, ctx.environments));
   return withRetryAfter(ctx, await next({ ctx: { apiKey } }));
 });
 

@@ -1,7 +1,8 @@
+import type { Store } from "../../src/store/store.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createDevelopmentKeyIfEmpty, DEVELOPMENT_ORGANIZATION } from "../../src/api-keys/development-key.js";
-import { type Database, directWriterOf, openDatabase } from "../../src/db/database.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { START_TIME } from "../harness.js";
 import { killAllServers, makeTempDir, queryFile, startServer, type TempDir } from "../reliability/support.js";
@@ -16,9 +17,9 @@ function tempFile(): string {
   return join(temp.path, "billingos.sqlite");
 }
 
-const opened: Database[] = [];
+const opened: Store[] = [];
 afterEach(async () => {
-  await Promise.all(opened.splice(0).map((db) => db.destroy()));
+  await Promise.all(opened.splice(0).map((db) => db.close()));
 });
 afterAll(async () => {
   await killAllServers();
@@ -26,11 +27,10 @@ afterAll(async () => {
 });
 
 /** One connection to the file, as a second server process would hold. */
-async function connect(path: string): Promise<Database> {
-  const db = await openDatabase({ path });
-  // Both connections live on this one thread, where SQLite's busy wait would block the very
-  // transaction it waits for; a short wait makes the loser retry (writeTransaction) instead.
-  directWriterOf(db)!.sqlite.pragma("busy_timeout = 20");
+async function connect(path: string): Promise<Store> {
+  // Both connections live on this one thread: the loser of the write lock waits on timers (the
+  // writer's busy timeout is 0), so the winner's transaction can finish meanwhile.
+  const db = await openSqliteStore({ path });
   opened.push(db);
   return db;
 }

@@ -1,8 +1,9 @@
+import type { Store } from "../../src/store/store.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authenticateSecretKey, createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
-import { migrateToLatest } from "../../src/db/migrate.js";
 import { unbindCustomer } from "../../src/customers/customer-unbinding.js";
 import { actorOf, bindCustomerManually, importCustomers } from "../../src/customers/customers.service.js";
 import { createSessionToken } from "../../src/session-tokens/session-tokens.service.js";
@@ -20,7 +21,7 @@ let h: Harness;
 beforeEach(async () => {
   temp = makeTempDir("billingos-key-revocation-");
   // A file, so verify runs on the reader connection as in production.
-  h = await createHarness(join(temp.path, "billingos.sqlite"));
+  h = await createHarness(await openSqliteStore({ path: join(temp.path, "billingos.sqlite") }));
 });
 afterEach(async () => {
   await h.close();
@@ -28,18 +29,18 @@ afterEach(async () => {
 });
 
 async function tokensOfKey(keyId: string): Promise<{ id: string; revoked_at: number | null }[]> {
-  return h.db.selectFrom("session_tokens").select(["id", "revoked_at"]).where("api_key_id", "=", keyId).execute();
+  return h.store.kysely.selectFrom("session_tokens").select(["id", "revoked_at"]).where("api_key_id", "=", keyId).execute();
 }
 
 describe("a creation in flight while its key is revoked", () => {
   it("is refused with UNAUTHORIZED and stores nothing when the revocation commits first; a sibling of another key in the same commit succeeds", async () => {
-    const key = await authenticateSecretKey(h.db, `Bearer ${h.testKey.secretKey}`);
-    const other = await authenticateSecretKey(h.db, `Bearer ${h.liveKey.secretKey}`);
+    const key = await authenticateSecretKey(h.store, `Bearer ${h.testKey.secretKey}`);
+    const other = await authenticateSecretKey(h.store, `Bearer ${h.liveKey.secretKey}`);
     // Both creations queue for the next group commit (it runs on the next turn of the event loop);
     // the revocation's transaction takes the connection first, so it commits before they run.
     const inFlight = createSessionToken(h.deps, key, { externalUserId: "user_1" });
     const sibling = createSessionToken(h.deps, other, { externalUserId: "user_1" });
-    const revoked = revokeApiKey(h.db, h.clock, h.testKey.id);
+    const revoked = revokeApiKey(h.store, h.clock, h.testKey.id);
     const outcome = await inFlight.then(
       (created) => ({ created }),
       (error: unknown) => ({ error }),
@@ -71,10 +72,10 @@ describe("a customer write authenticated before its key's revocation and run aft
       ],
     });
     await h.caller(h.testKey.secretKey).customers.bind({ stripeCustomerId: "cus_bound", externalUserId: "user_b" });
-    const key = await authenticateSecretKey(h.db, `Bearer ${h.testKey.secretKey}`);
-    await revokeApiKey(h.db, h.clock, h.testKey.id);
-    const before = await h.db.selectFrom("imported_customers").selectAll().orderBy("id").execute();
-    const eventsBefore = (await h.db.selectFrom("audit_events").select("id").execute()).length;
+    const key = await authenticateSecretKey(h.store, `Bearer ${h.testKey.secretKey}`);
+    await revokeApiKey(h.store, h.clock, h.testKey.id);
+    const before = await h.store.kysely.selectFrom("imported_customers").selectAll().orderBy("id").execute();
+    const eventsBefore = (await h.store.kysely.selectFrom("audit_events").select("id").execute()).length;
 
     const attempts = [
       importCustomers(h.deps, key, { customers: [{ stripeCustomerId: "cus_new", email: "n@example.com" }] }),
@@ -89,17 +90,17 @@ describe("a customer write authenticated before its key's revocation and run aft
       expect(error).toBeInstanceOf(DomainError);
       expect([(error as DomainError).code, (error as DomainError).message]).toEqual(["UNAUTHORIZED", "Unknown or revoked secret key"]);
     }
-    expect(await h.db.selectFrom("imported_customers").selectAll().orderBy("id").execute()).toEqual(before);
-    expect((await h.db.selectFrom("audit_events").select("id").execute()).length).toBe(eventsBefore);
+    expect(await h.store.kysely.selectFrom("imported_customers").selectAll().orderBy("id").execute()).toEqual(before);
+    expect((await h.store.kysely.selectFrom("audit_events").select("id").execute()).length).toBe(eventsBefore);
   });
 });
 
 describe("verify of a token whose key is revoked", () => {
   it("answers revoked, and the browser gets a bare UNAUTHORIZED, even if the token's own row was left unrevoked", async () => {
-    const second = await createApiKey(h.db, h.clock, { organizationName: "Acme", environment: "test" });
+    const second = await createApiKey(h.store, h.clock, { organizationName: "Acme", environment: "test" });
     const created = await h.caller(h.testKey.secretKey).sessionTokens.create({ externalUserId: "user_1" });
     // The state the race left in databases written before the fix: the key revoked, its token not.
-    await sql`update api_keys set revoked_at = ${h.clock.now()} where id = ${h.testKey.id}`.execute(h.db);
+    await sql`update api_keys set revoked_at = ${h.clock.now()} where id = ${h.testKey.id}`.execute(h.store.kysely);
     expect(await tokensOfKey(h.testKey.id)).toEqual([{ id: created.tokenId, revoked_at: null }]);
 
     expect(await h.caller(second.secretKey).sessionTokens.verify({ sessionToken: created.sessionToken })).toEqual({
@@ -110,9 +111,9 @@ describe("verify of a token whose key is revoked", () => {
   });
 
   it("tokens of the organization's other keys stay valid", async () => {
-    const second = await createApiKey(h.db, h.clock, { organizationName: "Acme", environment: "test" });
+    const second = await createApiKey(h.store, h.clock, { organizationName: "Acme", environment: "test" });
     const ofSecond = await h.caller(second.secretKey).sessionTokens.create({ externalUserId: "user_1" });
-    await revokeApiKey(h.db, h.clock, h.testKey.id);
+    await revokeApiKey(h.store, h.clock, h.testKey.id);
     expect(await h.caller(second.secretKey).sessionTokens.verify({ sessionToken: ofSecond.sessionToken })).toMatchObject({
       valid: true,
     });
@@ -122,18 +123,18 @@ describe("verify of a token whose key is revoked", () => {
 
 describe("upgrading a database where the race left tokens of a revoked key unrevoked", () => {
   it("revokes them as the key's revocation would have, audited, and leaves every other token alone", async () => {
-    const second = await createApiKey(h.db, h.clock, { organizationName: "Acme", environment: "test" });
+    const second = await createApiKey(h.store, h.clock, { organizationName: "Acme", environment: "test" });
     const leaked = await h.caller(h.testKey.secretKey).sessionTokens.create({ externalUserId: "user_1" });
     const ofSecond = await h.caller(second.secretKey).sessionTokens.create({ externalUserId: "user_1" });
-    await sql`update api_keys set revoked_at = ${h.clock.now()} where id = ${h.testKey.id}`.execute(h.db);
+    await sql`update api_keys set revoked_at = ${h.clock.now()} where id = ${h.testKey.id}`.execute(h.store.kysely);
     // The state of such a database: this migration not yet applied.
-    await h.db
+    await h.store.kysely
       .deleteFrom("kysely_migration" as never)
       .where("name" as never, "=", "2026-12-02-0011-revoke-tokens-of-revoked-keys" as never)
       .execute();
-    expect(await migrateToLatest(h.db)).toEqual(["2026-12-02-0011-revoke-tokens-of-revoked-keys"]);
+    expect(await h.store.migrate()).toEqual(["2026-12-02-0011-revoke-tokens-of-revoked-keys"]);
 
-    const rows = await h.db.selectFrom("session_tokens").select(["id", "revocation_reason"]).where("revoked_at", "is not", null).execute();
+    const rows = await h.store.kysely.selectFrom("session_tokens").select(["id", "revocation_reason"]).where("revoked_at", "is not", null).execute();
     expect(rows).toEqual([{ id: leaked.tokenId, revocation_reason: "key_revoked" }]);
     const listed = await h.caller(second.secretKey).sessionTokens.list({ externalUserId: "user_1" });
     expect(listed.data.map((token) => [token.tokenId, token.status])).toEqual([

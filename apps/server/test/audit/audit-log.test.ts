@@ -67,9 +67,9 @@ describe("audit.listForCustomer", () => {
   });
 
   it("records key revocation against each token it revoked, by the operator", async () => {
-    const key = await createApiKey(h.db, h.clock, { organizationName: "Acme", environment: "test" });
+    const key = await createApiKey(h.store, h.clock, { organizationName: "Acme", environment: "test" });
     const token = await h.caller(key.secretKey).sessionTokens.create({ externalUserId: "user_3" });
-    await revokeApiKey(h.db, h.clock, key.id);
+    await revokeApiKey(h.store, h.clock, key.id);
     const page = await merchant().audit.listForCustomer({ externalUserId: "user_3" });
     expect(page.data[0]).toMatchObject({
       action: "session_token.revoked_by_key_revocation",
@@ -99,10 +99,10 @@ describe("audit.listForCustomer", () => {
     await merchant().sessionTokens.create({ externalUserId: "user_6", expiresIn: 60 });
     const retention = { tokenRetentionMs: 7 * 86_400_000, auditRetentionMs: 90 * 86_400_000 };
     h.clock.advance(60_000 + retention.tokenRetentionMs + 1);
-    expect(await purgeExpired(h.db, h.clock, retention)).toEqual({ sessionTokens: 1, auditEvents: 0 });
+    expect(await purgeExpired(h.store, h.clock, retention)).toEqual({ sessionTokens: 1, auditEvents: 0 });
     expect((await merchant().audit.listForCustomer({ externalUserId: "user_6" })).data).toHaveLength(1);
     h.clock.set(START_TIME + retention.auditRetentionMs + 1);
-    expect(await purgeExpired(h.db, h.clock, retention)).toEqual({ sessionTokens: 0, auditEvents: 1 });
+    expect(await purgeExpired(h.store, h.clock, retention)).toEqual({ sessionTokens: 0, auditEvents: 1 });
     expect((await merchant().audit.listForCustomer({ externalUserId: "user_6" })).data).toEqual([]);
   });
 });

@@ -23,12 +23,12 @@ afterEach(() => h.close());
 const merchant = () => h.caller(h.testKey.secretKey);
 
 async function eventsAbout(subjectId: string): Promise<string[]> {
-  const rows = await h.db.selectFrom("audit_events").select("action").where("subject_id", "=", subjectId).orderBy("id").execute();
+  const rows = await h.store.kysely.selectFrom("audit_events").select("action").where("subject_id", "=", subjectId).orderBy("id").execute();
   return rows.map((row) => row.action);
 }
 
 async function countEvents(action: string): Promise<number> {
-  const rows = await h.db.selectFrom("audit_events").select("id").where("action", "=", action as never).execute();
+  const rows = await h.store.kysely.selectFrom("audit_events").select("id").where("action", "=", action as never).execute();
   return rows.length;
 }
 
@@ -39,14 +39,14 @@ describe("audit retention", () => {
     h.clock.set(START_TIME + 1_000 * DAY_MS);
 
     // The token is still stored (a long token retention): its events stay.
-    expect(await purgeExpired(h.db, h.clock, { tokenRetentionMs: 3_650 * DAY_MS, auditRetentionMs: 90 * DAY_MS })).toEqual({
+    expect(await purgeExpired(h.store, h.clock, { tokenRetentionMs: 3_650 * DAY_MS, auditRetentionMs: 90 * DAY_MS })).toEqual({
       sessionTokens: 0,
       auditEvents: 0,
     });
     expect(await eventsAbout(token.tokenId)).toEqual(["session_token.created", "session_token.revoked"]);
 
     // Purged with the default retention: its events, older than 90 days, go in the same pass.
-    expect(await purgeExpired(h.db, h.clock, DEFAULTS)).toEqual({ sessionTokens: 1, auditEvents: 2 });
+    expect(await purgeExpired(h.store, h.clock, DEFAULTS)).toEqual({ sessionTokens: 1, auditEvents: 2 });
     expect(await eventsAbout(token.tokenId)).toEqual([]);
   });
 
@@ -54,10 +54,10 @@ describe("audit retention", () => {
     const valid = await merchant().sessionTokens.create({ externalUserId: "user_1", expiresIn: 86_400 });
     const settings = { tokenRetentionMs: 0, auditRetentionMs: 90 * DAY_MS };
     h.clock.advance(3_600_000);
-    expect(await purgeExpired(h.db, h.clock, settings)).toEqual({ sessionTokens: 0, auditEvents: 0 });
+    expect(await purgeExpired(h.store, h.clock, settings)).toEqual({ sessionTokens: 0, auditEvents: 0 });
     expect(await eventsAbout(valid.tokenId)).toEqual(["session_token.created"]);
     // Even a retention shorter than the token's age leaves the events of a stored token alone.
-    expect(await purgeExpired(h.db, h.clock, { tokenRetentionMs: 0, auditRetentionMs: 60_000 })).toEqual({
+    expect(await purgeExpired(h.store, h.clock, { tokenRetentionMs: 0, auditRetentionMs: 60_000 })).toEqual({
       sessionTokens: 0,
       auditEvents: 0,
     });
@@ -65,12 +65,12 @@ describe("audit retention", () => {
 
     // Expired and purged at once (zero token retention): the event stays its 90 days.
     h.clock.set(START_TIME + DAY_MS + 1);
-    expect(await purgeExpired(h.db, h.clock, settings)).toEqual({ sessionTokens: 1, auditEvents: 0 });
+    expect(await purgeExpired(h.store, h.clock, settings)).toEqual({ sessionTokens: 1, auditEvents: 0 });
     expect(await eventsAbout(valid.tokenId)).toEqual(["session_token.created"]);
     h.clock.set(START_TIME + 90 * DAY_MS);
-    expect((await purgeExpired(h.db, h.clock, settings)).auditEvents).toBe(0);
+    expect((await purgeExpired(h.store, h.clock, settings)).auditEvents).toBe(0);
     h.clock.advance(1);
-    expect((await purgeExpired(h.db, h.clock, settings)).auditEvents).toBe(1);
+    expect((await purgeExpired(h.store, h.clock, settings)).auditEvents).toBe(1);
     expect(await eventsAbout(valid.tokenId)).toEqual([]);
   });
 
@@ -86,7 +86,7 @@ describe("audit retention", () => {
     h.clock.set(START_TIME + 1_000 * DAY_MS);
 
     // The token and its events go, and the import report (no standing subject); both bindings stay.
-    expect(await purgeExpired(h.db, h.clock, DEFAULTS)).toEqual({ sessionTokens: 1, auditEvents: 2 });
+    expect(await purgeExpired(h.store, h.clock, DEFAULTS)).toEqual({ sessionTokens: 1, auditEvents: 2 });
     expect(await eventsAbout("cus_lazy")).toEqual(["customer.bound"]);
     expect(await eventsAbout("cus_hand")).toEqual(["customer.bound"]);
     expect(await countEvents("customers.imported")).toBe(0);
@@ -95,16 +95,16 @@ describe("audit retention", () => {
 
     // What ending a binding leaves: the customer no longer bound to that user.
     await sql`update imported_customers set external_user_id = null, bound_at = null, bound_by = null
-               where stripe_customer_id = 'cus_hand'`.execute(h.db);
-    expect(await purgeExpired(h.db, h.clock, DEFAULTS)).toEqual({ sessionTokens: 0, auditEvents: 1 });
+               where stripe_customer_id = 'cus_hand'`.execute(h.store.kysely);
+    expect(await purgeExpired(h.store, h.clock, DEFAULTS)).toEqual({ sessionTokens: 0, auditEvents: 1 });
     expect(await eventsAbout("cus_hand")).toEqual([]);
     expect(await eventsAbout("cus_lazy")).toEqual(["customer.bound"]);
   });
 
   it("keeps the events of every existing key, revoked ones included, whatever their age", async () => {
-    await revokeApiKey(h.db, h.clock, h.liveKey.id);
+    await revokeApiKey(h.store, h.clock, h.liveKey.id);
     h.clock.set(START_TIME + 10_000 * DAY_MS);
-    expect(await purgeExpired(h.db, h.clock, DEFAULTS)).toEqual({ sessionTokens: 0, auditEvents: 0 });
+    expect(await purgeExpired(h.store, h.clock, DEFAULTS)).toEqual({ sessionTokens: 0, auditEvents: 0 });
     expect(await eventsAbout(h.testKey.id)).toEqual(["api_key.created"]);
     expect(await eventsAbout(h.liveKey.id)).toEqual(["api_key.created", "api_key.revoked"]);
     expect(await eventsAbout(h.otherOrgKey.id)).toEqual(["api_key.created"]);
@@ -113,10 +113,10 @@ describe("audit retention", () => {
   it("purges an import report exactly when it is older than the audit retention", async () => {
     await merchant().customers.import({ customers: [{ stripeCustomerId: "cus_1", email: "ada@example.com" }] });
     h.clock.set(START_TIME + 90 * DAY_MS);
-    expect((await purgeExpired(h.db, h.clock, DEFAULTS)).auditEvents).toBe(0);
+    expect((await purgeExpired(h.store, h.clock, DEFAULTS)).auditEvents).toBe(0);
     expect(await countEvents("customers.imported")).toBe(1);
     h.clock.advance(1);
-    expect((await purgeExpired(h.db, h.clock, DEFAULTS)).auditEvents).toBe(1);
+    expect((await purgeExpired(h.store, h.clock, DEFAULTS)).auditEvents).toBe(1);
     expect(await countEvents("customers.imported")).toBe(0);
   });
 
@@ -129,13 +129,13 @@ describe("audit retention", () => {
       sql`with recursive n(i) as (select 0 union all select i + 1 from n where i + 1 < ${count})
           insert into audit_events (id, organization_id, environment, occurred_at, action, actor_type, actor_id, subject_id, external_user_id, details)
           select 'evt_seed_' || ${action} || '_' || i, ${h.testKey.organizationId}, 'test', ${START_TIME} - ${offset} + (i % 7), ${action},
-                 'operator', null, ${sql.raw(subject("i"))}, null, null from n`.execute(h.db);
+                 'operator', null, ${sql.raw(subject("i"))}, null, null from n`.execute(h.store.kysely);
     await insert(kept, 3 * DAY_MS, "api_key.created", () => `'${h.testKey.id}'`);
     await insert(gone, 2 * DAY_MS, "session_token.created", (i) => `'tok_gone_' || ${i}`);
     await insert(kept, DAY_MS, "api_key.revoked", () => `'${h.testKey.id}'`);
     h.clock.set(START_TIME + 100 * DAY_MS);
 
-    expect(await purgeExpired(h.db, h.clock, DEFAULTS)).toEqual({ sessionTokens: 0, auditEvents: gone });
+    expect(await purgeExpired(h.store, h.clock, DEFAULTS)).toEqual({ sessionTokens: 0, auditEvents: gone });
     expect(await countEvents("session_token.created")).toBe(0);
     expect(await countEvents("api_key.created")).toBe(kept + 3);
     expect(await countEvents("api_key.revoked")).toBe(kept);

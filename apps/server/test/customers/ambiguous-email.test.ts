@@ -1,6 +1,5 @@
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { migrateToLatest } from "../../src/db/migrate.js";
 import { createHarness, type Harness } from "../harness.js";
 import { customerRow, expectCounterConsistent, stripeCustomer, unboundCountOf } from "./support.js";
 
@@ -28,7 +27,7 @@ describe("an email shared by two unbound customers stays ambiguous", () => {
       const created = await acme().sessionTokens.create({ externalUserId: user, email: "s@example.com" });
       expect(created.unresolvedCustomers).toBe(1);
     }
-    expect((await customerRow(h.db, h.testKey, "cus_s2")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_s2")).external_user_id).toBeNull();
     expect(await reasons()).toEqual([["cus_s2", "email_shared"]]);
     expect((await acme().customers.listUnresolved({ reason: "email_shared" })).data).toHaveLength(1);
     expect((await acme().customers.listUnresolved({ reason: "awaiting_first_session" })).data).toHaveLength(0);
@@ -50,7 +49,7 @@ describe("an email shared by two unbound customers stays ambiguous", () => {
 
     await acme().customers.bind({ stripeCustomerId: "cus_a2", externalUserId: "user_2" });
     await acme().sessionTokens.create({ externalUserId: "user_1", email: "dup@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_a1")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_a1")).external_user_id).toBeNull();
     expect(await reasons()).toEqual([["cus_a1", "email_shared"]]);
   });
 
@@ -64,7 +63,7 @@ describe("an email shared by two unbound customers stays ambiguous", () => {
     expect(report.unresolved).toMatchObject({ email_shared: 1, awaiting_first_session: 0 });
 
     await acme().sessionTokens.create({ externalUserId: "user_3", email: "s@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_s3")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_s3")).external_user_id).toBeNull();
     expect(await expectCounterConsistent(h)).toBe(1);
   });
 
@@ -90,7 +89,7 @@ describe("an email shared by two unbound customers stays ambiguous", () => {
     ]);
     await acme().sessionTokens.create({ externalUserId: "user_x", email: "x@example.com" });
     await acme().sessionTokens.create({ externalUserId: "user_y", email: "y@example.com" });
-    expect(await unboundCountOf(h.db, h.testKey)).toBe(3);
+    expect(await unboundCountOf(h.store, h.testKey)).toBe(3);
     expect(await expectCounterConsistent(h)).toBe(3);
   });
 
@@ -103,16 +102,16 @@ describe("an email shared by two unbound customers stays ambiguous", () => {
     });
     expect(await reasons()).toEqual([["cus_free", "awaiting_first_session"]]);
     await acme().sessionTokens.create({ externalUserId: "user_free", email: "m@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_free")).external_user_id).toBe("user_free");
+    expect((await customerRow(h.store, h.testKey, "cus_free")).external_user_id).toBe("user_free");
   });
 
   it("a dry run that would share an email marks nothing", async () => {
     await acme().customers.import({ customers: [stripeCustomer("a", { email: "x@example.com" })] });
     const dry = await acme().customers.import({ customers: [stripeCustomer("b", { email: "x@example.com" })], dryRun: true });
     expect(dry.unresolved).toMatchObject({ email_shared: 1 });
-    expect(await h.db.selectFrom("ambiguous_customer_emails").selectAll().execute()).toEqual([]);
+    expect(await h.store.kysely.selectFrom("ambiguous_customer_emails").selectAll().execute()).toEqual([]);
     await acme().sessionTokens.create({ externalUserId: "user_a", email: "x@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_a")).external_user_id).toBe("user_a");
+    expect((await customerRow(h.store, h.testKey, "cus_a")).external_user_id).toBe("user_a");
   });
 
   it("is per organization and environment: the same email shared in test leaves live and another organization alone", async () => {
@@ -122,7 +121,7 @@ describe("an email shared by two unbound customers stays ambiguous", () => {
     for (const key of [h.liveKey, h.otherOrgKey]) {
       await h.caller(key.secretKey).customers.import({ customers: [stripeCustomer("s1", { email: "s@example.com" })] });
       await h.caller(key.secretKey).sessionTokens.create({ externalUserId: "user_1", email: "s@example.com" });
-      expect((await customerRow(h.db, key, "cus_s1")).external_user_id).toBe("user_1");
+      expect((await customerRow(h.store, key, "cus_s1")).external_user_id).toBe("user_1");
     }
   });
 
@@ -131,14 +130,14 @@ describe("an email shared by two unbound customers stays ambiguous", () => {
       customers: [stripeCustomer("s1", { email: "s@example.com" }), stripeCustomer("s2", { email: "s@example.com" })],
     });
     // Data written before marks existed (or by any path that missed one): no mark.
-    await h.db.deleteFrom("ambiguous_customer_emails").execute();
+    await h.store.kysely.deleteFrom("ambiguous_customer_emails").execute();
     await acme().sessionTokens.create({ externalUserId: "user_1", email: "s@example.com" });
-    expect(await h.db.selectFrom("ambiguous_customer_emails").select("email_normalized").execute()).toEqual([
+    expect(await h.store.kysely.selectFrom("ambiguous_customer_emails").select("email_normalized").execute()).toEqual([
       { email_normalized: "s@example.com" },
     ]);
     await acme().customers.bind({ stripeCustomerId: "cus_s1", externalUserId: "user_1" });
     await acme().sessionTokens.create({ externalUserId: "user_2", email: "s@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_s2")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_s2")).external_user_id).toBeNull();
   });
 });
 
@@ -158,11 +157,11 @@ describe("migration 2026-12-02-0021 marks existing data", () => {
     await acme().sessionTokens.create({ externalUserId: "user_l1", email: "lazy@example.com" });
     await acme().customers.import({ customers: [stripeCustomer("l2", { email: "lazy@example.com" })] });
     // The database as it was before this change: no table of ambiguous emails, migration not applied.
-    await h.db.schema.dropTable("ambiguous_customer_emails").execute();
-    await sql`delete from kysely_migration where name = '2026-12-02-0021-ambiguous-customer-emails'`.execute(h.db);
+    await h.store.kysely.schema.dropTable("ambiguous_customer_emails").execute();
+    await sql`delete from kysely_migration where name = '2026-12-02-0021-ambiguous-customer-emails'`.execute(h.store.kysely);
 
-    expect(await migrateToLatest(h.db)).toEqual(["2026-12-02-0021-ambiguous-customer-emails"]);
-    const marked = await h.db.selectFrom("ambiguous_customer_emails").select("email_normalized").orderBy("email_normalized").execute();
+    expect(await h.store.migrate()).toEqual(["2026-12-02-0021-ambiguous-customer-emails"]);
+    const marked = await h.store.kysely.selectFrom("ambiguous_customer_emails").select("email_normalized").orderBy("email_normalized").execute();
     expect(marked.map((row) => row.email_normalized)).toEqual(["hand@example.com", "shared@example.com"]);
     expect(await reasons()).toEqual([
       ["cus_s1", "email_shared"],
@@ -173,6 +172,6 @@ describe("migration 2026-12-02-0021 marks existing data", () => {
     ]);
     // The defect's aftermath is closed: h2 no longer binds to the next user presenting its email.
     await acme().sessionTokens.create({ externalUserId: "user_next", email: "hand@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_h2")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_h2")).external_user_id).toBeNull();
   });
 });

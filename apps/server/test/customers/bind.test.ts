@@ -35,7 +35,7 @@ describe("customers.bind (manual bind)", () => {
     ]);
     // Item 6: the email was ambiguous; it stays so. The next user presenting it is not bound to cus_s2.
     await acme().sessionTokens.create({ externalUserId: "user_2", email: "s@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_s2")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_s2")).external_user_id).toBeNull();
     await acme().customers.bind({ stripeCustomerId: "cus_s2", externalUserId: "user_2" });
     expect(await expectCounterConsistent(h)).toBe(0);
   });
@@ -43,11 +43,11 @@ describe("customers.bind (manual bind)", () => {
   it("binding the same customer to the same user again is an ok no-op", async () => {
     await acme().customers.import({ customers: [stripeCustomer("a")] });
     const first = await acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_a" });
-    const row = await customerRow(h.db, h.testKey, "cus_a");
+    const row = await customerRow(h.store, h.testKey, "cus_a");
     h.clock.advance(60_000);
     const second = await acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_a" });
     expect(second).toEqual(first);
-    expect(await customerRow(h.db, h.testKey, "cus_a")).toEqual(row);
+    expect(await customerRow(h.store, h.testKey, "cus_a")).toEqual(row);
     expect(await expectCounterConsistent(h)).toBe(0);
   });
 
@@ -61,14 +61,14 @@ describe("customers.bind (manual bind)", () => {
   it("refuses a customer bound to someone else with CONFLICT naming the customer and both users", async () => {
     await acme().customers.import({ customers: [stripeCustomer("a")] });
     await acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_first" });
-    const row = await customerRow(h.db, h.testKey, "cus_a");
+    const row = await customerRow(h.store, h.testKey, "cus_a");
 
     // Rejected: a bound customer is never re-bound, not even by hand.
     const rejection = await rejectionOf(acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_second" }));
     expect(rejection.error.code).toBe("CONFLICT");
     expect(rejection.message).toContain("cus_a");
     expect(rejection.message).toContain("user_first");
-    expect(await customerRow(h.db, h.testKey, "cus_a")).toEqual(row);
+    expect(await customerRow(h.store, h.testKey, "cus_a")).toEqual(row);
   });
 
   it("refuses a customer pre-bound from metadata to someone else with CONFLICT", async () => {
@@ -82,14 +82,14 @@ describe("customers.bind (manual bind)", () => {
   it("refuses a user already bound to another customer with CONFLICT naming the user and that customer", async () => {
     await acme().customers.import({ customers: [stripeCustomer("a"), stripeCustomer("b")] });
     await acme().sessionTokens.create({ externalUserId: "user_a", email: "a@example.com" });
-    const rowB = await customerRow(h.db, h.testKey, "cus_b");
+    const rowB = await customerRow(h.store, h.testKey, "cus_b");
 
     // Rejected: user_a is already bound to cus_a; a user has one customer at most.
     const rejection = await rejectionOf(acme().customers.bind({ stripeCustomerId: "cus_b", externalUserId: "user_a" }));
     expect(rejection.error.code).toBe("CONFLICT");
     expect(rejection.message).toContain("user_a");
     expect(rejection.message).toContain("cus_a");
-    expect(await customerRow(h.db, h.testKey, "cus_b")).toEqual(rowB);
+    expect(await customerRow(h.store, h.testKey, "cus_b")).toEqual(rowB);
     expect(await expectCounterConsistent(h)).toBe(1);
   });
 

@@ -1,6 +1,5 @@
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { migrateToLatest } from "../../src/db/migrate.js";
 import { createHarness, type Harness } from "../harness.js";
 import { customerRow, expectCounterConsistent, stripeCustomer } from "./support.js";
 
@@ -19,7 +18,7 @@ describe("lazy binding matches emails with ASCII-only case folding", () => {
     await acme().customers.import({ customers: [stripeCustomer("kelvin", { email: "\u212Aate@x.com" })] });
     const created = await acme().sessionTokens.create({ externalUserId: "user_kate", email: "kate@x.com" });
 
-    const row = await customerRow(h.db, h.testKey, "cus_kelvin");
+    const row = await customerRow(h.store, h.testKey, "cus_kelvin");
     expect(row.external_user_id).toBeNull();
     expect(row.email_normalized).toBe("\u212Aate@x.com");
     expect(created.unresolvedCustomers).toBe(1);
@@ -36,14 +35,14 @@ describe("lazy binding matches emails with ASCII-only case folding", () => {
       ["cus_kate", "awaiting_first_session"],
     ]);
     await acme().sessionTokens.create({ externalUserId: "user_kate", email: "kate@x.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_kate")).external_user_id).toBe("user_kate");
-    expect((await customerRow(h.db, h.testKey, "cus_kelvin")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_kate")).external_user_id).toBe("user_kate");
+    expect((await customerRow(h.store, h.testKey, "cus_kelvin")).external_user_id).toBeNull();
   });
 
   it("ASCII case is still ignored: an imported KATE@X.com is bound by kate@x.com", async () => {
     await acme().customers.import({ customers: [stripeCustomer("kate", { email: "KATE@X.com" })] });
     await acme().sessionTokens.create({ externalUserId: "user_kate", email: "kate@x.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_kate")).external_user_id).toBe("user_kate");
+    expect((await customerRow(h.store, h.testKey, "cus_kate")).external_user_id).toBe("user_kate");
   });
 });
 
@@ -54,20 +53,20 @@ describe("migration 2026-12-02-0020 recomputes stored normalized emails", () => 
     });
     // Recreate a database written before the fix: the value `trim().toLowerCase()` gave, and the
     // migration not yet applied.
-    await h.db
+    await h.store.kysely
       .updateTable("imported_customers")
       .set({ email_normalized: "\u212Aate@x.com".trim().toLowerCase() })
       .where("stripe_customer_id", "=", "cus_kelvin")
       .execute();
-    expect((await customerRow(h.db, h.testKey, "cus_kelvin")).email_normalized).toBe("kate@x.com");
-    await sql`delete from kysely_migration where name = '2026-12-02-0020-ascii-email-normalization'`.execute(h.db);
+    expect((await customerRow(h.store, h.testKey, "cus_kelvin")).email_normalized).toBe("kate@x.com");
+    await sql`delete from kysely_migration where name = '2026-12-02-0020-ascii-email-normalization'`.execute(h.store.kysely);
 
-    expect(await migrateToLatest(h.db)).toEqual(["2026-12-02-0020-ascii-email-normalization"]);
-    expect((await customerRow(h.db, h.testKey, "cus_kelvin")).email_normalized).toBe("\u212Aate@x.com");
-    expect((await customerRow(h.db, h.testKey, "cus_plain")).email_normalized).toBe("plain@x.com");
+    expect(await h.store.migrate()).toEqual(["2026-12-02-0020-ascii-email-normalization"]);
+    expect((await customerRow(h.store, h.testKey, "cus_kelvin")).email_normalized).toBe("\u212Aate@x.com");
+    expect((await customerRow(h.store, h.testKey, "cus_plain")).email_normalized).toBe("plain@x.com");
 
     await acme().sessionTokens.create({ externalUserId: "user_kate", email: "kate@x.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_kelvin")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_kelvin")).external_user_id).toBeNull();
   });
 
   it("pages through more customers than one page holds", async () => {
@@ -75,10 +74,10 @@ describe("migration 2026-12-02-0020 recomputes stored normalized emails", () => 
     for (let from = 0; from < customers.length; from += 1_000) {
       await acme().customers.import({ customers: customers.slice(from, from + 1_000) });
     }
-    await h.db.updateTable("imported_customers").set({ email_normalized: sql<string>`lower(replace(email, '\u212A', 'k'))` }).execute();
-    await sql`delete from kysely_migration where name = '2026-12-02-0020-ascii-email-normalization'`.execute(h.db);
-    await migrateToLatest(h.db);
-    const stale = await h.db
+    await h.store.kysely.updateTable("imported_customers").set({ email_normalized: sql<string>`lower(replace(email, '\u212A', 'k'))` }).execute();
+    await sql`delete from kysely_migration where name = '2026-12-02-0020-ascii-email-normalization'`.execute(h.store.kysely);
+    await h.store.migrate();
+    const stale = await h.store.kysely
       .selectFrom("imported_customers")
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .where("email_normalized", "not like", "\u212A%")

@@ -97,7 +97,7 @@ describe("customers.import: the report", () => {
         },
       ],
     });
-    expect(await customerRow(h.db, h.testKey, "cus_Full9")).toMatchObject({
+    expect(await customerRow(h.store, h.testKey, "cus_Full9")).toMatchObject({
       email: " Full@Example.COM",
       email_normalized: "full@example.com",
       name: "Ada Lovelace",
@@ -129,8 +129,8 @@ describe("customers.import: idempotent upsert", () => {
     await acme().customers.import({ customers: FIRST_BATCH });
     await acme().sessionTokens.create({ externalUserId: "user_lazy", email: "lazy@example.com" });
     await acme().customers.bind({ stripeCustomerId: "cus_change", externalUserId: "user_change" });
-    const rowsBefore = await allCustomerRows(h.db);
-    const countersBefore = await allCounterRows(h.db);
+    const rowsBefore = await allCustomerRows(h.store);
+    const countersBefore = await allCounterRows(h.store);
     h.clock.advance(3_600_000);
 
     const report = await acme().customers.import({ customers: FIRST_BATCH });
@@ -142,34 +142,34 @@ describe("customers.import: idempotent upsert", () => {
       preBound: 0,
       unresolved: { awaiting_first_session: 1, no_email: 1, email_shared: 2, binding_undone: 0 },
     });
-    expect(await allCustomerRows(h.db)).toEqual(rowsBefore);
-    expect(await allCounterRows(h.db)).toEqual(countersBefore);
+    expect(await allCustomerRows(h.store)).toEqual(rowsBefore);
+    expect(await allCounterRows(h.store)).toEqual(countersBefore);
     expect(await expectCounterConsistent(h)).toBe(4);
   });
 
   it("re-importing the same batch twice in a row right after the first import changes nothing", async () => {
     await acme().customers.import({ customers: FIRST_BATCH });
-    const rowsBefore = await allCustomerRows(h.db);
-    const countersBefore = await allCounterRows(h.db);
+    const rowsBefore = await allCustomerRows(h.store);
+    const countersBefore = await allCounterRows(h.store);
     for (let i = 0; i < 2; i++) {
       h.clock.advance(1_000);
       const report = await acme().customers.import({ customers: FIRST_BATCH });
       expect(report).toMatchObject({ created: 0, updated: 0, unchanged: 7, preBound: 0 });
     }
-    expect(await allCustomerRows(h.db)).toEqual(rowsBefore);
-    expect(await allCounterRows(h.db)).toEqual(countersBefore);
+    expect(await allCustomerRows(h.store)).toEqual(rowsBefore);
+    expect(await allCounterRows(h.store)).toEqual(countersBefore);
   });
 
   it("re-import updates email, name and metadata of an unbound customer", async () => {
     await acme().customers.import({ customers: [stripeCustomer("u", { metadata: { plan: "free" } })] });
-    const before = await customerRow(h.db, h.testKey, "cus_u");
+    const before = await customerRow(h.store, h.testKey, "cus_u");
     h.clock.advance(10_000);
 
     const report = await acme().customers.import({
       customers: [stripeCustomer("u", { email: "New@Example.com ", name: "New name", metadata: { plan: "pro" } })],
     });
     expect(report).toMatchObject({ created: 0, updated: 1, unchanged: 0 });
-    expect(await customerRow(h.db, h.testKey, "cus_u")).toEqual({
+    expect(await customerRow(h.store, h.testKey, "cus_u")).toEqual({
       ...before,
       email: "New@Example.com ",
       email_normalized: "new@example.com",
@@ -181,9 +181,9 @@ describe("customers.import: idempotent upsert", () => {
 
     // The new email is the one that binds now; the old one no longer does.
     await acme().sessionTokens.create({ externalUserId: "user_old", email: "u@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_u")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_u")).external_user_id).toBeNull();
     await acme().sessionTokens.create({ externalUserId: "user_new", email: "new@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_u")).external_user_id).toBe("user_new");
+    expect((await customerRow(h.store, h.testKey, "cus_u")).external_user_id).toBe("user_new");
   });
 
   it("re-import can clear email, name and metadata of an unbound customer", async () => {
@@ -192,7 +192,7 @@ describe("customers.import: idempotent upsert", () => {
       customers: [{ stripeCustomerId: "cus_u", email: null, name: null, metadata: null }],
     });
     expect(report).toMatchObject({ updated: 1, unresolved: { awaiting_first_session: 0, no_email: 1, email_shared: 0 } });
-    expect(await customerRow(h.db, h.testKey, "cus_u")).toMatchObject({ email: null, email_normalized: null, name: null, metadata: null });
+    expect(await customerRow(h.store, h.testKey, "cus_u")).toMatchObject({ email: null, email_normalized: null, name: null, metadata: null });
   });
 
   it("re-import never unbinds or changes a bound customer, however it was bound", async () => {
@@ -200,7 +200,7 @@ describe("customers.import: idempotent upsert", () => {
     await acme().sessionTokens.create({ externalUserId: "user_lazy", email: "lazy@example.com" });
     await acme().customers.bind({ stripeCustomerId: "cus_keep", externalUserId: "user_keep" });
     const bound = ["cus_lazy", "cus_meta", "cus_keep"];
-    const before = await Promise.all(bound.map((id) => customerRow(h.db, h.testKey, id)));
+    const before = await Promise.all(bound.map((id) => customerRow(h.store, h.testKey, id)));
     h.clock.advance(60_000);
 
     const report = await acme().customers.import({
@@ -211,7 +211,7 @@ describe("customers.import: idempotent upsert", () => {
       ],
     });
     expect(report).toEqual({ dryRun: false, created: 0, updated: 0, unchanged: 3, preBound: 0, unresolved: NO_UNRESOLVED });
-    expect(await Promise.all(bound.map((id) => customerRow(h.db, h.testKey, id)))).toEqual(before);
+    expect(await Promise.all(bound.map((id) => customerRow(h.store, h.testKey, id)))).toEqual(before);
     expect(await expectCounterConsistent(h)).toBe(4);
   });
 });
@@ -228,13 +228,13 @@ describe("customers.import: dryRun", () => {
 
   it("returns the report a real run gives and writes nothing", async () => {
     await acme().customers.import({ customers: FIRST_BATCH });
-    const rowsBefore = await allCustomerRows(h.db);
-    const countersBefore = await allCounterRows(h.db);
+    const rowsBefore = await allCustomerRows(h.store);
+    const countersBefore = await allCounterRows(h.store);
 
     const dry = await acme().customers.import({ customers: SECOND_BATCH, dryRun: true });
     expect(dry.dryRun).toBe(true);
-    expect(await allCustomerRows(h.db)).toEqual(rowsBefore);
-    expect(await allCounterRows(h.db)).toEqual(countersBefore);
+    expect(await allCustomerRows(h.store)).toEqual(rowsBefore);
+    expect(await allCounterRows(h.store)).toEqual(countersBefore);
 
     const real = await acme().customers.import({ customers: SECOND_BATCH });
     expect(real).toEqual({ ...dry, dryRun: false });
@@ -247,15 +247,15 @@ describe("customers.import: dryRun", () => {
       // fresh2 shares its email with s2 (s1, its other twin, is pre-bound by this very batch).
       unresolved: { awaiting_first_session: 3, no_email: 0, email_shared: 1, binding_undone: 0 },
     });
-    expect(await allCustomerRows(h.db)).not.toEqual(rowsBefore);
+    expect(await allCustomerRows(h.store)).not.toEqual(rowsBefore);
     expect(await expectCounterConsistent(h)).toBe(7);
   });
 
   it("on an empty database stores nothing, not even a counter row", async () => {
     const dry = await acme().customers.import({ customers: FIRST_BATCH, dryRun: true });
     expect(dry).toMatchObject({ dryRun: true, created: 7, preBound: 1 });
-    expect(await allCustomerRows(h.db)).toEqual([]);
-    expect(await allCounterRows(h.db)).toEqual([]);
+    expect(await allCustomerRows(h.store)).toEqual([]);
+    expect(await allCounterRows(h.store)).toEqual([]);
     const created = await acme().sessionTokens.create({ externalUserId: "user_1" });
     expect(created.unresolvedCustomers).toBeUndefined();
   });
@@ -263,8 +263,8 @@ describe("customers.import: dryRun", () => {
 
 describe("customers.import: rejected batches store nothing", () => {
   async function expectNothingStored() {
-    expect(await allCustomerRows(h.db)).toEqual([]);
-    expect(await allCounterRows(h.db)).toEqual([]);
+    expect(await allCustomerRows(h.store)).toEqual([]);
+    expect(await allCounterRows(h.store)).toEqual([]);
   }
 
   it("rejects a batch of 1001", async () => {
@@ -328,6 +328,6 @@ describe("customers.import: rejected batches store nothing", () => {
     const rejection = await rejectionOf(h.caller().customers.import({ customers: [stripeCustomer("a")] }));
     expect(rejection.error.code).toBe("UNAUTHORIZED");
     await expectNothingStored();
-    expect(await counterOf(h.db, h.testKey)).toBe(0);
+    expect(await counterOf(h.store, h.testKey)).toBe(0);
   });
 });

@@ -16,7 +16,7 @@ describe("test and live customers never meet (SPEC §3, §5)", () => {
 
     const created = await test.sessionTokens.create({ externalUserId: "user_1", email: "user@example.com" });
     expect(created.unresolvedCustomers).toBeUndefined();
-    expect((await customerRow(h.db, h.liveKey, "cus_x")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.liveKey, "cus_x")).external_user_id).toBeNull();
 
     // Rejected: the customer lives in live; a test key looks only at test customers.
     const byStripeId = await rejectionOf(test.customers.get({ stripeCustomerId: "cus_x" }));
@@ -25,8 +25,8 @@ describe("test and live customers never meet (SPEC §3, §5)", () => {
     const bind = await rejectionOf(test.customers.bind({ stripeCustomerId: "cus_x", externalUserId: "user_1" }));
     expect(bind.error.code).toBe("NOT_FOUND");
     expect((await test.customers.listUnresolved({})).data).toEqual([]);
-    expect(await counterOf(h.db, h.testKey)).toBe(0);
-    expect(await counterOf(h.db, h.liveKey)).toBe(1);
+    expect(await counterOf(h.store, h.testKey)).toBe(0);
+    expect(await counterOf(h.store, h.liveKey)).toBe(1);
   });
 
   it("a live binding is invisible to the test key's get by externalUserId", async () => {
@@ -50,12 +50,12 @@ describe("test and live customers never meet (SPEC §3, §5)", () => {
     // Two customers, one per environment, do not make the email shared.
     expect((await test.customers.listUnresolved({})).data.map((c) => c.reason)).toEqual(["awaiting_first_session"]);
     await test.sessionTokens.create({ externalUserId: "user_test", email: "same@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_x")).external_user_id).toBe("user_test");
-    expect((await customerRow(h.db, h.liveKey, "cus_x")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_x")).external_user_id).toBe("user_test");
+    expect((await customerRow(h.store, h.liveKey, "cus_x")).external_user_id).toBeNull();
 
     const liveCreated = await live.sessionTokens.create({ externalUserId: "user_live", email: "same@example.com" });
     expect(liveCreated.unresolvedCustomers).toBeUndefined();
-    expect((await customerRow(h.db, h.liveKey, "cus_x")).external_user_id).toBe("user_live");
+    expect((await customerRow(h.store, h.liveKey, "cus_x")).external_user_id).toBe("user_live");
     await expectCounterConsistent(h);
   });
 
@@ -87,19 +87,19 @@ describe("organizations never see each other's customers", () => {
 
     const created = await globex.sessionTokens.create({ externalUserId: "user_g", email: "other@example.com" });
     expect(created.unresolvedCustomers).toBeUndefined();
-    expect((await customerRow(h.db, h.testKey, "cus_acme2")).external_user_id).toBeNull();
-    expect(await counterOf(h.db, h.otherOrgKey)).toBe(0);
+    expect((await customerRow(h.store, h.testKey, "cus_acme2")).external_user_id).toBeNull();
+    expect(await counterOf(h.store, h.otherOrgKey)).toBe(0);
   });
 
   it("Globex importing the same Stripe id creates its own customer and leaves Acme's alone", async () => {
     const acme = h.caller(h.testKey.secretKey);
     const globex = h.caller(h.otherOrgKey.secretKey);
     await acme.customers.import({ customers: [stripeCustomer("x", { name: "Acme's" })] });
-    const before = await customerRow(h.db, h.testKey, "cus_x");
+    const before = await customerRow(h.store, h.testKey, "cus_x");
 
     const report = await globex.customers.import({ customers: [stripeCustomer("x", { name: "Globex's" })] });
     expect(report).toMatchObject({ created: 1, updated: 0, unchanged: 0 });
-    expect(await customerRow(h.db, h.testKey, "cus_x")).toEqual(before);
+    expect(await customerRow(h.store, h.testKey, "cus_x")).toEqual(before);
     expect((await globex.customers.get({ stripeCustomerId: "cus_x" })).name).toBe("Globex's");
     expect((await acme.customers.get({ stripeCustomerId: "cus_x" })).name).toBe("Acme's");
     expect(await expectCounterConsistent(h)).toBe(1);

@@ -30,16 +30,16 @@ describe("lazy binding at token creation: email matching (SPEC §5)", () => {
   it("ignores case of the token's email: USER@EXAMPLE.COM binds user@example.com", async () => {
     await acme().customers.import({ customers: [stripeCustomer("x", { email: "user@example.com" })] });
     await acme().sessionTokens.create({ externalUserId: "user_1", email: "USER@Example.COM" });
-    expect((await customerRow(h.db, h.testKey, "cus_x")).external_user_id).toBe("user_1");
+    expect((await customerRow(h.store, h.testKey, "cus_x")).external_user_id).toBe("user_1");
   });
 
   it("ignores case and surrounding whitespace of the imported email", async () => {
     await acme().customers.import({ customers: [stripeCustomer("x", { email: "  User@Example.COM \t" })] });
-    const row = await customerRow(h.db, h.testKey, "cus_x");
+    const row = await customerRow(h.store, h.testKey, "cus_x");
     expect(row.email).toBe("  User@Example.COM \t"); // kept as given…
     expect(row.email_normalized).toBe("user@example.com"); // …matched on its normalized form
     await acme().sessionTokens.create({ externalUserId: "user_1", email: "user@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_x")).external_user_id).toBe("user_1");
+    expect((await customerRow(h.store, h.testKey, "cus_x")).external_user_id).toBe("user_1");
   });
 
   it("ignores surrounding whitespace of the token's email: ' User@Example.COM ' binds user@example.com", async () => {
@@ -47,23 +47,23 @@ describe("lazy binding at token creation: email matching (SPEC §5)", () => {
     // SPEC §5 matches "after trimming and lower-casing": a padded address from a form must still bind.
     const created = await acme().sessionTokens.create({ externalUserId: "user_1", email: " User@Example.COM " });
     expect(created.unresolvedCustomers).toBeUndefined();
-    expect((await customerRow(h.db, h.testKey, "cus_x")).external_user_id).toBe("user_1");
+    expect((await customerRow(h.store, h.testKey, "cus_x")).external_user_id).toBe("user_1");
   });
 
   it("treats _ literally: customer axb@x.com is not bound by a_b@x.com", async () => {
     await acme().customers.import({ customers: [stripeCustomer("axb", { email: "axb@x.com" })] });
     const created = await acme().sessionTokens.create({ externalUserId: "user_1", email: "a_b@x.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_axb")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_axb")).external_user_id).toBeNull();
     expect(created.unresolvedCustomers).toBe(1);
   });
 
   it("treats _ literally: customer a_b@x.com is not bound by axb@x.com, and is by a_b@x.com", async () => {
     await acme().customers.import({ customers: [stripeCustomer("ab", { email: "a_b@x.com" })] });
     await acme().sessionTokens.create({ externalUserId: "user_1", email: "axb@x.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_ab")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_ab")).external_user_id).toBeNull();
 
     await acme().sessionTokens.create({ externalUserId: "user_2", email: "a_b@x.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_ab")).external_user_id).toBe("user_2");
+    expect((await customerRow(h.store, h.testKey, "cus_ab")).external_user_id).toBe("user_2");
   });
 
   it("treats _ literally when deciding email_shared: a_b@x.com and axb@x.com are not one email", async () => {
@@ -82,15 +82,15 @@ describe("lazy binding at token creation: email matching (SPEC §5)", () => {
     const rejection = await rejectionOf(acme().sessionTokens.create({ externalUserId: "user_1", email: "%@x.com" }));
     expect(rejection.error.code).toBe("BAD_REQUEST");
     expect(rejection.data.fieldErrors).toHaveProperty("email");
-    expect(await countSessionTokens(h.db)).toBe(0);
-    expect((await customerRow(h.db, h.testKey, "cus_a")).external_user_id).toBeNull();
-    expect((await customerRow(h.db, h.testKey, "cus_b")).external_user_id).toBeNull();
+    expect(await countSessionTokens(h.store)).toBe(0);
+    expect((await customerRow(h.store, h.testKey, "cus_a")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_b")).external_user_id).toBeNull();
   });
 
   it("treats % literally on the stored side: a customer whose email is %@x.com is bound by nobody else", async () => {
     await acme().customers.import({ customers: [stripeCustomer("pct", { email: "%@x.com" })] });
     await acme().sessionTokens.create({ externalUserId: "user_1", email: "a@x.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_pct")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_pct")).external_user_id).toBeNull();
     expect(await expectCounterConsistent(h)).toBe(1);
   });
 
@@ -103,8 +103,8 @@ describe("lazy binding at token creation: email matching (SPEC §5)", () => {
     });
     const created = await acme().sessionTokens.create({ externalUserId: "user_1", email: "shared@example.com" });
     expect(created.unresolvedCustomers).toBe(2);
-    expect((await customerRow(h.db, h.testKey, "cus_one")).external_user_id).toBeNull();
-    expect((await customerRow(h.db, h.testKey, "cus_two")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_one")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_two")).external_user_id).toBeNull();
 
     const page = await acme().customers.listUnresolved({});
     expect(page.data.map((c) => [c.stripeCustomerId, c.reason])).toEqual([
@@ -116,12 +116,12 @@ describe("lazy binding at token creation: email matching (SPEC §5)", () => {
   it("does not re-bind a bound customer for a later token of another user with the same email", async () => {
     await acme().customers.import({ customers: [stripeCustomer("x", { email: "user@example.com" })] });
     await acme().sessionTokens.create({ externalUserId: "user_first", email: "user@example.com" });
-    const bound = await customerRow(h.db, h.testKey, "cus_x");
+    const bound = await customerRow(h.store, h.testKey, "cus_x");
     h.clock.advance(60_000);
 
     const created = await acme().sessionTokens.create({ externalUserId: "user_second", email: "user@example.com" });
     expect(created.unresolvedCustomers).toBeUndefined();
-    expect(await customerRow(h.db, h.testKey, "cus_x")).toEqual(bound);
+    expect(await customerRow(h.store, h.testKey, "cus_x")).toEqual(bound);
     expect(bound).toMatchObject({ external_user_id: "user_first", bound_by: "email", bound_at: START_TIME });
   });
 
@@ -133,8 +133,8 @@ describe("lazy binding at token creation: email matching (SPEC §5)", () => {
     // The same user later signs in with another address, which is the email of another unbound customer.
     const created = await acme().sessionTokens.create({ externalUserId: "user_1", email: "second@example.com" });
 
-    expect((await customerRow(h.db, h.testKey, "cus_a")).external_user_id).toBe("user_1");
-    expect((await customerRow(h.db, h.testKey, "cus_b")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_a")).external_user_id).toBe("user_1");
+    expect((await customerRow(h.store, h.testKey, "cus_b")).external_user_id).toBeNull();
     expect(created.unresolvedCustomers).toBe(1);
     expect(await expectCounterConsistent(h)).toBe(1);
   });
@@ -146,10 +146,10 @@ describe("lazy binding at token creation: email matching (SPEC §5)", () => {
         stripeCustomer("other", { email: "other@example.com" }),
       ],
     });
-    expect((await customerRow(h.db, h.testKey, "cus_meta")).external_user_id).toBe("user_1");
+    expect((await customerRow(h.store, h.testKey, "cus_meta")).external_user_id).toBe("user_1");
 
     await acme().sessionTokens.create({ externalUserId: "user_1", email: "other@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_other")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_other")).external_user_id).toBeNull();
     expect(await acme().customers.get({ externalUserId: "user_1" })).toMatchObject({
       stripeCustomerId: "cus_meta",
       boundBy: "metadata",
@@ -161,14 +161,14 @@ describe("lazy binding at token creation: email matching (SPEC §5)", () => {
     await acme().customers.import({ customers: [stripeCustomer("a"), stripeCustomer("b")] });
     await acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_1" });
     await acme().sessionTokens.create({ externalUserId: "user_1", email: "b@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_b")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_b")).external_user_id).toBeNull();
   });
 
   it("binds nothing when a token is created without email, or with an email no customer has", async () => {
     await acme().customers.import({ customers: [stripeCustomer("a")] });
     await acme().sessionTokens.create({ externalUserId: "user_1" });
     await acme().sessionTokens.create({ externalUserId: "user_2", email: "nobody@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_a")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_a")).external_user_id).toBeNull();
     expect(await expectCounterConsistent(h)).toBe(1);
   });
 
@@ -209,7 +209,7 @@ describe("pre-binding at import from metadata (SPEC §5)", () => {
       customers: [stripeCustomer("m", { metadata: { uid: "user_1", customer_id: "user_1", ExternalId: "user_1" } })],
     });
     expect(report.preBound).toBe(0);
-    expect((await customerRow(h.db, h.testKey, "cus_m")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_m")).external_user_id).toBeNull();
   });
 
   it("pre-binds a user id to one customer only, even within one batch", async () => {
@@ -220,8 +220,8 @@ describe("pre-binding at import from metadata (SPEC §5)", () => {
       ],
     });
     expect(report).toMatchObject({ created: 2, preBound: 1, unresolved: { awaiting_first_session: 1, no_email: 0, email_shared: 0 } });
-    expect((await customerRow(h.db, h.testKey, "cus_first")).external_user_id).toBe("user_1");
-    expect((await customerRow(h.db, h.testKey, "cus_second")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_first")).external_user_id).toBe("user_1");
+    expect((await customerRow(h.store, h.testKey, "cus_second")).external_user_id).toBeNull();
     expect(await expectCounterConsistent(h)).toBe(1);
   });
 
@@ -230,7 +230,7 @@ describe("pre-binding at import from metadata (SPEC §5)", () => {
     await acme().sessionTokens.create({ externalUserId: "user_1", email: "a@example.com" });
     const report = await acme().customers.import({ customers: [stripeCustomer("b", { metadata: { external_id: "user_1" } })] });
     expect(report.preBound).toBe(0);
-    expect((await customerRow(h.db, h.testKey, "cus_b")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_b")).external_user_id).toBeNull();
     expect(await expectCounterConsistent(h)).toBe(1);
   });
 

@@ -1,10 +1,12 @@
+import type { Store } from "../../src/store/store.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
-import type { Database } from "../../src/db/database.js";
-import { migrateToLatest } from "../../src/db/migrate.js";
-import type { DatabaseSchema } from "../../src/db/schema.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import { MIGRATION_TABLE } from "../../src/store/migrate.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { createContextInner } from "../../src/trpc/context.js";
@@ -18,42 +20,46 @@ import { stripeCustomers } from "./support.js";
 // email must be an index seek on the email, not a walk over all unbound customers. The database is
 // the real one (real migrations, real SQLite); only a query log is attached to see what runs.
 
+// SQLite by nature: these read SQLite's query plans (EXPLAIN QUERY PLAN) of the statements the
+// service runs, traced on every connection of a real file store.
+
 interface LoggedQuery {
+  /** The statement with its values bound in, as SQLite ran it. */
   sql: string;
-  parameters: readonly unknown[];
 }
 
+let dir: string;
+/** A connection of the test's own, to ask for plans. */
 let sqlite: BetterSqlite3.Database;
-let db: Database;
+let db: Store;
 let log: LoggedQuery[];
 let key: CreatedApiKey;
 const createCaller = createCallerFactory(appRouter);
 
 beforeEach(async () => {
-  sqlite = new BetterSqlite3(":memory:");
+  dir = mkdtempSync(join(tmpdir(), "billingos-plans-"));
   log = [];
-  db = new Kysely<DatabaseSchema>({
-    dialect: new SqliteDialect({ database: sqlite }),
-    log: (event) => {
-      if (event.level === "query") log.push({ sql: event.query.sql, parameters: event.query.parameters });
-    },
-  });
-  await migrateToLatest(db);
+  db = await openSqliteStore({ path: join(dir, "plans.sqlite"), verbose: (sql) => log.push({ sql }) });
+  sqlite = new BetterSqlite3(join(dir, "plans.sqlite"), { readonly: true });
   key = await createApiKey(db, new ManualClock(START_TIME), { organizationName: "Acme", environment: "test" });
 });
-afterEach(() => db.destroy());
+afterEach(async () => {
+  sqlite.close();
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const caller = () =>
   createCaller(
     createContextInner(
-      { db, clock: new ManualClock(START_TIME), logger: createLogger("silent") },
+      { store: db, clock: new ManualClock(START_TIME), logger: createLogger("silent") },
       { authorization: `Bearer ${key.secretKey}` },
     ),
   );
 
 /** SQLite's plan for one logged statement, one line per step. */
 function planOf(query: LoggedQuery): string[] {
-  const rows = sqlite.prepare(`explain query plan ${query.sql}`).all(...(query.parameters as unknown[])) as Array<{ detail: string }>;
+  const rows = sqlite.prepare(`explain query plan ${query.sql}`).all() as Array<{ detail: string }>;
   return rows.map((row) => row.detail);
 }
 
@@ -140,15 +146,15 @@ describe("upgrading a database created before the covering email index", () => {
     // environment, email_normalized); a later commit edited that migration in place to add
     // external_user_id. A database migrated in between has 0002 recorded as applied, so nothing
     // ever rebuilds its index. Recreate that state exactly, then upgrade it as a start would.
-    await db.schema.dropIndex("imported_customers_email").execute();
-    await db.schema
+    await db.kysely.schema.dropIndex("imported_customers_email").execute();
+    await db.kysely.schema
       .createIndex("imported_customers_email")
       .on("imported_customers")
       .columns(["organization_id", "environment", "email_normalized"])
       .execute();
     // Such a database has not run the migration that rebuilds the index either.
-    await db.deleteFrom("kysely_migration" as never).where("name" as never, "=", "2026-11-26-0004-unbound-customer-indexes" as never).execute();
-    await migrateToLatest(db);
+    await db.kysely.deleteFrom(MIGRATION_TABLE as never).where("name" as never, "=", "2026-11-26-0004-unbound-customer-indexes" as never).execute();
+    await db.migrate();
 
     await caller().customers.import({ customers: stripeCustomers("c", 50) });
     log = [];

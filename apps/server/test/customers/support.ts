@@ -1,6 +1,6 @@
+import type { Store } from "../../src/store/store.js";
 import type { CustomerToImport, Environment } from "@billingos/contracts";
 import { expect } from "vitest";
-import type { Database } from "../../src/db/database.js";
 import type { Harness } from "../harness.js";
 
 // Helpers for the imported-customer tests. They only read the database or call the real procedures:
@@ -23,8 +23,8 @@ export interface KeyScope {
 }
 
 /** The maintained counter (customer_binding_counts) for one organization and environment; 0 when absent. */
-export async function counterOf(db: Database, scope: KeyScope): Promise<number> {
-  const row = await db
+export async function counterOf(db: Store, scope: KeyScope): Promise<number> {
+  const row = await db.kysely
     .selectFrom("customer_binding_counts")
     .select("unresolved_count")
     .where("organization_id", "=", scope.organizationId)
@@ -34,8 +34,8 @@ export async function counterOf(db: Database, scope: KeyScope): Promise<number> 
 }
 
 /** What the counter stands for, counted the slow way: unbound customers of one organization and environment. */
-export async function unboundCountOf(db: Database, scope: KeyScope): Promise<number> {
-  const row = await db
+export async function unboundCountOf(db: Store, scope: KeyScope): Promise<number> {
+  const row = await db.kysely
     .selectFrom("imported_customers")
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .where("organization_id", "=", scope.organizationId)
@@ -48,25 +48,25 @@ export async function unboundCountOf(db: Database, scope: KeyScope): Promise<num
 /** The counter equals `count(*) where external_user_id is null` for every key of the harness; returns Acme test's. */
 export async function expectCounterConsistent(h: Harness): Promise<number> {
   for (const key of [h.testKey, h.liveKey, h.otherOrgKey]) {
-    const [counter, unbound] = [await counterOf(h.db, key), await unboundCountOf(h.db, key)];
+    const [counter, unbound] = [await counterOf(h.store, key), await unboundCountOf(h.store, key)];
     expect(counter, `counter of ${key.organizationName}/${key.environment}`).toBe(unbound);
   }
-  return counterOf(h.db, h.testKey);
+  return counterOf(h.store, h.testKey);
 }
 
 /** Every imported-customer row, in id order: for before/after comparisons. */
-export async function allCustomerRows(db: Database) {
-  return db.selectFrom("imported_customers").selectAll().orderBy("id").execute();
+export async function allCustomerRows(db: Store) {
+  return db.kysely.selectFrom("imported_customers").selectAll().orderBy("id").execute();
 }
 
 /** Every counter row, in key order. */
-export async function allCounterRows(db: Database) {
-  return db.selectFrom("customer_binding_counts").selectAll().orderBy("organization_id").orderBy("environment").execute();
+export async function allCounterRows(db: Store) {
+  return db.kysely.selectFrom("customer_binding_counts").selectAll().orderBy("organization_id").orderBy("environment").execute();
 }
 
 /** One imported-customer row by Stripe id within a scope (throws if absent). */
-export async function customerRow(db: Database, scope: KeyScope, stripeCustomerId: string) {
-  return db
+export async function customerRow(db: Store, scope: KeyScope, stripeCustomerId: string) {
+  return db.kysely
     .selectFrom("imported_customers")
     .selectAll()
     .where("organization_id", "=", scope.organizationId)

@@ -14,7 +14,7 @@ afterEach(() => h.close());
 const acme = () => h.caller(h.testKey.secretKey);
 
 async function auditEvents() {
-  return h.db.selectFrom("audit_events").selectAll().where("action", "in", ["customer.bound", "customer.unbound"]).orderBy("id").execute();
+  return h.store.kysely.selectFrom("audit_events").selectAll().where("action", "in", ["customer.bound", "customer.unbound"]).orderBy("id").execute();
 }
 
 describe("customers.unbind", () => {
@@ -26,7 +26,7 @@ describe("customers.unbind", () => {
 
     const unbound = await acme().customers.unbind({ stripeCustomerId: "cus_a" });
     expect(unbound).toMatchObject({ stripeCustomerId: "cus_a", externalUserId: null, boundAt: null, boundBy: null });
-    expect(await customerRow(h.db, h.testKey, "cus_a")).toMatchObject({ unbound_at: START_TIME + 9_000, bound_at: null });
+    expect(await customerRow(h.store, h.testKey, "cus_a")).toMatchObject({ unbound_at: START_TIME + 9_000, bound_at: null });
     expect(await expectCounterConsistent(h)).toBe(2);
     expect((await acme().customers.listUnresolved({})).data.map((c) => [c.stripeCustomerId, c.reason])).toEqual([
       ["cus_a", "binding_undone"],
@@ -54,7 +54,7 @@ describe("customers.unbind", () => {
       const created = await acme().sessionTokens.create({ externalUserId: user, email: "a@example.com" });
       expect(created.unresolvedCustomers).toBe(1);
     }
-    expect((await customerRow(h.db, h.testKey, "cus_a")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_a")).external_user_id).toBeNull();
   });
 
   it("an undone customer is not bound again from import metadata; it binds by hand", async () => {
@@ -62,7 +62,7 @@ describe("customers.unbind", () => {
     await acme().customers.unbind({ stripeCustomerId: "cus_a" });
     const report = await acme().customers.import({ customers: [stripeCustomer("a", { metadata: { userId: "user_meta" } })] });
     expect(report).toMatchObject({ preBound: 0, unresolved: { binding_undone: 1 } });
-    expect((await customerRow(h.db, h.testKey, "cus_a")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_a")).external_user_id).toBeNull();
 
     const bound = await acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_right" });
     expect(bound).toMatchObject({ externalUserId: "user_right", boundBy: "manual" });
@@ -71,16 +71,16 @@ describe("customers.unbind", () => {
 
   it("unbinding a customer that is not bound returns it unchanged and writes nothing", async () => {
     await acme().customers.import({ customers: [stripeCustomer("a")] });
-    const [rows, counters, events] = [await allCustomerRows(h.db), await allCounterRows(h.db), await auditEvents()];
+    const [rows, counters, events] = [await allCustomerRows(h.store), await allCounterRows(h.store), await auditEvents()];
     h.clock.advance(1_000);
     const result = await acme().customers.unbind({ stripeCustomerId: "cus_a" });
     expect(result).toEqual(await acme().customers.get({ stripeCustomerId: "cus_a" }));
-    expect(await allCustomerRows(h.db)).toEqual(rows);
-    expect(await allCounterRows(h.db)).toEqual(counters);
+    expect(await allCustomerRows(h.store)).toEqual(rows);
+    expect(await allCounterRows(h.store)).toEqual(counters);
     expect(await auditEvents()).toEqual(events);
     // Never bound, it still binds lazily.
     await acme().sessionTokens.create({ externalUserId: "user_a", email: "a@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_a")).external_user_id).toBe("user_a");
+    expect((await customerRow(h.store, h.testKey, "cus_a")).external_user_id).toBe("user_a");
   });
 
   it("unbinding twice: the second call returns the customer as the first left it, one audit event", async () => {
@@ -102,12 +102,12 @@ describe("customers.unbind", () => {
       ["cus_b", "email_shared"],
     ]);
     await acme().sessionTokens.create({ externalUserId: "user_b", email: "x@example.com" });
-    expect((await customerRow(h.db, h.testKey, "cus_b")).external_user_id).toBeNull();
+    expect((await customerRow(h.store, h.testKey, "cus_b")).external_user_id).toBeNull();
   });
 
   it("refuses an unknown customer, and another environment's or organization's, with NOT_FOUND; writes nothing", async () => {
     await acme().customers.import({ customers: [stripeCustomer("a", { metadata: { userId: "user_a" } })] });
-    const rows = await allCustomerRows(h.db);
+    const rows = await allCustomerRows(h.store);
     for (const [secretKey, id] of [
       [h.testKey.secretKey, "cus_nope"],
       [h.liveKey.secretKey, "cus_a"],
@@ -117,7 +117,7 @@ describe("customers.unbind", () => {
       expect(rejection.error.code).toBe("NOT_FOUND");
       expect(rejection.message).toContain(id);
     }
-    expect(await allCustomerRows(h.db)).toEqual(rows);
+    expect(await allCustomerRows(h.store)).toEqual(rows);
   });
 
   it("refuses bad input with BAD_REQUEST and field errors, and a call without a secret key with UNAUTHORIZED", async () => {
@@ -163,12 +163,12 @@ describe("customers.bind with rebind: true (move a binding in one call)", () => 
     await acme().customers.import({
       customers: [stripeCustomer("a", { metadata: { userId: "user_a" } }), stripeCustomer("b", { metadata: { userId: "user_b" } })],
     });
-    const [rows, counters, events] = [await allCustomerRows(h.db), await allCounterRows(h.db), await auditEvents()];
+    const [rows, counters, events] = [await allCustomerRows(h.store), await allCounterRows(h.store), await auditEvents()];
     const rejection = await rejectionOf(acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_b", rebind: true }));
     expect(rejection.error.code).toBe("CONFLICT");
     expect(rejection.message).toContain("cus_b");
-    expect(await allCustomerRows(h.db)).toEqual(rows);
-    expect(await allCounterRows(h.db)).toEqual(counters);
+    expect(await allCustomerRows(h.store)).toEqual(rows);
+    expect(await allCounterRows(h.store)).toEqual(counters);
     expect(await auditEvents()).toEqual(events);
   });
 

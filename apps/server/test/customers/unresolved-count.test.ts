@@ -22,7 +22,7 @@ describe("unresolvedCustomers in sessionTokens.create (SPEC §2)", () => {
 
     const first = await acme().sessionTokens.create({ externalUserId: "user_x" });
     expect(first.unresolvedCustomers).toBe(3);
-    expect(first.unresolvedCustomers).toBe(await unboundCountOf(h.db, h.testKey));
+    expect(first.unresolvedCustomers).toBe(await unboundCountOf(h.store, h.testKey));
 
     const second = await acme().sessionTokens.create({ externalUserId: "user_0", email: "c0@example.com" });
     expect(second.unresolvedCustomers).toBe(2);
@@ -135,8 +135,8 @@ describe("the maintained counter (customer_binding_counts)", () => {
       expect(new Set(ids).size, `after "${name}"`).toBe(ids.length);
       expect(ids.length, `after "${name}"`).toBe(expectedTestCount);
     }
-    expect(await counterOf(h.db, h.liveKey)).toBe(2);
-    expect(await counterOf(h.db, h.otherOrgKey)).toBe(2);
+    expect(await counterOf(h.store, h.liveKey)).toBe(2);
+    expect(await counterOf(h.store, h.otherOrgKey)).toBe(2);
   });
 
   it("is not touched by rejected binds", async () => {

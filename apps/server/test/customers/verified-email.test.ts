@@ -24,7 +24,7 @@ afterEach(() => h.close());
 const acme = (lazyBindingRequiresVerifiedEmail: boolean) =>
   createCaller(createContextInner({ ...h.deps, lazyBindingRequiresVerifiedEmail }, { authorization: `Bearer ${h.testKey.secretKey}` }));
 
-const boundUser = async () => (await customerRow(h.db, h.testKey, "cus_a")).external_user_id;
+const boundUser = async () => (await customerRow(h.store, h.testKey, "cus_a")).external_user_id;
 
 describe("emailVerified at token creation", () => {
   it("by default: absent binds", async () => {

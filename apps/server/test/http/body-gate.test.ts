@@ -143,12 +143,12 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
       });
       const upload = openRequest(server.port, `${head}${body.slice(0, 5)}`);
       await eventually(() => server.bodyBytesReserved() > 0, "the gate admitted the body");
-      await revokeApiKey(h.db, h.clock, h.testKey.id);
+      await revokeApiKey(h.store, h.clock, h.testKey.id);
       upload.socket.write(body.slice(5));
       const answer = await upload.answer;
       expect(answer.status).toBe(401);
       expect(JSON.parse(answer.body).error.message).toBe("Unknown or revoked secret key");
-      expect(await h.db.selectFrom("session_tokens").select("id").where("api_key_id", "=", h.testKey.id).execute()).toEqual([]);
+      expect(await h.store.kysely.selectFrom("session_tokens").select("id").where("api_key_id", "=", h.testKey.id).execute()).toEqual([]);
     });
   });
 

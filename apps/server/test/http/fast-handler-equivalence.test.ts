@@ -1,7 +1,8 @@
+import type { Store } from "../../src/store/store.js";
+import { openTestStore } from "../support/test-store.js";
 import { createTRPCClient, httpBatchLink, httpLink } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
-import { type Database, openDatabase } from "../../src/db/database.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
@@ -15,7 +16,7 @@ import type { AppRouter } from "../../src/trpc/router.js";
 const COMPARED_HEADERS = ["content-type", "vary", "allow", "retry-after", "access-control-allow-origin"];
 const ORIGIN = "http://app.example";
 
-let db: Database;
+let db: Store;
 let clock: ManualClock;
 let stock: RunningHttpServer;
 let fast: RunningHttpServer;
@@ -27,13 +28,13 @@ let revokedTokenId: string;
 let scopedToken: string;
 
 beforeAll(async () => {
-  db = await openDatabase({ path: ":memory:" });
+  db = await openTestStore();
   clock = new ManualClock();
   key = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
   liveKey = await createApiKey(db, clock, { organizationName: "Acme", environment: "live" });
   const start = (handler: "fast" | "stock") =>
     startHttpServer({
-      deps: { db, clock, logger: createLogger("silent"), createRateLimiter: new RateLimiter(1000, clock) },
+      deps: { store: db, clock, logger: createLogger("silent"), createRateLimiter: new RateLimiter(1000, clock) },
       port: 0,
       host: "127.0.0.1",
       handler,
@@ -58,7 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stock.close();
   await fast.close();
-  await db.destroy();
+  await db.close();
 });
 
 function client(server: RunningHttpServer, batch = false, secretKey = key.secretKey) {
@@ -192,7 +193,7 @@ describe("fast handler vs stock adapter: every error code", () => {
   it("TOO_MANY_REQUESTS carries Retry-After on both", async () => {
     const limited = (handler: "fast" | "stock") =>
       startHttpServer({
-        deps: { db, clock, logger: createLogger("silent"), createRateLimiter: new RateLimiter(1, clock) },
+        deps: { store: db, clock, logger: createLogger("silent"), createRateLimiter: new RateLimiter(1, clock) },
         port: 0,
         host: "127.0.0.1",
         handler,

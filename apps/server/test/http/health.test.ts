@@ -1,3 +1,4 @@
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +17,7 @@ let server: RunningHttpServer;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "billingos-health-"));
-  h = await createHarness(join(dir, "db.sqlite"));
+  h = await createHarness(await openSqliteStore({ path: join(dir, "db.sqlite") }));
   server = await startHttpServer({ deps: h.deps, port: 0, host: "127.0.0.1" });
 });
 afterEach(async () => {
@@ -30,7 +31,7 @@ it("GET /health answers 200 while a write transaction holds the writer connectio
   const held = new Promise<void>((resolve) => (finish = resolve));
   let started!: () => void;
   const inTransaction = new Promise<void>((resolve) => (started = resolve));
-  const transaction = h.db.transaction().execute(async (trx) => {
+  const transaction = h.store.kysely.transaction().execute(async (trx) => {
     await sql`insert into organizations (id, name, created_at) values ('org_health', 'Health', 0)`.execute(trx);
     started();
     await held;
@@ -40,7 +41,7 @@ it("GET /health answers 200 while a write transaction holds the writer connectio
     // Answered within the client's answer timeout (3 s), not after the transaction.
     const answer = await send(server.port, { path: "/health", reuseConnection: false });
     expect(answer.status).toBe(200);
-    expect(JSON.parse(answer.body)).toEqual({ status: "ok" });
+    expect(JSON.parse(answer.body)).toEqual({ status: "ok", engine: "sqlite" });
   } finally {
     finish();
     await transaction;

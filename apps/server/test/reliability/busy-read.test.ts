@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { getTRPCErrorFromUnknown, TRPCError } from "@trpc/server";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { busyAsRetryLater } from "../../src/db/lock-wait.js";
+import { retryLaterForBusy } from "../../src/store/sqlite/lock-wait.js";
 import { RetryLaterError } from "../../src/shared/domain-error.js";
 import { makeTempDir, type TempDir } from "./support.js";
 
@@ -36,21 +36,20 @@ function realBusyError(): unknown {
   }
 }
 
-describe("busyAsRetryLater", () => {
+describe("retryLaterForBusy", () => {
   it("turns SQLite's busy error, as tRPC wraps it, into SERVICE_UNAVAILABLE with a retry hint", () => {
     const busy = realBusyError();
     expect((busy as { code?: string }).code).toBe("SQLITE_BUSY");
     const wrapped = getTRPCErrorFromUnknown(busy);
     expect(wrapped.code).toBe("INTERNAL_SERVER_ERROR");
-    const mapped = busyAsRetryLater(wrapped);
+    const mapped = retryLaterForBusy(wrapped.cause);
     expect(mapped).toBeInstanceOf(RetryLaterError);
-    expect([mapped.code, (mapped as RetryLaterError).retryAfterSeconds]).toEqual(["SERVICE_UNAVAILABLE", 1]);
+    expect([mapped?.code, mapped?.retryAfterSeconds]).toEqual(["SERVICE_UNAVAILABLE", 1]);
   });
 
   it("leaves every other error as it is", () => {
     const other = new TRPCError({ code: "INTERNAL_SERVER_ERROR", cause: new Error("disk I/O error") });
-    expect(busyAsRetryLater(other)).toBe(other);
-    const refusal = new TRPCError({ code: "NOT_FOUND" });
-    expect(busyAsRetryLater(refusal)).toBe(refusal);
+    expect(retryLaterForBusy(other.cause)).toBeUndefined();
+    expect(retryLaterForBusy(new TRPCError({ code: "NOT_FOUND" }))).toBeUndefined();
   });
 });

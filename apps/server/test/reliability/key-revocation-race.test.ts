@@ -1,7 +1,8 @@
+import type { Store } from "../../src/store/store.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
-import { type Database, openDatabase } from "../../src/db/database.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { runEntry } from "../run-process.js";
 import {
@@ -40,7 +41,7 @@ let databasePath: string;
 let servers: ServerProcess[];
 /** A key of the same organization that stays valid: it verifies the revoked key's tokens. */
 let verifierKey: string;
-let db: Database;
+let db: Store;
 
 beforeAll(async () => {
   temp = makeTempDir("billingos-key-revocation-race-");
@@ -48,11 +49,11 @@ beforeAll(async () => {
   const first = await startServer(databasePath);
   verifierKey = first.developmentKey!;
   servers = [first, await startServer(databasePath)];
-  db = await openDatabase({ path: databasePath });
+  db = await openSqliteStore({ path: databasePath });
 }, 90_000);
 
 afterAll(async () => {
-  await db?.destroy();
+  await db?.close();
   await killAllServers();
   temp?.remove();
 });

@@ -1,8 +1,9 @@
+import type { Store } from "../../src/store/store.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/api-keys/api-keys.service.js";
-import { type Database, openDatabase } from "../../src/db/database.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
@@ -115,22 +116,22 @@ describe("the write lock held by another process", () => {
 
 describe.each(["fast", "stock"] as const)("past the lock-wait budget (%s handler)", (handler) => {
   const temp = makeTempDir("billingos-lock-budget-");
-  let db: Database;
+  let db: Store;
   let http: RunningHttpServer;
 
   afterEach(async () => {
     await http?.close(1_000);
-    await db?.destroy();
+    await db?.close();
   });
   afterAll(() => temp.remove());
 
   it("a write is refused with 503 SERVICE_UNAVAILABLE, Retry-After and retryAfterSeconds, and writes nothing; the next one succeeds", async () => {
     const path = join(temp.path, `budget-${handler}.sqlite`);
     // A short budget, so the test need not outwait the default 5 s.
-    db = await openDatabase({ path, lockWaitMs: 300 });
+    db = await openSqliteStore({ path, lockWaitMs: 300 });
     const clock = new ManualClock(START_TIME);
     const key = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
-    http = await startHttpServer({ deps: { db, clock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1", handler });
+    http = await startHttpServer({ deps: { store: db, clock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1", handler });
     const tokens = () => {
       const reader = new BetterSqlite3(path, { readonly: true });
       try {

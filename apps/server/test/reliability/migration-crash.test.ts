@@ -1,9 +1,10 @@
+import type { Store } from "../../src/store/store.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, SqliteDialect } from "kysely";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/db/database.js";
-import { migrateToLatest } from "../../src/db/migrate.js";
+import { createMigrationTable, migrateToLatest } from "../../src/store/migrate.js";
 import { killAllServers, makeTempDir, startServer, type TempDir } from "./support.js";
 
 /**
@@ -69,7 +70,8 @@ async function migrateAndDie(path: string, at: number): Promise<{ queries: numbe
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database: sqlite }), plugins: [plugin] });
   let completed = true;
   try {
-    await migrateToLatest(db);
+    await createMigrationTable(db);
+    await migrateToLatest(db, (work) => db.transaction().execute(work));
   } catch {
     completed = false;
   }
@@ -91,7 +93,7 @@ afterAll(killAllServers);
 describe("a crash during the first start's migrations", () => {
   it("leaves a file that the next start migrates to the full schema, at every statement boundary", async () => {
     const reference = join(tempDir().path, "reference.sqlite");
-    await (await openDatabase({ path: reference })).destroy();
+    await (await openSqliteStore({ path: reference })).close();
     const expected = schemaOf(reference);
 
     const clean = await migrateAndDie(join(tempDir().path, "count.sqlite"), Number.POSITIVE_INFINITY);
@@ -105,7 +107,7 @@ describe("a crash during the first start's migrations", () => {
       const { completed } = await migrateAndDie(path, at);
       expect(completed, `dying before query ${at} of ${total} interrupts the migrations`).toBe(false);
       try {
-        await (await openDatabase({ path })).destroy();
+        await (await openSqliteStore({ path })).close();
         expect(schemaOf(path), `schema after a crash before query ${at} and a restart`).toEqual(expected);
       } catch (error) {
         unrecoverable.push(`crash before query ${at} of ${total}: restart fails with ${(error as Error).message}`);

@@ -1,6 +1,7 @@
+import type { Store } from "../../src/store/store.js";
+import { openTestStore } from "../support/test-store.js";
 import { Agent, request } from "node:http";
 import { createApiKey } from "../../src/api-keys/api-keys.service.js";
-import { openDatabase } from "../../src/db/database.js";
 import { startHttpServer } from "../../src/http/http-server.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
@@ -38,10 +39,10 @@ function deepBodies(): string[] {
 }
 
 async function main() {
-  const db = await openDatabase({ path: ":memory:" });
+  const db = await openTestStore();
   const key = await createApiKey(db, systemClock, { organizationName: "Soak", environment: "test" });
   // No rate limiter: the point is what one process keeps per refused request, not how many it takes.
-  const server = await startHttpServer({ deps: { db, clock: systemClock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1", handler });
+  const server = await startHttpServer({ deps: { store: db, clock: systemClock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1", handler });
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const bodies = deepBodies();
   const statuses: Record<string, number> = {};
@@ -95,11 +96,11 @@ async function main() {
   const before = await settledHeap();
   await stream(requests);
   const after = await settledHeap();
-  const rows = await db.selectFrom("session_tokens").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const rows = await db.kysely.selectFrom("session_tokens").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
 
   agent.destroy();
   await server.close(1_000);
-  await db.destroy();
+  await db.close();
   console.log(JSON.stringify({ handler, requests, before, after, growthBytes: after - before, statuses, sample, storedRows: Number(rows.n) }));
 }
 

@@ -1,8 +1,9 @@
+import type { Store } from "../../src/store/store.js";
+import { openTestStore } from "../support/test-store.js";
 import { errorData, MAX_FIELD_ERRORS, MAX_IMPORT_BATCH } from "@billingos/contracts";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
-import { type Database, openDatabase } from "../../src/db/database.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
@@ -18,20 +19,20 @@ import { checkProperty, PROPERTY_TIMEOUT_MS, tableNames, writeFootprint } from "
 /** Far above what the bounded answer takes (about 1 KiB), far below what the unbounded one took. */
 const MAX_ANSWER_BYTES = 8 * 1024;
 
-let db: Database;
+let db: Store;
 let server: RunningHttpServer;
 let key: CreatedApiKey;
 
 beforeAll(async () => {
-  db = await openDatabase({ path: ":memory:" });
+  db = await openTestStore();
   const clock = new ManualClock(START_TIME);
   key = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
-  server = await startHttpServer({ deps: { db, clock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1" });
+  server = await startHttpServer({ deps: { store: db, clock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1" });
 });
 
 afterAll(async () => {
   await server.close(1_000);
-  await db.destroy();
+  await db.close();
 });
 
 interface ErrorAnswer {

@@ -138,13 +138,13 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
         await checkProperty(
           `http (${handler}): content types`,
           fc.asyncProperty(contentType, async (type) => {
-            const before = await writeFootprint(t.h.db, await tableNames(t.h.db));
+            const before = await writeFootprint(t.h.store, await tableNames(t.h.store));
             const answer = await send(port, { method: "POST", path: "/trpc/sessionTokens.create", headers: { ...auth, "content-type": type }, body: VALID_CREATE_BODY });
             expect(answer.status, `content-type ${JSON.stringify(type)}: ${answer.body.slice(0, 200)}`).toBeLessThan(500);
             const isJson = type.split(";", 1)[0]!.trim().toLowerCase() === "application/json";
             if (answer.status < 400) expect(isJson, `content-type ${JSON.stringify(type)} was read as JSON`).toBe(true);
             // Refused: nothing is stored for a body the server would not read as JSON.
-            else expect(await writeFootprint(t.h.db, await tableNames(t.h.db))).toEqual(before);
+            else expect(await writeFootprint(t.h.store, await tableNames(t.h.store))).toEqual(before);
           }),
           NO_SHRINK,
         );
@@ -237,9 +237,9 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
     const PATHS = ["/trpc/sessionTokens.create", "/trpc/sessionTokens.list", "/trpc/nope", "/health", "/elsewhere"];
 
     it.each(OTHER_METHODS)("%s gets a 4xx on every path (HEAD: an empty 2xx; CONNECT: closed, no tunnel)", async (method) => {
-      const tables = await tableNames(t.h.db);
+      const tables = await tableNames(t.h.store);
       for (const path of PATHS) {
-        const before = await writeFootprint(t.h.db, tables);
+        const before = await writeFootprint(t.h.store, tables);
         const body = VALID_CREATE_BODY;
         const answer = await sendRaw(
           port,
@@ -255,7 +255,7 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
           // Refused: only GET (queries) and POST (mutations) call procedures.
           expect(is4xx(answer.status), `${method} ${path} → ${answer.text.split("\r\n", 1)[0]} ${answer.text.slice(-200)}`).toBe(true);
         }
-        expect(await writeFootprint(t.h.db, tables), `${method} ${path} wrote to the database`).toEqual(before);
+        expect(await writeFootprint(t.h.store, tables), `${method} ${path} wrote to the database`).toEqual(before);
       }
     });
 

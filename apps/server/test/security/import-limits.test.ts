@@ -1,3 +1,5 @@
+import type { Store } from "../../src/store/store.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { MAX_IMPORT_BATCH } from "@billingos/contracts";
@@ -6,7 +8,6 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 // The node client, by path: @billingos/node depends on this package, so it cannot be a dependency back.
 import { BillingOS, BillingOSError } from "../../../../packages/node/src/index.js";
 import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
-import { type Database, openDatabase } from "../../src/db/database.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
@@ -29,13 +30,13 @@ const ROWS_PER_MINUTE = 2_500;
 /** 500 rows short at 2,500 a minute: 12 s. */
 const WAIT_FOR_A_BATCH_SECONDS = 12;
 
-let db: Database;
+let db: Store;
 let clock: ManualClock;
 let server: RunningHttpServer;
 let keys: { a: CreatedApiKey; a2: CreatedApiKey; b: CreatedApiKey };
 
 async function start(handler: (typeof HANDLERS)[number], path = ":memory:", rowsPerMinute: number | null = ROWS_PER_MINUTE) {
-  db = await openDatabase({ path });
+  db = await openSqliteStore({ path });
   clock = new ManualClock(START_TIME);
   keys = {
     a: await createApiKey(db, clock, { organizationName: "Acme", environment: "test" }),
@@ -44,7 +45,7 @@ async function start(handler: (typeof HANDLERS)[number], path = ":memory:", rows
   };
   server = await startHttpServer({
     deps: {
-      db,
+      store: db,
       clock,
       logger: createLogger("silent"),
       importRateLimiter: rowsPerMinute === null ? undefined : new RateLimiter(rowsPerMinute, clock),
@@ -57,7 +58,7 @@ async function start(handler: (typeof HANDLERS)[number], path = ":memory:", rows
 
 afterEach(async () => {
   await server.close(1_000);
-  await db.destroy();
+  await db.close();
 });
 
 type ErrorBody = { error?: { message: string; data: Record<string, unknown> } };

@@ -54,9 +54,9 @@ beforeAll(async () => {
   });
   seed.tokenId = created.tokenId;
   seed.sessionToken = created.sessionToken;
-  seed.unresolvedCursor = (await t.h.db.selectFrom("imported_customers").select("id").orderBy("id").executeTakeFirstOrThrow()).id;
-  seed.auditCursor = (await t.h.db.selectFrom("audit_events").select("id").orderBy("id", "desc").executeTakeFirstOrThrow()).id;
-  tables = await tableNames(t.h.db);
+  seed.unresolvedCursor = (await t.h.store.kysely.selectFrom("imported_customers").select("id").orderBy("id").executeTakeFirstOrThrow()).id;
+  seed.auditCursor = (await t.h.store.kysely.selectFrom("audit_events").select("id").orderBy("id", "desc").executeTakeFirstOrThrow()).id;
+  tables = await tableNames(t.h.store);
 });
 afterAll(() => t.h.close());
 
@@ -164,7 +164,7 @@ async function expectSafeOutcome(path: string, input: unknown): Promise<void> {
   const entry = ENTRIES[path]!;
   const caller = await callerFor(entry);
   const accepts = schemaAccepts(path, input);
-  const before = await writeFootprint(t.h.db, tables);
+  const before = await writeFootprint(t.h.store, tables);
   const outcome = await settle(() => callByPath(caller, path, input));
   const shown = JSON.stringify(input)?.slice(0, 300);
   if (outcome.ok) {
@@ -191,7 +191,7 @@ async function expectSafeOutcome(path: string, input: unknown): Promise<void> {
   expect(shape.ok, `${path}: the error formatter threw ${shape.ok ? "" : String(shape.error)} for ${shown}`).toBe(true);
   const data = errorData.safeParse((shape as { value: { data: unknown } }).value.data);
   expect(data.success && data.data.code, `${path}: malformed error data for ${shown}`).toBe(code);
-  expect(await writeFootprint(t.h.db, tables), `${path}: a refused call wrote to the database (${shown})`).toEqual(before);
+  expect(await writeFootprint(t.h.store, tables), `${path}: a refused call wrote to the database (${shown})`).toEqual(before);
 }
 
 // ---------------------------------------------------------------------------------------------

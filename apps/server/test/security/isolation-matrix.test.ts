@@ -304,10 +304,10 @@ describe.each(PROCEDURE_PATHS)("%s", (path) => {
   it.each(INTRUDERS)("%s cannot read, verify, list, revoke or bind A/test's data", async (who) => {
     if (probe === undefined) throw new Error(`No isolation probe for ${path}: add a row to PROBES in test/security/isolation-matrix.test.ts`);
     const scopeA = { organizationId: w.t.keys["A/test"].organizationId, environment: "test" as const };
-    const before = await scopeSnapshot(w.t.h.db, scopeA);
+    const before = await scopeSnapshot(w.t.h.store, scopeA);
     await probe.intruder(w, who);
     // Every A/test row (keys, tokens, customers, counters, audit events) is exactly as before the probe…
-    expect(await scopeSnapshot(w.t.h.db, scopeA)).toEqual(before);
+    expect(await scopeSnapshot(w.t.h.store, scopeA)).toEqual(before);
     // …and A's token still verifies and still opens A's session.
     const verified = await w.caller("A/test").sessionTokens.verify({ sessionToken: w.a.sessionToken });
     expect(verified.valid && verified.tokenId).toBe(w.a.tokenId);

@@ -1,3 +1,5 @@
+import type { Store } from "../../src/store/store.js";
+import { openTestStore } from "../support/test-store.js";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -5,7 +7,6 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BillingOS, BillingOSError } from "../../../../packages/node/src/index.js";
 import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
 import { loadConfig } from "../../src/config.js";
-import { type Database, openDatabase } from "../../src/db/database.js";
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES, MAX_HEADER_BYTES, type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
@@ -23,13 +24,13 @@ const PER_MINUTE = 5;
 /** 5 a minute refill one call every 12 s: the wait a client is told after the burst. */
 const REFILL_SECONDS = 60 / PER_MINUTE;
 
-let db: Database;
+let db: Store;
 let clock: ManualClock;
 let server: RunningHttpServer;
 let keys: { a: CreatedApiKey; a2: CreatedApiKey; b: CreatedApiKey };
 
 async function start(handler: (typeof HANDLERS)[number]) {
-  db = await openDatabase({ path: ":memory:" });
+  db = await openTestStore();
   clock = new ManualClock(START_TIME);
   keys = {
     a: await createApiKey(db, clock, { organizationName: "Acme", environment: "test" }),
@@ -37,7 +38,7 @@ async function start(handler: (typeof HANDLERS)[number]) {
     b: await createApiKey(db, clock, { organizationName: "Globex", environment: "test" }),
   };
   server = await startHttpServer({
-    deps: { db, clock, logger: createLogger("silent"), createRateLimiter: new RateLimiter(PER_MINUTE, clock) },
+    deps: { store: db, clock, logger: createLogger("silent"), createRateLimiter: new RateLimiter(PER_MINUTE, clock) },
     port: 0,
     host: "127.0.0.1",
     handler,
@@ -46,7 +47,7 @@ async function start(handler: (typeof HANDLERS)[number]) {
 
 afterEach(async () => {
   await server.close(1_000);
-  await db.destroy();
+  await db.close();
 });
 
 const json = (answer: HttpAnswer) => JSON.parse(answer.body) as { error?: { message: string; data: Record<string, unknown> } } & Array<unknown>;

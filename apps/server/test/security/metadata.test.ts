@@ -51,7 +51,7 @@ describe.each(HANDLERS)("metadata over HTTP (%s handler)", (handler) => {
     const { sessionToken } = JSON.parse(created.body).result.data as { sessionToken: string };
 
     // Stored as sent: the row's JSON text is the text that was sent.
-    const row = await h.db.selectFrom("session_tokens").select("metadata").executeTakeFirstOrThrow();
+    const row = await h.store.kysely.selectFrom("session_tokens").select("metadata").executeTakeFirstOrThrow();
     expect(row.metadata).toBe(metadata);
 
     const verified = await post("sessionTokens.verify", JSON.stringify({ sessionToken }));
@@ -78,7 +78,7 @@ describe.each(HANDLERS)("metadata over HTTP (%s handler)", (handler) => {
     const created = await post("sessionTokens.create", '{"externalUserId":"user_old","metadata":{"ip":"203.0.113.9"}}');
     const { sessionToken } = JSON.parse(created.body).result.data as { sessionToken: string };
     const stored = `{"ip":"203.0.113.9","deep":${nestedArrays(2_500)}}`;
-    await sql`update session_tokens set metadata = ${stored}`.execute(h.db);
+    await sql`update session_tokens set metadata = ${stored}`.execute(h.store.kysely);
 
     const listed = await get("sessionTokens.list", { externalUserId: "user_old" });
     const verified = await post("sessionTokens.verify", JSON.stringify({ sessionToken }));
@@ -90,7 +90,7 @@ describe.each(HANDLERS)("metadata over HTTP (%s handler)", (handler) => {
 
   it("a fault of the server answers 500 with a generic message, not the fault's own text", async () => {
     // A table gone from under the service: the SQL error names it; the caller must not read that.
-    await sql`drop table session_tokens`.execute(h.db);
+    await sql`drop table session_tokens`.execute(h.store.kysely);
     const answer = await get("sessionTokens.list", { externalUserId: "u" });
     expect(answer.status).toBe(500);
     expect(JSON.parse(answer.body).error).toMatchObject({ message: "Internal server error", data: { code: "INTERNAL_SERVER_ERROR" } });

@@ -1,3 +1,5 @@
+import type { Store } from "../../src/store/store.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +8,6 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BillingOS, BillingOSError } from "../../../../packages/node/src/index.js";
 import { createSessionClient } from "../../../../packages/node/src/session/index.js";
 import { createApiKey, type CreatedApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
-import { type Database, openDatabase } from "../../src/db/database.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
@@ -45,7 +46,7 @@ const damaged = (secret: string) => secret.slice(0, -10) + (secret.at(-10) === "
 
 let dir: string;
 let path: string;
-let db: Database;
+let db: Store;
 let clock: ManualClock;
 let server: RunningHttpServer;
 let logLines: string[];
@@ -53,13 +54,13 @@ let logLines: string[];
 async function start(handler: (typeof HANDLERS)[number]) {
   dir = mkdtempSync(join(tmpdir(), "billingos-security-scan-"));
   path = join(dir, "billingos.sqlite");
-  db = await openDatabase({ path });
+  db = await openSqliteStore({ path });
   clock = new ManualClock(START_TIME);
   logLines = [];
   // Trace: every level the server could ever log at is captured.
   const logger = createLogger("trace", { write: (line: string) => void logLines.push(line) });
   server = await startHttpServer({
-    deps: { db, clock, logger, createRateLimiter: new RateLimiter(4, clock) },
+    deps: { store: db, clock, logger, createRateLimiter: new RateLimiter(4, clock) },
     port: 0,
     host: "127.0.0.1",
     handler,
@@ -68,7 +69,7 @@ async function start(handler: (typeof HANDLERS)[number]) {
 
 afterEach(async () => {
   await server.close(1_000);
-  await db.destroy().catch(() => {});
+  await db.close().catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -224,7 +225,7 @@ describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) 
     expect(leaksIn(logs, secrets), "secrets in the server's logs").toEqual([]);
 
     await server.close(1_000);
-    await db.destroy();
+    await db.close();
     const afterClose = databaseText(path);
     expect(afterClose).toContain(t1.tokenId);
     expect(leaksIn(afterClose, secrets), "secrets in the database file after close").toEqual([]);

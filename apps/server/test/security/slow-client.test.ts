@@ -1,6 +1,7 @@
+import type { Store } from "../../src/store/store.js";
+import { openTestStore } from "../support/test-store.js";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, openDatabase } from "../../src/db/database.js";
 import { HEADERS_TIMEOUT_MS, type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
@@ -11,17 +12,17 @@ import { FUZZ_LONG } from "./support.js";
 // only on its connection sweep (connectionsCheckingInterval, 30 s by default), so the check can take
 // up to ~40 s: too slow for `pnpm test`. It runs in `pnpm fuzz` (the long run) only.
 
-let db: Database;
+let db: Store;
 let server: RunningHttpServer;
 
 describe.runIf(FUZZ_LONG)("slow clients (long run only: real timeouts)", () => {
   beforeAll(async () => {
-    db = await openDatabase({ path: ":memory:" });
-    server = await startHttpServer({ deps: { db, clock: new ManualClock(), logger: createLogger("silent") }, port: 0, host: "127.0.0.1" });
+    db = await openTestStore();
+    server = await startHttpServer({ deps: { store: db, clock: new ManualClock(), logger: createLogger("silent") }, port: 0, host: "127.0.0.1" });
   });
   afterAll(async () => {
     await server.close(1_000);
-    await db.destroy();
+    await db.close();
   });
 
   it(

@@ -1,3 +1,4 @@
+import type { Store } from "../../src/store/store.js";
 import { type ErrorCode, type Environment } from "@billingos/contracts";
 import { TRPCError } from "@trpc/server";
 import fc from "fast-check";
@@ -5,7 +6,6 @@ import { sql } from "kysely";
 import { expect } from "vitest";
 import type { z } from "zod";
 import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
-import type { Database } from "../../src/db/database.js";
 import { createContextInner, type ServiceDeps } from "../../src/trpc/context.js";
 import { appRouter } from "../../src/trpc/router.js";
 import { createCallerFactory } from "../../src/trpc/trpc.js";
@@ -150,15 +150,15 @@ export async function expectRefused(call: Promise<unknown>, codes: readonly Erro
 // What a call left in the database.
 
 /** Every table of the database, from SQLite's own catalogue (so a table added by a migration is counted too). */
-export async function tableNames(db: Database): Promise<string[]> {
-  const { rows } = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(db);
+export async function tableNames(db: Store): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(db.kysely);
   return rows.map((row) => row.name);
 }
 
 /** Row count of every table, in one statement. */
-export async function rowCounts(db: Database, tables: readonly string[]): Promise<Record<string, number>> {
+export async function rowCounts(db: Store, tables: readonly string[]): Promise<Record<string, number>> {
   const columns = sql.join(tables.map((table) => sql`(select count(*) from ${sql.table(table)}) as ${sql.ref(table)}`));
-  const { rows } = await sql<Record<string, number>>`select ${columns}`.execute(db);
+  const { rows } = await sql<Record<string, number>>`select ${columns}`.execute(db.kysely);
   return { ...rows[0] };
 }
 
@@ -166,13 +166,13 @@ export async function rowCounts(db: Database, tables: readonly string[]): Promis
  * Rows inserted, updated or deleted on this connection since it opened (SQLite's total_changes()).
  * The server uses one connection, so an unchanged value means the call wrote nothing at all.
  */
-export async function totalChanges(db: Database): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select total_changes() as n`.execute(db);
+export async function totalChanges(db: Store): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select total_changes() as n`.execute(db.kysely);
   return Number(rows[0]!.n);
 }
 
 /** Counts and the write counter together: what "stored no row" is checked against. */
-export async function writeFootprint(db: Database, tables: readonly string[]) {
+export async function writeFootprint(db: Store, tables: readonly string[]) {
   return { counts: await rowCounts(db, tables), changes: await totalChanges(db) };
 }
 
@@ -186,10 +186,10 @@ const SCOPED_TABLES = [
 ] as const;
 
 /** Every row that belongs to one organization and environment, table by table: to prove nobody else touched them. */
-export async function scopeSnapshot(db: Database, scope: { organizationId: string; environment: Environment }) {
+export async function scopeSnapshot(db: Store, scope: { organizationId: string; environment: Environment }) {
   const snapshot: Record<string, unknown[]> = {};
   for (const table of SCOPED_TABLES) {
-    const { rows } = await sql`select * from ${sql.table(table)} where organization_id = ${scope.organizationId} and environment = ${scope.environment} order by 1`.execute(db);
+    const { rows } = await sql`select * from ${sql.table(table)} where organization_id = ${scope.organizationId} and environment = ${scope.environment} order by 1`.execute(db.kysely);
     snapshot[table] = rows;
   }
   return snapshot;
@@ -210,7 +210,7 @@ export interface Tenants {
 /** A fresh in-memory database with Acme ("A") and Globex ("B"), each with a test and a live key. */
 export async function createTenants(): Promise<Tenants> {
   const h = await createHarness();
-  const globexLive = await createApiKey(h.db, h.clock, { organizationName: "Globex", environment: "live" });
+  const globexLive = await createApiKey(h.store, h.clock, { organizationName: "Globex", environment: "live" });
   const keys: Record<TenantName, CreatedApiKey> = {
     "A/test": h.testKey,
     "A/live": h.liveKey,

@@ -103,7 +103,7 @@ let tables: string[];
 beforeAll(async () => {
   h = await createHarness();
   server = await startHttpServer({ deps: h.deps, port: 0, host: "127.0.0.1" });
-  tables = await tableNames(h.db);
+  tables = await tableNames(h.store);
 });
 afterAll(async () => {
   await server.close(1_000);
@@ -143,7 +143,7 @@ describe("lone surrogates in any input string are refused (SPEC §6: well-formed
         "unicode: lone surrogates over HTTP",
         fc.asyncProperty(cases, async ({ path, input, place, inject }) => {
           const mutated = withChanged(input, place, inject);
-          const before = await writeFootprint(h.db, tables);
+          const before = await writeFootprint(h.store, tables);
           const { json, answer } = call(path, mutated);
           // The surrogate travels as an escape: the JSON text itself is plain ASCII there.
           expect(json).toMatch(/\\ud[89a-f][0-9a-f]{2}/);
@@ -156,7 +156,7 @@ describe("lone surrogates in any input string are refused (SPEC §6: well-formed
           const field = (place.kind === "value" ? place.path : place.path.slice(0, -1)).join(".");
           const named = Object.keys(error.data.fieldErrors ?? {});
           expect(field === "" ? named.length > 0 : named.some((key) => key === field || key.startsWith(`${field}.`)), shown).toBe(true);
-          expect(await writeFootprint(h.db, tables), shown).toEqual(before);
+          expect(await writeFootprint(h.store, tables), shown).toEqual(before);
         }),
       );
     },

@@ -63,15 +63,15 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
         await checkProperty(
           `wire (${handler}): ill-formed UTF-8 bodies`,
           fc.asyncProperty(illFormedBytes, fc.boolean(), async (bytes, chunked) => {
-            const tables = await tableNames(t.h.db);
-            const before = await writeFootprint(t.h.db, tables);
+            const tables = await tableNames(t.h.store);
+            const before = await writeFootprint(t.h.store, tables);
             const body = Buffer.concat([Buffer.from('{"externalUserId":"user_'), bytes, Buffer.from('"}')]);
             const headers = { ...auth, "content-type": "application/json", ...(chunked ? { "transfer-encoding": "chunked" } : {}) };
             const answer = await send(port, { method: "POST", path: "/trpc/sessionTokens.create", headers, body });
             // Refused: decoding would have replaced the bytes with U+FFFD, making this user another one.
             expect(answer.status, `${percentEncoded(bytes)}: ${answer.body}`).toBe(400);
             expect(JSON.parse(answer.body).error).toMatchObject({ message: NOT_UTF8_BODY, data: { code: "BAD_REQUEST", httpStatus: 400 } });
-            expect(await writeFootprint(t.h.db, tables)).toEqual(before);
+            expect(await writeFootprint(t.h.store, tables)).toEqual(before);
           }),
           NO_SHRINK,
         );

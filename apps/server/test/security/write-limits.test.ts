@@ -1,10 +1,11 @@
+import type { Store } from "../../src/store/store.js";
+import { openTestStore } from "../support/test-store.js";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 // The node client, by path: @billingos/node depends on this package, so it cannot be a dependency back.
 import { BillingOS, BillingOSError } from "../../../../packages/node/src/index.js";
 import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
 import { loadConfig } from "../../src/config.js";
-import { type Database, openDatabase } from "../../src/db/database.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
@@ -27,7 +28,7 @@ const REFILL_SECONDS = 60 / PER_MINUTE;
 /** Fixtures per kind of write: more than any test spends. */
 const FIXTURES = 12;
 
-let db: Database;
+let db: Store;
 let clock: ManualClock;
 let server: RunningHttpServer;
 let keys: { a: CreatedApiKey; a2: CreatedApiKey; b: CreatedApiKey };
@@ -54,7 +55,7 @@ async function effects(write: Write): Promise<number> {
     case "sessionTokens.revoke":
     case "sessionTokens.revokeForCustomer":
       return count(
-        db
+        db.kysely
           .selectFrom("session_tokens")
           .select((eb) => eb.fn.countAll<number>().as("n"))
           .where("revoked_at", "is not", null)
@@ -63,7 +64,7 @@ async function effects(write: Write): Promise<number> {
       );
     case "customers.bind":
       return count(
-        db
+        db.kysely
           .selectFrom("imported_customers")
           .select((eb) => eb.fn.countAll<number>().as("n"))
           .where("stripe_customer_id", "like", "cus_free%")
@@ -72,7 +73,7 @@ async function effects(write: Write): Promise<number> {
       );
     case "customers.unbind":
       return count(
-        db
+        db.kysely
           .selectFrom("imported_customers")
           .select((eb) => eb.fn.countAll<number>().as("n"))
           .where("unbound_at", "is not", null)
@@ -82,7 +83,7 @@ async function effects(write: Write): Promise<number> {
 }
 
 async function start(handler: (typeof HANDLERS)[number]) {
-  db = await openDatabase({ path: ":memory:" });
+  db = await openTestStore();
   clock = new ManualClock(START_TIME);
   keys = {
     a: await createApiKey(db, clock, { organizationName: "Acme", environment: "test" }),
@@ -90,7 +91,7 @@ async function start(handler: (typeof HANDLERS)[number]) {
     b: await createApiKey(db, clock, { organizationName: "Globex", environment: "test" }),
   };
   // Fixtures through the real procedures, on a context with no limit (the server's limiter is its own).
-  const setup = callerWith({ db, clock, logger: createLogger("silent") }, `Bearer ${keys.a.secretKey}`);
+  const setup = callerWith({ store: db, clock, logger: createLogger("silent") }, `Bearer ${keys.a.secretKey}`);
   tokenIds = [];
   for (let i = 0; i < FIXTURES; i++) {
     tokenIds.push((await setup.sessionTokens.create({ externalUserId: `revocable_${i}` })).tokenId);
@@ -99,7 +100,7 @@ async function start(handler: (typeof HANDLERS)[number]) {
   await setup.customers.import({ customers: [...stripeCustomers("free", FIXTURES), ...stripeCustomers("bound", FIXTURES)] });
   for (let i = 0; i < FIXTURES; i++) await setup.customers.bind({ stripeCustomerId: `cus_bound${i}`, externalUserId: `owner_${i}` });
   server = await startHttpServer({
-    deps: { db, clock, logger: createLogger("silent"), writeRateLimiter: new RateLimiter(PER_MINUTE, clock) },
+    deps: { store: db, clock, logger: createLogger("silent"), writeRateLimiter: new RateLimiter(PER_MINUTE, clock) },
     port: 0,
     host: "127.0.0.1",
     handler,
@@ -108,7 +109,7 @@ async function start(handler: (typeof HANDLERS)[number]) {
 
 afterEach(async () => {
   await server.close(1_000);
-  await db.destroy();
+  await db.close();
 });
 
 type ErrorBody = { error?: { message: string; data: Record<string, unknown> } };

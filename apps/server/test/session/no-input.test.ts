@@ -1,6 +1,7 @@
+import type { Store } from "../../src/store/store.js";
+import { openTestStore } from "../support/test-store.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
-import { type Database, openDatabase } from "../../src/db/database.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
@@ -17,17 +18,17 @@ import { type HttpAnswer, send } from "../security/http-client.js";
 const HANDLERS = ["fast", "stock"] as const;
 const createCaller = createCallerFactory(appRouter);
 
-let db: Database;
+let db: Store;
 let clock: ManualClock;
 let server: RunningHttpServer;
 let key: CreatedApiKey;
 
 afterEach(async () => {
   await server.close(1_000);
-  await db.destroy();
+  await db.close();
 });
 
-const merchant = () => createCaller(createContextInner({ db, clock, logger: createLogger("silent") }, { authorization: `Bearer ${key.secretKey}` }));
+const merchant = () => createCaller(createContextInner({ store: db, clock, logger: createLogger("silent") }, { authorization: `Bearer ${key.secretKey}` }));
 
 async function newSessionToken() {
   return merchant().sessionTokens.create({ externalUserId: "user_1" });
@@ -50,10 +51,10 @@ const getWithInput = (path: string, input: unknown) => `${path}?input=${encodeUR
 
 describe.each(HANDLERS)("session procedures take no input, on the %s handler", (handler) => {
   beforeEach(async () => {
-    db = await openDatabase({ path: ":memory:" });
+    db = await openTestStore();
     clock = new ManualClock(START_TIME);
     key = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
-    server = await startHttpServer({ deps: { db, clock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1", handler });
+    server = await startHttpServer({ deps: { store: db, clock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1", handler });
   });
 
   it("signOut with { tokenId } is refused naming the unknown field, and signs nothing out", async () => {

@@ -136,7 +136,7 @@ describe("session.* refuses bad tokens with a bare UNAUTHORIZED (SPEC §3, §4)"
 
   it("a token whose secret key has been revoked", async () => {
     const { sessionToken } = await merchant().create({ externalUserId: "user_1" });
-    await revokeApiKey(h.db, h.clock, h.testKey.id);
+    await revokeApiKey(h.store, h.clock, h.testKey.id);
     // Refused: revoking a secret key revokes every token it created.
     await expectBareUnauthorized(sessionCaller(h, sessionToken).session.get());
   });

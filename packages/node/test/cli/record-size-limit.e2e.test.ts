@@ -67,7 +67,7 @@ describe("billingos import stripe: one huge record is refused while streaming, w
       expect(run.stderr).toMatch(reason);
 
       // What was sent before the refusal is reported, and matches the server; nothing after it was sent.
-      const stored = await harness.db
+      const stored = await harness.db.kysely
         .selectFrom("imported_customers")
         .select((eb) => eb.fn.countAll<number>().as("n"))
         .where("stripe_customer_id", "like", `cus_${prefix}%`)

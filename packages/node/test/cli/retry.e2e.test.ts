@@ -1,8 +1,9 @@
+import { openTestStore } from "@billingos/server/testing";
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
-import { createApiKey, createLogger, openDatabase, startHttpServer, systemClock } from "@billingos/server";
+import { createApiKey, createLogger, openStore, startHttpServer, systemClock } from "@billingos/server";
 import { startServerHarness, type ServerHarness } from "../server-harness.js";
 import { fixture, parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
 
@@ -163,8 +164,8 @@ describe("billingos import stripe: failed batches are retried safely", () => {
   });
 
   it("fits a server configured with a small body limit (MAX_BODY_BYTES), by halving batches on its 413", async () => {
-    const db = await openDatabase({ path: ":memory:" });
-    const server = await startHttpServer({ deps: { db, clock: systemClock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1", maxBodyBytes: 2_000 });
+    const db = await openTestStore();
+    const server = await startHttpServer({ deps: { store: db, clock: systemClock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1", maxBodyBytes: 2_000 });
     try {
       const { secretKey } = await createApiKey(db, systemClock, { organizationName: "Small bodies", environment: "test" });
       const customers = Array.from({ length: 40 }, (_, i) => ({ id: `cus_Small${i}`, object: "customer", email: `small${i}@example.com`, name: `Small ${i}` }));
@@ -176,7 +177,7 @@ describe("billingos import stripe: failed batches are retried safely", () => {
       expect(parseReport(run.stdout)).toMatchObject({ created: 40, batches: 1, retries: 0 });
     } finally {
       await server.close(1_000);
-      await db.destroy();
+      await db.close();
     }
   });
 });

@@ -1,5 +1,5 @@
 import type { SessionTokenCreated } from "@billingos/contracts";
-import type { Database } from "@billingos/server";
+import type { Store } from "@billingos/server";
 import { afterEach, describe, expect, it } from "vitest";
 import { BillingOS } from "../../src/index.js";
 import { type FileServers, startFileServers, startServerChild } from "./file-server.js";
@@ -24,12 +24,12 @@ async function startServerProcess(databasePath: string): Promise<string> {
 }
 
 /** Every imported-customer row of the file, as stored. */
-async function customerRows(db: Database) {
-  return db.selectFrom("imported_customers").selectAll().execute();
+async function customerRows(db: Store) {
+  return db.kysely.selectFrom("imported_customers").selectAll().execute();
 }
 
-async function counterRows(db: Database) {
-  return db.selectFrom("customer_binding_counts").selectAll().execute();
+async function counterRows(db: Store) {
+  return db.kysely.selectFrom("customer_binding_counts").selectAll().execute();
 }
 
 /** Fires PARALLEL creations for distinct users with one email, client i % clients.length sending request i. */
@@ -41,7 +41,7 @@ async function createInParallel(clients: BillingOS[]): Promise<SessionTokenCreat
   );
 }
 
-async function expectBoundExactlyOnce(db: Database, created: SessionTokenCreated[]) {
+async function expectBoundExactlyOnce(db: Store, created: SessionTokenCreated[]) {
   // Every request succeeded and got its own token.
   expect(created).toHaveLength(PARALLEL);
   expect(new Set(created.map((c) => c.tokenId)).size).toBe(PARALLEL);
@@ -58,7 +58,7 @@ async function expectBoundExactlyOnce(db: Database, created: SessionTokenCreated
   // Only the creations that ran before the bind committed may have seen the customer as waiting.
   const sawWaiting = created.filter((c) => c.unresolvedCustomers !== undefined);
   expect(sawWaiting.every((c) => c.unresolvedCustomers === 1)).toBe(true);
-  const tokens = await db.selectFrom("session_tokens").select("external_user_id").execute();
+  const tokens = await db.kysely.selectFrom("session_tokens").select("external_user_id").execute();
   expect(tokens).toHaveLength(PARALLEL);
 }
 

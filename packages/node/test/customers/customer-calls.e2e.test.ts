@@ -13,7 +13,7 @@ afterEach(() => h.close());
 const offline = (secretKey: string) => new BillingOS({ secretKey, sandboxUrl: NOWHERE, productionUrl: NOWHERE });
 
 async function storedCustomers(): Promise<number> {
-  const row = await h.db
+  const row = await h.db.kysely
     .selectFrom("imported_customers")
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .executeTakeFirstOrThrow();

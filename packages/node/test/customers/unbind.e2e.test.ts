@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import type { Database } from "@billingos/server";
+import type { Store } from "@billingos/server";
 import { afterEach, describe, expect, it } from "vitest";
 import { BillingOS, BillingOSError } from "../../src/index.js";
 import { NOWHERE, rejectionOf, type ServerHarness, startServerHarness } from "../server-harness.js";
@@ -21,9 +21,9 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function counterMatchesUnbound(db: Database): Promise<{ counter: number; unbound: number }> {
-  const counter = await db.selectFrom("customer_binding_counts").select("unresolved_count").executeTakeFirst();
-  const unbound = await db
+async function counterMatchesUnbound(db: Store): Promise<{ counter: number; unbound: number }> {
+  const counter = await db.kysely.selectFrom("customer_binding_counts").select("unresolved_count").executeTakeFirst();
+  const unbound = await db.kysely
     .selectFrom("imported_customers")
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .where("external_user_id", "is", null)
@@ -114,7 +114,7 @@ describe("BillingOS.unbindCustomer", () => {
     ]);
 
     const db = servers.instances[0]!.db;
-    const rows = await db.selectFrom("imported_customers").select(["stripe_customer_id", "external_user_id"]).execute();
+    const rows = await db.kysely.selectFrom("imported_customers").select(["stripe_customer_id", "external_user_id"]).execute();
     for (const row of rows) {
       expect(row.external_user_id, row.stripe_customer_id).toBe(row.stripe_customer_id.startsWith("cus_W") ? null : `user_f${row.stripe_customer_id.slice(5)}`);
     }

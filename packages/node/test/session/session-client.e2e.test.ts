@@ -220,7 +220,7 @@ describe("a refused browser gets a bare 401 over HTTP", () => {
 async function createLiveToken(server: BrowserSideServer): Promise<string> {
   // A sandbox deployment refuses live secret keys, so mint the live token at a second server over the same database.
   const production = await startHttpServer({
-    deps: { db: server.db, clock: systemClock, logger: createLogger("silent") },
+    deps: { store: server.db, clock: systemClock, logger: createLogger("silent") },
     port: 0,
     host: "127.0.0.1",
   });

@@ -1,13 +1,15 @@
-import { CompiledQuery } from "kysely";
-import type { Database } from "./database.js";
-import { executeInTransaction, writeTransaction } from "./write-transaction.js";
+import type { Queryable } from "../queryable.js";
 
 /** Most units of work one commit carries; the rest wait for the next. */
 const MAX_GROUP = 64;
 
-const SAVEPOINT = CompiledQuery.raw("savepoint unit");
-const RELEASE = CompiledQuery.raw("release unit");
-const ROLLBACK_TO = CompiledQuery.raw("rollback to unit");
+const NO_PARAMETERS: readonly unknown[] = [];
+const savepoint = (trx: Queryable) => trx.run("savepoint unit", NO_PARAMETERS, false);
+const release = (trx: Queryable) => trx.run("release unit", NO_PARAMETERS, false);
+const rollbackTo = (trx: Queryable) => trx.run("rollback to unit", NO_PARAMETERS, false);
+
+/** Runs work in one write transaction (write-transaction.ts, bound to a store's connection). */
+export type RunTransaction = <T>(work: (trx: Queryable) => Promise<T>) => Promise<T>;
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -19,7 +21,7 @@ class UnitFailed extends Error {
 }
 
 interface Unit {
-  work: (trx: Database) => Promise<unknown>;
+  work: (trx: Queryable) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -38,9 +40,9 @@ export class GroupCommit {
   readonly #queue: Unit[] = [];
   #scheduled = false;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly transaction: RunTransaction) {}
 
-  run<T>(work: (trx: Database) => Promise<T>): Promise<T> {
+  run<T>(work: (trx: Queryable) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#scheduled) {
@@ -90,7 +92,7 @@ export class GroupCommit {
    * throws rolls the whole transaction back through UnitFailed; with them, it is undone alone.
    */
   async #runGroup(units: Unit[], withSavepoints: boolean): Promise<Outcome[]> {
-    return writeTransaction(this.db, async (trx) => {
+    return this.transaction(async (trx) => {
       const outcomes: Outcome[] = [];
       for (const unit of units) {
         if (!withSavepoints) {
@@ -101,30 +103,18 @@ export class GroupCommit {
           }
           continue;
         }
-        await executeInTransaction(trx, SAVEPOINT);
+        await savepoint(trx);
         try {
           const value = await unit.work(trx);
-          await executeInTransaction(trx, RELEASE);
+          await release(trx);
           outcomes.push({ ok: true, value });
         } catch (error) {
-          await executeInTransaction(trx, ROLLBACK_TO);
-          await executeInTransaction(trx, RELEASE);
+          await rollbackTo(trx);
+          await release(trx);
           outcomes.push({ ok: false, error });
         }
       }
       return outcomes;
     });
   }
-}
-
-const groups = new WeakMap<Database, GroupCommit>();
-
-/** The group commit of a database (one per database handle). */
-export function groupCommitOf(db: Database): GroupCommit {
-  let group = groups.get(db);
-  if (group === undefined) {
-    group = new GroupCommit(db);
-    groups.set(db, group);
-  }
-  return group;
 }

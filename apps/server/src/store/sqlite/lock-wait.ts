@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { RetryLaterError } from "../shared/domain-error.js";
+import { RetryLaterError } from "../../shared/domain-error.js";
 
 /**
  * How long, in all, a write waits for SQLite's write lock while another connection (another
@@ -30,10 +30,10 @@ export class WriteLockBusyError extends RetryLaterError {
 /**
  * A busy or locked database met outside the write-lock wait (a read during another process's WAL
  * recovery, after it crashed): the caller gets a 503 with Retry-After, as for a write that waited
- * too long, never a 500. Anything else is returned as it is.
+ * too long, never a 500. Undefined for anything else.
  */
-export function busyAsRetryLater<E>(error: E & { cause?: unknown }): E | RetryLaterError {
-  if (error instanceof RetryLaterError || !isBusy(error.cause)) return error;
+export function retryLaterForBusy(error: unknown): RetryLaterError | undefined {
+  if (!isBusy(error)) return undefined;
   return new RetryLaterError("SERVICE_UNAVAILABLE", "The database is busy (another process holds it); retry in 1 s", 1);
 }
 
