@@ -1,3 +1,4 @@
+import { testEngine } from "@billingos/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postTrpc, type ServerHarness, startServerHarness } from "./server-harness.js";
 
@@ -16,7 +17,7 @@ describe("the HTTP surface", () => {
     const response = await fetch(`${h.url}/health`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/application\/json/);
-    expect(await response.json()).toEqual({ status: "ok" });
+    expect(await response.json()).toEqual({ status: "ok", engine: testEngine });
   });
 
   it("an unknown path is 404 with a hint", async () => {
