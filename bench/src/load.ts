@@ -1,5 +1,5 @@
 import autocannon from "autocannon";
-import { processCpuMicros } from "./process-cpu.js";
+import { cpuBetween, processCpuMicros, processTreeCpu } from "./process-cpu.js";
 
 export interface LoadResult {
   requestsPerSecond: number;
@@ -10,6 +10,8 @@ export interface LoadResult {
   total: number;
   /** The server's CPU time per request during the measured run (not the warm-up), when its pid is known. */
   serverCpuMicrosPerRequest?: number;
+  /** The database server's CPU time per request (PostgreSQL's postmaster and all its children), when visible here. */
+  databaseCpuMicrosPerRequest?: number;
 }
 
 export interface LoadOptions {
@@ -24,6 +26,8 @@ export interface LoadOptions {
   warmupSeconds: number;
   /** The server process, to read its CPU time around the measured run. */
   serverPid?: number;
+  /** A database server's main process (PostgreSQL's postmaster), to read its and its children's CPU time too. */
+  databasePid?: number;
 }
 
 function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.Result> {
@@ -43,11 +47,15 @@ function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.
 export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
   if (options.warmupSeconds > 0) await run(options, options.warmupSeconds);
   const cpuBefore = options.serverPid === undefined ? undefined : processCpuMicros(options.serverPid);
+  const databaseBefore = options.databasePid === undefined ? undefined : processTreeCpu(options.databasePid);
   const result = await run(options, options.durationSeconds);
   const cpuAfter = options.serverPid === undefined ? undefined : processCpuMicros(options.serverPid);
+  const databaseAfter = options.databasePid === undefined ? undefined : processTreeCpu(options.databasePid);
+  const total = result.requests.total;
   return {
-    ...(cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0
-      ? { serverCpuMicrosPerRequest: (cpuAfter - cpuBefore) / result.requests.total }
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && total > 0 ? { serverCpuMicrosPerRequest: (cpuAfter - cpuBefore) / total } : {}),
+    ...(databaseBefore !== undefined && databaseAfter !== undefined && total > 0
+      ? { databaseCpuMicrosPerRequest: cpuBetween(databaseBefore, databaseAfter) / total }
       : {}),
     requestsPerSecond: result.requests.p50,
     p50: result.latency.p50,

@@ -1,35 +1,43 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseBenchArgs, UsageError } from "./args.js";
+import { builtServer, checkoutLabel } from "./checkout.js";
+import { type PreparedPostgres, preparePostgres } from "./postgres/prepare-postgres.js";
 import { REPO_ROOT } from "./processes.js";
 import { markdownTable, type Row } from "./report.js";
-import { httpScenarios, peerScenario } from "./scenarios/http.js";
+import { httpScenarios, SERVER_MAIN } from "./scenarios/http.js";
 import { importFloodScenario } from "./scenarios/import-flood.js";
 import { inProcessVerify, scaleCreate, scaleVerify } from "./scenarios/in-process.js";
 import { seedDatabase } from "./seed.js";
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    only: { type: "string" },
-    json: { type: "string", default: join(REPO_ROOT, "bench-results", "latest.json") },
-  },
-});
-
-// Full: the settings BENCHMARKS.md records. Quick: under a minute, same scenarios, smaller numbers.
-const settings = values.quick
-  ? { tokens: 100_000, customers: 100_000, http: { connections: 50, durationSeconds: 2, warmupSeconds: 1, rounds: 1 }, inProcess: { rounds: 3, milliseconds: 300 } }
-  : { tokens: 1_000_000, customers: 100_000, http: { connections: 50, durationSeconds: 5, warmupSeconds: 3, rounds: 3 }, inProcess: { rounds: 5, milliseconds: 2000 } };
-const only = values.only?.split(",") ?? ["in-process", "scale", "http", "peer", "import-flood"];
+let settings;
+try {
+  settings = parseBenchArgs(process.argv.slice(2), REPO_ROOT);
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(2);
+}
+const { only } = settings;
 
 const started = Date.now();
 const workdir = mkdtempSync(join(tmpdir(), "billingos-bench-"));
 const log = (message: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
+let postgres: PreparedPostgres | undefined;
 
 try {
+  builtServer(REPO_ROOT);
+  const against = settings.against === undefined ? undefined : { main: builtServer(settings.against), label: checkoutLabel(settings.against) };
+  const thisLabel = checkoutLabel(REPO_ROOT);
+  const http = only.includes("http") || only.includes("postgres");
+
   log(`seeding ${settings.tokens.toLocaleString("en-US")} tokens`);
   const large = await seedDatabase(join(workdir, "large.sqlite"), { tokens: settings.tokens, knownTokens: 10_000, revocableTokens: 200_000 });
+  // From the seeded file as it is now, before any server writes to it.
+  if (only.includes("postgres")) {
+    postgres = await preparePostgres(large, { tokens: settings.postgresTokens, poolSize: settings.postgresPoolSize, workdir, log });
+  }
   const rows: Row[] = [];
   if (only.includes("in-process")) {
     log("in process: service vs raw");
@@ -43,36 +51,46 @@ try {
     const many = await seedDatabase(join(workdir, "many.sqlite"), { tokens: 1, knownTokens: 0, importedCustomers: settings.customers });
     rows.push(...(await scaleCreate(none, many, settings.inProcess, settings.customers)));
   }
-  if (only.includes("http")) {
-    log("over HTTP (50 connections)");
-    const httpRows = await httpScenarios(large, settings.http);
-    rows.push(...httpRows);
-    if (only.includes("peer")) {
-      log("peer: Better Auth");
-      const peer = await peerScenario(workdir, settings.http, httpRows[0]!);
-      const verify = httpRows.find((row) => row.scenario.startsWith("service over HTTP: verify (valid)"))!;
-      rows.push(peer, {
-        scenario: "verify vs Better Auth getSession",
-        throughput: verify.throughput,
-        unit: "req/s",
-        baseline: "Better Auth",
-        ratio: verify.throughput / peer.throughput,
-        target: "≥ 300%",
-      });
-    }
+  if (http) {
+    const twins = [postgres ? "PostgreSQL" : "", against ? `checkout ${against.label}` : "", only.includes("peer") ? "Better Auth" : ""].filter(Boolean);
+    log(`over HTTP (${settings.http.connections} connections, ${settings.http.rounds} rounds${twins.length ? `; interleaved: ${twins.join(", ")}` : ""})`);
+    rows.push(
+      ...(await httpScenarios(large, settings.http, {
+        peer: only.includes("peer"),
+        ...(postgres ? { postgres: postgres.twin } : {}),
+        ...(against ? { against: { ...against, copyPath: join(workdir, "against.sqlite") } } : {}),
+        thisLabel,
+      })),
+    );
   }
-
   if (only.includes("import-flood")) {
     log(`import flood: another tenant's verify while one tenant imports`);
     rows.push(...(await importFloodScenario(large, settings.http)));
   }
 
-  const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, date: new Date().toISOString() };
-  const run = { mode: values.quick ? "quick" : "full", settings, machine, durationSeconds: Math.round((Date.now() - started) / 1000), rows };
-  mkdirSync(join(values.json, ".."), { recursive: true });
-  writeFileSync(values.json, `${JSON.stringify(run, null, 2)}\n`);
+  const machine = {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? "unknown",
+    node: process.version,
+    date: new Date().toISOString(),
+    loadAverageAtEnd: loadavg().map((value) => Number(value.toFixed(2))),
+  };
+  const run = {
+    mode: settings.mode,
+    checkout: thisLabel,
+    server: SERVER_MAIN,
+    ...(against ? { against } : {}),
+    ...(postgres ? { postgres: { tokens: postgres.twin.tokens, seedSeconds: Number(postgres.seedSeconds.toFixed(1)), poolSize: postgres.twin.poolSize ?? "server default" } } : {}),
+    settings,
+    machine,
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    rows,
+  };
+  mkdirSync(join(settings.json, ".."), { recursive: true });
+  writeFileSync(settings.json, `${JSON.stringify(run, null, 2)}\n`);
+  const quickNote = settings.mode === "quick" ? `\nQuick: ${settings.http.rounds} rounds of ${settings.http.durationSeconds} s; ratios indicative only (the full run's 3 × 5 s are steadier).\n` : "";
   process.stdout.write(
-    `\nBillingOS bench (${run.mode}) — ${machine.cores} cores, ${machine.cpu}, Node ${machine.node}, ${machine.date}\n\n${markdownTable(rows)}\n\nJSON: ${values.json}\n`,
+    `\nBillingOS bench (${run.mode}) at ${thisLabel} — ${machine.cores} cores, ${machine.cpu}, Node ${machine.node}, ${machine.date}, load average ${machine.loadAverageAtEnd.join(" ")}\n\n${markdownTable(rows)}\n${quickNote}\nJSON: ${settings.json}\n`,
   );
   const failed = rows.filter((row) => (row.errors ?? 0) > 0);
   if (failed.length > 0) {
@@ -80,5 +98,6 @@ try {
     process.exitCode = 1;
   }
 } finally {
+  if (postgres) await postgres.database.drop().catch((error: unknown) => log(`could not drop ${postgres?.database.name}: ${String(error)}`));
   rmSync(workdir, { recursive: true, force: true });
 }

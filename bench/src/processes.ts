@@ -16,9 +16,12 @@ export interface ServerProcess {
  * waits for the JSON line that names its URL: `{"url": …}` or a pino line with "url".
  */
 export function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
+  // A DATABASE_URL the bench itself was given names where PostgreSQL is, not where a server must
+  // store: a server runs on PostgreSQL only when its own env says so.
+  const { DATABASE_URL: _url, DATABASE_POOL_SIZE: _pool, ...inherited } = process.env;
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...inherited, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

@@ -1,6 +1,7 @@
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { median } from "../in-process.js";
 import { type LoadOptions, type LoadResult, measureLoad } from "../load.js";
+import { type Comparison, type PlannedScenario, rowsOfPlan } from "../plan.js";
 import { REPO_ROOT, type ServerProcess, startServerProcess } from "../processes.js";
 import type { Row } from "../report.js";
 import type { SeededDatabase } from "../seed.js";
@@ -11,90 +12,127 @@ export interface HttpSettings {
   warmupSeconds: number;
   /** Measured rounds per scenario (the scenarios take turns within a round). */
   rounds: number;
+  /** The short load a server gets again before each later round (it sat idle while the others ran). */
+  rewarmSeconds: number;
 }
 
-const SERVER_MAIN = join(REPO_ROOT, "apps/server/dist/main.js");
+export const SERVER_MAIN = join(REPO_ROOT, "apps/server/dist/main.js");
 
-/** The server as users run it (`pnpm start`: the built dist), on the seeded database. */
-function startService(seeded: SeededDatabase, handler: "fast" | "stock"): Promise<ServerProcess> {
-  return startServerProcess([SERVER_MAIN], {
+/** The server as users run it (`pnpm start`: a built dist), with the bench's settings and `env`'s. */
+export function startService(main: string, env: Record<string, string>): Promise<ServerProcess> {
+  return startServerProcess([main], {
     PORT: "0",
     HOST: "127.0.0.1",
-    DATABASE_PATH: seeded.path,
     LOG_LEVEL: "info",
-    HTTP_HANDLER: handler,
+    HTTP_HANDLER: "fast",
     CREATE_RATE_LIMIT_PER_MINUTE: "0",
     // The revoke scenario measures the service, not the per-key write limit.
     WRITE_RATE_LIMIT_PER_MINUTE: "0",
+    ...env,
   });
 }
 
-const post = (seeded: SeededDatabase, body: string) => ({
-  method: "POST" as const,
-  headers: { "content-type": "application/json", authorization: `Bearer ${seeded.secretKey}` },
-  body,
-});
-
-/** Better Auth's getSession under the same load, against the same baseline figure. */
-export async function peerScenario(workdir: string, settings: HttpSettings, baseline: Row): Promise<Row> {
-  const betterAuth = await startServerProcess(["--import", "tsx", "bench/src/servers/better-auth-server.ts"], {
-    PORT: "0",
-    BETTER_AUTH_DB: `${workdir}/better-auth.sqlite`,
-  });
-  const peer = await measureLoad({
-    url: `${betterAuth.url}/session`,
-    headers: { authorization: `Bearer ${String(betterAuth.firstLine.token)}` },
-    serverPid: betterAuth.pid,
-    ...settings,
-  });
-  await betterAuth.stop();
-  return rowOf("peer: Better Auth getSession (bearer)", [peer], [baseline.throughput]);
+/** The same scenarios on PostgreSQL: a database of the bench's own, seeded from the SQLite one. */
+export interface PostgresTwin {
+  /** DATABASE_URL of the seeded database. */
+  url: string;
+  /** DATABASE_POOL_SIZE, when the bench was told one (else the server's default). */
+  poolSize?: number;
+  /** The tokens it holds, and the subset of the SQLite seed's lists among them. */
+  tokens: number;
+  seeded: SeededDatabase;
+  /** The postmaster, for the database's CPU time; undefined when not visible here. */
+  databasePid?: number;
+  /** A SQLite path for the server's DATABASE_PATH, which it must not need. */
+  unusedSqlitePath: string;
 }
 
-/**
- * A scenario's row from its rounds: medians over the rounds; the ratio, when baseline rates are
- * given (one per round), is the median of the per-round ratios to the baseline named `baselineName`.
- */
-export function rowOf(
-  scenario: string,
-  rounds: LoadResult[],
-  baselineRates?: number[],
-  target?: string,
-  baselineName = "baseline",
-): Row {
-  const cpu = rounds.flatMap((result) => (result.serverCpuMicrosPerRequest === undefined ? [] : [result.serverCpuMicrosPerRequest]));
-  return {
-    scenario,
-    throughput: median(rounds.map((result) => result.requestsPerSecond)),
-    unit: "req/s",
-    p50Ms: median(rounds.map((result) => result.p50)),
-    p99Ms: median(rounds.map((result) => result.p99)),
-    ...(cpu.length > 0 ? { serverCpuMicros: median(cpu) } : {}),
-    ...(baselineRates
-      ? { baseline: baselineName, ratio: median(rounds.map((result, round) => result.requestsPerSecond / baselineRates[round]!)) }
-      : {}),
-    ...(target ? { target } : {}),
-    errors: rounds.reduce((sum, result) => sum + result.errors + result.non2xx, 0),
-  };
+/** Another checkout's built server, on a copy of the same seeded database. */
+export interface AgainstTwin {
+  /** `apps/server/dist/main.js` of that checkout. */
+  main: string;
+  /** A short name: the checkout's commit. */
+  label: string;
+  /** Where the copy of the seeded database goes. */
+  copyPath: string;
 }
 
-interface HttpScenario {
-  scenario: string;
-  target?: string;
+export interface HttpOptions {
+  /** Better Auth's getSession, interleaved with verify. */
+  peer: boolean;
+  postgres?: PostgresTwin;
+  against?: AgainstTwin;
+  /** This checkout's name in the comparison with `against`. */
+  thisLabel?: string;
+}
+
+interface LoadedScenario extends PlannedScenario {
   load: Omit<LoadOptions, "connections" | "durationSeconds" | "warmupSeconds">;
 }
 
-/** The short load a server gets again before each later round. */
-const REWARM_SECONDS = 1;
+const post = (secretKey: string, body: string) => ({
+  method: "POST" as const,
+  headers: { "content-type": "application/json", authorization: `Bearer ${secretKey}` },
+  body,
+});
+
+type Operation = "verify" | "verify-distinct" | "verify-revoked" | "create" | "revoke";
+const OPERATIONS: Operation[] = ["verify", "verify-distinct", "verify-revoked", "create", "revoke"];
+
+function operationName(operation: Operation, seeded: SeededDatabase): string {
+  switch (operation) {
+    case "verify":
+      return "verify (valid)";
+    case "verify-distinct":
+      return `verify (valid, ${seeded.validTokens.length.toLocaleString("en-US")} distinct tokens)`;
+    case "verify-revoked":
+      return "verify (revoked)";
+    case "create":
+      return "create";
+    case "revoke":
+      return "revoke (distinct tokens)";
+  }
+}
+
+/** One server's load for an operation; each call makes its own counters (each server its own database). */
+function operationLoad(operation: Operation, server: ServerProcess, seeded: SeededDatabase, databasePid?: number): LoadedScenario["load"] {
+  const pids = { serverPid: server.pid, ...(databasePid === undefined ? {} : { databasePid }) };
+  const at = (procedure: string) => `${server.url}/trpc/sessionTokens.${procedure}`;
+  const valid = seeded.validTokens;
+  const revocable = seeded.revocableTokenIds;
+  let next = 0;
+  switch (operation) {
+    case "verify":
+      return { url: at("verify"), ...post(seeded.secretKey, JSON.stringify({ sessionToken: valid[0] })), ...pids };
+    case "verify-distinct":
+      // Each request a different one of the known tokens (a million stored): the index pages
+      // touched are not all hot, as with many customers' sessions at once.
+      return { url: at("verify"), ...post(seeded.secretKey, ""), ...pids, nextBody: () => JSON.stringify({ sessionToken: valid[next++ % valid.length] }) };
+    case "verify-revoked":
+      return { url: at("verify"), ...post(seeded.secretKey, JSON.stringify({ sessionToken: seeded.revokedToken })), ...pids };
+    case "create":
+      return { url: at("create"), ...post(seeded.secretKey, JSON.stringify({ externalUserId: "user_bench", email: "nobody@bench.example" })), ...pids };
+    case "revoke":
+      return { url: at("revoke"), ...post(seeded.secretKey, ""), ...pids, nextBody: () => JSON.stringify({ tokenId: revocable[next++ % revocable.length] }) };
+  }
+}
+
+const BASELINE = "baseline: bare node:http, small JSON";
+const SQLITE_TARGETS: Partial<Record<Operation, string>> = { verify: "≥ 50%, p99 ≤ 10 ms", create: "≥ 25%" };
+/** Issue 11: PostgreSQL at least half of SQLite for verify and create. */
+const POSTGRES_TARGETS: Partial<Record<Operation, string>> = { verify: "≥ 50%", create: "≥ 50%" };
+/** The storage seam must not make SQLite slower: within 5% of the checkout before it. */
+const AGAINST_TARGET = "≥ 95%";
 
 /**
  * Every server is started once and kept running; each scenario is warmed up, then measured in
- * `rounds` rounds that take the scenarios in turn (each warmed again for a second first), so that each ratio compares figures taken minutes
- * apart at most. A row reports the medians over the rounds; its ratio is the median of the
- * per-round ratios to the baseline measured in the same round (the machine's load drifts between
- * rounds, much less within one).
+ * `rounds` rounds that take the scenarios in turn (each warmed again briefly first). A scenario's
+ * twins (PostgreSQL, another checkout, the peer) come right after it in each round, so a comparison
+ * sets side by side figures taken seconds apart. A row reports the medians over the rounds; its
+ * ratios are the medians of the per-round ratios to its reference measured in the same round (the
+ * machine's load drifts between rounds, much less within one).
  */
-export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettings): Promise<Row[]> {
+export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettings, options: HttpOptions): Promise<Row[]> {
   const servers: ServerProcess[] = [];
   const start = async (server: Promise<ServerProcess>) => {
     const started = await server;
@@ -102,90 +140,101 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
     return started;
   };
   try {
+    // Before any server writes to it: the other checkout gets the very same rows.
+    if (options.against) copyFileSync(seeded.path, options.against.copyPath);
+
     const baseline = await start(startServerProcess(["--import", "tsx", "bench/src/servers/baseline-server.ts"]));
-    const stock = await start(startService(seeded, "stock"));
+    const stock = await start(startService(SERVER_MAIN, { DATABASE_PATH: seeded.path, HTTP_HANDLER: "stock" }));
     // The same handler and tRPC around a procedure of verify's shape that does none of its work.
     const floor = await start(startServerProcess(["--import", "tsx", "bench/src/servers/trpc-floor-server.ts"]));
-    const service = await start(startService(seeded, "fast"));
+    const service = await start(startService(SERVER_MAIN, { DATABASE_PATH: seeded.path }));
+    const { postgres, against } = options;
+    const postgresServer = postgres
+      ? await start(
+          startService(SERVER_MAIN, {
+            DATABASE_URL: postgres.url,
+            DATABASE_PATH: postgres.unusedSqlitePath,
+            ...(postgres.poolSize === undefined ? {} : { DATABASE_POOL_SIZE: String(postgres.poolSize) }),
+          }),
+        )
+      : undefined;
+    const againstServer = against ? await start(startService(against.main, { DATABASE_PATH: against.copyPath })) : undefined;
+    const peer = options.peer
+      ? await start(
+          startServerProcess(["--import", "tsx", "bench/src/servers/better-auth-server.ts"], {
+            PORT: "0",
+            BETTER_AUTH_DB: `${seeded.path}.better-auth.sqlite`,
+          }),
+        )
+      : undefined;
 
     const verifyValid = JSON.stringify({ sessionToken: seeded.validTokens[0] });
-    const valid = seeded.validTokens;
-    const revocable = seeded.revocableTokenIds;
-    let nextValid = 0;
-    let nextRevocable = 0;
-    const scenarios: HttpScenario[] = [
-      { scenario: "baseline: bare node:http, small JSON", load: { url: baseline.url, serverPid: baseline.pid } },
+    const scenarios: LoadedScenario[] = [
+      { name: BASELINE, load: { url: baseline.url, serverPid: baseline.pid } },
       {
-        scenario: "stock adapter: verify (valid), tRPC createHTTPHandler",
-        load: { url: `${stock.url}/trpc/sessionTokens.verify`, ...post(seeded, verifyValid), serverPid: stock.pid },
+        name: "stock adapter: verify (valid), tRPC createHTTPHandler",
+        reference: BASELINE,
+        load: { url: `${stock.url}/trpc/sessionTokens.verify`, ...post(seeded.secretKey, verifyValid), serverPid: stock.pid },
       },
       {
-        scenario: "floor: verify-shaped no-op procedure, same handler and tRPC",
-        load: { url: `${floor.url}/trpc/sessionTokens.verify`, ...post(seeded, verifyValid), serverPid: floor.pid },
-      },
-      {
-        scenario: "service over HTTP: verify (valid)",
-        target: "≥ 50%, p99 ≤ 10 ms",
-        load: { url: `${service.url}/trpc/sessionTokens.verify`, ...post(seeded, verifyValid), serverPid: service.pid },
-      },
-      {
-        // Each request a different one of the known tokens (a million stored): the index pages
-        // touched are not all hot, as with many customers' sessions at once.
-        scenario: `service over HTTP: verify (valid, ${valid.length.toLocaleString("en-US")} distinct tokens)`,
-        load: {
-          url: `${service.url}/trpc/sessionTokens.verify`,
-          ...post(seeded, ""),
-          serverPid: service.pid,
-          nextBody: () => JSON.stringify({ sessionToken: valid[nextValid++ % valid.length] }),
-        },
-      },
-      {
-        scenario: "service over HTTP: verify (revoked)",
-        load: {
-          url: `${service.url}/trpc/sessionTokens.verify`,
-          ...post(seeded, JSON.stringify({ sessionToken: seeded.revokedToken })),
-          serverPid: service.pid,
-        },
-      },
-      {
-        scenario: "service over HTTP: create",
-        target: "≥ 25%",
-        load: {
-          url: `${service.url}/trpc/sessionTokens.create`,
-          ...post(seeded, JSON.stringify({ externalUserId: "user_bench", email: "nobody@bench.example" })),
-          serverPid: service.pid,
-        },
-      },
-      {
-        scenario: "service over HTTP: revoke (distinct tokens)",
-        load: {
-          url: `${service.url}/trpc/sessionTokens.revoke`,
-          ...post(seeded, ""),
-          serverPid: service.pid,
-          nextBody: () => JSON.stringify({ tokenId: revocable[nextRevocable++ % revocable.length] }),
-        },
+        name: "floor: verify-shaped no-op procedure, same handler and tRPC",
+        reference: BASELINE,
+        load: { url: `${floor.url}/trpc/sessionTokens.verify`, ...post(seeded.secretKey, verifyValid), serverPid: floor.pid },
       },
     ];
+    const comparisons: Comparison[] = [];
+    const thisLabel = options.thisLabel ?? "this build";
+    for (const operation of OPERATIONS) {
+      const name = `service over HTTP: ${operationName(operation, seeded)}`;
+      scenarios.push({ name, reference: BASELINE, target: SQLITE_TARGETS[operation], load: operationLoad(operation, service, seeded) });
+      if (postgresServer && postgres) {
+        const twin = `PostgreSQL over HTTP: ${operationName(operation, postgres.seeded)}`;
+        scenarios.push({ name: twin, reference: BASELINE, load: operationLoad(operation, postgresServer, postgres.seeded, postgres.databasePid) });
+        comparisons.push({
+          name: `PostgreSQL vs SQLite: ${operationName(operation, postgres.seeded)}`,
+          subject: twin,
+          reference: name,
+          referenceLabel: "SQLite, same round",
+          target: POSTGRES_TARGETS[operation],
+        });
+      }
+      if (againstServer && against) {
+        const twin = `${against.label} over HTTP: ${operationName(operation, seeded)}`;
+        scenarios.push({ name: twin, reference: BASELINE, load: operationLoad(operation, againstServer, seeded) });
+        comparisons.push({
+          name: `${thisLabel} vs ${against.label} (SQLite): ${operationName(operation, seeded)}`,
+          subject: name,
+          reference: twin,
+          referenceLabel: `${against.label}, same round`,
+          target: AGAINST_TARGET,
+        });
+      }
+      if (operation === "verify" && peer) {
+        const peerName = "peer: Better Auth getSession (bearer)";
+        scenarios.push({
+          name: peerName,
+          reference: BASELINE,
+          load: { url: `${peer.url}/session`, headers: { authorization: `Bearer ${String(peer.firstLine.token)}` }, serverPid: peer.pid },
+        });
+        comparisons.unshift({ name: "verify vs Better Auth getSession", subject: name, reference: peerName, referenceLabel: "Better Auth", target: "≥ 300%" });
+      }
+    }
 
-    const measure = (scenario: HttpScenario, durationSeconds: number) =>
+    const measure = (scenario: LoadedScenario, durationSeconds: number) =>
       measureLoad({ ...scenario.load, connections: settings.connections, durationSeconds, warmupSeconds: 0 });
     if (settings.warmupSeconds > 0) {
       for (const scenario of scenarios) await measure(scenario, settings.warmupSeconds);
     }
-    const results = scenarios.map(() => [] as LoadResult[]);
+    const results = new Map<string, LoadResult[]>(scenarios.map((scenario) => [scenario.name, []]));
     for (let round = 0; round < settings.rounds; round++) {
-      for (const [index, scenario] of scenarios.entries()) {
+      for (const scenario of scenarios) {
         // A server idle while the others were measured is warmed again first: V8 may have let
         // some of its compiled code go in the meantime.
-        if (round > 0) await measure(scenario, REWARM_SECONDS);
-        results[index]!.push(await measure(scenario, settings.durationSeconds));
+        if (round > 0 && settings.rewarmSeconds > 0) await measure(scenario, settings.rewarmSeconds);
+        results.get(scenario.name)!.push(await measure(scenario, settings.durationSeconds));
       }
     }
-
-    const baselineRates = results[0]!.map((result) => result.requestsPerSecond);
-    return scenarios.map((scenario, index) =>
-      rowOf(scenario.scenario, results[index]!, index === 0 ? undefined : baselineRates, scenario.target),
-    );
+    return rowsOfPlan(scenarios, comparisons, results);
   } finally {
     for (const server of servers) await server.stop();
   }

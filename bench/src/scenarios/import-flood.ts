@@ -6,7 +6,8 @@ import { type LoadResult, measureLoad } from "../load.js";
 import { REPO_ROOT, type ServerProcess, startServerProcess } from "../processes.js";
 import type { Row } from "../report.js";
 import type { SeededDatabase } from "../seed.js";
-import { type HttpSettings, rowOf } from "./http.js";
+import { rowFromRounds } from "../rounds.js";
+import type { HttpSettings } from "./http.js";
 
 const SERVER_MAIN = join(REPO_ROOT, "apps/server/dist/main.js");
 /** Verify's load here: enough to keep the server busy without measuring only its queue. */
@@ -66,7 +67,7 @@ function startFlood(url: string, secretKey: string): Flood {
  * verify alone, verify during a flood without limit, and verify during a flood at the limit.
  */
 export async function importFloodScenario(seeded: SeededDatabase, settings: HttpSettings): Promise<Row[]> {
-  const db = await openStore({ databasePath: seeded.path  });
+  const db = await openStore({ databasePath: seeded.path });
   const flooder = await createApiKey(db, systemClock, { organizationName: "Flood", environment: "test" });
   await db.close();
 
@@ -130,9 +131,8 @@ export async function importFloodScenario(seeded: SeededDatabase, settings: Http
       floodsAtLimit.push(capped.flood);
     }
 
-    const aloneRates = alone.map((result) => result.requestsPerSecond);
-    const verifyRow = (scenario: string, rounds: LoadResult[], baseline?: number[]): Row =>
-      rowOf(scenario, rounds, baseline, undefined, "verify alone");
+    const verifyRow = (scenario: string, rounds: LoadResult[], reference?: LoadResult[]): Row =>
+      rowFromRounds(scenario, rounds, reference ? { name: "verify alone", rounds: reference } : undefined);
     const floodRow = (scenario: string, rounds: FloodResult[]): Row => ({
       scenario: `${scenario}: ${median(rounds.map((flood) => flood.rowsPerSecond)).toLocaleString("en-US", { maximumFractionDigits: 0 })} rows/s imported, ${sum(rounds, "ok")} batches accepted, ${sum(rounds, "refused")} refused (429)`,
       throughput: median(rounds.map((flood) => flood.requests / flood.seconds)),
@@ -142,9 +142,9 @@ export async function importFloodScenario(seeded: SeededDatabase, settings: Http
     const tenant = `another tenant's verify (${VERIFY_CONNECTIONS} connections)`;
     return [
       verifyRow(`import flood: ${tenant}, alone`, alone),
-      verifyRow(`import flood: ${tenant}, while one tenant imports without limit (${IMPORTERS} × ${ROWS_PER_BATCH.toLocaleString("en-US")}-row batches in flight)`, flooded, aloneRates),
+      verifyRow(`import flood: ${tenant}, while one tenant imports without limit (${IMPORTERS} × ${ROWS_PER_BATCH.toLocaleString("en-US")}-row batches in flight)`, flooded, alone),
       floodRow("import flood: the flood without limit", floods),
-      verifyRow(`import flood: ${tenant}, while one tenant imports at the default limit (${DEFAULT_IMPORT_LIMIT.toLocaleString("en-US")} rows/min)`, floodedAtLimit, aloneRates),
+      verifyRow(`import flood: ${tenant}, while one tenant imports at the default limit (${DEFAULT_IMPORT_LIMIT.toLocaleString("en-US")} rows/min)`, floodedAtLimit, alone),
       floodRow("import flood: the flood at the default limit", floodsAtLimit),
     ];
   } finally {
