@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authenticateSecretKey, createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
 import { unbindCustomer } from "../../src/customers/customer-unbinding.js";
 import { actorOf, bindCustomerManually, importCustomers } from "../../src/customers/customers.service.js";
-import { createSessionToken } from "../../src/session-tokens/session-tokens.service.js";
+import { createSessionToken } from "../../src/session-tokens/session-tokens.create.js";
 import { DomainError } from "../../src/shared/domain-error.js";
 import { createHarness, type Harness } from "../harness.js";
 import { makeTempDir, type TempDir } from "../reliability/support.js";
