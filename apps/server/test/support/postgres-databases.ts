@@ -57,14 +57,33 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** A URL to database `name` on the admin connection's server, with its credentials. */
-export function postgresUrlFor(name: string): string {
+/** Where the server listens: a TCP host and port, or a Unix socket directory and port. */
+export interface PostgresServerAddress {
+  host: string;
+  port: number;
+  /** The socket file when `host` is a directory (pg's convention for Unix sockets). */
+  socketPath?: string | undefined;
+}
+
+export function postgresServerAddress(): PostgresServerAddress {
+  const probe = new pg.Client(adminConfig());
+  return probe.host.startsWith("/")
+    ? { host: probe.host, port: probe.port, socketPath: `${probe.host}/.s.PGSQL.${probe.port}` }
+    : { host: probe.host, port: probe.port };
+}
+
+/**
+ * A URL to database `name` on the admin connection's server, with its credentials; `via` sends it
+ * to another TCP address instead (a proxy in front of the server).
+ */
+export function postgresUrlFor(name: string, via?: { host: string; port: number }): string {
   const probe = new pg.Client(adminConfig());
   const credentials = `${encodeURIComponent(probe.user ?? "")}${typeof probe.password === "string" && probe.password !== "" ? `:${encodeURIComponent(probe.password)}` : ""}`;
-  const socket = probe.host.startsWith("/");
-  const host = socket ? "localhost" : probe.host.includes(":") ? `[${probe.host}]` : probe.host;
+  const socket = via === undefined && probe.host.startsWith("/");
+  const hostName = via?.host ?? (socket ? "localhost" : probe.host);
+  const host = hostName.includes(":") ? `[${hostName}]` : hostName;
   const query = socket ? `?host=${encodeURIComponent(probe.host)}` : "";
-  return `postgres://${credentials}@${host}:${probe.port}/${encodeURIComponent(name)}${query}`;
+  return `postgres://${credentials}@${host}:${via?.port ?? probe.port}/${encodeURIComponent(name)}${query}`;
 }
 
 /** Changes with the migration set, so a template is never reused after migrations change. */
