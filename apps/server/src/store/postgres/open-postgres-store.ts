@@ -38,10 +38,8 @@ async function checkReachable(pool: pg.Pool, target: ConnectionTarget): Promise<
     }
   } catch (error) {
     const reason = target.redact(reasonOf(error));
-    throw new StoreOpenError(
-      `Cannot open PostgreSQL at ${target.description} (connect timeout ${CONNECT_TIMEOUT_MS / 1000} s): ${reason}`,
-      { cause: error },
-    );
+    const said = /timeout/i.test(reason) ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s (${reason})` : reason;
+    throw new StoreOpenError(`Cannot open PostgreSQL at ${target.description}: ${said}`, { cause: error });
   }
 }
 

@@ -43,5 +43,10 @@ export function createPool({ target, poolSize, onIdleClientError }: PoolOptions)
   // pool; without a listener Node treats it as uncaught and the process dies. The pool has
   // already discarded the connection: the next query takes a new one, or fails with a 503.
   pool.on("error", (error) => onIdleClientError?.(error));
+  // A connection lost while checked out (inside a query or a transaction) fails that query, and pg
+  // also emits "error" on the client, where pg-pool listens only while it is idle: unheard, that
+  // too would crash the process. The query's own rejection is what reports it; the client is no
+  // longer queryable, so the pool drops it when it is released.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
