@@ -1,5 +1,4 @@
 import type { Store } from "../../src/store/store.js";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -20,8 +19,7 @@ let temp: TempDir;
 let h: Harness;
 beforeEach(async () => {
   temp = makeTempDir("billingos-key-revocation-");
-  // A file, so verify runs on the reader connection as in production.
-  h = await createHarness(await openSqliteStore({ path: join(temp.path, "billingos.sqlite") }));
+  h = await createHarness();
 });
 afterEach(async () => {
   await h.close();

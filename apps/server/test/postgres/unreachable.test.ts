@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RetryLaterError } from "../../src/shared/domain-error.js";
 import { openPostgresStore } from "../../src/store/postgres/open-postgres-store.js";
-import { StoreOpenError } from "../../src/store/postgres/store-open-error.js";
+import { StoreOpenError } from "../../src/store/store-open-error.js";
 import type { Store } from "../../src/store/store.js";
 import {
   createPostgresDatabase,

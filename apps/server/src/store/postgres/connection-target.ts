@@ -1,5 +1,5 @@
 import pg from "pg";
-import { StoreOpenError } from "./store-open-error.js";
+import { StoreOpenError } from "../store-open-error.js";
 
 /** Where the pool connects, and how to speak of it without leaking the password. */
 export interface ConnectionTarget {

@@ -5,9 +5,8 @@ import type { DatabaseSchema } from "../schema.js";
 import type { Store } from "../store.js";
 import { type ConnectionTarget, connectionTarget } from "./connection-target.js";
 import { CONNECT_TIMEOUT_MS, createPool } from "./postgres-pool.js";
-import { migratePostgres } from "./postgres-migrate.js";
 import { PostgresStore } from "./postgres-store.js";
-import { StoreOpenError } from "./store-open-error.js";
+import { StoreOpenError } from "../store-open-error.js";
 
 export interface OpenPostgresStoreOptions {
   /** postgres:// or postgresql:// URL; absent, pg reads PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE. */
@@ -57,10 +56,11 @@ export async function openPostgresStore({ url, poolSize, migrate = true, onIdleC
   const kysely: SchemaKysely = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     await checkReachable(pool, target);
-    if (migrate) await migratePostgres(kysely);
+    const store = new PostgresStore(kysely);
+    if (migrate) await store.migrate();
+    return store;
   } catch (error) {
     await kysely.destroy().catch(() => {});
     throw error;
   }
-  return new PostgresStore(kysely);
 }

@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import type { RetryLaterError } from "../../shared/domain-error.js";
 import type { Queryable, SchemaKysely } from "../queryable.js";
 import type { Store } from "../store.js";
+import { migratePostgres } from "./postgres-migrate.js";
 import { runOn } from "./postgres-queryable.js";
 import { runTransaction } from "./postgres-transaction.js";
 import { DatabaseTimeoutError, retryLaterFor } from "./transient-errors.js";
@@ -46,6 +47,10 @@ export class PostgresStore implements Store {
    */
   cachedRead<Row>(_cacheKey: string, load: (db: Queryable) => Promise<Row | undefined>): Promise<Row | undefined> {
     return load(this);
+  }
+
+  migrate(): Promise<string[]> {
+    return migratePostgres(this.kysely);
   }
 
   retryLaterFor(error: unknown): RetryLaterError | undefined {
