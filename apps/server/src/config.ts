@@ -5,6 +5,14 @@ import { defaultMaxBufferedBodyBytesPerTenant } from "./http/body-budget.js";
 
 const DAY_MS = 86_400_000;
 
+/** The SQLite file when DATABASE_PATH is not set, relative to where the command runs. */
+export const DEFAULT_DATABASE_PATH = "./data/billingos.sqlite";
+
+/** PostgreSQL connections per process when DATABASE_POOL_SIZE is not set. */
+export const DEFAULT_DATABASE_POOL_SIZE = 10;
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
 const integer = (name: string, min: number, max: number) =>
   z
     .string()
@@ -19,7 +27,15 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 const environmentSchema = z.object({
   PORT: integer("PORT", 0, 65_535).default(4000),
   HOST: z.string().min(1).optional(),
-  DATABASE_PATH: z.string().min(1, { error: "DATABASE_PATH must not be empty" }).default("./data/billingos.sqlite"),
+  DATABASE_PATH: z.string().min(1, { error: "DATABASE_PATH must not be empty" }).default(DEFAULT_DATABASE_PATH),
+  // Only its scheme is checked here; the rest (host, credentials, reachability) when the store opens.
+  DATABASE_URL: z
+    .string()
+    .refine((value) => POSTGRES_URL.test(value), {
+      error: () => "DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/billingos (unset it to use SQLite at DATABASE_PATH)",
+    })
+    .optional(),
+  DATABASE_POOL_SIZE: integer("DATABASE_POOL_SIZE", 1, 1000).default(DEFAULT_DATABASE_POOL_SIZE),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(issue.input)})` })
     .default("info"),
@@ -81,6 +97,10 @@ export interface Config {
   port: number;
   host: string | undefined;
   databasePath: string;
+  /** postgres://…: the service runs on PostgreSQL; undefined: on SQLite at databasePath. */
+  databaseUrl: string | undefined;
+  /** PostgreSQL connections at most in this process's pool. */
+  databasePoolSize: number;
   logLevel: (typeof LOG_LEVELS)[number];
   tokenRetentionMs: number;
   /** Audit events older than this are purged once their subject is gone (see audit-retention.ts). */
@@ -148,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: values.PORT,
     host: values.HOST,
     databasePath: resolveDatabasePath(values.DATABASE_PATH, env),
+    databaseUrl: values.DATABASE_URL,
+    databasePoolSize: values.DATABASE_POOL_SIZE,
     logLevel: values.LOG_LEVEL,
     tokenRetentionMs: values.TOKEN_RETENTION_DAYS * DAY_MS,
     auditRetentionMs: values.AUDIT_RETENTION_DAYS * DAY_MS,

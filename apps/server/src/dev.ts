@@ -2,11 +2,12 @@
 // in its own folder, so paths are anchored to the repository root rather than to where pnpm ran.
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_DATABASE_PATH } from "./config.js";
 
 const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 // One database for `pnpm dev`, `pnpm start` and `pnpm admin` run at the root: ./data/billingos.sqlite.
-const databasePath = process.env.DATABASE_PATH || "./data/billingos.sqlite";
+const databasePath = process.env.DATABASE_PATH || DEFAULT_DATABASE_PATH;
 process.env.DATABASE_PATH =
   databasePath === ":memory:" || isAbsolute(databasePath) ? databasePath : resolve(repositoryRoot, databasePath);
 

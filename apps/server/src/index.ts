@@ -12,5 +12,6 @@ export { ManualClock, systemClock, type Clock } from "./shared/clock.js";
 export { createLogger } from "./shared/logger.js";
 export { authenticateSecretKey } from "./api-keys/api-keys.service.js";
 export type { AuthenticatedKey } from "./api-keys/authenticated-key.js";
-export { createSessionToken, verifySessionToken } from "./session-tokens/session-tokens.service.js";
+export { createSessionToken } from "./session-tokens/session-tokens.create.js";
+export { verifySessionToken } from "./session-tokens/session-tokens.check.js";
 export { importCustomers } from "./customers/customers.service.js";

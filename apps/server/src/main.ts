@@ -1,6 +1,9 @@
 import { createDevelopmentKeyIfEmpty, developmentKeyBanner } from "./api-keys/development-key.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { openStore } from "./store/open-store.js";
+import { StoreOpenError } from "./store/store-open-error.js";
+import type { Store } from "./store/store.js";
+import type { Logger } from "./shared/logger.js";
 import { startHttpServer } from "./http/http-server.js";
 import { schedulePurge } from "./session-tokens/session-tokens.retention.js";
 import { systemClock } from "./shared/clock.js";
@@ -19,11 +22,27 @@ function readConfig(): Config {
   }
 }
 
+/** The configured store, migrated; one line and exit 1 if it cannot be opened. */
+async function openStoreOrExit(config: Config, logger: Logger): Promise<Store> {
+  try {
+    return await openStore({
+      databaseUrl: config.databaseUrl,
+      databasePath: config.databasePath,
+      poolSize: config.databasePoolSize,
+      onIdleClientError: (error) => logger.warn({ err: error }, "an idle database connection was lost; the pool opens a new one when needed"),
+    });
+  } catch (error) {
+    if (!(error instanceof StoreOpenError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel);
   const clock = systemClock;
-  const store = await openStore({ databasePath: config.databasePath });
+  const store = await openStoreOrExit(config, logger);
 
   const developmentKey = await createDevelopmentKeyIfEmpty(store, clock);
   if (developmentKey) process.stdout.write(`${developmentKeyBanner(developmentKey)}\n`);
@@ -69,7 +88,10 @@ async function main(): Promise<void> {
     await store.close();
     process.exit(1);
   }
-  logger.info({ url: server.url, databasePath: config.databasePath }, "BillingOS session-token service listening");
+  logger.info(
+    { url: server.url, engine: store.engine, ...(store.engine === "sqlite" ? { databasePath: config.databasePath } : {}) },
+    "BillingOS session-token service listening",
+  );
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {

@@ -2,7 +2,8 @@ import { sessionTokenCreated, sessionTokenVerification } from "@billingos/contra
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createdToWire, verificationToWire } from "../src/session-tokens/session-tokens.router.js";
-import { createSessionToken, verifySessionToken } from "../src/session-tokens/session-tokens.service.js";
+import { verifySessionToken } from "../src/session-tokens/session-tokens.check.js";
+import { createSessionToken } from "../src/session-tokens/session-tokens.create.js";
 import { createHarness, type Harness } from "./harness.js";
 
 // The hot answers (verify, create) skip z.encode; they must be exactly what z.encode would send, for every shape.

@@ -1,7 +1,8 @@
 import type { Store } from "../store/store.js";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createApiKey, listApiKeys, revokeApiKey } from "../api-keys/api-keys.service.js";
-import { resolveDatabasePath } from "../config.js";
+import { type Config, ConfigError, loadConfig } from "../config.js";
+import { StoreOpenError } from "../store/store-open-error.js";
 import { openStore } from "../store/open-store.js";
 import { systemClock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
@@ -25,13 +26,21 @@ function organizationName(value: string): string {
  * Returns the exit code instead of exiting, so tests can run it in process.
  */
 export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env = process.env): Promise<number> {
-  const databasePath = resolveDatabasePath(env.DATABASE_PATH || "./data/billingos.sqlite", env);
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.err(error.message);
+    return 1;
+  }
+  const settings = { databaseUrl: config.databaseUrl, databasePath: config.databasePath, poolSize: 2 };
   let store: Store | undefined;
   // Keys commands migrate first, so they work on a database the server has never opened.
-  const database = async () => (store ??= await openStore({ databasePath }));
+  const database = async () => (store ??= await openStore(settings));
 
   const program = new Command("admin")
-    .description(`BillingOS administration (database: ${databasePath})`)
+    .description(`BillingOS administration (database: ${config.databaseUrl === undefined ? config.databasePath : "PostgreSQL at DATABASE_URL"})`)
     .exitOverride()
     .showHelpAfterError()
     .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) });
@@ -75,7 +84,7 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
     .command("migrate")
     .description("apply pending database migrations")
     .action(async () => {
-      store ??= await openStore({ databasePath, migrate: false });
+      store ??= await openStore({ ...settings, migrate: false });
       const applied = await store.migrate();
       io.out(applied.length === 0 ? "Database is up to date." : `Applied: ${applied.join(", ")}`);
     });
@@ -86,7 +95,7 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
   } catch (error) {
     const exitCode = (error as { exitCode?: unknown }).exitCode;
     if (typeof exitCode === "number") return exitCode; // commander already printed usage or help
-    if (error instanceof DomainError) {
+    if (error instanceof DomainError || error instanceof StoreOpenError) {
       io.err(error.message);
       return 1;
     }

@@ -3,7 +3,7 @@ import { type Environment, environmentOfPrefix, formatToken, parseToken } from "
 import type { Queryable } from "../store/queryable.js";
 import { findOrCreateOrganization } from "../organizations/organizations.service.js";
 import { recordAuditEvent } from "../audit/audit.repository.js";
-import { revokeTokensInBulk } from "../session-tokens/session-tokens.service.js";
+import { revokeTokensInBulk } from "../session-tokens/session-tokens.revoke.js";
 import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";

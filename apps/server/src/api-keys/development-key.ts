@@ -14,6 +14,8 @@ export const DEVELOPMENT_ORGANIZATION = "Development";
  */
 export async function createDevelopmentKeyIfEmpty(store: Store, clock: Clock): Promise<CreatedApiKey | null> {
   return store.transaction(async (trx) => {
+    // Two servers starting together on PostgreSQL: the second waits here, then finds the first's.
+    await trx.lock("development-key");
     if (await hasAnyOrganization(trx)) return null;
     return insertNewApiKey(trx, clock, { organizationName: DEVELOPMENT_ORGANIZATION, environment: "test" });
   });

@@ -15,6 +15,7 @@ import {
   unbindCustomerRow,
 } from "./imported-customers.repository.js";
 import type { ImportedCustomerRow } from "./imported-customers.table.js";
+import { lockCustomersOf } from "./customer-scope-lock.js";
 
 export function customerNotFound(scope: Scope, stripeCustomerId: string): DomainError {
   return new DomainError("NOT_FOUND", `No imported customer ${stripeCustomerId} in the ${scope.environment} environment`);
@@ -59,9 +60,9 @@ export async function undoBinding(
  * `previousExternalUserId` says whom it was bound to (null when it was not bound).
  * Moving a binding to another user is one call, `customers.bind` with `rebind: true`.
  *
- * Concurrency: this runs in a write transaction that takes SQLite's write lock at BEGIN
- * (IMMEDIATE), as token creation (lazy binding) and imports do, so an unbind racing a lazy bind
- * runs wholly before or wholly after it: the counter stays exactly the number of unbound customers.
+ * Concurrency: this holds the scope's customer lock (customer-scope-lock.ts), as imports, binds by
+ * hand and lazy binds do, so an unbind racing a lazy bind runs wholly before or wholly after it:
+ * the counter stays exactly the number of unbound customers.
  */
 export async function unbindCustomer(
   { store, clock }: CustomerDeps,
@@ -70,6 +71,7 @@ export async function unbindCustomer(
   actor: AuditEntry["actor"],
 ): Promise<{ customer: ImportedCustomer; previousExternalUserId: string | null }> {
   return store.transaction(async (trx) => {
+    await lockCustomersOf(trx, scope);
     await assertActorStillActive(trx, actor);
     const customer = await findCustomerByStripeId(trx, scope, input.stripeCustomerId);
     if (customer === undefined) throw customerNotFound(scope, input.stripeCustomerId);

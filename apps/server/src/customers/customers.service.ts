@@ -16,6 +16,7 @@ import type { z } from "zod";
 import { assertActorStillActive } from "../api-keys/api-key-still-active.js";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import { type AuditEntry, recordAuditEvent } from "../audit/audit.repository.js";
+import { lockCustomersOf } from "./customer-scope-lock.js";
 import { recordBinding } from "./customer-binding-audit.js";
 import { rollbackWith } from "../store/rollback.js";
 import { DomainError } from "../shared/domain-error.js";
@@ -76,6 +77,7 @@ export async function importCustomers(
 ): Promise<CustomersImported> {
   const actor = actorOf(scope);
   return store.transaction(async (trx) => {
+    await lockCustomersOf(trx, scope);
     await assertActorStillActive(trx, actor);
     const now = clock.now();
     const report = { created: 0, updated: 0, unchanged: 0, preBound: 0 };
@@ -185,6 +187,7 @@ export async function bindCustomerManually(
   actor: AuditEntry["actor"],
 ): Promise<ImportedCustomer> {
   return store.transaction(async (trx) => {
+    await lockCustomersOf(trx, scope);
     await assertActorStillActive(trx, actor);
     const customer = await findCustomerByStripeId(trx, scope, input.stripeCustomerId);
     if (customer === undefined) throw customerNotFound(scope, input.stripeCustomerId);

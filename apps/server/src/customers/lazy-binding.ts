@@ -2,6 +2,7 @@ import { normalizeEmail } from "@billingos/contracts";
 import { type AuditEntry } from "../audit/audit.repository.js";
 import type { Queryable } from "../store/queryable.js";
 import { recordBinding } from "./customer-binding-audit.js";
+import { lockCustomersOf } from "./customer-scope-lock.js";
 import type { Scope } from "../shared/scope.js";
 import {
   adjustUnresolvedCount,
@@ -33,7 +34,13 @@ export async function bindCustomerByEmail(
   if (user.emailVerified === false || (requireVerifiedEmail && user.emailVerified !== true)) return false;
   const email = normalizeEmail(user.email);
   if (email === null) return false;
-  const candidates = await findUnboundCustomersByEmail(trx, scope, email);
+  let candidates = await findUnboundCustomersByEmail(trx, scope, email);
+  if (candidates.length === 1) {
+    // About to bind: from here on, no other write of this scope's bindings runs beside this one
+    // (a no-op on SQLite); read again what it may have changed. Most creations stop before this.
+    await lockCustomersOf(trx, scope);
+    candidates = await findUnboundCustomersByEmail(trx, scope, email);
+  }
   if (candidates.length > 1) {
     // Imports and unbinds mark a shared email as they write it; this counts it again, should any
     // write ever have missed it, so the email stays ambiguous from here on whatever happens next.

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type AnyTRPCRouter, TRPCError } from "@trpc/server";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
-import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
+import { checkSessionToken } from "../session-tokens/session-tokens.check.js";
 import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
 import { ALL_ENVIRONMENTS, type ServiceDeps } from "../trpc/context.js";
 import type { BodyBudget } from "./body-budget.js";

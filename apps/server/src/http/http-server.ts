@@ -257,6 +257,7 @@ export async function startHttpServer({
         () => sendJson(res, 200, { status: "ok", engine: deps.store.engine }),
         (error: unknown) => {
           deps.logger.error({ err: error }, "health check failed");
+          res.setHeader("retry-after", String(deps.store.retryLaterFor(error)?.retryAfterSeconds ?? 1));
           sendJson(res, 503, { status: "unavailable", engine: deps.store.engine });
         },
       );

@@ -5,8 +5,13 @@ export async function findOrganizationByName(db: Queryable, name: string): Promi
   return db.kysely.selectFrom("organizations").selectAll().where("name", "=", name).executeTakeFirst();
 }
 
-export async function insertOrganization(db: Queryable, row: NewOrganizationRow): Promise<void> {
-  await db.kysely.insertInto("organizations").values(row).execute();
+/** Inserts the organization unless one of that name exists (created meanwhile by another transaction). */
+export async function insertOrganizationUnlessNamed(db: Queryable, row: NewOrganizationRow): Promise<void> {
+  await db.kysely
+    .insertInto("organizations")
+    .values(row)
+    .onConflict((conflict) => conflict.column("name").doNothing())
+    .execute();
 }
 
 export async function hasAnyOrganization(db: Queryable): Promise<boolean> {

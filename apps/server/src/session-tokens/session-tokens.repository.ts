@@ -69,14 +69,19 @@ export async function findSessionTokenInScope(db: Queryable, scope: Scope, match
   return query.executeTakeFirst();
 }
 
-/** Sets the revocation once; a token already revoked keeps its first time and reason. */
-export async function markSessionTokenRevoked(db: Queryable, id: string, now: number, reason: RevocationReason): Promise<void> {
-  await db.kysely
+/**
+ * Sets the revocation once; a token already revoked keeps its first time and reason. Returns
+ * whether this call revoked it: under READ COMMITTED a concurrent revocation may commit between
+ * the caller's read and this update, which then waits for it and matches nothing.
+ */
+export async function markSessionTokenRevoked(db: Queryable, id: string, now: number, reason: RevocationReason): Promise<boolean> {
+  const result = await db.kysely
     .updateTable("session_tokens")
     .set({ revoked_at: now, revocation_reason: reason })
     .where("id", "=", id)
     .where("revoked_at", "is", null)
-    .execute();
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** Which tokens a bulk revocation selects: still active ones of a customer, or every unrevoked one of a key. */

@@ -14,13 +14,10 @@ import {
 } from "@billingos/contracts";
 import { z } from "zod";
 import { rateLimitedSecretKeyProcedure, router, secretKeyProcedure, writeLimitedSecretKeyProcedure } from "../trpc/trpc.js";
-import {
-  createSessionToken,
-  listSessionTokens,
-  revokeCustomerSessionTokens,
-  revokeSessionToken,
-  verifySessionToken,
-} from "./session-tokens.service.js";
+import { verifySessionToken } from "./session-tokens.check.js";
+import { createSessionToken } from "./session-tokens.create.js";
+import { listSessionTokens } from "./session-tokens.list.js";
+import { revokeCustomerSessionTokens, revokeSessionToken } from "./session-tokens.revoke.js";
 
 /**
  * The verify answer in its wire form, typed by the contract's input side. Hand-written because verify

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { findCustomerBoundTo } from "../customers/imported-customers.repository.js";
 import { toImportedCustomer } from "../customers/customers.mapper.js";
 import { router, sessionProcedure } from "../trpc/trpc.js";
-import { signOutSessionToken } from "./session-tokens.service.js";
+import { signOutSessionToken } from "./session-tokens.revoke.js";
 
 /**
  * What a browser holding a session token may do. Each procedure names the operation it needs and

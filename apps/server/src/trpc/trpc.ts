@@ -2,7 +2,7 @@ import { type Operation, validationDetailsOf, validationMessageOf } from "@billi
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
-import { checkSessionToken } from "../session-tokens/session-tokens.service.js";
+import { checkSessionToken } from "../session-tokens/session-tokens.check.js";
 import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
 import type { RateLimiter } from "../shared/rate-limiter.js";
 import type { Context } from "./context.js";

@@ -1,12 +1,11 @@
 import type { Store } from "../../src/store/store.js";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authenticateSecretKey, createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
 import { unbindCustomer } from "../../src/customers/customer-unbinding.js";
 import { actorOf, bindCustomerManually, importCustomers } from "../../src/customers/customers.service.js";
-import { createSessionToken } from "../../src/session-tokens/session-tokens.service.js";
+import { createSessionToken } from "../../src/session-tokens/session-tokens.create.js";
 import { DomainError } from "../../src/shared/domain-error.js";
 import { createHarness, type Harness } from "../harness.js";
 import { makeTempDir, type TempDir } from "../reliability/support.js";
@@ -20,8 +19,7 @@ let temp: TempDir;
 let h: Harness;
 beforeEach(async () => {
   temp = makeTempDir("billingos-key-revocation-");
-  // A file, so verify runs on the reader connection as in production.
-  h = await createHarness(await openSqliteStore({ path: join(temp.path, "billingos.sqlite") }));
+  h = await createHarness();
 });
 afterEach(async () => {
   await h.close();

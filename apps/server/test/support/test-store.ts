@@ -1,25 +1,40 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openPostgresStore } from "../../src/store/postgres/open-postgres-store.js";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { Engine } from "../../src/store/queryable.js";
 import type { Store } from "../../src/store/store.js";
+import { createPostgresDatabase } from "./postgres-databases.js";
 
 /** The engine this test run uses: BILLINGOS_TEST_ENGINE (vitest's "postgres" project sets it), else SQLite. */
 export const testEngine: Engine = process.env.BILLINGOS_TEST_ENGINE === "postgres" ? "postgres" : "sqlite";
 
-/**
- * A fresh store migrated with the real migrations, on the run's engine: a SQLite file in a new
- * temporary directory (the production read path: reader connection, key cache), or a PostgreSQL
- * database of its own. Closing it removes it.
- */
-export async function openTestStore(): Promise<Store> {
-  const dir = mkdtempSync(join(tmpdir(), "billingos-test-"));
-  const store = await openSqliteStore({ path: join(dir, "test.sqlite") });
+/** Connections a test store's pool may open: tests race a handful of transactions at most. */
+const TEST_POOL_SIZE = 6;
+
+/** Runs `cleanUp` after the store is closed. */
+function closingWith(store: Store, cleanUp: () => Promise<void> | void): Store {
   const close = store.close.bind(store);
   store.close = async () => {
     await close();
-    rmSync(dir, { recursive: true, force: true });
+    await cleanUp();
   };
   return store;
+}
+
+/**
+ * A fresh store migrated with the real migrations, on the run's engine: a SQLite file in a new
+ * temporary directory (the production read path: reader connection, key cache), or a PostgreSQL
+ * database of its own, cloned from a migrated template. Closing it removes it.
+ */
+export async function openTestStore(): Promise<Store> {
+  if (testEngine === "postgres") {
+    const database = await createPostgresDatabase();
+    const store = await openPostgresStore({ url: database.url, poolSize: TEST_POOL_SIZE, migrate: false });
+    return closingWith(store, () => database.drop());
+  }
+  const dir = mkdtempSync(join(tmpdir(), "billingos-test-"));
+  const store = await openSqliteStore({ path: join(dir, "test.sqlite") });
+  return closingWith(store, () => rmSync(dir, { recursive: true, force: true }));
 }

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import { isPostgres } from "./engine-of.js";
 
 // Frozen. An email that two or more unbound customers of one organization and environment have
 // shared is ambiguous for good: lazy binding never binds a customer with it, whatever happens to
@@ -23,9 +24,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 
   const now = Date.now();
+  // PostgreSQL types a bare parameter in a select list as text, which a bigint column refuses; it
+  // is cast there only, so the SQL SQLite runs stays what shipped.
+  const markedAt = isPostgres(db) ? sql`cast(${now} as bigint)` : sql`${now}`;
   await sql`
     insert into ambiguous_customer_emails (organization_id, environment, email_normalized, marked_at)
-    select organization_id, environment, email_normalized, ${now}
+    select organization_id, environment, email_normalized, ${markedAt}
     from imported_customers
     where external_user_id is null and email_normalized is not null
     group by organization_id, environment, email_normalized
@@ -33,7 +37,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   `.execute(db);
   await sql`
     insert into ambiguous_customer_emails (organization_id, environment, email_normalized, marked_at)
-    select distinct u.organization_id, u.environment, u.email_normalized, ${now}
+    select distinct u.organization_id, u.environment, u.email_normalized, ${markedAt}
     from imported_customers u
     join imported_customers b
       on b.organization_id = u.organization_id

@@ -8,6 +8,7 @@ import * as revokeTokensOfRevokedKeys from "./2026-12-02-0011-revoke-tokens-of-r
 import * as asciiEmailNormalization from "./2026-12-02-0020-ascii-email-normalization.js";
 import * as ambiguousCustomerEmails from "./2026-12-02-0021-ambiguous-customer-emails.js";
 import * as customerUnbinding from "./2026-12-02-0022-customer-unbinding.js";
+import * as postgresBytewiseTextOrder from "./2026-12-02-0030-postgres-bytewise-text-order.js";
 
 /** Every migration, by its frozen date-prefixed name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-02-0020-ascii-email-normalization": asciiEmailNormalization,
   "2026-12-02-0021-ambiguous-customer-emails": ambiguousCustomerEmails,
   "2026-12-02-0022-customer-unbinding": customerUnbinding,
+  "2026-12-02-0030-postgres-bytewise-text-order": postgresBytewiseTextOrder,
 };

@@ -1,0 +1,69 @@
+import { DEFAULT_EXPIRES_IN, type SessionTokenCreated, type createSessionTokenInput, formatToken } from "@billingos/contracts";
+import type { z } from "zod";
+import { assertApiKeyStillActive } from "../api-keys/api-key-still-active.js";
+import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
+import { recordAuditEvent } from "../audit/audit.repository.js";
+import { readUnresolvedCount } from "../customers/imported-customers.repository.js";
+import { bindCustomerByEmail } from "../customers/lazy-binding.js";
+import { newId } from "../shared/ids.js";
+import { hashSecret, randomSecretBody } from "../shared/secrets.js";
+import type { SessionTokenDeps } from "./session-tokens.deps.js";
+import { insertSessionToken } from "./session-tokens.repository.js";
+
+/**
+ * Stores a new token and, in the same write transaction, binds an imported customer by email
+ * (SPEC §5) and reads the maintained count of customers still awaiting a bind. Concurrent creations
+ * share one commit (group commit).
+ */
+export async function createSessionToken(
+  { store, clock, lazyBindingRequiresVerifiedEmail = false }: SessionTokenDeps,
+  key: AuthenticatedKey,
+  input: z.output<typeof createSessionTokenInput>,
+): Promise<SessionTokenCreated> {
+  const sessionToken = formatToken("sessionToken", key.environment, randomSecretBody());
+  const tokenHash = hashSecret(sessionToken);
+  return store.groupedTransaction(async (trx) => {
+    // The key may have been revoked since it was authenticated: a token stored now would outlive
+    // the revocation's sweep. Refused here, this unit alone fails and stores nothing.
+    await assertApiKeyStillActive(trx, key);
+    const now = clock.now();
+    const tokenId = newId("tok", now);
+    const expiresAt = now + (input.expiresIn ?? DEFAULT_EXPIRES_IN) * 1000;
+    await bindCustomerByEmail(trx, key, input, now, { type: "api_key", id: key.id }, lazyBindingRequiresVerifiedEmail);
+    await insertSessionToken(trx, {
+      id: tokenId,
+      token_hash: tokenHash,
+      organization_id: key.organizationId,
+      environment: key.environment,
+      api_key_id: key.id,
+      external_user_id: input.externalUserId,
+      external_organization_id: input.externalOrganizationId ?? null,
+      email: input.email ?? null,
+      allowed_operations: input.allowedOperations ? JSON.stringify(input.allowedOperations) : null,
+      metadata: input.metadata ? JSON.stringify(input.metadata) : null,
+      created_at: now,
+      expires_at: expiresAt,
+      revoked_at: null,
+      revocation_reason: null,
+    });
+    await recordAuditEvent(
+      trx,
+      key,
+      {
+        action: "session_token.created",
+        actor: { type: "api_key", id: key.id },
+        subjectId: tokenId,
+        externalUserId: input.externalUserId,
+        details: { expiresAt: new Date(expiresAt).toISOString(), allowedOperations: input.allowedOperations ?? null },
+      },
+      now,
+    );
+    const unresolvedCustomers = await readUnresolvedCount(trx, key);
+    return {
+      tokenId,
+      sessionToken,
+      expiresAt: new Date(expiresAt),
+      ...(unresolvedCustomers > 0 ? { unresolvedCustomers } : {}),
+    };
+  });
+}

@@ -1,0 +1,66 @@
+import { Kysely, PostgresDialect } from "kysely";
+import type pg from "pg";
+import type { SchemaKysely } from "../queryable.js";
+import type { DatabaseSchema } from "../schema.js";
+import type { Store } from "../store.js";
+import { type ConnectionTarget, connectionTarget } from "./connection-target.js";
+import { CONNECT_TIMEOUT_MS, createPool } from "./postgres-pool.js";
+import { PostgresStore } from "./postgres-store.js";
+import { StoreOpenError } from "../store-open-error.js";
+
+export interface OpenPostgresStoreOptions {
+  /** postgres:// or postgresql:// URL; absent, pg reads PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE. */
+  url?: string | undefined;
+  /** Connections at most in this process's pool. */
+  poolSize: number;
+  /** Apply pending migrations before returning (default true). */
+  migrate?: boolean | undefined;
+  /** Told of errors on idle pooled connections (the server went away); they never crash the process. */
+  onIdleClientError?: ((error: Error) => void) | undefined;
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return error.errors.map(reasonOf).join("; ");
+  if (error instanceof Error) return error.message || error.name || String((error as { code?: unknown }).code);
+  return String(error);
+}
+
+/** Fails the open with one line: what was tried, what went wrong (password masked). */
+async function checkReachable(pool: pg.Pool, target: ConnectionTarget): Promise<void> {
+  try {
+    // pg bounds the connect by connectionTimeoutMillis; the query itself is `select 1`.
+    const client = await pool.connect();
+    try {
+      await client.query("select 1");
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    const reason = target.redact(reasonOf(error));
+    const said = /timeout/i.test(reason) ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s (${reason})` : reason;
+    throw new StoreOpenError(`Cannot open PostgreSQL at ${target.description}: ${said}`, { cause: error });
+  }
+}
+
+/**
+ * Opens the PostgreSQL store: a pool of `poolSize` connections, checked reachable, migrated
+ * unless told otherwise. Throws StoreOpenError (one line, no password) on a malformed URL or a
+ * server that cannot be reached or refuses the credentials.
+ */
+export async function openPostgresStore({ url, poolSize, migrate = true, onIdleClientError }: OpenPostgresStoreOptions): Promise<Store> {
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new StoreOpenError(`The PostgreSQL pool size must be a whole number of connections, at least 1 (got ${poolSize})`);
+  }
+  const target = connectionTarget(url);
+  const pool = createPool({ target, poolSize, onIdleClientError });
+  const kysely: SchemaKysely = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await checkReachable(pool, target);
+    const store = new PostgresStore(kysely);
+    if (migrate) await store.migrate();
+    return store;
+  } catch (error) {
+    await kysely.destroy().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,76 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { sql } from "kysely";
+import type { RetryLaterError } from "../../shared/domain-error.js";
+import type { Queryable, SchemaKysely } from "../queryable.js";
+import type { Store } from "../store.js";
+import { migratePostgres } from "./postgres-migrate.js";
+import { runOn } from "./postgres-queryable.js";
+import { runTransaction } from "./postgres-transaction.js";
+import { DatabaseTimeoutError, retryLaterFor } from "./transient-errors.js";
+
+/** How long a health check waits for `select 1`. */
+export const PING_TIMEOUT_MS = 2_000;
+
+/** The Store on PostgreSQL: a pg pool under Kysely, shared by every host of the service. */
+export class PostgresStore implements Store {
+  readonly engine = "postgres" as const;
+
+  constructor(readonly kysely: SchemaKysely) {}
+
+  run<Row>(text: string, parameters: readonly unknown[]) {
+    return runOn<Row>(this.kysely, text, parameters);
+  }
+
+  lock(key: string): Promise<void> {
+    // Outside a transaction the lock would be released at once (autocommit): a caller relying on it
+    // would race unprotected. This is a programming error, so it fails loudly.
+    return Promise.reject(new Error(`lock("${key}") called outside a transaction: take it inside store.transaction()`));
+  }
+
+  transaction<T>(work: (trx: Queryable) => Promise<T>): Promise<T> {
+    return runTransaction(this.kysely, work);
+  }
+
+  /**
+   * No group commit here: PostgreSQL commits concurrent transactions from many connections in
+   * parallel and batches their WAL flushes itself, while SQLite has one writer, where running units
+   * that arrive together in one commit is what saves the fsyncs.
+   */
+  groupedTransaction<T>(work: (trx: Queryable) => Promise<T>): Promise<T> {
+    return this.transaction(work);
+  }
+
+  /**
+   * No cache: several hosts write this database, and PostgreSQL offers no cheap "has anything
+   * been committed since" (SQLite's data_version) to tell a kept row is still current; a revoked
+   * key must be refused by every host at once. The lookup is one indexed read.
+   */
+  cachedRead<Row>(_cacheKey: string, load: (db: Queryable) => Promise<Row | undefined>): Promise<Row | undefined> {
+    return load(this);
+  }
+
+  migrate(): Promise<string[]> {
+    return migratePostgres(this.kysely);
+  }
+
+  retryLaterFor(error: unknown): RetryLaterError | undefined {
+    return retryLaterFor(error);
+  }
+
+  async ping(): Promise<void> {
+    const abort = new AbortController();
+    const timeout = sleep(PING_TIMEOUT_MS, undefined, { signal: abort.signal }).then(() => {
+      throw new DatabaseTimeoutError(`The database did not answer within ${PING_TIMEOUT_MS} ms`);
+    });
+    timeout.catch(() => {}); // The timer is aborted (rejects) once the query settles first.
+    try {
+      await Promise.race([sql`select 1`.execute(this.kysely), timeout]);
+    } finally {
+      abort.abort();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.kysely.destroy();
+  }
+}
