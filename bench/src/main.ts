@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseBenchArgs, UsageError } from "./args.js";
-import { builtServer, checkoutLabel } from "./checkout.js";
+import { builtServer, checkoutLabel, forgetUnknownMigrations, migrationNames } from "./checkout.js";
 import { type PreparedPostgres, preparePostgres } from "./postgres/prepare-postgres.js";
 import { REPO_ROOT } from "./processes.js";
 import { markdownTable, type Row } from "./report.js";
@@ -35,6 +35,12 @@ try {
   log(`seeding ${settings.tokens.toLocaleString("en-US")} tokens`);
   const large = await seedDatabase(join(workdir, "large.sqlite"), { tokens: settings.tokens, knownTokens: 10_000, revocableTokens: 200_000 });
   // From the seeded file as it is now, before any server writes to it.
+  const againstCopy = join(workdir, "against.sqlite");
+  if (against) {
+    copyFileSync(large.path, againstCopy);
+    const forgotten = forgetUnknownMigrations(againstCopy, migrationNames(settings.against!));
+    if (forgotten.length > 0) log(`the copy for ${against.label} forgets migrations it does not have (they must change nothing on SQLite): ${forgotten.join(", ")}`);
+  }
   if (only.includes("postgres")) {
     postgres = await preparePostgres(large, { tokens: settings.postgresTokens, poolSize: settings.postgresPoolSize, workdir, log });
   }
@@ -58,7 +64,7 @@ try {
       ...(await httpScenarios(large, settings.http, {
         peer: only.includes("peer"),
         ...(postgres ? { postgres: postgres.twin } : {}),
-        ...(against ? { against: { ...against, copyPath: join(workdir, "against.sqlite") } } : {}),
+        ...(against ? { against: { ...against, copyPath: againstCopy } } : {}),
         thisLabel,
       })),
     );

@@ -1,4 +1,3 @@
-import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { type LoadOptions, type LoadResult, measureLoad } from "../load.js";
 import { type Comparison, type PlannedScenario, rowsOfPlan } from "../plan.js";
@@ -53,7 +52,7 @@ export interface AgainstTwin {
   main: string;
   /** A short name: the checkout's commit. */
   label: string;
-  /** Where the copy of the seeded database goes. */
+  /** A copy of the seeded database, taken before any server wrote to it. */
   copyPath: string;
 }
 
@@ -140,9 +139,6 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
     return started;
   };
   try {
-    // Before any server writes to it: the other checkout gets the very same rows.
-    if (options.against) copyFileSync(seeded.path, options.against.copyPath);
-
     const baseline = await start(startServerProcess(["--import", "tsx", "bench/src/servers/baseline-server.ts"]));
     const stock = await start(startService(SERVER_MAIN, { DATABASE_PATH: seeded.path, HTTP_HANDLER: "stock" }));
     // The same handler and tRPC around a procedure of verify's shape that does none of its work.
