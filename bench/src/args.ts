@@ -14,6 +14,8 @@ export interface BenchSettings {
   postgresTokens: number;
   /** DATABASE_POOL_SIZE for the PostgreSQL server; undefined: the server's default. */
   postgresPoolSize?: number;
+  /** Settings for the bench's PostgreSQL database (`alter database … set name = value`), e.g. synchronous_commit=off. */
+  postgresSettings: Record<string, string>;
   http: HttpSettings;
   inProcess: InProcessSettings;
   only: Part[];
@@ -33,7 +35,7 @@ function positiveInteger(name: string, text: string | undefined): number | undef
 
 /**
  * The command line: `--quick`, `--only part,part`, `--json path`, `--against checkout`,
- * `--rounds n` (HTTP rounds), `--pg-tokens n`, `--pg-pool n`.
+ * `--rounds n` (HTTP rounds), `--pg-tokens n`, `--pg-pool n`, `--pg-set name=value` (repeatable).
  */
 export function parseBenchArgs(argv: string[], repoRoot: string): BenchSettings {
   const { values } = parseArgs({
@@ -46,6 +48,7 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchSettings 
       rounds: { type: "string" },
       "pg-tokens": { type: "string" },
       "pg-pool": { type: "string" },
+      "pg-set": { type: "string", multiple: true },
     },
   });
   const only = values.only === undefined ? [...PARTS] : values.only.split(",").map((part) => part.trim());
@@ -60,12 +63,19 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchSettings 
   const rounds = positiveInteger("rounds", values.rounds);
   const postgresTokens = positiveInteger("pg-tokens", values["pg-tokens"]);
   const postgresPoolSize = positiveInteger("pg-pool", values["pg-pool"]);
+  const postgresSettings: Record<string, string> = {};
+  for (const setting of values["pg-set"] ?? []) {
+    const match = /^([a-z_][a-z0-9_.]*)=([A-Za-z0-9_.-]+)$/.exec(setting);
+    if (!match) throw new UsageError(`--pg-set takes name=value, a PostgreSQL setting and a plain value (got "${setting}")`);
+    postgresSettings[match[1]!] = match[2]!;
+  }
   return {
     mode: values.quick ? "quick" : "full",
     tokens: base.tokens,
     customers: base.customers,
     postgresTokens: Math.min(postgresTokens ?? base.tokens, base.tokens),
     ...(postgresPoolSize === undefined ? {} : { postgresPoolSize }),
+    postgresSettings,
     http: rounds === undefined ? base.http : { ...base.http, rounds },
     inProcess: base.inProcess,
     only: only as Part[],

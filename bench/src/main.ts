@@ -42,7 +42,7 @@ try {
     if (forgotten.length > 0) log(`the copy for ${against.label} forgets migrations it does not have (they must change nothing on SQLite): ${forgotten.join(", ")}`);
   }
   if (only.includes("postgres")) {
-    postgres = await preparePostgres(large, { tokens: settings.postgresTokens, poolSize: settings.postgresPoolSize, workdir, log });
+    postgres = await preparePostgres(large, { tokens: settings.postgresTokens, poolSize: settings.postgresPoolSize, settings: settings.postgresSettings, workdir, log });
   }
   const rows: Row[] = [];
   if (only.includes("in-process")) {
@@ -86,7 +86,7 @@ try {
     checkout: thisLabel,
     server: SERVER_MAIN,
     ...(against ? { against } : {}),
-    ...(postgres ? { postgres: { tokens: postgres.twin.tokens, seedSeconds: Number(postgres.seedSeconds.toFixed(1)), poolSize: postgres.twin.poolSize ?? "server default" } } : {}),
+    ...(postgres ? { postgres: { tokens: postgres.twin.tokens, seedSeconds: Number(postgres.seedSeconds.toFixed(1)), poolSize: postgres.twin.poolSize ?? "server default", settings: settings.postgresSettings } } : {}),
     settings,
     machine,
     durationSeconds: Math.round((Date.now() - started) / 1000),

@@ -22,6 +22,15 @@ describe("parseBenchArgs", () => {
     expect(settings.http.rounds).toBe(7);
   });
 
+  it("takes PostgreSQL settings as name=value, plain values only", () => {
+    expect(parseBenchArgs(["--pg-set", "synchronous_commit=off", "--pg-set", "work_mem=64MB"], "/repo").postgresSettings).toEqual({
+      synchronous_commit: "off",
+      work_mem: "64MB",
+    });
+    expect(parseBenchArgs([], "/repo").postgresSettings).toEqual({});
+    expect(() => parseBenchArgs(["--pg-set", "synchronous_commit=off'; drop database x"], "/repo")).toThrow(/--pg-set/);
+  });
+
   it("never seeds PostgreSQL with more tokens than SQLite", () => {
     expect(parseBenchArgs(["--quick", "--pg-tokens", "5000000"], "/repo").postgresTokens).toBe(100_000);
   });

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { SeededDatabase } from "../seed.js";
 import type { PostgresTwin } from "../scenarios/http.js";
 import { SERVER_MAIN, startService } from "../scenarios/http.js";
+import { runSql } from "./psql.js";
 import { type BenchDatabase, checkReachable, copySqliteIntoPostgres, createBenchDatabase, postmasterPid } from "./seed-postgres.js";
 import { POSTGRES_HINT, postgresTargetFromEnv } from "./target.js";
 
@@ -35,7 +36,7 @@ async function engineOf(url: string): Promise<string> {
  */
 export async function preparePostgres(
   seeded: SeededDatabase,
-  options: { tokens: number; poolSize?: number; workdir: string; log: (message: string) => void },
+  options: { tokens: number; poolSize?: number | undefined; settings?: Record<string, string>; workdir: string; log: (message: string) => void },
 ): Promise<PreparedPostgres | undefined> {
   const target = postgresTargetFromEnv(process.env);
   if (!target) {
@@ -51,6 +52,11 @@ export async function preparePostgres(
   const database = await createBenchDatabase(target);
   const unusedSqlitePath = join(options.workdir, "unused-by-postgres.sqlite");
   try {
+    // Names and values were checked by the argument parser (plain words only).
+    for (const [name, value] of Object.entries(options.settings ?? {})) {
+      await runSql(target.maintenanceUrl, `alter database "${database.name}" set ${name} = '${value}'`);
+      options.log(`PostgreSQL: ${database.name} runs with ${name} = ${value}`);
+    }
     // The server's first start migrates the empty database (and may create a development key, removed by the copy).
     const first = await startService(SERVER_MAIN, { DATABASE_URL: database.url, DATABASE_PATH: unusedSqlitePath });
     const engine = await engineOf(first.url).finally(() => first.stop());
