@@ -20,6 +20,8 @@ export interface Row {
   ratio?: number;
   target?: string;
   errors?: number;
+  /** HTTP scenarios: each round's figures, in the run's JSON only (the medians above come from them). */
+  rounds?: { requestsPerSecond: number; serverCpuMicros?: number; databaseCpuMicros?: number }[];
 }
 
 const fmt = (value: number | undefined, digits = 0) =>

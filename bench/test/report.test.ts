@@ -68,6 +68,10 @@ describe("rowsOfPlan", () => {
       // 100 µs on SQLite against 60 + 90 on PostgreSQL.
       cpuRatio: 100 / 150,
     });
+    expect(rows[3]!.rounds).toEqual([
+      { requestsPerSecond: 6_000, serverCpuMicros: 60, databaseCpuMicros: 90 },
+      { requestsPerSecond: 5_000, serverCpuMicros: 60, databaseCpuMicros: 90 },
+    ]);
     expect(rows[3]!.ratio).toBeCloseTo((6_000 / 10_000 + 5_000 / 9_000) / 2);
   });
 
