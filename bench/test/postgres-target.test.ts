@@ -16,7 +16,9 @@ describe("postgresTargetFromEnv", () => {
 
   it("puts a socket directory in the host parameter", () => {
     const target = postgresTargetFromEnv({ PGHOST: "/var/run/postgresql", PGUSER: "me" })!;
-    expect(target.urlFor("bench")).toBe("postgres://me@/bench?host=%2Fvar%2Frun%2Fpostgresql&port=5432");
+    expect(target.urlFor("bench")).toBe("postgres://me@localhost/bench?host=%2Fvar%2Frun%2Fpostgresql&port=5432");
+    // The server parses DATABASE_URL as a WHATWG URL.
+    expect(new URL(target.urlFor("bench")).searchParams.get("host")).toBe("/var/run/postgresql");
   });
 
   it("takes DATABASE_URL first and swaps only its database", () => {

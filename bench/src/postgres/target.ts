@@ -43,11 +43,12 @@ export function postgresTargetFromEnv(env: NodeJS.ProcessEnv): PostgresTarget | 
   const user = env.PGUSER ? encodeURIComponent(env.PGUSER) : "";
   const password = env.PGPASSWORD ? `:${encodeURIComponent(env.PGPASSWORD)}` : "";
   const credentials = user || password ? `${user}${password}@` : "";
-  // A socket directory goes in the host parameter (a URL's host cannot hold a path).
+  // A socket directory goes in the host parameter, which pg takes over the URL's host (a URL's host
+  // cannot hold a path, and WHATWG URLs, as the server parses them, refuse credentials without a host).
   const socket = host.startsWith("/");
   const urlFor = (database: string) =>
     socket
-      ? `postgres://${credentials}/${encodeURIComponent(database)}?host=${encodeURIComponent(host)}&port=${port}`
+      ? `postgres://${credentials}localhost/${encodeURIComponent(database)}?host=${encodeURIComponent(host)}&port=${port}`
       : `postgres://${credentials}${host.includes(":") ? `[${host}]` : host}:${port}/${encodeURIComponent(database)}`;
   return {
     description: `postgres://${env.PGUSER ? `${env.PGUSER}@` : ""}${host}:${port}`,
