@@ -22,7 +22,13 @@ export interface BenchSettings {
   json: string;
   /** Another checkout whose built server is measured beside this one's. */
   against?: string;
+  /** Only these requests over HTTP, and then without the stock adapter and the floor; undefined: all. */
+  operations?: Operation[];
 }
+
+/** The service's requests measured over HTTP (`--ops`). */
+export const OPERATIONS = ["verify", "verify-distinct", "verify-revoked", "create", "revoke"] as const;
+export type Operation = (typeof OPERATIONS)[number];
 
 export class UsageError extends Error {}
 
@@ -35,7 +41,8 @@ function positiveInteger(name: string, text: string | undefined): number | undef
 
 /**
  * The command line: `--quick`, `--only part,part`, `--json path`, `--against checkout`,
- * `--rounds n` (HTTP rounds), `--pg-tokens n`, `--pg-pool n`, `--pg-set name=value` (repeatable).
+ * `--rounds n` (HTTP rounds), `--ops verify,create` (only these requests over HTTP), `--pg-tokens n`,
+ * `--pg-pool n`, `--pg-set name=value` (repeatable).
  */
 export function parseBenchArgs(argv: string[], repoRoot: string): BenchSettings {
   const { values } = parseArgs({
@@ -49,6 +56,7 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchSettings 
       "pg-tokens": { type: "string" },
       "pg-pool": { type: "string" },
       "pg-set": { type: "string", multiple: true },
+      ops: { type: "string" },
     },
   });
   const only = values.only === undefined ? [...PARTS] : values.only.split(",").map((part) => part.trim());
@@ -63,6 +71,9 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchSettings 
   const rounds = positiveInteger("rounds", values.rounds);
   const postgresTokens = positiveInteger("pg-tokens", values["pg-tokens"]);
   const postgresPoolSize = positiveInteger("pg-pool", values["pg-pool"]);
+  const operations = values.ops?.split(",").map((operation) => operation.trim());
+  const unknownOperations = operations?.filter((operation) => !(OPERATIONS as readonly string[]).includes(operation)) ?? [];
+  if (unknownOperations.length > 0) throw new UsageError(`--ops takes ${OPERATIONS.join(", ")} (got ${unknownOperations.join(", ")})`);
   const postgresSettings: Record<string, string> = {};
   for (const setting of values["pg-set"] ?? []) {
     const match = /^([a-z_][a-z0-9_.]*)=([A-Za-z0-9_.-]+)$/.exec(setting);
@@ -81,5 +92,6 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchSettings 
     only: only as Part[],
     json: values.json,
     ...(values.against === undefined ? {} : { against: values.against }),
+    ...(operations === undefined ? {} : { operations: operations as Operation[] }),
   };
 }

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseBenchArgs, UsageError } from "./args.js";
+import { type BenchSettings, parseBenchArgs, UsageError } from "./args.js";
 import { builtServer, checkoutLabel, forgetUnknownMigrations, migrationNames } from "./checkout.js";
 import { type PreparedPostgres, preparePostgres } from "./postgres/prepare-postgres.js";
 import { REPO_ROOT } from "./processes.js";
@@ -11,14 +11,17 @@ import { importFloodScenario } from "./scenarios/import-flood.js";
 import { inProcessVerify, scaleCreate, scaleVerify } from "./scenarios/in-process.js";
 import { seedDatabase } from "./seed.js";
 
-let settings;
-try {
-  settings = parseBenchArgs(process.argv.slice(2), REPO_ROOT);
-} catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(2);
+/** The settings, or the usage error in one line and exit 2. */
+function readSettings(): BenchSettings {
+  try {
+    return parseBenchArgs(process.argv.slice(2), REPO_ROOT);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
 }
+const settings = readSettings();
 const { only } = settings;
 
 const started = Date.now();
@@ -66,6 +69,7 @@ try {
         ...(postgres ? { postgres: postgres.twin } : {}),
         ...(against ? { against: { ...against, copyPath: againstCopy } } : {}),
         thisLabel,
+        ...(settings.operations ? { operations: settings.operations } : {}),
       })),
     );
   }

@@ -31,7 +31,7 @@ export function perRoundRatios(rounds: LoadResult[], reference: LoadResult[]): {
 
 /**
  * A scenario's row from its rounds: medians over the rounds; ratios, when a reference's rounds are
- * given, to the reference named `baselineName`.
+ * given (measured in the same rounds), to that reference, which the row names.
  */
 export function rowFromRounds(
   scenario: string,

@@ -31,6 +31,12 @@ describe("parseBenchArgs", () => {
     expect(() => parseBenchArgs(["--pg-set", "synchronous_commit=off'; drop database x"], "/repo")).toThrow(/--pg-set/);
   });
 
+  it("takes --ops, a subset of the requests over HTTP, and refuses an unknown one", () => {
+    expect(parseBenchArgs(["--ops", "verify,create"], "/repo").operations).toEqual(["verify", "create"]);
+    expect(parseBenchArgs([], "/repo")).not.toHaveProperty("operations");
+    expect(() => parseBenchArgs(["--ops", "verify,delete"], "/repo")).toThrow(/--ops takes/);
+  });
+
   it("never seeds PostgreSQL with more tokens than SQLite", () => {
     expect(parseBenchArgs(["--quick", "--pg-tokens", "5000000"], "/repo").postgresTokens).toBe(100_000);
   });

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { OPERATIONS, type Operation } from "../args.js";
 import { type LoadOptions, type LoadResult, measureLoad } from "../load.js";
 import { type Comparison, type PlannedScenario, rowsOfPlan } from "../plan.js";
 import { REPO_ROOT, type ServerProcess, startServerProcess } from "../processes.js";
@@ -63,6 +64,8 @@ export interface HttpOptions {
   against?: AgainstTwin;
   /** This checkout's name in the comparison with `against`. */
   thisLabel?: string;
+  /** Only these requests, without the stock adapter and the floor; undefined: everything. */
+  operations?: Operation[];
 }
 
 interface LoadedScenario extends PlannedScenario {
@@ -75,8 +78,6 @@ const post = (secretKey: string, body: string) => ({
   body,
 });
 
-type Operation = "verify" | "verify-distinct" | "verify-revoked" | "create" | "revoke";
-const OPERATIONS: Operation[] = ["verify", "verify-distinct", "verify-revoked", "create", "revoke"];
 
 function operationName(operation: Operation, seeded: SeededDatabase): string {
   switch (operation) {
@@ -139,10 +140,11 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
     return started;
   };
   try {
+    const everything = options.operations === undefined;
     const baseline = await start(startServerProcess(["--import", "tsx", "bench/src/servers/baseline-server.ts"]));
-    const stock = await start(startService(SERVER_MAIN, { DATABASE_PATH: seeded.path, HTTP_HANDLER: "stock" }));
+    const stock = everything ? await start(startService(SERVER_MAIN, { DATABASE_PATH: seeded.path, HTTP_HANDLER: "stock" })) : undefined;
     // The same handler and tRPC around a procedure of verify's shape that does none of its work.
-    const floor = await start(startServerProcess(["--import", "tsx", "bench/src/servers/trpc-floor-server.ts"]));
+    const floor = everything ? await start(startServerProcess(["--import", "tsx", "bench/src/servers/trpc-floor-server.ts"])) : undefined;
     const service = await start(startService(SERVER_MAIN, { DATABASE_PATH: seeded.path }));
     const { postgres, against } = options;
     const postgresServer = postgres
@@ -165,22 +167,24 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
       : undefined;
 
     const verifyValid = JSON.stringify({ sessionToken: seeded.validTokens[0] });
-    const scenarios: LoadedScenario[] = [
-      { name: BASELINE, load: { url: baseline.url, serverPid: baseline.pid } },
-      {
+    const scenarios: LoadedScenario[] = [{ name: BASELINE, load: { url: baseline.url, serverPid: baseline.pid } }];
+    if (stock) {
+      scenarios.push({
         name: "stock adapter: verify (valid), tRPC createHTTPHandler",
         reference: BASELINE,
         load: { url: `${stock.url}/trpc/sessionTokens.verify`, ...post(seeded.secretKey, verifyValid), serverPid: stock.pid },
-      },
-      {
+      });
+    }
+    if (floor) {
+      scenarios.push({
         name: "floor: verify-shaped no-op procedure, same handler and tRPC",
         reference: BASELINE,
         load: { url: `${floor.url}/trpc/sessionTokens.verify`, ...post(seeded.secretKey, verifyValid), serverPid: floor.pid },
-      },
-    ];
+      });
+    }
     const comparisons: Comparison[] = [];
     const thisLabel = options.thisLabel ?? "this build";
-    for (const operation of OPERATIONS) {
+    for (const operation of options.operations ?? OPERATIONS) {
       const name = `service over HTTP: ${operationName(operation, seeded)}`;
       scenarios.push({ name, reference: BASELINE, target: SQLITE_TARGETS[operation], load: operationLoad(operation, service, seeded) });
       if (postgresServer && postgres) {
