@@ -1,6 +1,7 @@
 import type { Store } from "../store/store.js";
 import { type Environment, environmentOfPrefix, formatToken, parseToken } from "@billingos/contracts";
 import type { Queryable } from "../store/queryable.js";
+import { apiKeyLockKey } from "./api-key-still-active.js";
 import { findOrCreateOrganization } from "../organizations/organizations.service.js";
 import { recordAuditEvent } from "../audit/audit.repository.js";
 import { revokeTokensInBulk } from "../session-tokens/session-tokens.revoke.js";
@@ -137,6 +138,9 @@ export async function revokeApiKey(
   id: string,
 ): Promise<{ id: string; revokedAt: Date; revokedSessionTokens: number }> {
   return store.transaction(async (trx) => {
+    // Waits for the writes made with this key that are under way, and keeps new ones waiting until
+    // this commits (api-key-still-active.ts): none can store a token the sweep below would miss.
+    await trx.lock(apiKeyLockKey(id));
     const now = clock.now();
     const key = await findApiKeyById(trx, id);
     if (key === undefined) throw new DomainError("NOT_FOUND", `No API key ${id}`);
