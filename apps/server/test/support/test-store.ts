@@ -65,3 +65,40 @@ async function openPostgresTestStore(): Promise<Store> {
   };
   return store;
 }
+
+/** Several stores on ONE database (as several server processes sharing it have), and how a child process names it. */
+export interface SharedTestStores {
+  stores: Store[];
+  /** DATABASE_PATH or DATABASE_URL for a server process on the same database. */
+  databaseEnv: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** `count` stores on one fresh, migrated database of the run's engine; closing closes them and removes it. */
+export async function openSharedTestStores(count: number): Promise<SharedTestStores> {
+  if (testEngine === "postgres") {
+    const database = await createPostgresDatabase();
+    const stores: Store[] = [];
+    for (let i = 0; i < count; i++) stores.push(await openPostgresStore({ url: database.url, poolSize: TEST_POOL_SIZE, migrate: false }));
+    return {
+      stores,
+      databaseEnv: { DATABASE_URL: database.url },
+      close: async () => {
+        for (const store of stores) await store.close();
+        await database.drop();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), "billingos-shared-"));
+  const path = join(dir, "billingos.sqlite");
+  const stores: Store[] = [];
+  for (let i = 0; i < count; i++) stores.push(await openSqliteStore({ path }));
+  return {
+    stores,
+    databaseEnv: { DATABASE_PATH: path },
+    close: async () => {
+      for (const store of stores) await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
