@@ -34,10 +34,15 @@ export const NUL = "\u0000";
 
 export const nulMessage = (field: string) => `${field} must not contain the NUL character (U+0000)`;
 
-/** A string field: the type error and the well-formedness rule both name the field. Add length rules after. */
-export const text = (field: string) =>
+/**
+ * A string field that is only read, never stored (a token to check): the type error and the
+ * well-formedness rule both name the field.
+ */
+export const wellFormedText = (field: string) =>
   z
     .string({ error: `${field} must be a string` })
     // Aborts: length messages about a string that cannot be stored add nothing.
-    .refine(isWellFormedUnicode, { error: wellFormedMessage(field), abort: true })
-    .refine((value) => !value.includes(NUL), { error: nulMessage(field), abort: true });
+    .refine(isWellFormedUnicode, { error: wellFormedMessage(field), abort: true });
+
+/** A string field that may be stored: well-formed, and without NUL. Add length rules after. */
+export const text = (field: string) => wellFormedText(field).refine((value) => !value.includes(NUL), { error: nulMessage(field), abort: true });

@@ -3,6 +3,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.check.js";
+import { bearerCredential } from "../shared/bearer.js";
 import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
 import type { RateLimiter } from "../shared/rate-limiter.js";
 import type { Context } from "./context.js";
@@ -87,8 +88,6 @@ export const secretKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
   return withRetryAfter(ctx, await next({ ctx: { apiKey } }));
 });
 
-const SESSION_BEARER = /^Bearer +(\S+)\s*$/i;
-
 /**
  * Customer-facing API: `Authorization: Bearer bos_session_…`, verified on every call (nothing is
  * cached, so a revocation holds for the very next call), then the operation is checked. The
@@ -96,7 +95,7 @@ const SESSION_BEARER = /^Bearer +(\S+)\s*$/i;
  */
 export const sessionProcedure = (operation: Operation) =>
   publicProcedure.use(async ({ ctx, path, next }) => {
-    const sessionToken = SESSION_BEARER.exec(ctx.authorization ?? "")?.[1] ?? "";
+    const sessionToken = bearerCredential(ctx.authorization) ?? "";
     const check = await checkingCredential(ctx, checkSessionToken(ctx, sessionToken, { environments: ctx.environments }, operation));
     if (!check.ok) {
       ctx.logger.info({ path, reason: check.reason }, "session token refused");

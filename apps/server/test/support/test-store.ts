@@ -46,26 +46,43 @@ export async function openTestStore(): Promise<Store> {
 const idleDatabases: PostgresTestDatabase[] = [];
 if (testEngine === "postgres") afterAll(async () => Promise.all(idleDatabases.splice(0).map((database) => database.drop())));
 
+/** The schema as the migrations left it: tables, columns, indexes, applied migrations. */
+async function schemaSignature(store: Store): Promise<string> {
+  const { rows } = await sql<{ signature: string }>`
+    select concat_ws('|',
+      (select string_agg(table_name || '.' || column_name || ':' || data_type || ':' || coalesce(collation_name, ''), ',' order by table_name, column_name)
+         from information_schema.columns where table_schema = current_schema()),
+      (select string_agg(indexdef, ',' order by indexdef) from pg_indexes where schemaname = current_schema()),
+      (select string_agg(name, ',' order by name) from ${sql.table(MIGRATION_TABLE)})) as signature`.execute(store.kysely);
+  return rows[0]!.signature;
+}
+
+let templateSignature: string | undefined;
+
 async function openPostgresTestStore(): Promise<Store> {
   const database = idleDatabases.pop() ?? (await createPostgresDatabase());
   const store = await openPostgresStore({ url: database.url, poolSize: TEST_POOL_SIZE, migrate: false });
+  templateSignature ??= await schemaSignature(store);
   const close = store.close.bind(store);
   store.close = async () => {
-    let emptied = false;
+    let reusable = false;
     try {
-      const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name <> ${MIGRATION_TABLE}`.execute(store.kysely);
-      await sql`truncate ${sql.join(rows.map((row) => sql.table(row.name)))}`.execute(store.kysely);
-      emptied = rows.length > 0;
+      // A test that changed the schema on purpose (a dropped table, an undone migration) leaves a
+      // database that is dropped, not reused.
+      if ((await schemaSignature(store)) === templateSignature) {
+        const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name <> ${MIGRATION_TABLE}`.execute(store.kysely);
+        await sql`truncate ${sql.join(rows.map((row) => sql.table(row.name)))}`.execute(store.kysely);
+        reusable = true;
+      }
     } catch {
-      // A test that broke its schema on purpose: the database is dropped, not reused.
+      // Unreadable: dropped below.
     }
     await close();
-    if (emptied) idleDatabases.push(database);
+    if (reusable) idleDatabases.push(database);
     else await database.drop();
   };
   return store;
 }
-
 /** Several stores on ONE database (as several server processes sharing it have), and how a child process names it. */
 export interface SharedTestStores {
   stores: Store[];
