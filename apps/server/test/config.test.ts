@@ -8,6 +8,8 @@ describe("loadConfig", () => {
       port: 4000,
       host: undefined,
       databasePath: "/srv/app/data/billingos.sqlite",
+      databaseUrl: undefined,
+      databasePoolSize: 10,
       logLevel: "info",
       tokenRetentionMs: 7 * 86_400_000,
       auditRetentionMs: 90 * 86_400_000,

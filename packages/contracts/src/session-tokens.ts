@@ -3,7 +3,7 @@ import { inputObject } from "./input-object.js";
 import { environment } from "./environment.js";
 import { email, externalId, jsonObject, metadata, pageLimit, prefixedId } from "./fields.js";
 import { operation } from "./operations.js";
-import { text } from "./text.js";
+import { wellFormedText } from "./text.js";
 import { timestamp } from "./timestamp.js";
 
 export const MIN_EXPIRES_IN = 60;
@@ -25,7 +25,7 @@ export const allowedOperations = z
   .min(1, { error: "allowedOperations must list at least one operation; omit it to allow all" })
   .transform((operations) => [...new Set(operations)]);
 
-const sessionTokenString = text("sessionToken")
+const sessionTokenString = wellFormedText("sessionToken")
   .min(1, { error: "sessionToken must not be empty" })
   .max(MAX_SESSION_TOKEN_LENGTH, { error: `sessionToken must be at most ${MAX_SESSION_TOKEN_LENGTH} characters` });
 

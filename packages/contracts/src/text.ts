@@ -25,9 +25,24 @@ export function isWellFormedUnicode(value: string): boolean {
 
 export const wellFormedMessage = (field: string) => `${field} must be well-formed Unicode (no lone surrogates)`;
 
-/** A string field: the type error and the well-formedness rule both name the field. Add length rules after. */
-export const text = (field: string) =>
+/**
+ * PostgreSQL's text cannot hold U+0000 (SQLite's can): a NUL stored on one engine could not be on
+ * the other, so it is refused on both. No identifier, email or name has a use for it. (Metadata may
+ * carry it: it is stored as JSON, where it is the escape \u0000.)
+ */
+export const NUL = "\u0000";
+
+export const nulMessage = (field: string) => `${field} must not contain the NUL character (U+0000)`;
+
+/**
+ * A string field that is only read, never stored (a token to check): the type error and the
+ * well-formedness rule both name the field.
+ */
+export const wellFormedText = (field: string) =>
   z
     .string({ error: `${field} must be a string` })
     // Aborts: length messages about a string that cannot be stored add nothing.
     .refine(isWellFormedUnicode, { error: wellFormedMessage(field), abort: true });
+
+/** A string field that may be stored: well-formed, and without NUL. Add length rules after. */
+export const text = (field: string) => wellFormedText(field).refine((value) => !value.includes(NUL), { error: nulMessage(field), abort: true });

@@ -1,6 +1,6 @@
 import { decodeBase62, encodeBase62Fixed, isBase62, isBase62Code } from "./base62.js";
 import { crc32 } from "./crc32.js";
-import type { Environment } from "./environment.js";
+import { ENVIRONMENTS, type Environment } from "./environment.js";
 
 /**
  * Secrets are `<prefix><43 base62 chars><6 base62 chars of CRC-32>`.
@@ -30,7 +30,6 @@ export const SECRET_KEY_PREFIXES = {
   live: tokenPrefix("secretKey", "live"),
 } as const;
 
-const ENVIRONMENTS: readonly Environment[] = ["test", "live"];
 
 export function checksumOf(prefixAndBody: string): string {
   return encodeBase62Fixed(crc32(prefixAndBody), CHECKSUM_LENGTH);

@@ -1,4 +1,5 @@
 import type { Store } from "../store/store.js";
+import { ENVIRONMENTS } from "@billingos/contracts";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createApiKey, listApiKeys, revokeApiKey } from "../api-keys/api-keys.service.js";
 import { type Config, ConfigError, loadConfig } from "../config.js";
@@ -50,7 +51,7 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
     .command("create")
     .description("create a secret key; it is printed once, alone on the last line")
     .requiredOption("--org <name>", "organization name (created if new)", organizationName)
-    .addOption(new Option("--env <environment>", "environment").choices(["test", "live"]).makeOptionMandatory())
+    .addOption(new Option("--env <environment>", "environment").choices(ENVIRONMENTS).makeOptionMandatory())
     .action(async (options: { org: string; env: "test" | "live" }) => {
       const key = await createApiKey(await database(), systemClock, {
         organizationName: options.org,

@@ -1,5 +1,5 @@
 import type { Store } from "../store/store.js";
-import { type Environment, externalId, stripeCustomerId as stripeCustomerIdSchema } from "@billingos/contracts";
+import { ENVIRONMENTS, type Environment, externalId, stripeCustomerId as stripeCustomerIdSchema } from "@billingos/contracts";
 import type { z } from "zod";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { unbindCustomer } from "../customers/customer-unbinding.js";
@@ -54,7 +54,7 @@ export function addCustomerCommands(program: Command, context: CustomerCommandCo
   const scoped = (command: Command) =>
     command
       .requiredOption("--org <name>", "organization name", context.organizationName)
-      .addOption(new Option("--env <environment>", "environment").choices(["test", "live"]).makeOptionMandatory())
+      .addOption(new Option("--env <environment>", "environment").choices(ENVIRONMENTS).makeOptionMandatory())
       .requiredOption("--stripe-customer <id>", "the imported Stripe customer (cus_…)", stripeCustomerId);
 
   scoped(customers.command("unbind"))

@@ -1,10 +1,12 @@
 import type { Store } from "../store/store.js";
-import { type Environment, environmentOfPrefix, formatToken, parseToken } from "@billingos/contracts";
+import { ENVIRONMENTS, type Environment, environmentOfPrefix, formatToken, parseToken } from "@billingos/contracts";
 import type { Queryable } from "../store/queryable.js";
+import { apiKeyLockKey } from "./api-key-still-active.js";
 import { findOrCreateOrganization } from "../organizations/organizations.service.js";
 import { recordAuditEvent } from "../audit/audit.repository.js";
 import { revokeTokensInBulk } from "../session-tokens/session-tokens.revoke.js";
 import type { Clock } from "../shared/clock.js";
+import { bearerCredential } from "../shared/bearer.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
 import { digestSecret, hashSecret, randomSecretBody, storedDigestMatches } from "../shared/secrets.js";
@@ -69,8 +71,6 @@ export async function insertNewApiKey(
   };
 }
 
-const BEARER = /^Bearer +(\S+)\s*$/i;
-
 /** Why a credential is refused, worded for the developer who sent it. */
 function refusalFor(credential: string): string {
   if (/^pk_(test|live)_/.test(credential)) {
@@ -89,12 +89,12 @@ function refusalFor(credential: string): string {
 export async function authenticateSecretKey(
   store: Store,
   authorization: string | undefined,
-  environments: readonly Environment[] = ["test", "live"],
+  environments: readonly Environment[] = ENVIRONMENTS,
 ): Promise<AuthenticatedKey> {
   if (!authorization) {
     throw new DomainError("UNAUTHORIZED", "Missing secret key: send the header `Authorization: Bearer sk_test_…`");
   }
-  const credential = BEARER.exec(authorization)?.[1];
+  const credential = bearerCredential(authorization);
   if (credential === undefined) {
     throw new DomainError("UNAUTHORIZED", "The Authorization header must be `Bearer sk_test_…` or `Bearer sk_live_…`");
   }
@@ -137,6 +137,9 @@ export async function revokeApiKey(
   id: string,
 ): Promise<{ id: string; revokedAt: Date; revokedSessionTokens: number }> {
   return store.transaction(async (trx) => {
+    // Waits for the writes made with this key that are under way, and keeps new ones waiting until
+    // this commits (api-key-still-active.ts): none can store a token the sweep below would miss.
+    await trx.lock(apiKeyLockKey(id));
     const now = clock.now();
     const key = await findApiKeyById(trx, id);
     if (key === undefined) throw new DomainError("NOT_FOUND", `No API key ${id}`);

@@ -71,8 +71,8 @@ export async function unbindCustomer(
   actor: AuditEntry["actor"],
 ): Promise<{ customer: ImportedCustomer; previousExternalUserId: string | null }> {
   return store.transaction(async (trx) => {
-    await lockCustomersOf(trx, scope);
     await assertActorStillActive(trx, actor);
+    await lockCustomersOf(trx, scope);
     const customer = await findCustomerByStripeId(trx, scope, input.stripeCustomerId);
     if (customer === undefined) throw customerNotFound(scope, input.stripeCustomerId);
     const externalUserId = customer.external_user_id;

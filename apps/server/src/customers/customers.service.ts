@@ -77,8 +77,8 @@ export async function importCustomers(
 ): Promise<CustomersImported> {
   const actor = actorOf(scope);
   return store.transaction(async (trx) => {
-    await lockCustomersOf(trx, scope);
     await assertActorStillActive(trx, actor);
+    await lockCustomersOf(trx, scope);
     const now = clock.now();
     const report = { created: 0, updated: 0, unchanged: 0, preBound: 0 };
     let unresolvedDelta = 0;
@@ -187,8 +187,8 @@ export async function bindCustomerManually(
   actor: AuditEntry["actor"],
 ): Promise<ImportedCustomer> {
   return store.transaction(async (trx) => {
-    await lockCustomersOf(trx, scope);
     await assertActorStillActive(trx, actor);
+    await lockCustomersOf(trx, scope);
     const customer = await findCustomerByStripeId(trx, scope, input.stripeCustomerId);
     if (customer === undefined) throw customerNotFound(scope, input.stripeCustomerId);
     const previousUser = customer.external_user_id;

@@ -90,7 +90,7 @@ export async function markSharedEmails(db: Queryable, customerIds: readonly stri
       .expression(
         db.kysely
           .selectFrom("imported_customers as c")
-          .select(["c.organization_id", "c.environment", "c.email_normalized", sql.val(now).as("marked_at")])
+          .select(["c.organization_id", "c.environment", "c.email_normalized", sql<number>`cast(${now} as bigint)`.as("marked_at")])
           .distinct()
           .where("c.id", "in", ids)
           .where("c.external_user_id", "is", null)

@@ -4,6 +4,7 @@ import { type AnyTRPCRouter, TRPCError } from "@trpc/server";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.check.js";
+import { bearerCredential } from "../shared/bearer.js";
 import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
 import { ALL_ENVIRONMENTS, type ServiceDeps } from "../trpc/context.js";
 import type { BodyBudget } from "./body-budget.js";
@@ -53,7 +54,6 @@ export interface NamedCalls {
 
 const SESSION_PROCEDURE_PREFIX = "session.";
 /** As the session procedures read their header (trpc.ts). */
-const BEARER = /^Bearer +(\S+)\s*$/i;
 export const NOT_UTF8_BODY_MESSAGE = "Request body is not valid UTF-8";
 export const BUSY_MESSAGE = "The server is receiving too many request bodies at once; retry in 1 s";
 export const TENANT_BUSY_MESSAGE = "Too many request bodies from this organization are being received at once; retry in 1 s";
@@ -97,7 +97,7 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
       if (procedure?._def.type !== "mutation") continue;
       if (path.startsWith(SESSION_PROCEDURE_PREFIX)) {
         sessionToken ??= outcomeOf(
-          checkSessionToken(deps, BEARER.exec(authorization ?? "")?.[1] ?? "", { environments }).then((check) => {
+          checkSessionToken(deps, bearerCredential(authorization) ?? "", { environments }).then((check) => {
             if (!check.ok) throw new TRPCError({ code: "UNAUTHORIZED" });
             return check.token.organizationId;
           }),

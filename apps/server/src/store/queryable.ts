@@ -1,6 +1,9 @@
 import type { Kysely, QueryResult } from "kysely";
 import type { DatabaseSchema } from "./schema.js";
 
+/** How a transaction holds a lock key (Queryable.lock). */
+export type LockMode = "exclusive" | "shared";
+
 /** The engines a store can run on. */
 export type Engine = "sqlite" | "postgres";
 
@@ -22,10 +25,11 @@ export interface Queryable {
    */
   run<Row>(sql: string, parameters: readonly unknown[], isSelect: boolean): Promise<QueryResult<Row>>;
   /**
-   * Serializes, until this transaction ends, every transaction that locks the same key: the way a
-   * read-then-write that must not race says so. PostgreSQL takes a transaction-scoped advisory
-   * lock; SQLite's write transactions are serialized already, so there it costs nothing. Outside a
-   * transaction it is an error to call.
+   * Holds `key` until this transaction ends: the way a read-then-write that must not race says so.
+   * An exclusive hold waits for, and makes wait, every other hold of the key; shared holds wait
+   * only for an exclusive one. PostgreSQL takes a transaction-scoped advisory lock; SQLite's write
+   * transactions are serialized already, so there it costs nothing. Outside a transaction it is
+   * an error to call.
    */
-  lock(key: string): Promise<void>;
+  lock(key: string, mode?: LockMode): Promise<void>;
 }

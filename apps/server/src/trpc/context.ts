@@ -1,5 +1,5 @@
 import type { Store } from "../store/store.js";
-import type { Environment } from "@billingos/contracts";
+import { ENVIRONMENTS, type Environment } from "@billingos/contracts";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import type { Queryable } from "../store/queryable.js";
 import type { Clock } from "../shared/clock.js";
@@ -23,7 +23,8 @@ export interface ServiceDeps {
   writeRateLimiter?: RateLimiter;
 }
 
-export const ALL_ENVIRONMENTS: readonly Environment[] = ["test", "live"];
+/** Both environments: what a deployment serves unless ENVIRONMENTS says otherwise. */
+export const ALL_ENVIRONMENTS = ENVIRONMENTS;
 
 export interface RequestInfo {
   /** The raw Authorization header, if any. */

@@ -3,6 +3,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.check.js";
+import { bearerCredential } from "../shared/bearer.js";
 import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
 import type { RateLimiter } from "../shared/rate-limiter.js";
 import type { Context } from "./context.js";
@@ -52,20 +53,40 @@ export const publicProcedure = t.procedure;
  */
 function withRetryAfter<R extends { ok: boolean; error?: TRPCError }>(ctx: Context, result: R): R {
   if (result.ok || result.error === undefined) return result;
-  const error =
-    result.error instanceof RetryLaterError ? result.error : (ctx.store.retryLaterFor(result.error.cause) ?? result.error);
-  if (error instanceof RetryLaterError) ctx.setResponseHeader("retry-after", String(error.retryAfterSeconds));
+  const error = retryLaterOr(ctx, result.error);
   if (error !== result.error) throw error;
   return result;
 }
 
+/**
+ * `error`, or the RetryLaterError it stands for (a transient storage failure: the database busy or
+ * unreachable), with its Retry-After header set. The cause is what tRPC wrapped.
+ */
+function retryLaterOr(ctx: Context, error: unknown): unknown {
+  const retry =
+    error instanceof RetryLaterError
+      ? error
+      : ctx.store.retryLaterFor(error instanceof TRPCError ? error.cause : error);
+  if (retry === undefined) return error;
+  ctx.setResponseHeader("retry-after", String(retry.retryAfterSeconds));
+  return retry;
+}
+
+/** Runs a credential check of the ladder; the storage failing under it is a 503, not a 500. */
+async function checkingCredential<T>(ctx: Context, check: Promise<T>): Promise<T> {
+  try {
+    return await check;
+  } catch (error) {
+    throw retryLaterOr(ctx, error);
+  }
+}
+
 /** Merchant API: `Authorization: Bearer sk_…`, checked before the input is even parsed. */
 export const secretKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const apiKey = ctx.authenticatedKey ?? (await authenticateSecretKey(ctx.store, ctx.authorization, ctx.environments));
+  const apiKey =
+    ctx.authenticatedKey ?? (await checkingCredential(ctx, authenticateSecretKey(ctx.store, ctx.authorization, ctx.environments)));
   return withRetryAfter(ctx, await next({ ctx: { apiKey } }));
 });
-
-const SESSION_BEARER = /^Bearer +(\S+)\s*$/i;
 
 /**
  * Customer-facing API: `Authorization: Bearer bos_session_…`, verified on every call (nothing is
@@ -74,8 +95,8 @@ const SESSION_BEARER = /^Bearer +(\S+)\s*$/i;
  */
 export const sessionProcedure = (operation: Operation) =>
   publicProcedure.use(async ({ ctx, path, next }) => {
-    const sessionToken = SESSION_BEARER.exec(ctx.authorization ?? "")?.[1] ?? "";
-    const check = await checkSessionToken(ctx, sessionToken, { environments: ctx.environments }, operation);
+    const sessionToken = bearerCredential(ctx.authorization) ?? "";
+    const check = await checkingCredential(ctx, checkSessionToken(ctx, sessionToken, { environments: ctx.environments }, operation));
     if (!check.ok) {
       ctx.logger.info({ path, reason: check.reason }, "session token refused");
       throw new TRPCError({ code: check.reason === "operation_not_allowed" ? "FORBIDDEN" : "UNAUTHORIZED" });

@@ -128,7 +128,7 @@ describe("audit retention", () => {
     const insert = (count: number, offset: number, action: string, subject: (i: string) => string) =>
       sql`with recursive n(i) as (select 0 union all select i + 1 from n where i + 1 < ${count})
           insert into audit_events (id, organization_id, environment, occurred_at, action, actor_type, actor_id, subject_id, external_user_id, details)
-          select 'evt_seed_' || ${action} || '_' || i, ${h.testKey.organizationId}, 'test', ${START_TIME} - ${offset} + (i % 7), ${action},
+          select 'evt_seed_' || cast(${action} as text) || '_' || i, ${h.testKey.organizationId}, 'test', cast(${START_TIME} as bigint) - cast(${offset} as bigint) + (i % 7), cast(${action} as text),
                  'operator', null, ${sql.raw(subject("i"))}, null, null from n`.execute(h.store.kysely);
     await insert(kept, 3 * DAY_MS, "api_key.created", () => `'${h.testKey.id}'`);
     await insert(gone, 2 * DAY_MS, "session_token.created", (i) => `'tok_gone_' || ${i}`);

@@ -149,9 +149,12 @@ export async function expectRefused(call: Promise<unknown>, codes: readonly Erro
 // ---------------------------------------------------------------------------------------------
 // What a call left in the database.
 
-/** Every table of the database, from SQLite's own catalogue (so a table added by a migration is counted too). */
+/** Every table of the database, from the engine's own catalogue (so a table added by a migration is counted too). */
 export async function tableNames(db: Store): Promise<string[]> {
-  const { rows } = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(db.kysely);
+  const { rows } =
+    db.engine === "sqlite"
+      ? await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(db.kysely)
+      : await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by table_name collate "C"`.execute(db.kysely);
   return rows.map((row) => row.name);
 }
 
@@ -163,17 +166,27 @@ export async function rowCounts(db: Store, tables: readonly string[]): Promise<R
 }
 
 /**
- * Rows inserted, updated or deleted on this connection since it opened (SQLite's total_changes()).
- * The server uses one connection, so an unchanged value means the call wrote nothing at all.
+ * What changes with any write. SQLite: rows inserted, updated or deleted on the writer connection
+ * since it opened (total_changes(); the service writes through that one connection, so even a
+ * write of equal values counts). PostgreSQL, which has no such counter: a digest of every row of
+ * every table, so any write that changed a value shows.
  */
-export async function totalChanges(db: Store): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select total_changes() as n`.execute(db.kysely);
-  return Number(rows[0]!.n);
+export async function writeCounter(db: Store, tables: readonly string[]): Promise<number | string> {
+  if (db.engine === "sqlite") {
+    const { rows } = await sql<{ n: number }>`select total_changes() as n`.execute(db.kysely);
+    return Number(rows[0]!.n);
+  }
+  const digests = sql.join(
+    tables.map((table) => sql`(select coalesce(string_agg(md5(t::text), '' order by md5(t::text)), '') from ${sql.table(table)} t)`),
+    sql` || `,
+  );
+  const { rows } = await sql<{ digest: string }>`select md5(${digests}) as digest`.execute(db.kysely);
+  return rows[0]!.digest;
 }
 
 /** Counts and the write counter together: what "stored no row" is checked against. */
 export async function writeFootprint(db: Store, tables: readonly string[]) {
-  return { counts: await rowCounts(db, tables), changes: await totalChanges(db) };
+  return { counts: await rowCounts(db, tables), changes: await writeCounter(db, tables) };
 }
 
 const SCOPED_TABLES = [

@@ -19,7 +19,8 @@ import {
   settle,
   type TenantName,
   type Tenants,
-  totalChanges,
+  writeCounter,
+  tableNames,
 } from "./support.js";
 
 // SPEC §3: only a token this service issued, unchanged, verifies. Random strings, random bytes and
@@ -85,9 +86,9 @@ async function expectWritesNothing(work: () => Promise<void>): Promise<void> {
   if (checkingWrites) return work();
   checkingWrites = true;
   try {
-    const before = await totalChanges(t.h.store);
+    const before = await writeCounter(t.h.store, await tableNames(t.h.store));
     await work();
-    expect(await totalChanges(t.h.store), "a refused token wrote to the database").toBe(before);
+    expect(await writeCounter(t.h.store, await tableNames(t.h.store)), "a refused token wrote to the database").toBe(before);
   } finally {
     checkingWrites = false;
   }
@@ -275,14 +276,14 @@ describe("property: random strings, random bytes and random damage never verify"
       await checkProperty(
         "tokens: damaged secret keys",
         fc.asyncProperty(authorization, async ({ key, value }) => {
-          const before = await totalChanges(t.h.store);
+          const before = await writeCounter(t.h.store, await tableNames(t.h.store));
           // Refused: a key that is not exactly an issued, unrevoked key is UNAUTHORIZED, before the input is read.
           const outcome = await settle(() => callerWith(t.h.deps, value).sessionTokens.list({ externalUserId: "user_1" }));
           expect(outcome.ok, `authenticated with ${JSON.stringify(value)}`).toBe(false);
           const error = (outcome as { error: unknown }).error;
           expect(error).toBeInstanceOf(TRPCError);
           expect((error as TRPCError).code).toBe("UNAUTHORIZED");
-          expect(await totalChanges(t.h.store)).toBe(before);
+          expect(await writeCounter(t.h.store, await tableNames(t.h.store))).toBe(before);
         }),
       );
     },

@@ -42,7 +42,15 @@ export async function startPostgresProxy(target: PostgresServerAddress): Promise
   const port = await listen(server, 0);
   const stop = () =>
     new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.resetAndDestroy();
+      for (const socket of sockets) {
+        // A reset (RST) is what a vanished server looks like; a Unix socket upstream (PGHOST a
+        // directory) cannot be reset, only closed.
+        try {
+          socket.resetAndDestroy();
+        } catch {
+          socket.destroy();
+        }
+      }
       server.close(() => resolve());
     });
   return {

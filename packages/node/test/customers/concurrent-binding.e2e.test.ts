@@ -17,8 +17,8 @@ afterEach(async () => {
 });
 
 /** The server's own entry point in a separate process on the same database file (see file-server.ts). */
-async function startServerProcess(databasePath: string): Promise<string> {
-  const child = await startServerChild(databasePath);
+async function startServerProcess(databaseEnv: Record<string, string>): Promise<string> {
+  const child = await startServerChild(databaseEnv);
   stopChild = child.stop;
   return child.url;
 }
@@ -87,7 +87,7 @@ describe("concurrent token creations for one email bind exactly once (file datab
     servers = await startFileServers(1);
     const key = servers.testKey.secretKey;
     const local = servers.instances[0]!;
-    const childUrl = await startServerProcess(servers.path);
+    const childUrl = await startServerProcess(servers.databaseEnv);
     const remote = new BillingOS({ secretKey: key, sandboxUrl: childUrl, productionUrl: childUrl });
     // Imported through the other process: the in-process server sees it through the file.
     await remote.importCustomers({ customers: [{ stripeCustomerId: "cus_Shared1", email: EMAIL }] });

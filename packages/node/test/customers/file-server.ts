@@ -1,9 +1,7 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createApiKey, type Store, openStore, type RunningHttpServer, systemClock } from "@billingos/server";
+import { createApiKey, type Store, type RunningHttpServer, systemClock } from "@billingos/server";
+import { openSharedTestStores } from "@billingos/server/testing";
 import type { BillingOS } from "../../src/index.js";
 import { type CreatedKey, serveDatabase } from "../server-harness.js";
 
@@ -17,38 +15,39 @@ export interface ServerInstance {
 }
 
 /**
- * Real HTTP servers on port 0 over one SQLite FILE in a fresh temp directory, each instance with its
- * own `openStore` handle (as two server processes sharing a database would have). Organization
- * "Acme" has a test key, created through the first instance.
+ * Real HTTP servers on port 0 over one database of the run's engine (a SQLite file in a fresh temp
+ * directory, or a PostgreSQL database of its own), each instance with its own store (as two server
+ * processes sharing a database would have). Organization "Acme" has a test key, created through the
+ * first instance.
  */
 export interface FileServers {
-  path: string;
+  /** DATABASE_PATH or DATABASE_URL naming that database, for a server process (startServerChild). */
+  databaseEnv: Record<string, string>;
   instances: ServerInstance[];
   testKey: CreatedKey;
   close(): Promise<void>;
 }
 
 export async function startFileServers(count = 1): Promise<FileServers> {
-  const dir = mkdtempSync(join(tmpdir(), "billingos-customers-"));
-  const path = join(dir, "billingos.sqlite");
+  const shared = await openSharedTestStores(count);
   const instances: ServerInstance[] = [];
-  for (let i = 0; i < count; i++) {
-    const db = await openStore({ databasePath: path });
-    instances.push({ db, ...(await serveDatabase(db)) });
-  }
+  for (const db of shared.stores) instances.push({ db, ...(await serveDatabase(db)) });
   const testKey = await createApiKey(instances[0]!.db, systemClock, { organizationName: "Acme", environment: "test" });
   return {
-    path,
+    databaseEnv: shared.databaseEnv,
     instances,
     testKey,
     close: async () => {
-      for (const instance of instances) {
-        await instance.server.close(1_000);
-        await instance.db.close();
-      }
-      rmSync(dir, { recursive: true, force: true });
+      for (const instance of instances) await instance.server.close(1_000);
+      await shared.close();
     },
   };
+}
+
+/** The environment without any database setting of its own: the child gets exactly `databaseEnv`. */
+function withoutDatabase(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _url, DATABASE_PATH: _path, ...rest } = env;
+  return rest;
 }
 
 const SERVER_ROOT = fileURLToPath(new URL("../../../../apps/server/", import.meta.url));
@@ -58,10 +57,10 @@ const SERVER_ROOT = fileURLToPath(new URL("../../../../apps/server/", import.met
  * same database file: real cross-process contention for SQLite's write lock. Resolves with its URL
  * and a stop function (SIGTERM, resolves once it has exited).
  */
-export async function startServerChild(databasePath: string): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startServerChild(databaseEnv: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/main.ts"], {
     cwd: SERVER_ROOT,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_PATH: databasePath, LOG_LEVEL: "info" },
+    env: { ...withoutDatabase(process.env), PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...databaseEnv },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));

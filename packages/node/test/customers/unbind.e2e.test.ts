@@ -97,7 +97,7 @@ describe("BillingOS.unbindCustomer", () => {
     servers = await startFileServers(1);
     const key = servers.testKey.secretKey;
     const local = servers.instances[0]!.client(key);
-    const child = await startServerChild(servers.path);
+    const child = await startServerChild(servers.databaseEnv);
     stopChild = child.stop;
     const remote = new BillingOS({ secretKey: key, sandboxUrl: child.url, productionUrl: child.url });
 

@@ -1,5 +1,5 @@
 import { CompiledQuery, type Kysely, type QueryResult, sql } from "kysely";
-import type { Queryable, SchemaKysely } from "../queryable.js";
+import type { LockMode, Queryable, SchemaKysely } from "../queryable.js";
 import type { DatabaseSchema } from "../schema.js";
 
 /** Runs SQL compiled for PostgreSQL on `kysely`: the pool, or one transaction's connection. */
@@ -11,8 +11,9 @@ export function runOn<Row>(kysely: Kysely<DatabaseSchema>, text: string, paramet
  * Takes the transaction-scoped advisory lock of `key` (hashed to the 64-bit lock space; two keys
  * sharing a hash only serialize more than needed). Released at COMMIT or ROLLBACK.
  */
-export async function advisoryXactLock(kysely: Kysely<any>, key: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(kysely);
+export async function advisoryXactLock(kysely: Kysely<any>, key: string, mode: LockMode = "exclusive"): Promise<void> {
+  if (mode === "shared") await sql`select pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))`.execute(kysely);
+  else await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(kysely);
 }
 
 /** The handle `work` receives inside a transaction: everything runs on that transaction's connection. */
@@ -21,6 +22,6 @@ export function transactionQueryable(trx: SchemaKysely): Queryable {
     engine: "postgres",
     kysely: trx,
     run: (text, parameters) => runOn(trx, text, parameters),
-    lock: (key) => advisoryXactLock(trx, key),
+    lock: (key, mode) => advisoryXactLock(trx, key, mode),
   };
 }
