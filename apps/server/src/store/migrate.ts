@@ -1,8 +1,8 @@
 import type { Kysely } from "kysely";
+import { MIGRATION_TABLE } from "./migration-table.js";
 import { migrations } from "./migrations/index.js";
 
-/** Kysely's own bookkeeping table, so databases migrated by its Migrator are read the same way. */
-export const MIGRATION_TABLE = "kysely_migration";
+export { MIGRATION_TABLE };
 
 /**
  * Runs `work` in a transaction that no other process migrating the same database runs beside:

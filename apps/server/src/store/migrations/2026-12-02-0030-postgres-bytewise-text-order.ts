@@ -1,5 +1,5 @@
 import { type Kysely, sql } from "kysely";
-import { MIGRATION_TABLE } from "../migrate.js";
+import { MIGRATION_TABLE } from "../migration-table.js";
 import { isPostgres } from "./engine-of.js";
 
 // Frozen. Keyset pages compare and order text ids with < > and ORDER BY, and must see the order
