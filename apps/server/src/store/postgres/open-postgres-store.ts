@@ -5,6 +5,7 @@ import type { DatabaseSchema } from "../schema.js";
 import type { Store } from "../store.js";
 import { type ConnectionTarget, connectionTarget } from "./connection-target.js";
 import { CONNECT_TIMEOUT_MS, createPool } from "./postgres-pool.js";
+import { NamedStatements } from "./named-statements.js";
 import { PostgresStore } from "./postgres-store.js";
 import { StoreOpenError } from "../store-open-error.js";
 
@@ -56,7 +57,7 @@ export async function openPostgresStore({ url, poolSize, migrate = true, onIdleC
   const kysely: SchemaKysely = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     await checkReachable(pool, target);
-    const store = new PostgresStore(kysely);
+    const store = new PostgresStore(kysely, new NamedStatements(pool));
     if (migrate) await store.migrate();
     return store;
   } catch (error) {

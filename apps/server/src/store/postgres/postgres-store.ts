@@ -4,7 +4,7 @@ import type { RetryLaterError } from "../../shared/domain-error.js";
 import type { Queryable, SchemaKysely } from "../queryable.js";
 import type { Store } from "../store.js";
 import { migratePostgres } from "./postgres-migrate.js";
-import { runOn } from "./postgres-queryable.js";
+import { NamedStatements } from "./named-statements.js";
 import { runTransaction } from "./postgres-transaction.js";
 import { DatabaseTimeoutError, retryLaterFor } from "./transient-errors.js";
 
@@ -15,10 +15,13 @@ export const PING_TIMEOUT_MS = 2_000;
 export class PostgresStore implements Store {
   readonly engine = "postgres" as const;
 
-  constructor(readonly kysely: SchemaKysely) {}
+  constructor(
+    readonly kysely: SchemaKysely,
+    private readonly statements: NamedStatements,
+  ) {}
 
   run<Row>(text: string, parameters: readonly unknown[]) {
-    return runOn<Row>(this.kysely, text, parameters);
+    return this.statements.run<Row>(text, parameters);
   }
 
   lock(key: string): Promise<void> {
