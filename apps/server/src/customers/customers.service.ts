@@ -75,7 +75,8 @@ export async function importCustomers(
 
     const plan = planImport(scope, input.customers, { existing, boundUsers }, now);
     await setImmediate();
-    await writeImportedCustomers(trx, [...plan.inserts, ...plan.updates]);
+    await writeImportedCustomers(trx, [...plan.inserts, ...plan.updates], false);
+    if (plan.boundUpdates.length > 0) await writeImportedCustomers(trx, plan.boundUpdates, true);
     await setImmediate();
     await adjustUnresolvedCount(trx, scope, plan.unresolvedDelta);
     // Marked once every row is written: a later row of the batch may share an earlier one's email.

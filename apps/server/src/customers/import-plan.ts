@@ -33,8 +33,10 @@ export interface ImportPlan {
   unresolvedDelta: number;
   /** Rows to insert as they are (created by this batch). */
   inserts: ImportedCustomerRow[];
-  /** Existing unbound rows as they must end up; only those that differ from what is stored. */
+  /** Existing unbound rows as they must end up, that differ from what is stored but stay unbound. */
   updates: ImportedCustomerRow[];
+  /** Existing unbound rows that this import binds from their metadata, as they must end up. */
+  boundUpdates: ImportedCustomerRow[];
   bindings: MetadataBinding[];
   /** The customers this import leaves unbound, as it leaves them. */
   leftUnbound: ImportedCustomerRow[];
@@ -91,7 +93,6 @@ export function planImport(scope: Scope, customers: readonly ImportRowInput[], s
   /** Each named customer as the batch leaves it so far. */
   const current = new Map<string, ImportedCustomerRow>();
   for (const [stripeId, row] of snapshot.existing) current.set(stripeId, { ...row });
-  const created = new Set<string>();
   const boundUsers = new Set(snapshot.boundUsers);
   const bindings: MetadataBinding[] = [];
   /** The customers the batch leaves unbound so far, by id. */
@@ -115,7 +116,6 @@ export function planImport(scope: Scope, customers: readonly ImportRowInput[], s
         unbound_at: null,
       };
       current.set(customer.stripeCustomerId, row);
-      created.add(customer.stripeCustomerId);
       report.created++;
       unresolvedDelta++;
     } else if (row.external_user_id !== null) {
@@ -145,9 +145,12 @@ export function planImport(scope: Scope, customers: readonly ImportRowInput[], s
 
   const inserts: ImportedCustomerRow[] = [];
   const updates: ImportedCustomerRow[] = [];
+  const boundUpdates: ImportedCustomerRow[] = [];
   for (const [stripeId, row] of current) {
-    if (created.has(stripeId)) inserts.push(row);
-    else if (WRITTEN_COLUMNS.some((column) => row[column] !== snapshot.existing.get(stripeId)![column])) updates.push(row);
+    const stored = snapshot.existing.get(stripeId);
+    if (stored === undefined) inserts.push(row);
+    else if (row.external_user_id !== stored.external_user_id) boundUpdates.push(row);
+    else if (WRITTEN_COLUMNS.some((column) => row[column] !== stored[column])) updates.push(row);
   }
-  return { report, unresolvedDelta, inserts, updates, bindings, leftUnbound: [...touched.values()] };
+  return { report, unresolvedDelta, inserts, updates, boundUpdates, bindings, leftUnbound: [...touched.values()] };
 }

@@ -333,34 +333,38 @@ export async function findBoundUsers(db: Queryable, scope: Scope, externalUserId
   return bound;
 }
 
-const IMPORTED_CUSTOMER_COLUMNS = [
-  "id",
-  "organization_id",
-  "environment",
-  "stripe_customer_id",
-  "email",
-  "email_normalized",
-  "name",
-  "metadata",
-  "stripe_created_at",
-  "imported_at",
-  "updated_at",
-  "external_user_id",
-  "bound_at",
-  "bound_by",
-] as const satisfies readonly (keyof NewImportedCustomerRow)[];
+/** A row as the import's insert takes it (unbound_at is left to its default, null). */
+function insertedRow(row: ImportedCustomerRow): NewImportedCustomerRow {
+  return {
+    id: row.id,
+    organization_id: row.organization_id,
+    environment: row.environment,
+    stripe_customer_id: row.stripe_customer_id,
+    email: row.email,
+    email_normalized: row.email_normalized,
+    name: row.name,
+    metadata: row.metadata,
+    stripe_created_at: row.stripe_created_at,
+    imported_at: row.imported_at,
+    updated_at: row.updated_at,
+    external_user_id: row.external_user_id,
+    bound_at: row.bound_at,
+    bound_by: row.bound_by,
+  };
+}
 
 /**
  * Writes customers as an import leaves them, in one statement per chunk: new rows are inserted;
- * a row whose id is stored already takes the new email, name, metadata, Stripe creation time and
- * binding, unless it is bound by then (a bound customer is never changed). unbound_at, imported_at
- * and the scope are never changed.
+ * a row whose id is stored already takes the new email, name, metadata, Stripe creation time and,
+ * with `binding`, binding, unless it is bound by then (a bound customer is never changed).
+ * unbound_at, imported_at and the scope are never changed. Without `binding` the binding columns
+ * are not set, so SQLite leaves the indexes on them alone (~30% of an update-only batch's cost).
  */
-export async function writeImportedCustomers(db: Queryable, rows: readonly ImportedCustomerRow[]): Promise<void> {
+export async function writeImportedCustomers(db: Queryable, rows: readonly ImportedCustomerRow[], binding: boolean): Promise<void> {
   for (const chunk of chunksOf(rows)) {
     await db.kysely
       .insertInto("imported_customers")
-      .values(chunk.map((row) => Object.fromEntries(IMPORTED_CUSTOMER_COLUMNS.map((column) => [column, row[column]])) as NewImportedCustomerRow))
+      .values(chunk.map(insertedRow))
       .onConflict((conflict) =>
         conflict
           .column("id")
@@ -371,9 +375,9 @@ export async function writeImportedCustomers(db: Queryable, rows: readonly Impor
             metadata: eb.ref("excluded.metadata"),
             stripe_created_at: eb.ref("excluded.stripe_created_at"),
             updated_at: eb.ref("excluded.updated_at"),
-            external_user_id: eb.ref("excluded.external_user_id"),
-            bound_at: eb.ref("excluded.bound_at"),
-            bound_by: eb.ref("excluded.bound_by"),
+            ...(binding
+              ? { external_user_id: eb.ref("excluded.external_user_id"), bound_at: eb.ref("excluded.bound_at"), bound_by: eb.ref("excluded.bound_by") }
+              : {}),
           }))
           .where("imported_customers.external_user_id", "is", null),
       )

@@ -108,7 +108,7 @@ describe("customers.import: a batch does what its rows imported one by one do", 
             }
           },
         ),
-        { numRuns: FUZZ_LONG ? FUZZ_RUNS : 60 },
+        { numRuns: FUZZ_LONG ? FUZZ_RUNS : 40 },
       );
     },
     PROPERTY_TIMEOUT_MS,
