@@ -5,9 +5,6 @@ import {
   type ImportedCustomer,
   type importCustomersInput,
   type listUnresolvedCustomersInput,
-  MAX_EXTERNAL_ID_LENGTH,
-  normalizeEmail,
-  PRE_BIND_METADATA_KEYS,
   type UnresolvedCounts,
   type UnresolvedCustomerPage,
 } from "@billingos/contracts";
@@ -15,60 +12,51 @@ import { setImmediate } from "node:timers/promises";
 import type { z } from "zod";
 import { assertActorStillActive } from "../api-keys/api-key-still-active.js";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
-import { type AuditEntry, recordAuditEvent } from "../audit/audit.repository.js";
+import type { AuditEntry } from "../audit/audit.repository.js";
 import { lockCustomersOf } from "./customer-scope-lock.js";
 import { recordBinding } from "./customer-binding-audit.js";
 import { rollbackWith } from "../store/rollback.js";
 import { DomainError } from "../shared/domain-error.js";
-import { newId } from "../shared/ids.js";
 import { keysetPage } from "../shared/keyset-page.js";
 import type { Scope } from "../shared/scope.js";
 import type { CustomerDeps } from "./customer-deps.js";
 import { customerNotFound, undoBinding } from "./customer-unbinding.js";
 import { toImportedCustomer } from "./customers.mapper.js";
+import { recordImportEvents } from "./import-audit.js";
+import { keysOfBatch, planImport } from "./import-plan.js";
 import {
   adjustUnresolvedCount,
   bindCustomer,
+  findBoundUsers,
   findCustomerBoundTo,
   findCustomerByStripeId,
-  insertCustomerToImport,
+  findCustomersByStripeIds,
   listUnresolvedCustomers,
-  markSharedEmails,
+  markEmailsShared,
   unresolvedReasonsOf,
-  updateCustomerToImport,
+  writeImportedCustomers,
 } from "./imported-customers.repository.js";
+import type { ImportedCustomerRow } from "./imported-customers.table.js";
 
 export const actorOf = (key: AuthenticatedKey): AuditEntry["actor"] => ({ type: "api_key", id: key.id });
-
-/** The merchant's user id carried in Stripe metadata, under the first key of PRE_BIND_METADATA_KEYS that has one. */
-export function externalUserIdFromMetadata(metadata: Record<string, string> | null | undefined): string | null {
-  if (!metadata) return null;
-  for (const key of PRE_BIND_METADATA_KEYS) {
-    const value = metadata[key]?.trim();
-    if (value && value.length <= MAX_EXTERNAL_ID_LENGTH) return value;
-  }
-  return null;
-}
-
-/**
- * Rows an import works through before it lets the event loop run other requests' callbacks
- * (verifications, health checks): better-sqlite3 is synchronous, so a batch of 1,000 rows would
- * otherwise hold the loop for its whole run (~35 ms here, and ten such calls in one batched request
- * ~345 ms). 100 rows take a few milliseconds.
- */
-const ROWS_BETWEEN_YIELDS = 100;
 
 /**
  * Upserts a batch by Stripe id in one write transaction. New and unbound customers take the
  * batch's email, name and metadata; bound customers are never changed (nor unbound). A customer
  * whose metadata names a user id not yet bound elsewhere is bound at once ("metadata").
  *
+ * Set-based, the same on both engines: the batch's stored rows and taken user ids are read in one
+ * statement per chunk of 500, every row's decision is taken in memory in batch order (import-plan.ts:
+ * a later row of one Stripe id sees what an earlier one did), and only the rows that end up
+ * different are written, again one statement per chunk. On PostgreSQL each statement is a round
+ * trip; per-row statements made a 1,000-row batch some 3,000 of them.
+ *
  * The batch stays one transaction, all or nothing (a crash mid-import leaves none of it, the report
- * and the audit event are exact, a dry run sees its own earlier rows), and yields to the event loop
- * every ROWS_BETWEEN_YIELDS rows. Meanwhile it keeps the write lock, so other writes wait for it:
- * at most one batch (1,000 rows, a few tens of milliseconds), as a request carries at most that many
- * rows (import-procedure.ts) and the rows per minute are limited per key. The hot reads (verify,
- * key lookup) do not wait: they run on the reader connection.
+ * and the audit event are exact), holding the scope's customer lock. A dry run writes as a real run
+ * does, so that the report's reasons are the database's own, then rolls back. Between statements it
+ * yields to the event loop, so that a synchronous SQLite statement never holds it for a whole batch
+ * (other requests' verifications, health checks). At most one batch (1,000 rows) per request
+ * (import-procedure.ts) and rows per minute are limited per key.
  */
 export async function importCustomers(
   { store, clock }: CustomerDeps,
@@ -80,82 +68,29 @@ export async function importCustomers(
     await assertActorStillActive(trx, actor);
     await lockCustomersOf(trx, scope);
     const now = clock.now();
-    const report = { created: 0, updated: 0, unchanged: 0, preBound: 0 };
-    let unresolvedDelta = 0;
-    /** The customers this import leaves unbound. */
-    const touched = new Set<string>();
+    const { stripeIds, externalUserIds } = keysOfBatch(input.customers);
+    const existing = new Map<string, ImportedCustomerRow>();
+    for (const row of await findCustomersByStripeIds(trx, scope, stripeIds)) existing.set(row.stripe_customer_id, row);
+    const boundUsers = new Set(externalUserIds.length === 0 ? [] : await findBoundUsers(trx, scope, externalUserIds));
 
-    for (const [index, customer] of input.customers.entries()) {
-      if (index > 0 && index % ROWS_BETWEEN_YIELDS === 0) await setImmediate();
-      const fields = {
-        email: customer.email ?? null,
-        email_normalized: normalizeEmail(customer.email),
-        name: customer.name ?? null,
-        metadata: customer.metadata ? JSON.stringify(customer.metadata) : null,
-        stripe_created_at: customer.createdAt ? customer.createdAt.getTime() : null,
-      };
-      const existing = await findCustomerByStripeId(trx, scope, customer.stripeCustomerId);
-      let id: string;
-      if (existing === undefined) {
-        id = newId("imp", now);
-        await insertCustomerToImport(trx, {
-          id,
-          organization_id: scope.organizationId,
-          environment: scope.environment,
-          stripe_customer_id: customer.stripeCustomerId,
-          ...fields,
-          imported_at: now,
-          updated_at: now,
-          external_user_id: null,
-          bound_at: null,
-          bound_by: null,
-        });
-        report.created++;
-        unresolvedDelta++;
-      } else if (existing.external_user_id !== null) {
-        report.unchanged++;
-        continue;
-      } else {
-        id = existing.id;
-        const changed = (Object.keys(fields) as (keyof typeof fields)[]).some((key) => existing[key] !== fields[key]);
-        if (changed) {
-          await updateCustomerToImport(trx, id, { ...fields, updated_at: now });
-          report.updated++;
-        } else {
-          report.unchanged++;
-        }
-      }
-
-      const externalUserId = externalUserIdFromMetadata(customer.metadata);
-      // A customer whose binding the merchant undid binds only by hand, even from metadata.
-      const bindable = existing?.unbound_at == null;
-      if (bindable && externalUserId !== null && (await findCustomerBoundTo(trx, scope, externalUserId)) === undefined) {
-        await bindCustomer(trx, id, { externalUserId, method: "metadata", now });
-        await recordBinding(
-          trx,
-          scope,
-          { stripe_customer_id: customer.stripeCustomerId, externalUserId, method: "metadata", actor },
-          now,
-        );
-        report.preBound++;
-        unresolvedDelta--;
-        // The same Stripe id earlier in the batch left it unbound; it no longer is.
-        touched.delete(id);
-      } else {
-        touched.add(id);
-      }
-    }
-
-    await adjustUnresolvedCount(trx, scope, unresolvedDelta);
+    const plan = planImport(scope, input.customers, { existing, boundUsers }, now);
+    await setImmediate();
+    await writeImportedCustomers(trx, [...plan.inserts, ...plan.updates], false);
+    if (plan.boundUpdates.length > 0) await writeImportedCustomers(trx, plan.boundUpdates, true);
+    await setImmediate();
+    await adjustUnresolvedCount(trx, scope, plan.unresolvedDelta);
     // Marked once every row is written: a later row of the batch may share an earlier one's email.
-    const leftUnbound = [...touched];
-    await markSharedEmails(trx, leftUnbound, now);
+    const emailsLeftUnbound = new Set<string>();
+    for (const row of plan.leftUnbound) if (row.email_normalized !== null) emailsLeftUnbound.add(row.email_normalized);
+    await markEmailsShared(trx, scope, [...emailsLeftUnbound], now);
     const unresolved: UnresolvedCounts = { awaiting_first_session: 0, no_email: 0, email_shared: 0, binding_undone: 0 };
-    for (const reason of await unresolvedReasonsOf(trx, leftUnbound)) unresolved[reason]++;
+    const leftUnboundIds = plan.leftUnbound.map((row) => row.id);
+    for (const reason of await unresolvedReasonsOf(trx, leftUnboundIds)) unresolved[reason]++;
 
+    const { report } = plan;
     const result = { dryRun: input.dryRun ?? false, ...report, unresolved };
     if (input.dryRun) return rollbackWith(result);
-    await recordAuditEvent(trx, scope, { action: "customers.imported", actor, details: { ...report, unresolved } }, now);
+    await recordImportEvents(trx, scope, { actor, bindings: plan.bindings, report: { ...report, unresolved } }, now);
     return result;
   });
 }
