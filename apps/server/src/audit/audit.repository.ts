@@ -27,9 +27,9 @@ const insertEvent = preparedInsert<NewAuditEventRow & Record<string, unknown>>("
   "details",
 ]);
 
-/** Records one event; call it inside the transaction of the change it describes. */
-export async function recordAuditEvent(db: Queryable, scope: Scope, entry: AuditEntry, now: number): Promise<void> {
-  await insertEvent(db, {
+/** The row of one event; ids are taken in call order, so events list in the order they were made. */
+function auditRow(scope: Scope, entry: AuditEntry, now: number): NewAuditEventRow {
+  return {
     id: newId("evt", now),
     organization_id: scope.organizationId,
     environment: scope.environment,
@@ -40,7 +40,18 @@ export async function recordAuditEvent(db: Queryable, scope: Scope, entry: Audit
     subject_id: entry.subjectId ?? null,
     external_user_id: entry.externalUserId ?? null,
     details: entry.details ? JSON.stringify(entry.details) : null,
-  });
+  };
+}
+
+/** Records one event; call it inside the transaction of the change it describes. */
+export async function recordAuditEvent(db: Queryable, scope: Scope, entry: AuditEntry, now: number): Promise<void> {
+  await insertEvent(db, auditRow(scope, entry, now) as NewAuditEventRow & Record<string, unknown>);
+}
+
+/** Records several events of one scope, in the order given, in one statement per chunk. */
+export async function recordAuditEvents(db: Queryable, scope: Scope, entries: readonly AuditEntry[], now: number): Promise<void> {
+  const rows = entries.map((entry) => auditRow(scope, entry, now));
+  for (const chunk of chunksOf(rows)) await db.kysely.insertInto("audit_events").values(chunk).execute();
 }
 
 /** Records one event per session token about to be revoked in bulk (a revoke-all, a key revocation). */

@@ -1,8 +1,5 @@
-import type { AuditEntry } from "../audit/audit.repository.js";
-import type { NewAuditEventRow } from "../audit/audit-events.table.js";
-import { chunksOf } from "../store/chunks.js";
+import { type AuditEntry, recordAuditEvents } from "../audit/audit.repository.js";
 import type { Queryable } from "../store/queryable.js";
-import { newId } from "../shared/ids.js";
 import type { Scope } from "../shared/scope.js";
 import type { MetadataBinding } from "./import-plan.js";
 
@@ -18,21 +15,9 @@ export async function recordImportEvents(
   events: { actor: AuditEntry["actor"]; bindings: readonly MetadataBinding[]; report: Record<string, unknown> },
   now: number,
 ): Promise<void> {
-  const row = (entry: AuditEntry): NewAuditEventRow => ({
-    id: newId("evt", now),
-    organization_id: scope.organizationId,
-    environment: scope.environment,
-    occurred_at: now,
-    action: entry.action,
-    actor_type: entry.actor.type,
-    actor_id: entry.actor.id,
-    subject_id: entry.subjectId ?? null,
-    external_user_id: entry.externalUserId ?? null,
-    details: entry.details ? JSON.stringify(entry.details) : null,
-  });
-  const rows = [
-    ...events.bindings.map((binding) =>
-      row({
+  const entries: AuditEntry[] = [
+    ...events.bindings.map(
+      (binding): AuditEntry => ({
         action: "customer.bound",
         actor: events.actor,
         subjectId: binding.stripeCustomerId,
@@ -40,7 +25,7 @@ export async function recordImportEvents(
         details: { method: "metadata" },
       }),
     ),
-    row({ action: "customers.imported", actor: events.actor, details: events.report }),
+    { action: "customers.imported", actor: events.actor, details: events.report },
   ];
-  for (const chunk of chunksOf(rows)) await trx.kysely.insertInto("audit_events").values(chunk).execute();
+  await recordAuditEvents(trx, scope, entries, now);
 }
