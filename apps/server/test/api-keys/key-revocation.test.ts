@@ -85,16 +85,20 @@ describe("a customer write authenticated before its key's revocation and run aft
     const before = await h.store.kysely.selectFrom("imported_customers").selectAll().orderBy("id").execute();
     const eventsBefore = (await h.store.kysely.selectFrom("audit_events").select("id").execute()).length;
 
-    const attempts = [
-      importCustomers(h.deps, key, { customers: [{ stripeCustomerId: "cus_new", email: "n@example.com" }] }),
-      bindCustomerManually(h.deps, key, { stripeCustomerId: "cus_free", externalUserId: "user_f" }, actorOf(key)),
-      unbindCustomer(h.deps, key, { stripeCustomerId: "cus_bound" }, actorOf(key)),
-    ];
-    for (const attempt of attempts) {
-      const error = await attempt.then(
-        () => undefined,
-        (refusal: unknown) => refusal,
-      );
+    // Started together (on PostgreSQL they run side by side), each outcome taken at once.
+    const refusals = await Promise.all(
+      [
+        importCustomers(h.deps, key, { customers: [{ stripeCustomerId: "cus_new", email: "n@example.com" }] }),
+        bindCustomerManually(h.deps, key, { stripeCustomerId: "cus_free", externalUserId: "user_f" }, actorOf(key)),
+        unbindCustomer(h.deps, key, { stripeCustomerId: "cus_bound" }, actorOf(key)),
+      ].map((attempt) =>
+        attempt.then(
+          () => undefined,
+          (refusal: unknown) => refusal,
+        ),
+      ),
+    );
+    for (const error of refusals) {
       expect(error).toBeInstanceOf(DomainError);
       expect([(error as DomainError).code, (error as DomainError).message]).toEqual(["UNAUTHORIZED", "Unknown or revoked secret key"]);
     }
