@@ -72,11 +72,11 @@ describe("revokeApiKey", () => {
     await revokeApiKey(h.store, h.clock, h.testKey.id);
     // The key can no longer create, verify or revoke anything.
     for (const call of [
-      api(h.testKey.secretKey).create({ externalUserId: "user_1" }),
-      api(h.testKey.secretKey).verify({ sessionToken: token.sessionToken }),
-      api(h.testKey.secretKey).revoke({ tokenId: token.tokenId }),
+      () => api(h.testKey.secretKey).create({ externalUserId: "user_1" }),
+      () => api(h.testKey.secretKey).verify({ sessionToken: token.sessionToken }),
+      () => api(h.testKey.secretKey).revoke({ tokenId: token.tokenId }),
     ]) {
-      expect((await rejectionOf(call)).error.code).toBe("UNAUTHORIZED");
+      expect((await rejectionOf(call())).error.code).toBe("UNAUTHORIZED");
     }
   });
 
