@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { InProcessSettings } from "./scenarios/in-process.js";
 import type { HttpSettings } from "./scenarios/http.js";
+import { OPERATIONS, type Operation } from "./operations.js";
 
 export const PARTS = ["in-process", "scale", "http", "peer", "postgres", "import-flood"] as const;
 export type Part = (typeof PARTS)[number];
@@ -26,9 +27,6 @@ export interface BenchSettings {
   operations?: Operation[];
 }
 
-/** The service's requests measured over HTTP (`--ops`). */
-export const OPERATIONS = ["verify", "verify-distinct", "verify-revoked", "create", "revoke"] as const;
-export type Operation = (typeof OPERATIONS)[number];
 
 export class UsageError extends Error {}
 

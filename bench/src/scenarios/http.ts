@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { OPERATIONS, type Operation } from "../args.js";
+import { OPERATIONS, type Operation } from "../operations.js";
 import { type LoadOptions, type LoadResult, measureLoad } from "../load.js";
 import { type Comparison, type PlannedScenario, rowsOfPlan } from "../plan.js";
 import { REPO_ROOT, type ServerProcess, startServerProcess } from "../processes.js";
