@@ -1,5 +1,14 @@
-import type { Queryable } from "./queryable.js";
+import type { LockMode, Queryable } from "./queryable.js";
 import type { RetryLaterError } from "../shared/domain-error.js";
+
+/** How a unit of work starts (Store.transaction). */
+export interface TransactionOptions {
+  /**
+   * A lock key the unit holds from its first statement, as if its first step were
+   * `trx.lock(key, mode)`: PostgreSQL takes it with BEGIN in the same round trip.
+   */
+  lock?: { key: string; mode: LockMode } | undefined;
+}
 
 /**
  * The storage port: what services receive through their deps, whatever the engine. Opened by
@@ -13,13 +22,13 @@ export interface Store extends Queryable {
    * (RetryLaterError). `work` must therefore have no effect outside the transaction.
    * `rollbackWith(result)` inside `work` undoes everything and returns `result`.
    */
-  transaction<T>(work: (trx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(work: (trx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Like `transaction`, for small units that arrive many at a time (token creation, revocation):
    * an engine may run units that arrive together in one commit (SQLite's group commit), each seeing
    * the ones before it; each unit is still undone alone if it throws, and answered once durable.
    */
-  groupedTransaction<T>(work: (trx: Queryable) => Promise<T>): Promise<T>;
+  groupedTransaction<T>(work: (trx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * A read of rarely changing rows by key (the API key lookup every merchant call makes), through the
    * engine's cache: SQLite keeps found rows while its data_version says nothing was committed since;

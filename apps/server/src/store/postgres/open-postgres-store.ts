@@ -53,11 +53,12 @@ export async function openPostgresStore({ url, poolSize, migrate = true, onIdleC
     throw new StoreOpenError(`The PostgreSQL pool size must be a whole number of connections, at least 1 (got ${poolSize})`);
   }
   const target = connectionTarget(url);
-  const pool = createPool({ target, poolSize, onIdleClientError });
+  const statements = new NamedStatements();
+  const pool = createPool({ target, poolSize, onIdleClientError, clientClass: statements.clientClass() });
   const kysely: SchemaKysely = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     await checkReachable(pool, target);
-    const store = new PostgresStore(kysely, new NamedStatements(pool));
+    const store = new PostgresStore(kysely, statements);
     if (migrate) await store.migrate();
     return store;
   } catch (error) {

@@ -1,6 +1,6 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { createMigrationTable, type ExclusiveTransaction, migrateToLatest } from "../migrate.js";
-import { advisoryXactLock } from "./postgres-queryable.js";
+import { advisoryLockSql } from "./postgres-queryable.js";
 
 /**
  * The advisory lock every process migrating this database takes. Its own namespace: no key that
@@ -16,7 +16,7 @@ const MIGRATION_LOCK_KEY = "billingos:schema-migration";
 function exclusively(kysely: Kysely<any>): ExclusiveTransaction {
   return (work) =>
     kysely.transaction().execute(async (trx) => {
-      await advisoryXactLock(trx, MIGRATION_LOCK_KEY);
+      await sql.raw(advisoryLockSql(MIGRATION_LOCK_KEY, "exclusive")).execute(trx);
       return work(trx);
     });
 }

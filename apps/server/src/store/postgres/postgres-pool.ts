@@ -26,14 +26,17 @@ export interface PoolOptions {
   poolSize: number;
   /** Told of errors on idle connections (the server went away); the pool drops such connections itself. */
   onIdleClientError?: ((error: Error) => void) | undefined;
+  /** The class the pool makes its connections with (NamedStatements.clientClass). */
+  clientClass?: typeof pg.Client | undefined;
 }
 
 /**
  * The pool, with int8 parsed to numbers on its own connections only (pg's global parser table is
  * left alone), connects bounded by CONNECT_TIMEOUT_MS.
  */
-export function createPool({ target, poolSize, onIdleClientError }: PoolOptions): pg.Pool {
+export function createPool({ target, poolSize, onIdleClientError, clientClass }: PoolOptions): pg.Pool {
   const pool = new pg.Pool({
+    ...(clientClass === undefined ? {} : { Client: clientClass }),
     ...(target.connectionString === undefined ? {} : { connectionString: target.connectionString }),
     max: poolSize,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

@@ -2,9 +2,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
 import type { RetryLaterError } from "../../shared/domain-error.js";
 import type { Queryable, SchemaKysely } from "../queryable.js";
-import type { Store } from "../store.js";
+import type { Store, TransactionOptions } from "../store.js";
 import { migratePostgres } from "./postgres-migrate.js";
 import { NamedStatements } from "./named-statements.js";
+import { runHot } from "./postgres-queryable.js";
 import { runTransaction } from "./postgres-transaction.js";
 import { DatabaseTimeoutError, retryLaterFor } from "./transient-errors.js";
 
@@ -21,7 +22,7 @@ export class PostgresStore implements Store {
   ) {}
 
   run<Row>(text: string, parameters: readonly unknown[]) {
-    return this.statements.run<Row>(text, parameters);
+    return runHot<Row>(this.kysely, this.statements, text, parameters);
   }
 
   lock(key: string): Promise<void> {
@@ -30,8 +31,8 @@ export class PostgresStore implements Store {
     return Promise.reject(new Error(`lock("${key}") called outside a transaction: take it inside store.transaction()`));
   }
 
-  transaction<T>(work: (trx: Queryable) => Promise<T>): Promise<T> {
-    return runTransaction(this.kysely, work);
+  transaction<T>(work: (trx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return runTransaction(this.kysely, this.statements, work, options);
   }
 
   /**
@@ -39,8 +40,8 @@ export class PostgresStore implements Store {
    * parallel and batches their WAL flushes itself, while SQLite has one writer, where running units
    * that arrive together in one commit is what saves the fsyncs.
    */
-  groupedTransaction<T>(work: (trx: Queryable) => Promise<T>): Promise<T> {
-    return this.transaction(work);
+  groupedTransaction<T>(work: (trx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.transaction(work, options);
   }
 
   /**

@@ -1,13 +1,23 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { sql } from "kysely";
 import type { Queryable, SchemaKysely } from "../queryable.js";
 import { Rollback } from "../rollback.js";
-import { transactionQueryable } from "./postgres-queryable.js";
+import type { TransactionOptions } from "../store.js";
+import type { NamedStatements } from "./named-statements.js";
+import { advisoryLockSql, transactionQueryable } from "./postgres-queryable.js";
 import { busyError, isRetryableConflict } from "./transient-errors.js";
 
 /** Runs of one unit in all before a conflict becomes a 503. */
 export const MAX_ATTEMPTS = 6;
 /** The first retry waits up to this; each next one up to twice as long (full jitter). */
 const BASE_BACKOFF_MS = 4;
+
+const BEGIN = "start transaction isolation level read committed";
+
+/** PostgreSQL ends COMMIT with this tag when an earlier failed statement had aborted the transaction. */
+export class AbortedTransactionError extends Error {
+  override readonly name = "AbortedTransactionError";
+}
 
 /**
  * Full jitter: two transactions that just conflicted wait different times, so they do not meet
@@ -18,23 +28,50 @@ function backoffMs(attempt: number): number {
 }
 
 /**
+ * BEGIN, and the unit's opening lock in the same simple query (one round trip: separate
+ * statements, so the lock is held before the next statement takes its snapshot).
+ */
+function beginSql(options: TransactionOptions | undefined): string {
+  return options?.lock === undefined ? BEGIN : `${BEGIN}; ${advisoryLockSql(options.lock.key, options.lock.mode)}`;
+}
+
+/** One attempt on one pinned connection: BEGIN (with the lock), the work, COMMIT; ROLLBACK if anything throws. */
+function attempt<T>(kysely: SchemaKysely, statements: NamedStatements, work: (trx: Queryable) => Promise<T>, options: TransactionOptions | undefined): Promise<T> {
+  return kysely.connection().execute(async (connection) => {
+    await sql.raw(beginSql(options)).execute(connection);
+    try {
+      const result = await work(transactionQueryable(connection, statements));
+      const { rows } = await sql.raw<{ command?: string }>("commit").execute(connection);
+      if (rows[0]?.command === "ROLLBACK") throw new AbortedTransactionError("The transaction was aborted by an earlier failed statement and rolled back");
+      return result;
+    } catch (error) {
+      // A connection lost mid-unit fails this too; pg's pool drops such a connection on release.
+      await sql.raw("rollback").execute(connection).catch(() => {});
+      throw error;
+    }
+  });
+}
+
+/**
  * One unit of work in one READ COMMITTED transaction on one connection. A thrown Rollback undoes
  * it and returns its result; a serialization failure (40001) or deadlock (40P01) runs the whole
  * unit again (it has no effect outside the transaction: the Store contract), up to MAX_ATTEMPTS,
  * then a 503. Anything else is rolled back and thrown as is.
  */
-export async function runTransaction<T>(kysely: SchemaKysely, work: (trx: Queryable) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+export async function runTransaction<T>(
+  kysely: SchemaKysely,
+  statements: NamedStatements,
+  work: (trx: Queryable) => Promise<T>,
+  options?: TransactionOptions,
+): Promise<T> {
+  for (let tries = 1; ; tries++) {
     try {
-      return await kysely
-        .transaction()
-        .setIsolationLevel("read committed")
-        .execute((trx) => work(transactionQueryable(trx)));
+      return await attempt(kysely, statements, work, options);
     } catch (error) {
       if (error instanceof Rollback) return error.result as T;
       if (!isRetryableConflict(error)) throw error;
-      if (attempt >= MAX_ATTEMPTS) throw busyError();
-      await sleep(backoffMs(attempt));
+      if (tries >= MAX_ATTEMPTS) throw busyError();
+      await sleep(backoffMs(tries));
     }
   }
 }
