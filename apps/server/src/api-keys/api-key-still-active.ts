@@ -1,11 +1,20 @@
 import type { AuditActorType } from "@billingos/contracts";
 import type { Queryable } from "../store/queryable.js";
+import type { TransactionOptions } from "../store/store.js";
 import { DomainError } from "../shared/domain-error.js";
 import { isApiKeyActive } from "./api-keys.repository.js";
 
 /** The lock key a key's revocation holds exclusively and every write made with the key holds shared. */
 export function apiKeyLockKey(id: string): string {
   return `api-key:${id}`;
+}
+
+/**
+ * For a write made with a key that checks the key itself (session-token creation): the unit holds
+ * the key's lock shared from its start, as assertApiKeyStillActive would take it.
+ */
+export function holdingApiKey(id: string): TransactionOptions {
+  return { lock: { key: apiKeyLockKey(id), mode: "shared" } };
 }
 
 /** What a caller whose key is unknown or revoked is told, whenever that is found out. */

@@ -165,20 +165,6 @@ export async function bindCustomer(
   return result.numUpdatedRows > 0n;
 }
 
-const selectUnresolvedCount = preparedQuery((db: Queryable, organizationId: string, environment: Environment) =>
-  db.kysely
-    .selectFrom("customer_binding_counts")
-    .select("unresolved_count")
-    .where("organization_id", "=", organizationId)
-    .where("environment", "=", environment),
-);
-
-/** The maintained number of unbound customers: one primary-key read, whatever their number. */
-export async function readUnresolvedCount(db: Queryable, scope: Scope): Promise<number> {
-  const row = (await selectUnresolvedCount(db, scope.organizationId, scope.environment)).rows[0];
-  return Number(row?.unresolved_count ?? 0);
-}
-
 export async function adjustUnresolvedCount(db: Queryable, scope: Scope, delta: number): Promise<void> {
   if (delta === 0) return;
   await db.kysely

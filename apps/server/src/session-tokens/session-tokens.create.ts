@@ -1,19 +1,20 @@
 import { DEFAULT_EXPIRES_IN, type SessionTokenCreated, type createSessionTokenInput, formatToken } from "@billingos/contracts";
 import type { z } from "zod";
-import { assertApiKeyStillActive } from "../api-keys/api-key-still-active.js";
+import { KEY_REFUSED, holdingApiKey } from "../api-keys/api-key-still-active.js";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import { recordAuditEvent } from "../audit/audit.repository.js";
-import { readUnresolvedCount } from "../customers/imported-customers.repository.js";
 import { bindCustomerByEmail } from "../customers/lazy-binding.js";
+import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
 import { hashSecret, randomSecretBody } from "../shared/secrets.js";
 import type { SessionTokenDeps } from "./session-tokens.deps.js";
-import { insertSessionToken } from "./session-tokens.repository.js";
+import { insertSessionToken, readCreationState } from "./session-tokens.repository.js";
 
 /**
  * Stores a new token and, in the same write transaction, binds an imported customer by email
  * (SPEC §5) and reads the maintained count of customers still awaiting a bind. Concurrent creations
- * share one commit (group commit).
+ * share one commit (group commit). Three statements besides BEGIN and COMMIT when no customer of
+ * the scope awaits a bind or no email is given (on PostgreSQL each is a round trip).
  */
 export async function createSessionToken(
   { store, clock, lazyBindingRequiresVerifiedEmail = false }: SessionTokenDeps,
@@ -24,12 +25,22 @@ export async function createSessionToken(
   const tokenHash = hashSecret(sessionToken);
   return store.groupedTransaction(async (trx) => {
     // The key may have been revoked since it was authenticated: a token stored now would outlive
-    // the revocation's sweep. Refused here, this unit alone fails and stores nothing.
-    await assertApiKeyStillActive(trx, key);
+    // the revocation's sweep. The unit holds the key's lock shared from BEGIN (a revocation holds
+    // it exclusively), so the key read here stays unrevoked until this commits; refused, this unit
+    // alone fails and stores nothing.
+    const state = await readCreationState(trx, key);
+    if (!state.keyActive) throw new DomainError("UNAUTHORIZED", KEY_REFUSED);
+    let unresolvedCustomers = state.unresolvedCount;
     const now = clock.now();
     const tokenId = newId("tok", now);
     const expiresAt = now + (input.expiresIn ?? DEFAULT_EXPIRES_IN) * 1000;
-    await bindCustomerByEmail(trx, key, input, now, { type: "api_key", id: key.id }, lazyBindingRequiresVerifiedEmail);
+    // No customer awaits a bind, so none can be a candidate: the lookup is skipped (most creations).
+    // Otherwise the count is read again after the attempt: a bind committed meanwhile by another
+    // connection (which the attempt may have found) must show in it too.
+    if (unresolvedCustomers > 0 && input.email != null) {
+      await bindCustomerByEmail(trx, key, input, now, { type: "api_key", id: key.id }, lazyBindingRequiresVerifiedEmail);
+      unresolvedCustomers = (await readCreationState(trx, key)).unresolvedCount;
+    }
     await insertSessionToken(trx, {
       id: tokenId,
       token_hash: tokenHash,
@@ -58,12 +69,11 @@ export async function createSessionToken(
       },
       now,
     );
-    const unresolvedCustomers = await readUnresolvedCount(trx, key);
     return {
       tokenId,
       sessionToken,
       expiresAt: new Date(expiresAt),
       ...(unresolvedCustomers > 0 ? { unresolvedCustomers } : {}),
     };
-  });
+  }, holdingApiKey(key.id));
 }
