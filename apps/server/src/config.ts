@@ -36,6 +36,9 @@ const environmentSchema = z.object({
     })
     .optional(),
   DATABASE_POOL_SIZE: integer("DATABASE_POOL_SIZE", 1, 1000).default(DEFAULT_DATABASE_POOL_SIZE),
+  POSTGRES_KEY_CACHE: z
+    .enum(["listen", "off"], { error: (issue) => `POSTGRES_KEY_CACHE must be "listen" or "off" (got ${JSON.stringify(issue.input)})` })
+    .default("listen"),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(issue.input)})` })
     .default("info"),
@@ -101,6 +104,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** PostgreSQL connections at most in this process's pool. */
   databasePoolSize: number;
+  /** PostgreSQL: keep found keys while listening for their changes ("listen"), or read them every time ("off"). */
+  postgresKeyCache: "listen" | "off";
   logLevel: (typeof LOG_LEVELS)[number];
   tokenRetentionMs: number;
   /** Audit events older than this are purged once their subject is gone (see audit-retention.ts). */
@@ -170,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePath: resolveDatabasePath(values.DATABASE_PATH, env),
     databaseUrl: values.DATABASE_URL,
     databasePoolSize: values.DATABASE_POOL_SIZE,
+    postgresKeyCache: values.POSTGRES_KEY_CACHE,
     logLevel: values.LOG_LEVEL,
     tokenRetentionMs: values.TOKEN_RETENTION_DAYS * DAY_MS,
     auditRetentionMs: values.AUDIT_RETENTION_DAYS * DAY_MS,

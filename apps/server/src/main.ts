@@ -29,6 +29,7 @@ async function openStoreOrExit(config: Config, logger: Logger): Promise<Store> {
       databaseUrl: config.databaseUrl,
       databasePath: config.databasePath,
       poolSize: config.databasePoolSize,
+      keyCache: config.postgresKeyCache,
       onIdleClientError: (error) => logger.warn({ err: error }, "an idle database connection was lost; the pool opens a new one when needed"),
     });
   } catch (error) {

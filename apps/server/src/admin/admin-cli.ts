@@ -22,6 +22,9 @@ function organizationName(value: string): string {
   return name;
 }
 
+/** PostgreSQL connections the admin CLI opens at most. */
+const ADMIN_POOL_SIZE = 2;
+
 /**
  * The operators' CLI: `keys create|list|revoke`, `customers unbind|bind` and `migrate`, on DATABASE_PATH.
  * Returns the exit code instead of exiting, so tests can run it in process.
@@ -35,7 +38,8 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
     io.err(error.message);
     return 1;
   }
-  const settings = { databaseUrl: config.databaseUrl, databasePath: config.databasePath, poolSize: 2 };
+  // One command at a time: a small pool, and no key cache (nothing here reads a key twice).
+  const settings = { databaseUrl: config.databaseUrl, databasePath: config.databasePath, poolSize: ADMIN_POOL_SIZE, keyCache: "off" as const };
   let store: Store | undefined;
   // Keys commands migrate first, so they work on a database the server has never opened.
   const database = async () => (store ??= await openStore(settings));

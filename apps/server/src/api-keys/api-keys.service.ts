@@ -145,6 +145,8 @@ export async function revokeApiKey(
     if (key === undefined) throw new DomainError("NOT_FOUND", `No API key ${id}`);
     if (key.revoked_at !== null) return { id, revokedAt: new Date(key.revoked_at), revokedSessionTokens: 0 };
     await markApiKeyRevoked(trx, id, now);
+    // Every host's key cache forgets the key's row once this commits (on PostgreSQL, LISTEN/NOTIFY).
+    await trx.invalidateCachedReads();
     const revokedSessionTokens = await revokeTokensInBulk(
       trx,
       { apiKeyId: id },

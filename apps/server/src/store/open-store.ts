@@ -9,6 +9,8 @@ export interface StoreSettings {
   databasePath: string;
   /** PostgreSQL: connections at most in this process's pool (default 10). */
   poolSize?: number | undefined;
+  /** PostgreSQL: "listen" (default) keeps found keys while listening for changes; "off" reads them every time. */
+  keyCache?: "listen" | "off" | undefined;
   /** Apply pending migrations before returning (default true). */
   migrate?: boolean | undefined;
   /** PostgreSQL: told of errors on idle pooled connections (the server went away). */
@@ -28,6 +30,7 @@ export async function openStore(settings: StoreSettings): Promise<Store> {
       poolSize: settings.poolSize ?? DEFAULT_POOL_SIZE,
       migrate: settings.migrate ?? true,
       onIdleClientError: settings.onIdleClientError,
+      keyCache: settings.keyCache,
     });
   }
   return openSqliteStore({ path: settings.databasePath, migrate: settings.migrate ?? true });

@@ -32,4 +32,11 @@ export interface Queryable {
    * an error to call.
    */
   lock(key: string, mode?: LockMode): Promise<void>;
+  /**
+   * Says that this scope changed rows Store.cachedRead may hold (a key's revocation): every host
+   * reads them afresh once the change commits, and this one before its caller hears back. SQLite
+   * has nothing to do (its cache sees every commit through data_version); PostgreSQL notifies the
+   * other hosts' listeners (NOTIFY is delivered at commit).
+   */
+  invalidateCachedReads(): Promise<void>;
 }

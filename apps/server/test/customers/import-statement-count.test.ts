@@ -35,6 +35,7 @@ function countingStatements(store: Store): { store: Store; counter: StatementCou
       return trx.run(sql, parameters, isSelect);
     },
     lock: (key, mode) => trx.lock(key, mode),
+    invalidateCachedReads: () => trx.invalidateCachedReads(),
   });
   const wrapped = new Proxy(store, {
     get(target, property) {

@@ -4,8 +4,9 @@ import type { SchemaKysely } from "../queryable.js";
 import type { DatabaseSchema } from "../schema.js";
 import type { Store } from "../store.js";
 import { type ConnectionTarget, connectionTarget } from "./connection-target.js";
-import { CONNECT_TIMEOUT_MS, createPool } from "./postgres-pool.js";
+import { CONNECT_TIMEOUT_MS, createListenerClient, createPool } from "./postgres-pool.js";
 import { NamedStatements } from "./named-statements.js";
+import { NotifiedCache } from "./notified-cache.js";
 import { PostgresStore } from "./postgres-store.js";
 import { StoreOpenError } from "../store-open-error.js";
 
@@ -18,6 +19,12 @@ export interface OpenPostgresStoreOptions {
   migrate?: boolean | undefined;
   /** Told of errors on idle pooled connections (the server went away); they never crash the process. */
   onIdleClientError?: ((error: Error) => void) | undefined;
+  /**
+   * "listen" (default): keep found keys in memory while listening for changes (notified-cache.ts);
+   * "off": read them every time (the admin CLI, or a connection path where LISTEN is not delivered,
+   * such as PgBouncer in transaction mode).
+   */
+  keyCache?: "listen" | "off" | undefined;
 }
 
 function reasonOf(error: unknown): string {
@@ -48,7 +55,7 @@ async function checkReachable(pool: pg.Pool, target: ConnectionTarget): Promise<
  * unless told otherwise. Throws StoreOpenError (one line, no password) on a malformed URL or a
  * server that cannot be reached or refuses the credentials.
  */
-export async function openPostgresStore({ url, poolSize, migrate = true, onIdleClientError }: OpenPostgresStoreOptions): Promise<Store> {
+export async function openPostgresStore({ url, poolSize, migrate = true, onIdleClientError, keyCache = "listen" }: OpenPostgresStoreOptions): Promise<Store> {
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new StoreOpenError(`The PostgreSQL pool size must be a whole number of connections, at least 1 (got ${poolSize})`);
   }
@@ -58,8 +65,10 @@ export async function openPostgresStore({ url, poolSize, migrate = true, onIdleC
   const kysely: SchemaKysely = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     await checkReachable(pool, target);
-    const store = new PostgresStore(kysely, statements);
+    const cache = keyCache === "listen" ? new NotifiedCache(() => createListenerClient(target), onIdleClientError) : undefined;
+    const store = new PostgresStore(kysely, { statements, cache });
     if (migrate) await store.migrate();
+    await cache?.start();
     return store;
   } catch (error) {
     await kysely.destroy().catch(() => {});

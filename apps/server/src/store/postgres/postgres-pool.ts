@@ -53,3 +53,20 @@ export function createPool({ target, poolSize, onIdleClientError, clientClass }:
   pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
+
+export const LISTENER_APPLICATION_NAME = "billingos-key-cache";
+
+/**
+ * A connection of its own, outside the pool, for the key cache's LISTEN: a pooled one goes back to
+ * the pool after each query and would stop hearing notifications. TCP keepalive helps find a
+ * silently dead peer; the cache's heartbeat bounds the rest.
+ */
+export function createListenerClient(target: ConnectionTarget): pg.Client {
+  return new pg.Client({
+    ...(target.connectionString === undefined ? {} : { connectionString: target.connectionString }),
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    // How operators (and tests) tell it apart in pg_stat_activity.
+    application_name: LISTENER_APPLICATION_NAME,
+  });
+}

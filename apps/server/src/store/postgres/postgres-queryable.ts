@@ -3,6 +3,18 @@ import pg from "pg";
 import type { LockMode, Queryable, SchemaKysely } from "../queryable.js";
 import type { DatabaseSchema } from "../schema.js";
 import type { NamedStatements } from "./named-statements.js";
+import { CACHE_CHANNEL } from "./notified-cache.js";
+
+/** What a unit learns while it runs that matters once it commits. */
+export interface UnitOutcome {
+  /** It changed rows other hosts may hold in their key cache. */
+  invalidatesCache: boolean;
+}
+
+/** Tells every host's listener (at commit, when run inside a transaction) that cached rows changed. */
+export async function notifyCacheChange(kysely: SchemaKysely): Promise<void> {
+  await sql`select pg_notify(${CACHE_CHANNEL}, '')`.execute(kysely);
+}
 
 /**
  * Runs one of the hot statements (SQL compiled once for PostgreSQL) on `kysely`: the pool, or one
@@ -29,13 +41,17 @@ export function advisoryLockSql(key: string, mode: LockMode): string {
 }
 
 /** The handle `work` receives inside a transaction: everything runs on that transaction's connection. */
-export function transactionQueryable(trx: SchemaKysely, statements: NamedStatements): Queryable {
+export function transactionQueryable(trx: SchemaKysely, statements: NamedStatements, outcome: UnitOutcome): Queryable {
   return {
     engine: "postgres",
     kysely: trx,
     run: (text, parameters) => runHot(trx, statements, text, parameters),
     lock: async (key, mode = "exclusive") => {
       await sql.raw(advisoryLockSql(key, mode)).execute(trx);
+    },
+    invalidateCachedReads: async () => {
+      await notifyCacheChange(trx);
+      outcome.invalidatesCache = true;
     },
   };
 }

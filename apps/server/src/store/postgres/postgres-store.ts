@@ -4,9 +4,8 @@ import type { RetryLaterError } from "../../shared/domain-error.js";
 import type { Queryable, SchemaKysely } from "../queryable.js";
 import type { Store, TransactionOptions } from "../store.js";
 import { migratePostgres } from "./postgres-migrate.js";
-import { NamedStatements } from "./named-statements.js";
-import { runHot } from "./postgres-queryable.js";
-import { runTransaction } from "./postgres-transaction.js";
+import { notifyCacheChange, runHot } from "./postgres-queryable.js";
+import { type TransactionContext, runTransaction } from "./postgres-transaction.js";
 import { DatabaseTimeoutError, retryLaterFor } from "./transient-errors.js";
 
 /** How long a health check waits for `select 1`. */
@@ -16,13 +15,19 @@ export const PING_TIMEOUT_MS = 2_000;
 export class PostgresStore implements Store {
   readonly engine = "postgres" as const;
 
+  /** `context.cache` absent: no key cache (every read goes to the database). */
   constructor(
     readonly kysely: SchemaKysely,
-    private readonly statements: NamedStatements,
+    private readonly context: TransactionContext,
   ) {}
 
   run<Row>(text: string, parameters: readonly unknown[]) {
-    return runHot<Row>(this.kysely, this.statements, text, parameters);
+    return runHot<Row>(this.kysely, this.context.statements, text, parameters);
+  }
+
+  async invalidateCachedReads(): Promise<void> {
+    await notifyCacheChange(this.kysely);
+    this.context.cache?.invalidate();
   }
 
   lock(key: string): Promise<void> {
@@ -32,7 +37,7 @@ export class PostgresStore implements Store {
   }
 
   transaction<T>(work: (trx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
-    return runTransaction(this.kysely, this.statements, work, options);
+    return runTransaction(this.kysely, this.context, work, options);
   }
 
   /**
@@ -45,12 +50,13 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * No cache: several hosts write this database, and PostgreSQL offers no cheap "has anything
-   * been committed since" (SQLite's data_version) to tell a kept row is still current; a revoked
-   * key must be refused by every host at once. The lookup is one indexed read.
+   * Through the key cache kept while this host LISTENs for changes (notified-cache.ts): a revoked
+   * key is refused by this host on its next call, and by the others once PostgreSQL's notification
+   * reaches them. Without the cache (POSTGRES_KEY_CACHE=off), every read goes to the database.
    */
-  cachedRead<Row>(_cacheKey: string, load: (db: Queryable) => Promise<Row | undefined>): Promise<Row | undefined> {
-    return load(this);
+  cachedRead<Row>(cacheKey: string, load: (db: Queryable) => Promise<Row | undefined>): Promise<Row | undefined> {
+    const cache = this.context.cache;
+    return cache === undefined ? load(this) : cache.read(cacheKey, () => load(this));
   }
 
   migrate(): Promise<string[]> {
@@ -74,7 +80,8 @@ export class PostgresStore implements Store {
     }
   }
 
-  close(): Promise<void> {
-    return this.kysely.destroy();
+  async close(): Promise<void> {
+    await this.context.cache?.close();
+    await this.kysely.destroy();
   }
 }

@@ -4,7 +4,8 @@ import type { Queryable, SchemaKysely } from "../queryable.js";
 import { Rollback } from "../rollback.js";
 import type { TransactionOptions } from "../store.js";
 import type { NamedStatements } from "./named-statements.js";
-import { advisoryLockSql, transactionQueryable } from "./postgres-queryable.js";
+import type { NotifiedCache } from "./notified-cache.js";
+import { type UnitOutcome, advisoryLockSql, transactionQueryable } from "./postgres-queryable.js";
 import { busyError, isRetryableConflict } from "./transient-errors.js";
 
 /** Runs of one unit in all before a conflict becomes a 503. */
@@ -35,14 +36,23 @@ function beginSql(options: TransactionOptions | undefined): string {
   return options?.lock === undefined ? BEGIN : `${BEGIN}; ${advisoryLockSql(options.lock.key, options.lock.mode)}`;
 }
 
+/** What a transaction runs with besides Kysely: the pool's named statements, this host's key cache. */
+export interface TransactionContext {
+  statements: NamedStatements;
+  cache: NotifiedCache | undefined;
+}
+
 /** One attempt on one pinned connection: BEGIN (with the lock), the work, COMMIT; ROLLBACK if anything throws. */
-function attempt<T>(kysely: SchemaKysely, statements: NamedStatements, work: (trx: Queryable) => Promise<T>, options: TransactionOptions | undefined): Promise<T> {
+function attempt<T>(kysely: SchemaKysely, context: TransactionContext, work: (trx: Queryable) => Promise<T>, options: TransactionOptions | undefined): Promise<T> {
   return kysely.connection().execute(async (connection) => {
     await sql.raw(beginSql(options)).execute(connection);
     try {
-      const result = await work(transactionQueryable(connection, statements));
+      const outcome: UnitOutcome = { invalidatesCache: false };
+      const result = await work(transactionQueryable(connection, context.statements, outcome));
       const { rows } = await sql.raw<{ command?: string }>("commit").execute(connection);
       if (rows[0]?.command === "ROLLBACK") throw new AbortedTransactionError("The transaction was aborted by an earlier failed statement and rolled back");
+      // The other hosts hear of it from PostgreSQL; this one forgets before its caller hears back.
+      if (outcome.invalidatesCache) context.cache?.invalidate();
       return result;
     } catch (error) {
       // A connection lost mid-unit fails this too; pg's pool drops such a connection on release.
@@ -60,13 +70,13 @@ function attempt<T>(kysely: SchemaKysely, statements: NamedStatements, work: (tr
  */
 export async function runTransaction<T>(
   kysely: SchemaKysely,
-  statements: NamedStatements,
+  context: TransactionContext,
   work: (trx: Queryable) => Promise<T>,
   options?: TransactionOptions,
 ): Promise<T> {
   for (let tries = 1; ; tries++) {
     try {
-      return await attempt(kysely, statements, work, options);
+      return await attempt(kysely, context, work, options);
     } catch (error) {
       if (error instanceof Rollback) return error.result as T;
       if (!isRetryableConflict(error)) throw error;

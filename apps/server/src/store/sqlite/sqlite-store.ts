@@ -118,6 +118,11 @@ class SqliteStore implements Store {
     return Promise.reject(new Error("lock() is for a transaction handle, not the store"));
   }
 
+  invalidateCachedReads(): Promise<void> {
+    return Promise.resolve(); // data_version sees every commit (data-version-cache.ts)
+  }
+
+  // TransactionOptions.lock is not taken: write transactions are serialized already.
   transaction<T>(work: (trx: Queryable) => Promise<T>): Promise<T> {
     return writeTransaction(this.kysely, this.writer, work, this.lockWaitMs);
   }

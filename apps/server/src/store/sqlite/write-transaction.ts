@@ -29,6 +29,9 @@ export function writeTransaction<T>(
   return retryWhileBusy(() => runOnce(kysely, writer, work), lockWaitMs);
 }
 
+/** The key cache reads data_version before every hit: any commit empties it already. */
+const alreadySeenByDataVersion = () => Promise.resolve();
+
 function runOnce<T>(kysely: SchemaKysely, writer: DirectStatements, work: (trx: Queryable) => Promise<T>): Promise<T> {
   return kysely.connection().execute(async (connection) => {
     // The connection is the writer's, held until the transaction ends: its statements may run on
@@ -44,6 +47,7 @@ function runOnce<T>(kysely: SchemaKysely, writer: DirectStatements, work: (trx: 
         }
       },
       lock: alreadySerialized,
+      invalidateCachedReads: alreadySeenByDataVersion,
     };
     await connection.executeQuery(BEGIN_IMMEDIATE);
     try {
