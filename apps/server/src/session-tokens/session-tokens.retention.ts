@@ -6,6 +6,8 @@ import type { Logger } from "../shared/logger.js";
 import { deleteSessionTokensExpiredBefore } from "./session-tokens.repository.js";
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+/** The name the retention pass runs alone under (Store.runAlone). */
+export const PURGE_CHORE = "retention-purge";
 
 /** Tokens deleted per write transaction: a large purge never holds the write lock for long. */
 export const TOKEN_PURGE_BATCH = 1_000;
@@ -51,10 +53,12 @@ export async function purgeExpired(
 /** Purges now and then hourly; the timer never keeps the process alive. Returns a stop function. */
 export function schedulePurge(deps: { store: Store; clock: Clock; logger: Logger }, settings: RetentionSettings): () => void {
   const run = () => {
-    purgeExpired(deps.store, deps.clock, settings).then(
-      (purged) => {
-        if (purged.sessionTokens > 0 || purged.auditEvents > 0) {
-          deps.logger.info(purged, "purged expired session tokens and audit events past retention");
+    // Several hosts on one database purge it once: a host finding another at it skips this hour.
+    deps.store.runAlone(PURGE_CHORE, () => purgeExpired(deps.store, deps.clock, settings)).then(
+      (outcome) => {
+        if (!outcome.ran) deps.logger.debug("another host is purging expired session tokens; skipped");
+        else if (outcome.value.sessionTokens > 0 || outcome.value.auditEvents > 0) {
+          deps.logger.info(outcome.value, "purged expired session tokens and audit events past retention");
         }
       },
       (error: unknown) => deps.logger.error({ err: error }, "purging expired session tokens failed"),

@@ -10,6 +10,9 @@ export interface TransactionOptions {
   lock?: { key: string; mode: LockMode } | undefined;
 }
 
+/** What Store.runAlone did: ran the work, or found another process running work of that name. */
+export type AloneOutcome<T> = { ran: true; value: T } | { ran: false };
+
 /**
  * The storage port: what services receive through their deps, whatever the engine. Opened by
  * open-store.ts from DATABASE_URL (PostgreSQL) or DATABASE_PATH (SQLite), migrated.
@@ -35,6 +38,13 @@ export interface Store extends Queryable {
    * PostgreSQL reads every time. A miss is never kept. `load` reads on the store itself.
    */
   cachedRead<Row>(cacheKey: string, load: (db: Queryable) => Promise<Row | undefined>): Promise<Row | undefined>;
+  /**
+   * Runs `work` unless another process of the service is running work of the same name, in which
+   * case it resolves `{ ran: false }` at once: for chores one host does at a time (the retention
+   * purge). PostgreSQL holds a session advisory lock on a connection of its own while `work` runs
+   * (the server releases it if this process dies); SQLite runs it (its writes are serialized).
+   */
+  runAlone<T>(name: string, work: () => Promise<T>): Promise<AloneOutcome<T>>;
   /** The error a caller should get for a transient storage failure (busy, unreachable), else undefined. */
   retryLaterFor(error: unknown): RetryLaterError | undefined;
   /** Applies pending migrations (open-store does unless told not to); returns the names applied. */

@@ -183,20 +183,36 @@ describePostgres("the PostgreSQL store", () => {
     expect(store.retryLaterFor(new Error("anything else"))).toBeUndefined();
   });
 
-  it("cachedRead reads through every time (other hosts write too)", async () => {
+  it("cachedRead keeps a found row until a change is announced; a miss is never kept", async () => {
     const read = () =>
       store.cachedRead("org_c", (db) => db.kysely.selectFrom("organizations").selectAll().where("id", "=", "org_c").executeTakeFirst());
     expect(await read()).toBeUndefined();
     await addOrganization(store, "org_c");
     expect((await read())?.created_at).toBe(T0);
     await sql`update organizations set created_at = ${T0 + 9} where id = 'org_c'`.execute(store.kysely);
+    expect((await read())?.created_at, "kept: the change was not announced").toBe(T0);
+    await store.invalidateCachedReads();
     expect((await read())?.created_at).toBe(T0 + 9);
+  });
+
+  it("cachedRead reads through every time with the key cache off", async () => {
+    const uncached = await openPostgresStore({ url: database.url, poolSize: 1, migrate: false, keyCache: "off" });
+    try {
+      const read = () =>
+        uncached.cachedRead("org_d", (db) => db.kysely.selectFrom("organizations").selectAll().where("id", "=", "org_d").executeTakeFirst());
+      await addOrganization(uncached, "org_d");
+      expect((await read())?.created_at).toBe(T0);
+      await sql`update organizations set created_at = ${T0 + 9} where id = 'org_d'`.execute(uncached.kysely);
+      expect((await read())?.created_at).toBe(T0 + 9);
+    } finally {
+      await uncached.close();
+    }
   });
 
   it("survives its idle connections being killed by the server, and carries on", async () => {
     // Fill the pool with idle connections, then have the server end them (as a restart would).
     await Promise.all([1, 2, 3].map(() => store.transaction((trx) => trx.run("select pg_sleep(0.05)", [], true))));
-    const admin = await openPostgresStore({ url: database.url, poolSize: 1, migrate: false });
+    const admin = await openPostgresStore({ url: database.url, poolSize: 1, migrate: false, keyCache: "off" });
     let killed = 0;
     try {
       const { rows } = await sql<{ killed: number }>`

@@ -4,7 +4,7 @@ import type { SchemaKysely } from "../queryable.js";
 import type { DatabaseSchema } from "../schema.js";
 import type { Store } from "../store.js";
 import { type ConnectionTarget, connectionTarget } from "./connection-target.js";
-import { CONNECT_TIMEOUT_MS, createListenerClient, createPool } from "./postgres-pool.js";
+import { CONNECT_TIMEOUT_MS, CHORE_APPLICATION_NAME, LISTENER_APPLICATION_NAME, createDedicatedClient, createPool } from "./postgres-pool.js";
 import { NamedStatements } from "./named-statements.js";
 import { NotifiedCache } from "./notified-cache.js";
 import { PostgresStore } from "./postgres-store.js";
@@ -65,8 +65,8 @@ export async function openPostgresStore({ url, poolSize, migrate = true, onIdleC
   const kysely: SchemaKysely = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     await checkReachable(pool, target);
-    const cache = keyCache === "listen" ? new NotifiedCache(() => createListenerClient(target), onIdleClientError) : undefined;
-    const store = new PostgresStore(kysely, { statements, cache });
+    const cache = keyCache === "listen" ? new NotifiedCache(() => createDedicatedClient(target, LISTENER_APPLICATION_NAME), onIdleClientError) : undefined;
+    const store = new PostgresStore(kysely, { statements, cache }, () => createDedicatedClient(target, CHORE_APPLICATION_NAME));
     if (migrate) await store.migrate();
     await cache?.start();
     return store;

@@ -55,18 +55,19 @@ export function createPool({ target, poolSize, onIdleClientError, clientClass }:
 }
 
 export const LISTENER_APPLICATION_NAME = "billingos-key-cache";
+export const CHORE_APPLICATION_NAME = "billingos-chore";
 
 /**
- * A connection of its own, outside the pool, for the key cache's LISTEN: a pooled one goes back to
- * the pool after each query and would stop hearing notifications. TCP keepalive helps find a
- * silently dead peer; the cache's heartbeat bounds the rest.
+ * A connection of its own, outside the pool: for the key cache's LISTEN (a pooled one goes back to
+ * the pool after each query and would stop hearing notifications) and for a chore's session lock.
+ * TCP keepalive helps find a silently dead peer; the cache's heartbeat bounds the rest.
  */
-export function createListenerClient(target: ConnectionTarget): pg.Client {
+export function createDedicatedClient(target: ConnectionTarget, applicationName: string): pg.Client {
   return new pg.Client({
     ...(target.connectionString === undefined ? {} : { connectionString: target.connectionString }),
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
     // How operators (and tests) tell it apart in pg_stat_activity.
-    application_name: LISTENER_APPLICATION_NAME,
+    application_name: applicationName,
   });
 }

@@ -2,7 +2,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
 import type { RetryLaterError } from "../../shared/domain-error.js";
 import type { Queryable, SchemaKysely } from "../queryable.js";
-import type { Store, TransactionOptions } from "../store.js";
+import type pg from "pg";
+import type { AloneOutcome, Store, TransactionOptions } from "../store.js";
+import { runAlone } from "./run-alone.js";
 import { migratePostgres } from "./postgres-migrate.js";
 import { notifyCacheChange, runHot } from "./postgres-queryable.js";
 import { type TransactionContext, runTransaction } from "./postgres-transaction.js";
@@ -19,7 +21,12 @@ export class PostgresStore implements Store {
   constructor(
     readonly kysely: SchemaKysely,
     private readonly context: TransactionContext,
+    private readonly newChoreClient: () => pg.Client,
   ) {}
+
+  runAlone<T>(name: string, work: () => Promise<T>): Promise<AloneOutcome<T>> {
+    return runAlone(this.newChoreClient, name, work);
+  }
 
   run<Row>(text: string, parameters: readonly unknown[]) {
     return runHot<Row>(this.kysely, this.context.statements, text, parameters);

@@ -5,7 +5,7 @@ import { CompiledQuery, Kysely, SqliteDialect } from "kysely";
 import { createMigrationTable, migrateToLatest } from "../migrate.js";
 import type { Queryable } from "../queryable.js";
 import type { DatabaseSchema } from "../schema.js";
-import type { Store } from "../store.js";
+import type { AloneOutcome, Store } from "../store.js";
 import { DataVersionCache } from "./data-version-cache.js";
 import { DirectReader, DirectStatements } from "./direct-statements.js";
 import { GroupCommit } from "./group-commit.js";
@@ -116,6 +116,10 @@ class SqliteStore implements Store {
 
   lock(): Promise<void> {
     return Promise.reject(new Error("lock() is for a transaction handle, not the store"));
+  }
+
+  async runAlone<T>(_name: string, work: () => Promise<T>): Promise<AloneOutcome<T>> {
+    return { ran: true, value: await work() };
   }
 
   invalidateCachedReads(): Promise<void> {
