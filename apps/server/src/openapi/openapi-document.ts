@@ -214,7 +214,7 @@ function operation(path: string, doc: ProcedureDoc, procedure: AnyTRPCProcedure)
 }
 
 export function buildOpenApiDocument(): Json {
-  const procedures = appRouter._def.procedures as Record<string, AnyTRPCProcedure>;
+  const procedures = appRouter._def.procedures as unknown as Record<string, AnyTRPCProcedure>;
   const undocumented = Object.keys(procedures).filter((path) => !Object.hasOwn(PROCEDURE_DOCS, path));
   const unknown = Object.keys(PROCEDURE_DOCS).filter((path) => !Object.hasOwn(procedures, path));
   if (undocumented.length > 0 || unknown.length > 0) {
