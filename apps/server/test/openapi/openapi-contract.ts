@@ -1,5 +1,6 @@
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import formats from "ajv-formats";
+import { buildOpenApiDocument } from "../../src/openapi/openapi-document.js";
 
 /**
  * Checks real HTTP answers against the OpenAPI document: the status must be one the operation
@@ -82,5 +83,25 @@ export function createContract(document: Json) {
     return found;
   }
 
-  return { problems, seen };
+  /**
+   * The problems of an answer to a request as sent (any method, any URL), or null when the
+   * document does not describe the request: a batch (?batch=1), an unknown path, OPTIONS or HEAD.
+   * A 405 is checked against the operation the path has (the method sent has none).
+   */
+  function problemsOfRequest(method: string, url: URL, answer: Answer): string[] | null {
+    if ((method !== "GET" && method !== "POST") || url.searchParams.get("batch") === "1") return null;
+    const path = decodeURIComponent(url.pathname);
+    const item = (document.paths as Record<string, Record<string, unknown>> | undefined)?.[path];
+    if (item === undefined) return null;
+    const sent = method.toLowerCase() as "get" | "post";
+    const documented = sent in item ? sent : answer.status === 405 ? (Object.keys(item)[0] as "get" | "post") : sent;
+    return problems(path, documented, answer);
+  }
+
+  return { problems, problemsOfRequest, seen };
+}
+
+/** The checker for the document this server generates now (the committed one is checked equal to it). */
+export function contractOfThisServer() {
+  return createContract(buildOpenApiDocument());
 }
