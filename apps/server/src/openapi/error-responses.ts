@@ -39,6 +39,10 @@ const MEANINGS: Record<ErrorCode, { responseName: string; meaning: string }> = {
     meaning: "A per-key rate limit, or this organization's share of the bodies being received at once. Retry after `Retry-After` seconds.",
   },
   METHOD_NOT_SUPPORTED: { responseName: "MethodNotSupported", meaning: "A query called with POST or a mutation with GET, or another HTTP method." },
+  UNSUPPORTED_MEDIA_TYPE: {
+    responseName: "UnsupportedMediaType",
+    meaning: "A POST without `Content-Type: application/json` (curl -d sends a form type unless told otherwise).",
+  },
   TIMEOUT: { responseName: "RequestTimeout", meaning: "The request did not arrive in time (headers within 10 s, the whole request within 30 s)." },
   SERVICE_UNAVAILABLE: {
     responseName: "ServiceUnavailable",

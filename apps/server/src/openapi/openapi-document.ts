@@ -24,7 +24,7 @@ const responseRef = (doc: ErrorCodeDoc) => ({ $ref: `#/components/responses/${do
 
 /** Refusals every call can get, and those every mutation (a POST with a body) can get besides. */
 const EVERY_CALL = ["BAD_REQUEST", "UNAUTHORIZED", "METHOD_NOT_SUPPORTED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"] as const;
-const EVERY_MUTATION = ["PAYLOAD_TOO_LARGE", "TOO_MANY_REQUESTS"] as const;
+const EVERY_MUTATION = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "TOO_MANY_REQUESTS"] as const;
 
 const DESCRIPTION = `The BillingOS session-token service over HTTP, usable from any language.
 
@@ -34,7 +34,8 @@ The API is tRPC v11 over HTTP, plain JSON (no transformer). Each procedure is on
 
 - a **query** is \`GET ${TRPC_BASE_PATH}/<procedure>?input=<input>\`, where \`<input>\` is the input as JSON, then
   percent-encoded (for example \`?input=%7B%22externalUserId%22%3A%22user_123%22%7D\`); a procedure without input takes no \`input\`;
-- a **mutation** is \`POST ${TRPC_BASE_PATH}/<procedure>\` with \`Content-Type: application/json\` and the input as the body.
+- a **mutation** is \`POST ${TRPC_BASE_PATH}/<procedure>\` with \`Content-Type: application/json\` (415 without it) and the input as
+  the body; a procedure without input takes no body, or \`{}\`.
 
 Unknown fields are refused (400), never ignored. Times are ISO 8601 UTC strings (\`2026-01-01T12:00:00.000Z\`).
 
@@ -146,10 +147,12 @@ function errorResponse(doc: ErrorCodeDoc): Json {
   if (doc.retryAfter) {
     (exact.properties as { error: { properties: { data: Json } } }).error.properties.data.required = ["retryAfterSeconds"];
   }
+  const schema = { allOf: [schemaRef("ErrorEnvelope"), exact] };
   return {
     description: `\`${doc.code}\`: ${doc.meaning}`,
     ...(doc.retryAfter ? { headers: { "Retry-After": { $ref: "#/components/headers/RetryAfter" } } } : {}),
-    content: { "application/json": { schema: { allOf: [schemaRef("ErrorEnvelope"), exact] } } },
+    // tRPC's stock adapter labels its 415 answer text/plain, though the body is the same JSON envelope.
+    content: doc.code === "UNSUPPORTED_MEDIA_TYPE" ? { "application/json": { schema }, "text/plain": { schema } } : { "application/json": { schema } },
   };
 }
 

@@ -27,6 +27,8 @@ interface CallOptions {
   method?: Method;
   /** The raw body or ?input= text instead of JSON.stringify(input). */
   raw?: string;
+  /** A POST's Content-Type (default application/json). */
+  contentType?: string;
 }
 
 let h: Harness;
@@ -43,7 +45,7 @@ async function send(base: string, procedure: string, input: unknown, options: Ca
   if (method === "get") {
     if (text !== undefined) url += `?input=${encodeURIComponent(text)}`;
   } else {
-    headers["content-type"] = "application/json";
+    headers["content-type"] = options.contentType ?? "application/json";
     body = text;
   }
   const response = await fetch(url, { method: method.toUpperCase(), headers, body });
@@ -216,6 +218,13 @@ describe("error paths", () => {
     expect(Object.keys(range.body.error.data.fieldErrors).sort()).toEqual(["allowedOperations.0", "expiresIn"]);
   });
 
+  it("415 for a POST whose body is not declared JSON", async () => {
+    const form = await call("sessionTokens.create", { externalUserId: "u" }, { credential: h.testKey.secretKey, contentType: "application/x-www-form-urlencoded" });
+    expect(form.status).toBe(415);
+    expect(form.body.error.data.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+    expect((await call("session.signOut", {}, { credential: sessionToken, contentType: "text/plain" })).status).toBe(415);
+  });
+
   it("403 for a session token not scoped to the procedure's operation", async () => {
     const refused = await call("session.customer", undefined, { credential: readOnlyToken });
     expect(refused.status).toBe(403);
@@ -315,6 +324,6 @@ describe("coverage", () => {
   it("checked a 200 for every procedure and each documented error status somewhere", () => {
     for (const procedure of procedures) expect(contract.seen, procedure).toContain(`/trpc/${procedure} 200`);
     const statuses = new Set([...contract.seen].map((entry) => entry.split(" ")[1]));
-    for (const status of ["400", "401", "403", "404", "405", "409", "413", "429", "503"]) expect(statuses, status).toContain(status);
+    for (const status of ["400", "401", "403", "404", "405", "409", "413", "415", "429", "503"]) expect(statuses, status).toContain(status);
   });
 });

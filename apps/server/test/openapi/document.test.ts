@@ -64,7 +64,7 @@ describe("what the document states", () => {
     const table = document.info.description;
     const expected: Record<string, number> = {
       BAD_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413,
-      TOO_MANY_REQUESTS: 429, METHOD_NOT_SUPPORTED: 405, TIMEOUT: 408, SERVICE_UNAVAILABLE: 503, INTERNAL_SERVER_ERROR: 500,
+      TOO_MANY_REQUESTS: 429, METHOD_NOT_SUPPORTED: 405, UNSUPPORTED_MEDIA_TYPE: 415, TIMEOUT: 408, SERVICE_UNAVAILABLE: 503, INTERNAL_SERVER_ERROR: 500,
     };
     expect(Object.keys(expected).sort()).toEqual([...errorCode.options].sort());
     for (const [code, status] of Object.entries(expected)) expect(table).toContain(`| \`${code}\` | ${status} |`);

@@ -57,7 +57,8 @@ export function createContract(document: Json) {
     } else {
       const contentType = answer.headers.get("content-type")?.split(";")[0];
       if (contentType === undefined || !(contentType in content)) found.push(`content-type ${contentType} is not documented`);
-      const schemaPointer = `${resolved.pointer}/content/${pointerToken("application/json")}/schema`;
+      const mediaType = contentType !== undefined && contentType in content ? contentType : "application/json";
+      const schemaPointer = `${resolved.pointer}/content/${pointerToken(mediaType)}/schema`;
       let validate = validators.get(schemaPointer);
       if (validate === undefined) {
         validate = ajv.compile({ $ref: `${DOCUMENT_ID}#${schemaPointer}` });
