@@ -77,6 +77,18 @@ describe("what the document states", () => {
   });
 });
 
+describe("the README's section for callers in other languages", () => {
+  it("shows a curl call of every procedure and an answer of each", () => {
+    const readme = readFileSync(new URL("../../../../README.md", import.meta.url), "utf8");
+    const section = readme.split("\n## Without TypeScript\n")[1]?.split("\n## ")[0] ?? "";
+    const procedures = Object.keys(appRouter._def.procedures as object);
+    for (const procedure of procedures) expect(section, procedure).toMatch(new RegExp(`curl [^\n]*\\$BILLINGOS_URL/trpc/${procedure.replace(".", "\\.")} `));
+    expect(section).toContain('{"result":{"data":');
+    expect(section).toContain('{"error":{"message":');
+    expect(section).toContain("retry-after:");
+  });
+});
+
 describe("GET /openapi.json", () => {
   let h: Harness;
   let server: RunningHttpServer;
