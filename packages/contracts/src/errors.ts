@@ -11,6 +11,8 @@ export const errorCode = z.enum([
   "PAYLOAD_TOO_LARGE",
   "TOO_MANY_REQUESTS",
   "METHOD_NOT_SUPPORTED",
+  /** A POST whose Content-Type is not application/json. */
+  "UNSUPPORTED_MEDIA_TYPE",
   "TIMEOUT",
   "SERVICE_UNAVAILABLE",
   "INTERNAL_SERVER_ERROR",

@@ -10,6 +10,7 @@ import {
   systemClock,
 } from "@billingos/server";
 import { BillingOS } from "../src/index.js";
+import { checkAnswersFrom } from "./support/openapi-conformance.js";
 
 export type CreatedKey = Awaited<ReturnType<typeof createApiKey>>;
 
@@ -47,6 +48,7 @@ export async function serveDatabase(db: Store, { clock = systemClock, corsOrigin
     host: "127.0.0.1",
     ...(corsOrigins === undefined ? {} : { corsOrigins }),
   });
+  checkAnswersFrom(server.url);
   return {
     server,
     client: (secretKey: string) => new BillingOS({ secretKey, sandboxUrl: server.url, productionUrl: server.url }),

@@ -9,12 +9,14 @@ import { answerCallsWithError } from "./error-answer.js";
 import { limitConnectionsPerAddress } from "./connections-per-address.js";
 import { createFastTRPCHandler } from "./fast-trpc-handler.js";
 import { isValidHostHeader } from "./host-header.js";
+import { OPENAPI_PATH, serveOpenApiDocument } from "./openapi-route.js";
 import { answerParserRefusal, setSecurityHeaders } from "./security-headers.js";
 import { isWellFormedQuery } from "./utf8.js";
+import { TRPC_BASE_PATH } from "./trpc-base-path.js";
 import { appRouter } from "../trpc/router.js";
 import { createContextInner, type ServiceDeps } from "../trpc/context.js";
 
-export const TRPC_BASE_PATH = "/trpc";
+export { TRPC_BASE_PATH };
 /** tRPC's stock adapter answers other methods (TRACE, PUT, …) with a 500; they get a 405 here. */
 const TRPC_METHODS = new Set(["GET", "POST", "HEAD", "OPTIONS"]);
 /** Larger than any valid request this API takes; bigger bodies get 413 before they are parsed. */
@@ -261,6 +263,8 @@ export async function startHttpServer({
           sendJson(res, 503, { status: "unavailable", engine: deps.store.engine });
         },
       );
+    } else if (path === OPENAPI_PATH && (req.method === "GET" || req.method === "HEAD")) {
+      serveOpenApiDocument(res);
     } else {
       sendJson(res, 404, { error: { message: `Not found. The API is served under ${TRPC_BASE_PATH}/` } });
     }
