@@ -21,7 +21,14 @@ import {
   type ServerProcess,
   startServer,
 } from "../reliability/support.js";
-import { createEmptyPostgresDatabase, describeOnPostgres, type PostgresTestDatabase } from "../support/postgres-databases.js";
+import {
+  createEmptyPostgresDatabase,
+  describeOnPostgres,
+  type PostgresTestDatabase,
+  postgresServerAddress,
+  postgresUrlFor,
+} from "../support/postgres-databases.js";
+import { type PostgresProxy, startPostgresProxy } from "../support/postgres-proxy.js";
 
 // SPEC §8 with two real hosts: two server processes (src/main.ts, as `pnpm start` runs it), each
 // listening on its own loopback address, on one PostgreSQL database, under a mixed load spread over
@@ -37,6 +44,7 @@ const IN_FLIGHT = 16;
 
 describePostgres("two hosts on one PostgreSQL database", () => {
   let database: PostgresTestDatabase;
+  let proxy: PostgresProxy;
   let store: Store;
   let hosts: { A: ServerProcess; B: ServerProcess };
   let secretKey: string;
@@ -52,8 +60,11 @@ describePostgres("two hosts on one PostgreSQL database", () => {
 
   beforeAll(async () => {
     database = await createEmptyPostgresDatabase();
+    // The hosts reach PostgreSQL through a relay the test can cut, as a stopped server would be.
+    proxy = await startPostgresProxy(postgresServerAddress());
+    const hostsUrl = postgresUrlFor(database.name, proxy);
     const unusedFile = join(mkdtempSync(join(tmpdir(), "billingos-two-hosts-")), "unused.sqlite");
-    const env = (address: string) => ({ DATABASE_URL: database.url, HOST: address, DATABASE_POOL_SIZE: "4" });
+    const env = (address: string) => ({ DATABASE_URL: hostsUrl, HOST: address, DATABASE_POOL_SIZE: "4" });
     // Both start at once on an EMPTY database: they migrate it once and make one development key.
     const [A, B] = await Promise.all([startServer(unusedFile, env("127.0.0.2")), startServer(unusedFile, env("127.0.0.3"))]);
     hosts = { A, B };
@@ -63,6 +74,7 @@ describePostgres("two hosts on one PostgreSQL database", () => {
   afterAll(async () => {
     await killAllServers();
     await store?.close();
+    await proxy?.close();
     await database?.drop();
   });
 
@@ -150,6 +162,49 @@ describePostgres("two hosts on one PostgreSQL database", () => {
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from session_tokens where api_key_id = ${id} and revoked_at is null`.execute(store.kysely);
     expect(rows[0]!.n).toBe(0);
   });
+
+  it("PostgreSQL gone under load, then back: typed 503s meanwhile, /health says so, both hosts recover alone, no acknowledged write lost", async () => {
+    const acknowledged: string[] = [];
+    const untyped: string[] = [];
+    let unavailable = 0;
+    let phase: "before" | "cut" | "restored" = "before";
+    let stop = false;
+    const load = runWorkers(IN_FLIGHT, async (worker) => {
+      if (stop) return false;
+      const side = worker % 2 === 0 ? "A" : "B";
+      const started = Date.now();
+      const outcome = await call(url(side), secretKey, "sessionTokens.create", { externalUserId: `outage_${worker}` });
+      if (outcome.kind === "response" && outcome.status === 200) acknowledged.push(dataOf<{ tokenId: string }>(outcome).tokenId);
+      else if (outcome.kind === "response" && outcome.status === 503 && outcome.body.error?.data?.code === "SERVICE_UNAVAILABLE") unavailable++;
+      else untyped.push(`${phase} via ${side} after ${Date.now() - started} ms: ${describeOutcome(outcome)}`);
+      return true;
+    });
+    await sleep(500);
+    await proxy.cut();
+    phase = "cut";
+    await sleep(1_500);
+    for (const side of ["A", "B"] as const) {
+      const health = await fetch(`${url(side)}/health`);
+      expect(health.status, `host ${side} /health while the database is gone`).toBe(503);
+    }
+    await proxy.restore();
+    phase = "restored";
+    // Both hosts serve again by themselves (new connections; no restart).
+    for (const side of ["A", "B"] as const) {
+      await expect.poll(async () => (await fetch(`${url(side)}/health`)).status, { timeout: 10_000 }).toBe(200);
+    }
+    const afterRecovery = acknowledged.length;
+    await sleep(500);
+    stop = true;
+    await load;
+    expect(untyped, "answers other than 200 or a typed 503").toEqual([]);
+    expect(unavailable).toBeGreaterThan(0);
+    expect(acknowledged.length, "creations acknowledged after the database came back").toBeGreaterThan(afterRecovery);
+    const stored = await mapLimit(acknowledged, 8, async (id) =>
+      (await sql<{ n: number }>`select count(*)::int as n from session_tokens where id = ${id}`.execute(store.kysely)).rows[0]!.n,
+    );
+    expect(stored.filter((n) => n !== 1), "acknowledged creations missing").toEqual([]);
+  }, 60_000);
 
   it("a host killed under load: the other serves on without an error, and every acknowledged creation is stored", async () => {
     const acknowledged: string[] = [];
