@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import type { Environment } from "@billingos/contracts";
 import { z } from "zod";
@@ -55,6 +56,14 @@ const environmentSchema = z.object({
   // Default: an eighth of MAX_BUFFERED_BODY_BYTES, at least MAX_BODY_BYTES (worked out in loadConfig).
   MAX_BUFFERED_BODY_BYTES_PER_TENANT: integer("MAX_BUFFERED_BODY_BYTES_PER_TENANT", 1024, 16 * 1024 * 1024 * 1024).optional(),
   MAX_CONNECTIONS_PER_ADDRESS: integer("MAX_CONNECTIONS_PER_ADDRESS", 0, 1_000_000).default(512),
+  // "auto": one per core. A whole number: that many.
+  WORKERS: z
+    .string()
+    .refine((value) => value === "auto" || (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 256), {
+      error: (issue) => `WORKERS must be "auto" (one per core) or a whole number from 1 to 256 (got ${JSON.stringify(issue.input)})`,
+    })
+    .transform((value) => (value === "auto" ? availableParallelism() : Number(value)))
+    .default(1),
   HTTP_HANDLER: z
     .enum(["fast", "stock"], { error: (issue) => `HTTP_HANDLER must be "fast" or "stock" (got ${JSON.stringify(issue.input)})` })
     .default("fast"),
@@ -131,6 +140,8 @@ export interface Config {
   maxConnectionsPerAddress: number;
   /** "fast": tRPC's wire protocol on node:http for plain JSON calls; "stock": tRPC's adapter for all. */
   httpHandler: "fast" | "stock";
+  /** Server processes behind the one port (WORKERS; 1: this process serves alone). */
+  workers: number;
   /** Lazy binding uses only emails sent with `emailVerified: true`. */
   lazyBindingRequiresVerifiedEmail: boolean;
 }
@@ -192,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBufferedBodyBytesPerTenant,
     maxConnectionsPerAddress: values.MAX_CONNECTIONS_PER_ADDRESS,
     httpHandler: values.HTTP_HANDLER,
+    workers: values.WORKERS,
     lazyBindingRequiresVerifiedEmail: values.LAZY_BINDING_REQUIRES_VERIFIED_EMAIL,
   };
 }

@@ -1,4 +1,6 @@
+import cluster from "node:cluster";
 import { createDevelopmentKeyIfEmpty, developmentKeyBanner } from "./api-keys/development-key.js";
+import { runsRetentionPurge, superviseWorkers } from "./cluster/workers.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { openStore } from "./store/open-store.js";
 import { StoreOpenError } from "./store/store-open-error.js";
@@ -45,13 +47,17 @@ async function main(): Promise<void> {
   const clock = systemClock;
   const store = await openStoreOrExit(config, logger);
 
+  // In a worker (WORKERS > 1) the primary has done both: the database is migrated and not empty.
   const developmentKey = await createDevelopmentKeyIfEmpty(store, clock);
   if (developmentKey) process.stdout.write(`${developmentKeyBanner(developmentKey)}\n`);
+  if (config.workers > 1 && cluster.isPrimary) {
+    await store.close();
+    superviseWorkers({ count: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    return;
+  }
 
-  const stopPurge = schedulePurge(
-    { store, clock, logger },
-    { tokenRetentionMs: config.tokenRetentionMs, auditRetentionMs: config.auditRetentionMs },
-  );
+  const retention = { tokenRetentionMs: config.tokenRetentionMs, auditRetentionMs: config.auditRetentionMs };
+  const stopPurge = runsRetentionPurge() ? schedulePurge({ store, clock, logger }, retention) : () => {};
   let server;
   try {
     server = await startHttpServer({
