@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, resolveDatabasePath } from "../src/config.js";
 
@@ -62,6 +63,17 @@ describe("loadConfig", () => {
     expect(config.tokenRetentionMs).toBe(30 * 86_400_000);
   });
 
+  it("runs one process unless WORKERS says otherwise; auto is one per core", () => {
+    expect(loadConfig({}).workers).toBe(1);
+    expect(loadConfig({ WORKERS: "3" }).workers).toBe(3);
+    expect(loadConfig({ WORKERS: "auto" }).workers).toBe(availableParallelism());
+  });
+
+  it("keeps found keys on PostgreSQL while listening, unless told off", () => {
+    expect(loadConfig({}).postgresKeyCache).toBe("listen");
+    expect(loadConfig({ POSTGRES_KEY_CACHE: "off" }).postgresKeyCache).toBe("off");
+  });
+
   it("treats an empty variable as unset", () => {
     expect(loadConfig({ PORT: "" }).port).toBe(4000);
   });
@@ -74,6 +86,9 @@ describe("loadConfig", () => {
     [{ PORT: "80.5" }, 'PORT must be a whole number from 0 to 65535 (got "80.5")'],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got \"loud\")"],
     [{ HTTP_HANDLER: "turbo" }, 'HTTP_HANDLER must be "fast" or "stock" (got "turbo")'],
+    [{ WORKERS: "0" }, 'WORKERS must be "auto" (one per core) or a whole number from 1 to 256 (got "0")'],
+    [{ WORKERS: "all" }, 'WORKERS must be "auto" (one per core) or a whole number from 1 to 256 (got "all")'],
+    [{ POSTGRES_KEY_CACHE: "on" }, 'POSTGRES_KEY_CACHE must be "listen" or "off" (got "on")'],
     [{ ENVIRONMENTS: "staging" }, 'ENVIRONMENTS must be "test", "live" or "test,live" (got "staging")'],
     [{ CORS_ORIGINS: "http://localhost:3000/" }, 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "http://localhost:3000/")'],
     [{ CORS_ORIGINS: "*" }, 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "*")'],
