@@ -11,6 +11,7 @@ describe("loadConfig", () => {
       databasePath: "/srv/app/data/billingos.sqlite",
       databaseUrl: undefined,
       databasePoolSize: 10,
+      postgresKeyCache: "listen",
       logLevel: "info",
       tokenRetentionMs: 7 * 86_400_000,
       auditRetentionMs: 90 * 86_400_000,
@@ -27,6 +28,7 @@ describe("loadConfig", () => {
       maxBufferedBodyBytesPerTenant: 8 * 1024 * 1024,
       maxConnectionsPerAddress: 512,
       httpHandler: "fast",
+      workers: 1,
       lazyBindingRequiresVerifiedEmail: false,
     });
   });
