@@ -66,7 +66,7 @@ export async function openPostgresStore({ url, poolSize, migrate = true, onIdleC
   try {
     await checkReachable(pool, target);
     const cache = keyCache === "listen" ? new NotifiedCache(() => createDedicatedClient(target, LISTENER_APPLICATION_NAME), onIdleClientError) : undefined;
-    const store = new PostgresStore(kysely, { statements, cache }, () => createDedicatedClient(target, CHORE_APPLICATION_NAME));
+    const store = new PostgresStore(kysely, { pool, statements, cache }, () => createDedicatedClient(target, CHORE_APPLICATION_NAME));
     if (migrate) await store.migrate();
     await cache?.start();
     return store;

@@ -6,7 +6,7 @@ import type pg from "pg";
 import type { AloneOutcome, Store, TransactionOptions } from "../store.js";
 import { runAlone } from "./run-alone.js";
 import { migratePostgres } from "./postgres-migrate.js";
-import { notifyCacheChange, runHot } from "./postgres-queryable.js";
+import { notifyCacheChange } from "./postgres-queryable.js";
 import { type TransactionContext, runTransaction } from "./postgres-transaction.js";
 import { DatabaseTimeoutError, retryLaterFor } from "./transient-errors.js";
 
@@ -29,7 +29,7 @@ export class PostgresStore implements Store {
   }
 
   run<Row>(text: string, parameters: readonly unknown[]) {
-    return runHot<Row>(this.kysely, this.context.statements, text, parameters);
+    return this.context.statements.runOnPool<Row>(this.context.pool, text, parameters);
   }
 
   async invalidateCachedReads(): Promise<void> {

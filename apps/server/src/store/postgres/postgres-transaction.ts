@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
+import type pg from "pg";
 import type { Queryable, SchemaKysely } from "../queryable.js";
 import { Rollback } from "../rollback.js";
 import type { TransactionOptions } from "../store.js";
@@ -36,8 +37,9 @@ function beginSql(options: TransactionOptions | undefined): string {
   return options?.lock === undefined ? BEGIN : `${BEGIN}; ${advisoryLockSql(options.lock.key, options.lock.mode)}`;
 }
 
-/** What a transaction runs with besides Kysely: the pool's named statements, this host's key cache. */
+/** What the store and its transactions run with besides Kysely: the pool, its named statements, this host's key cache. */
 export interface TransactionContext {
+  pool: pg.Pool;
   statements: NamedStatements;
   cache: NotifiedCache | undefined;
 }
