@@ -92,18 +92,26 @@ export async function findSessionTokenInScope(db: Queryable, scope: Scope, match
 }
 
 /**
- * Sets the revocation once; a token already revoked keeps its first time and reason. Returns
- * whether this call revoked it: under READ COMMITTED a concurrent revocation may commit between
- * the caller's read and this update, which then waits for it and matches nothing.
+ * Revokes one unrevoked token of this scope, by id or by hash, in one statement; returns it, or
+ * undefined when no such token is unrevoked (none, or revoked already: a token keeps its first
+ * time and reason). Under READ COMMITTED a concurrent revocation committing first makes this
+ * wait for it and then match nothing.
  */
-export async function markSessionTokenRevoked(db: Queryable, id: string, now: number, reason: RevocationReason): Promise<boolean> {
-  const result = await db.kysely
+export async function revokeSessionTokenInScope(
+  db: Queryable,
+  scope: Scope,
+  match: { id: string } | { tokenHash: string },
+  now: number,
+  reason: RevocationReason,
+): Promise<{ id: string; external_user_id: string } | undefined> {
+  let query = db.kysely
     .updateTable("session_tokens")
     .set({ revoked_at: now, revocation_reason: reason })
-    .where("id", "=", id)
-    .where("revoked_at", "is", null)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+    .where("organization_id", "=", scope.organizationId)
+    .where("environment", "=", scope.environment)
+    .where("revoked_at", "is", null);
+  query = "id" in match ? query.where("id", "=", match.id) : query.where("token_hash", "=", match.tokenHash);
+  return query.returning(["id", "external_user_id"]).executeTakeFirst();
 }
 
 /** Which tokens a bulk revocation selects: still active ones of a customer, or every unrevoked one of a key. */

@@ -19,7 +19,7 @@ import {
   type BulkRevocation,
   findSessionTokenInScope,
   findTokensForBulkRevocation,
-  markSessionTokenRevoked,
+  revokeSessionTokenInScope,
   markTokensRevokedInBulk,
 } from "./session-tokens.repository.js";
 import type { RevocationReason } from "./session-tokens.table.js";
@@ -36,18 +36,17 @@ async function revokeOne(
   by: { reason: RevocationReason; action: AuditAction; actor: AuditEntry["actor"] },
 ): Promise<SessionTokenRevoked> {
   return store.groupedTransaction(async (trx) => {
-    const token = await findSessionTokenInScope(trx, scope, match);
-    if (token === undefined) {
-      const what = "id" in match ? `session token ${match.id}` : "such session token";
-      throw new DomainError("NOT_FOUND", `No ${what} in this organization's ${scope.environment} environment`);
-    }
-    if (token.revoked_at !== null) return { tokenId: token.id, revokedAt: new Date(token.revoked_at) };
     const now = clock.now();
-    if (!(await markSessionTokenRevoked(trx, token.id, now, by.reason))) {
-      // Another transaction revoked it since the read above (PostgreSQL runs revocations side by
-      // side): its revocation is the first, already audited; answer with its time.
-      const first = await findSessionTokenInScope(trx, scope, { id: token.id });
-      return { tokenId: token.id, revokedAt: new Date(first!.revoked_at!) };
+    const token = await revokeSessionTokenInScope(trx, scope, match, now, by.reason);
+    if (token === undefined) {
+      // Unknown here, or revoked already (perhaps a moment ago by a revocation running beside this
+      // one on PostgreSQL): that first revocation stands, audited once; answer with its time.
+      const found = await findSessionTokenInScope(trx, scope, match);
+      if (found === undefined || found.revoked_at === null) {
+        const what = "id" in match ? `session token ${match.id}` : "such session token";
+        throw new DomainError("NOT_FOUND", `No ${what} in this organization's ${scope.environment} environment`);
+      }
+      return { tokenId: found.id, revokedAt: new Date(found.revoked_at) };
     }
     await recordAuditEvent(
       trx,
