@@ -4,7 +4,7 @@ import type { InProcessSettings } from "./scenarios/in-process.js";
 import type { HttpSettings } from "./scenarios/http.js";
 import { OPERATIONS, type Operation } from "./operations.js";
 
-export const PARTS = ["in-process", "scale", "http", "peer", "postgres", "import-flood"] as const;
+export const PARTS = ["in-process", "scale", "http", "peer", "postgres", "two-hosts", "import-flood"] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchSettings {

@@ -15,7 +15,8 @@ export interface LoadResult {
 }
 
 export interface LoadOptions {
-  url: string;
+  /** Several: the connections are spread over them in turn (several hosts behind a balancer). */
+  url: string | string[];
   method?: "GET" | "POST";
   headers?: Record<string, string>;
   body?: string;
@@ -26,6 +27,8 @@ export interface LoadOptions {
   warmupSeconds: number;
   /** The server process, to read its CPU time around the measured run. */
   serverPid?: number;
+  /** More server processes whose CPU time counts too (the other hosts of `url`). */
+  moreServerPids?: number[];
   /** A database server's main process (PostgreSQL's postmaster), to read its and its children's CPU time too. */
   databasePid?: number;
 }
@@ -33,7 +36,8 @@ export interface LoadOptions {
 function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.Result> {
   const { nextBody } = options;
   return autocannon({
-    url: options.url,
+    // autocannon spreads connections over an array of URLs; its types know only one.
+    url: options.url as string,
     method: options.method ?? "GET",
     headers: options.headers,
     body: options.body,
@@ -46,10 +50,12 @@ function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.
 /** Warms up, then measures: median of the per-second throughput samples, latency percentiles in ms. */
 export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
   if (options.warmupSeconds > 0) await run(options, options.warmupSeconds);
-  const cpuBefore = options.serverPid === undefined ? undefined : processCpuMicros(options.serverPid);
+  const serverPids = options.serverPid === undefined ? [] : [options.serverPid, ...(options.moreServerPids ?? [])];
+  const serverCpu = () => (serverPids.length === 0 ? undefined : serverPids.reduce((sum, pid) => sum + (processCpuMicros(pid) ?? 0), 0));
+  const cpuBefore = serverCpu();
   const databaseBefore = options.databasePid === undefined ? undefined : processTreeCpu(options.databasePid);
   const result = await run(options, options.durationSeconds);
-  const cpuAfter = options.serverPid === undefined ? undefined : processCpuMicros(options.serverPid);
+  const cpuAfter = serverCpu();
   const databaseAfter = options.databasePid === undefined ? undefined : processTreeCpu(options.databasePid);
   const total = result.requests.total;
   return {

@@ -33,7 +33,9 @@ try {
   builtServer(REPO_ROOT);
   const against = settings.against === undefined ? undefined : { main: builtServer(settings.against), label: checkoutLabel(settings.against) };
   const thisLabel = checkoutLabel(REPO_ROOT);
-  const http = only.includes("http") || only.includes("postgres");
+  // Two hosts are two servers on the PostgreSQL twin's database.
+  const withPostgres = only.includes("postgres") || only.includes("two-hosts");
+  const http = only.includes("http") || withPostgres;
 
   log(`seeding ${settings.tokens.toLocaleString("en-US")} tokens`);
   const large = await seedDatabase(join(workdir, "large.sqlite"), { tokens: settings.tokens, knownTokens: 10_000, revocableTokens: 200_000 });
@@ -44,7 +46,7 @@ try {
     const forgotten = forgetUnknownMigrations(againstCopy, migrationNames(settings.against!));
     if (forgotten.length > 0) log(`the copy for ${against.label} forgets migrations it does not have (they must change nothing on SQLite): ${forgotten.join(", ")}`);
   }
-  if (only.includes("postgres")) {
+  if (withPostgres) {
     postgres = await preparePostgres(large, { tokens: settings.postgresTokens, poolSize: settings.postgresPoolSize, settings: settings.postgresSettings, workdir, log });
   }
   const rows: Row[] = [];
@@ -66,7 +68,7 @@ try {
     rows.push(
       ...(await httpScenarios(large, settings.http, {
         peer: only.includes("peer"),
-        ...(postgres ? { postgres: postgres.twin } : {}),
+        ...(postgres ? { postgres: postgres.twin, twoHosts: only.includes("two-hosts") } : {}),
         ...(against ? { against: { ...against, copyPath: againstCopy } } : {}),
         thisLabel,
         ...(settings.operations ? { operations: settings.operations } : {}),

@@ -61,6 +61,8 @@ export interface HttpOptions {
   /** Better Auth's getSession, interleaved with verify. */
   peer: boolean;
   postgres?: PostgresTwin;
+  /** With `postgres`: also two server processes on that database, the connections spread over both. */
+  twoHosts?: boolean;
   against?: AgainstTwin;
   /** This checkout's name in the comparison with `against`. */
   thisLabel?: string;
@@ -156,6 +158,15 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
           }),
         )
       : undefined;
+    const startPostgresServer = (database: PostgresTwin) =>
+      start(
+        startService(SERVER_MAIN, {
+          DATABASE_URL: database.url,
+          DATABASE_PATH: database.unusedSqlitePath,
+          ...(database.poolSize === undefined ? {} : { DATABASE_POOL_SIZE: String(database.poolSize) }),
+        }),
+      );
+    const secondPostgresServer = postgres && options.twoHosts ? await startPostgresServer(postgres) : undefined;
     const againstServer = against ? await start(startService(against.main, { DATABASE_PATH: against.copyPath })) : undefined;
     const peer = options.peer
       ? await start(
@@ -197,6 +208,17 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
           referenceLabel: "SQLite, same round",
           target: POSTGRES_TARGETS[operation],
         });
+      }
+      if (postgresServer && secondPostgresServer && postgres) {
+        const oneHost = `PostgreSQL over HTTP: ${operationName(operation, postgres.seeded)}`;
+        const twoHosts = `PostgreSQL, two hosts over HTTP: ${operationName(operation, postgres.seeded)}`;
+        const [first, second] = [postgresServer, secondPostgresServer].map((server) => operationLoad(operation, server, postgres.seeded, postgres.databasePid));
+        scenarios.push({
+          name: twoHosts,
+          reference: BASELINE,
+          load: { ...first!, url: [first!.url as string, second!.url as string], moreServerPids: [secondPostgresServer.pid] },
+        });
+        comparisons.push({ name: `PostgreSQL two hosts vs one: ${operationName(operation, postgres.seeded)}`, subject: twoHosts, reference: oneHost, referenceLabel: "one host, same round" });
       }
       if (againstServer && against) {
         const twin = `${against.label} over HTTP: ${operationName(operation, seeded)}`;
