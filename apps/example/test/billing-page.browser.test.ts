@@ -112,9 +112,9 @@ describe.runIf(chromiumInstalled)("the example merchant app in Chromium", () => 
     // One token per browser: a reload and another visit of the page get the same one back.
     await page.reload();
     expect(await shownTokenId(page)).toBe(firstTokenId);
-    await page.getByRole("link", { name: "Home" }).click();
+    await page.getByRole("link", { name: "Home", exact: true }).click();
     await page.waitForURL(`${stack!.appUrl}/`);
-    await page.getByRole("link", { name: "Billing" }).click();
+    await page.getByRole("link", { name: "Billing", exact: true }).click();
     await page.waitForURL(`${stack!.appUrl}/billing`);
     expect(await shownTokenId(page)).toBe(firstTokenId);
     expect(await activeTokenIds(userId)).toEqual([firstTokenId]);

@@ -22,16 +22,20 @@ interface Answer<T> {
   key: string;
 }
 
+const NO_ANSWER: Answer<never> = { data: undefined, error: undefined, key: "" };
+
 /** Reads with the token in hand, once per token (a refreshed token shows its own answer). */
 export function useBillingOSQuery<T>(hook: string, read: (client: BillingOSSession) => Promise<T>): BillingOSQuery<T> {
   const { store, state } = useBillingOSContext(hook);
   const [request, setRequest] = useState(0);
-  const [answer, setAnswer] = useState<Answer<T>>({ data: undefined, error: undefined, key: "" });
+  const [answer, setAnswer] = useState<Answer<T>>(NO_ANSWER);
   const ready = state.status === "ready";
   const key = `${state.tokenGeneration}:${request}`;
 
   useEffect(() => {
-    if (!ready) return;
+    // Signed out, failed, or starting over: what was read with an earlier token is not shown again
+    // (after a sign-out and a retry, it may have been another user's).
+    if (!ready) return setAnswer(NO_ANSWER);
     let current = true;
     store.run(read).then(
       (data) => current && setAnswer({ data, error: undefined, key }),

@@ -220,6 +220,27 @@ describe("BillingOSProvider against a real BillingOS server and session route", 
     expect(s.route.handedOut).toHaveLength(1);
   });
 
+  it("after sign-out, another user signing in never sees the previous user's customer", async () => {
+    const s = await start();
+    const shown: string[] = [];
+    let actions: ReturnType<typeof useBillingOS> | undefined;
+    function Customer() {
+      actions = useBillingOS();
+      const { data } = useCustomer();
+      shown.push(`${actions.status}:${data?.externalUserId ?? "-"}`);
+      return <p data-testid="customer-0">{data?.externalUserId ?? "-"}</p>;
+    }
+    renderApp(s, <Customer />);
+    await waitFor(() => expect(text("customer-0")).toBe(ADA.id));
+    await act(() => actions!.signOut());
+    const afterSignOut = shown.length;
+    s.route.settings.user = { id: "user_grace" };
+    act(() => actions!.retry());
+    await waitFor(() => expect(text("customer-0")).toBe("user_grace"));
+    expect(shown.slice(afterSignOut).filter((entry) => entry.endsWith(ADA.id))).toEqual([]);
+    expect(await activeTokensOf(s.merchant, ADA.id)).toEqual([]);
+  });
+
   it("a failing backend is status error with the reason; retry() starts over once it works again", async () => {
     const s = await start({ failWith: 500 });
     let retry: () => void = () => {};
