@@ -170,7 +170,13 @@ export class SessionTokenStore {
     this.#held = null;
     clearTimeout(this.#timer);
     this.#set({ status: "loading", client: null, expiresAt: null, error: null });
-    void this.#obtain().catch(() => {});
+    // A fetch still in flight belongs to before the retry (its token is not taken): let it finish
+    // first, so that there is still never more than one.
+    const pending = this.#inFlight ?? Promise.resolve(null);
+    void pending
+      .catch(() => null)
+      .then(() => this.#obtain())
+      .catch(() => {});
   }
 
   /** The client of a token that is good to send, fetching one if there is none. */

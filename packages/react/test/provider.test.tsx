@@ -263,6 +263,27 @@ describe("BillingOSProvider against a real BillingOS server and session route", 
     expect(text("status")).toBe("ready");
   });
 
+  it("retry() while a token is being fetched starts over after it, never with two fetches at once", async () => {
+    const s = await start({ delayMs: 300 });
+    let retry: () => void = () => {};
+    function Retry() {
+      retry = useBillingOS().retry;
+      return null;
+    }
+    renderApp(
+      s,
+      <>
+        <Retry />
+        <CustomerId />
+      </>,
+    );
+    expect(text("status")).toBe("loading");
+    act(() => retry());
+    await waitFor(() => expect(text("customer-0")).toBe(ADA.id));
+    expect(s.route.handedOut).toHaveLength(2);
+    expect(s.route.maxConcurrentPosts).toBe(1);
+  });
+
   it("a backend answering something that is not a session token is an error, and nothing is sent to BillingOS", async () => {
     const s = await start();
     render(
