@@ -121,7 +121,8 @@ export class SessionTokenStore {
       }
       this.#drop(client);
     }
-    this.#recovering = true;
+    // Unless another call has already replaced it, the next token is fetched because of this 401.
+    if (this.#held === null) this.#recovering = true;
     const fresh = await this.#client();
     try {
       return await this.#attempt(operation, fresh);
@@ -167,6 +168,7 @@ export class SessionTokenStore {
   /** From "error" or "signed-out": start over with a fresh token (e.g. after signing in again). */
   retry(): void {
     this.#epoch += 1;
+    this.#recovering = false;
     this.#held = null;
     clearTimeout(this.#timer);
     this.#set({ status: "loading", client: null, expiresAt: null, error: null });
