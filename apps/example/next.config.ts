@@ -10,6 +10,7 @@ const workspaceSources = {
   "@billingos/contracts$": resolve(packages, "contracts/src/index.ts"),
   "@billingos/node/session$": resolve(packages, "node/src/session/index.ts"),
   "@billingos/node$": resolve(packages, "node/src/index.ts"),
+  "@billingos/react$": resolve(packages, "react/src/index.ts"),
 };
 
 const nextConfig: NextConfig = {

@@ -8,7 +8,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoUserId } from "../src/lib/demo-user";
 import { chromiumInstalled, INSTALL_HINT, isCI, launchChromium } from "./support/chromium";
-import { type ExampleStack, startExampleStack } from "./support/example-stack";
+import { type ExampleStack, SESSION_EXPIRES_IN, startExampleStack } from "./support/example-stack";
 
 const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/", import.meta.url));
 
@@ -63,9 +63,22 @@ describe.runIf(chromiumInstalled)("the example merchant app in Chromium", () => 
     expect(await response.json()).toEqual({ error: "Not signed in" });
   });
 
-  it("signs in, shows the customer from BillingOS, and signing out revokes the token", async () => {
+  /** The ids of the customer's tokens that BillingOS would still accept. */
+  async function activeTokenIds(externalUserId: string): Promise<string[]> {
+    const billing = new BillingOS({ secretKey: stack!.secretKey, sandboxUrl: stack!.serverUrl });
+    const page = await billing.listSessionTokens({ externalUserId, status: "active" });
+    return page.data.map((token) => token.tokenId);
+  }
+
+  async function shownTokenId(page: Page): Promise<string> {
+    await expect.poll(() => page.getByTestId("billing-status").getAttribute("data-status")).toBe("ready");
+    return (await page.getByTestId("session-token-id").textContent()) ?? "";
+  }
+
+  it("signs in, keeps one token across page views and reloads, refreshes it before expiry, and sign-out leaves none active", { timeout: 180_000 }, async () => {
     const { page, offMachine } = await newPage();
     const email = "ada.lovelace@example.com";
+    const userId = demoUserId(email);
 
     // The billing page needs a signed-in user: it sends a visitor to the sign-in form.
     await page.goto(`${stack!.appUrl}/billing`);
@@ -85,8 +98,8 @@ describe.runIf(chromiumInstalled)("the example merchant app in Chromium", () => 
     expect(sessionToken).toMatch(/^bos_session_test_/);
 
     // The page called BillingOS itself (cross-origin, with the token) and shows what it answered.
-    await expect.poll(() => page.getByTestId("billing-status").getAttribute("data-status")).toBe("ready");
-    expect(await page.getByTestId("customer-external-user-id").textContent()).toBe(demoUserId(email));
+    const firstTokenId = await shownTokenId(page);
+    expect(await page.getByTestId("customer-external-user-id").textContent()).toBe(userId);
     expect(await page.getByTestId("customer-email").textContent()).toBe(email);
     expect(await page.getByTestId("stripe-customer").textContent()).toBe("none");
     expect(await page.getByTestId("session-environment").textContent()).toBe("test");
@@ -94,19 +107,44 @@ describe.runIf(chromiumInstalled)("the example merchant app in Chromium", () => 
 
     // The same token works outside the browser too, until the page signs out.
     const client = createSessionClient({ sessionToken, sandboxUrl: stack!.serverUrl });
-    const session = await client.getSession();
-    expect(await page.getByTestId("session-token-id").textContent()).toBe(session.tokenId);
-    expect(await sessionGetStatus(sessionToken)).toBe(200);
+    expect((await client.getSession()).tokenId).toBe(firstTokenId);
+
+    // One token per browser: a reload and another visit of the page get the same one back.
+    await page.reload();
+    expect(await shownTokenId(page)).toBe(firstTokenId);
+    await page.getByRole("link", { name: "Home", exact: true }).click();
+    await page.waitForURL(`${stack!.appUrl}/`);
+    await page.getByRole("link", { name: "Billing", exact: true }).click();
+    await page.waitForURL(`${stack!.appUrl}/billing`);
+    expect(await shownTokenId(page)).toBe(firstTokenId);
+    expect(await activeTokenIds(userId)).toEqual([firstTokenId]);
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}billing.png`, fullPage: true });
+
+    // Before the token expires (SESSION_EXPIRES_IN seconds here), the page fetches the next one and shows it; the
+    // route revokes the one it replaces, so the browser still holds one live token.
+    await expect
+      .poll(() => page.getByTestId("session-token-id").textContent(), { timeout: SESSION_EXPIRES_IN * 1000, interval: 1_000 })
+      .not.toBe(firstTokenId);
+    expect(Date.now()).toBeLessThan(new Date(expiresAt).getTime());
+    const secondTokenId = await shownTokenId(page);
+    expect(await activeTokenIds(userId)).toEqual([secondTokenId]);
+    expect(await sessionGetStatus(sessionToken)).toBe(401);
+
+    // Another browser of the same customer holds a token too; sign-out ends every one of them.
+    const elsewhere = await new BillingOS({ secretKey: stack!.secretKey, sandboxUrl: stack!.serverUrl }).createSessionToken({
+      externalUserId: userId,
+    });
+    expect(await activeTokenIds(userId)).toHaveLength(2);
 
     await page.getByTestId("sign-out").click();
     await page.waitForURL(`${stack!.appUrl}/`);
     await expect.poll(() => page.getByTestId("home-signed-out").isVisible()).toBe(true);
 
-    // The token the page held is revoked: a copy of it gets 401, through fetch and the session client.
-    expect(await sessionGetStatus(sessionToken)).toBe(401);
+    // No token of the customer is active any more: a copy of one gets 401, through fetch and the session client.
+    expect(await activeTokenIds(userId)).toEqual([]);
+    expect(await sessionGetStatus(elsewhere.sessionToken)).toBe(401);
     const refused = await client.getCustomer().catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(BillingOSError);
     expect((refused as BillingOSError).code).toBe("UNAUTHORIZED");

@@ -1,6 +1,7 @@
 import { decodeBase62, encodeBase62Fixed, isBase62, isBase62Code } from "./base62.js";
 import { crc32 } from "./crc32.js";
-import { ENVIRONMENTS, type Environment } from "./environment.js";
+import type { Environment } from "./environment.js";
+import { ENVIRONMENT_NAMES as ENVIRONMENTS } from "./environment-names.js";
 
 /**
  * Secrets are `<prefix><43 base62 chars><6 base62 chars of CRC-32>`.

@@ -1,5 +1,5 @@
 import { type ApiUrls, apiUrls, DEFAULT_API_URL } from "@billingos/contracts";
-import { BillingOSError } from "./billingos-error.js";
+import { billingOSErrorFromValidation } from "./trpc-errors.js";
 
 function fromEnvironment(name: string): string | undefined {
   const value = typeof process === "undefined" ? undefined : process.env[name];
@@ -12,6 +12,6 @@ export function resolveApiUrls(options: Partial<ApiUrls>): ApiUrls {
     sandboxUrl: options.sandboxUrl ?? fromEnvironment("BILLINGOS_SANDBOX_URL") ?? DEFAULT_API_URL,
     productionUrl: options.productionUrl ?? fromEnvironment("BILLINGOS_PRODUCTION_URL") ?? DEFAULT_API_URL,
   });
-  if (!urls.success) throw BillingOSError.fromValidation(urls.error);
+  if (!urls.success) throw billingOSErrorFromValidation(urls.error);
   return { sandboxUrl: urls.data.sandboxUrl.replace(/\/+$/, ""), productionUrl: urls.data.productionUrl.replace(/\/+$/, "") };
 }

@@ -1,11 +1,10 @@
-import { errorCode, errorData, validationDetailsOf, validationMessageOf } from "@billingos/contracts";
-import { TRPCClientError } from "@trpc/client";
-import { z } from "zod";
-import { HttpAnswerError, RequestTimeoutError } from "./http-fetch.js";
+import type { ErrorCode } from "@billingos/contracts";
+
+// No zod and no tRPC here: the browser's session client throws these too, and its bundle must stay
+// small. Turning a tRPC or zod failure into one lives in trpc-errors.ts (the Node client's side).
 
 /** The server's error codes, plus CONNECTION_FAILED when no answer came back at all. */
-export const billingOSErrorCode = z.enum([...errorCode.options, "CONNECTION_FAILED"]);
-export type BillingOSErrorCode = z.infer<typeof billingOSErrorCode>;
+export type BillingOSErrorCode = ErrorCode | "CONNECTION_FAILED";
 
 export interface BillingOSErrorInit {
   code: BillingOSErrorCode;
@@ -35,66 +34,10 @@ export class BillingOSError extends Error {
     this.formErrors = init.formErrors ?? [];
     this.retryAfterSeconds = init.retryAfterSeconds;
   }
-
-  /** The same error the server would answer for this input, raised before anything is sent. */
-  static fromValidation(error: z.ZodError): BillingOSError {
-    const details = validationDetailsOf(error);
-    return new BillingOSError({ code: "BAD_REQUEST", message: validationMessageOf(details), httpStatus: 400, ...details });
-  }
-
-  /** Converts whatever a tRPC call threw into a BillingOSError. */
-  static fromUnknown(error: unknown): BillingOSError {
-    if (error instanceof BillingOSError) return error;
-    if (error instanceof TRPCClientError) {
-      const data = errorData.safeParse(error.data);
-      if (data.success) {
-        const code = billingOSErrorCode.safeParse(data.data.code);
-        return new BillingOSError({
-          code: code.success ? code.data : "INTERNAL_SERVER_ERROR",
-          message: error.message,
-          httpStatus: data.data.httpStatus,
-          fieldErrors: data.data.fieldErrors,
-          formErrors: data.data.formErrors,
-          retryAfterSeconds: data.data.retryAfterSeconds,
-          cause: error,
-        });
-      }
-      if (error.cause instanceof RequestTimeoutError) {
-        return new BillingOSError({ code: "TIMEOUT", message: `BillingOS did not answer: ${error.cause.message}`, cause: error });
-      }
-      const answer =
-        error.cause instanceof HttpAnswerError
-          ? { status: error.cause.status, retryAfterSeconds: error.cause.retryAfterSeconds }
-          : { status: (error.meta as { response?: { status?: unknown } } | undefined)?.response?.status, retryAfterSeconds: undefined };
-      if (typeof answer.status === "number") {
-        // An answer came, but not from the BillingOS API: a wrong base URL, or a proxy in between.
-        const message =
-          answer.status === 404 || answer.status === 405
-            ? `BillingOS API not found at this URL (HTTP ${answer.status}); check sandboxUrl / productionUrl (the server's base URL, without /trpc)`
-            : `HTTP ${answer.status} from something in front of BillingOS (a proxy or load balancer?), not from the API itself`;
-        return new BillingOSError({
-          code: codeForHttpStatus(answer.status),
-          httpStatus: answer.status,
-          message,
-          retryAfterSeconds: answer.retryAfterSeconds,
-          cause: error,
-        });
-      }
-      return new BillingOSError({
-        code: "CONNECTION_FAILED",
-        message: `Could not reach BillingOS: ${error.message}`,
-        cause: error,
-      });
-    }
-    return new BillingOSError({
-      code: "CONNECTION_FAILED",
-      message: `Could not reach BillingOS: ${error instanceof Error ? error.message : String(error)}`,
-      cause: error,
-    });
-  }
 }
 
-function codeForHttpStatus(status: number): BillingOSErrorCode {
+/** The code an HTTP status stands for, when the answer did not say (a proxy's page, a wrong URL). */
+export function codeForHttpStatus(status: number): BillingOSErrorCode {
   const byStatus: Record<number, BillingOSErrorCode> = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
@@ -108,4 +51,13 @@ function codeForHttpStatus(status: number): BillingOSErrorCode {
     504: "TIMEOUT",
   };
   return byStatus[status] ?? "INTERNAL_SERVER_ERROR";
+}
+
+/** An answer came, but not from the BillingOS API: a wrong base URL, or a proxy in between. */
+export function notFromTheApi(status: number, retryAfterSeconds: number | undefined, cause: unknown): BillingOSError {
+  const message =
+    status === 404 || status === 405
+      ? `BillingOS API not found at this URL (HTTP ${status}); check sandboxUrl / productionUrl (the server's base URL, without /trpc)`
+      : `HTTP ${status} from something in front of BillingOS (a proxy or load balancer?), not from the API itself`;
+  return new BillingOSError({ code: codeForHttpStatus(status), httpStatus: status, message, retryAfterSeconds, cause });
 }

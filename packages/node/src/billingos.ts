@@ -44,6 +44,7 @@ import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
 import { z } from "zod";
 import { resolveApiUrls } from "./api-urls.js";
 import { BillingOSError } from "./billingos-error.js";
+import { billingOSErrorFromUnknown, billingOSErrorFromValidation } from "./trpc-errors.js";
 import { createHttpFetch } from "./http-fetch.js";
 
 export interface BillingOSOptions {
@@ -60,7 +61,7 @@ export interface BillingOSOptions {
 /** Validates with the shared schema, so bad input fails here with the server's own message. */
 function validated<T extends z.ZodType>(schema: T, input: unknown): z.input<T> {
   const result = schema.safeParse(input);
-  if (!result.success) throw BillingOSError.fromValidation(result.error);
+  if (!result.success) throw billingOSErrorFromValidation(result.error);
   return input as z.input<T>;
 }
 
@@ -118,7 +119,7 @@ export class BillingOS {
     try {
       return await send(client);
     } catch (error) {
-      throw BillingOSError.fromUnknown(error);
+      throw billingOSErrorFromUnknown(error);
     }
   }
 

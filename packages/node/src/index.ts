@@ -1,5 +1,6 @@
 export { BillingOS, type BillingOSOptions } from "./billingos.js";
-export { BillingOSError, billingOSErrorCode, type BillingOSErrorCode } from "./billingos-error.js";
+export { BillingOSError, type BillingOSErrorCode } from "./billingos-error.js";
+export { billingOSErrorCode } from "./trpc-errors.js";
 export type {
   BindCustomerInput,
   CustomersImported,

@@ -4,7 +4,7 @@ import { type ServerHarness, startServerHarness } from "./server-harness.js";
 // The route is compiled the Next.js way (bundler resolution, the "@/auth" alias; see
 // fixtures/nextjs/tsconfig.json), so this file loads it by a specifier tsc does not follow.
 const ROUTE_MODULE: string = "../fixtures/nextjs/app/api/billingos-session/route.js";
-type RouteModule = { POST: () => Promise<Response> };
+type RouteModule = { POST: () => Promise<Response>; DELETE: () => Promise<Response> };
 type AuthModule = typeof import("../fixtures/nextjs/auth.js");
 
 const ENV_NAMES = ["BILLINGOS_SECRET_KEY", "BILLINGOS_SANDBOX_URL", "BILLINGOS_PRODUCTION_URL"] as const;
@@ -85,5 +85,31 @@ describe("the documented Next.js route handler, unchanged", () => {
     auth.signInAs({ user: { id: "user_1" } });
     const body = (await (await route.POST()).json()) as { sessionToken: string };
     expect(body.sessionToken.startsWith("bos_session_live_")).toBe(true);
+  });
+
+  it("DELETE revokes every token of the signed-in customer, and only theirs", async () => {
+    const { route, auth } = await loadRoute(h.testKey.secretKey);
+    const merchant = h.client(h.testKey.secretKey);
+    auth.signInAs({ user: { id: "user_1" } });
+    const first = (await (await route.POST()).json()) as { sessionToken: string };
+    const second = (await (await route.POST()).json()) as { sessionToken: string };
+    const someoneElse = await merchant.createSessionToken({ externalUserId: "user_2" });
+
+    const response = await route.DELETE();
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ revokedCount: 2 });
+    expect(await merchant.verifySessionToken(first.sessionToken)).toEqual({ valid: false, reason: "revoked" });
+    expect(await merchant.verifySessionToken(second.sessionToken)).toEqual({ valid: false, reason: "revoked" });
+    expect(await merchant.verifySessionToken(someoneElse.sessionToken)).toMatchObject({ valid: true });
+  });
+
+  it("DELETE answers 401 when nobody is signed in, and revokes nothing", async () => {
+    const { route, auth } = await loadRoute(h.testKey.secretKey);
+    const kept = await h.client(h.testKey.secretKey).createSessionToken({ externalUserId: "user_1" });
+    auth.signInAs(null);
+    const response = await route.DELETE();
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: "Not signed in" });
+    expect(await h.client(h.testKey.secretKey).verifySessionToken(kept.sessionToken)).toMatchObject({ valid: true });
   });
 });

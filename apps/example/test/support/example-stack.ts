@@ -12,6 +12,9 @@ const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
 /** Test builds go here, one folder per run, so `pnpm build`'s .next and other runs are left alone. */
 const TEST_BUILDS = ".next-test";
 
+/** Seconds each session token lives in the test (the route reuses one for the first half). */
+export const SESSION_EXPIRES_IN = 75;
+
 export interface ExampleStack {
   /** The BillingOS server, e.g. http://127.0.0.1:41234 */
   serverUrl: string;
@@ -80,6 +83,8 @@ export async function startExampleStack(): Promise<ExampleStack> {
       BILLINGOS_PRODUCTION_URL: serverUrl,
       NEXT_PUBLIC_BILLINGOS_SANDBOX_URL: serverUrl,
       NEXT_PUBLIC_BILLINGOS_PRODUCTION_URL: serverUrl,
+      // Short-lived tokens, so that the test sees @billingos/react fetch the next one before expiry.
+      BILLINGOS_SESSION_EXPIRES_IN: String(SESSION_EXPIRES_IN),
       AUTH_SECRET: `test-${Math.random().toString(36).slice(2)}${Date.now()}`,
     };
 

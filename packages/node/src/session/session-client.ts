@@ -1,19 +1,14 @@
-import {
-  apiUrlForCredential,
-  apiUrls,
-  type CurrentSession,
-  currentSession,
-  DEFAULT_API_URL,
-  type SessionCustomerView,
-  sessionCustomerView,
-  type SignedOut,
-  signedOut,
-} from "@billingos/contracts";
-import type { AppRouter } from "@billingos/server";
-import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
-import { z } from "zod";
+import { apiUrlForCredential, type CurrentSession, DEFAULT_API_URL, type SessionCustomerView, type SignedOut } from "@billingos/contracts";
 import { BillingOSError } from "../billingos-error.js";
-import { createHttpFetch } from "../http-fetch.js";
+import { callProcedure, type TransportOptions } from "./session-transport.js";
+import {
+  type CurrentSessionWire,
+  decodeCurrentSession,
+  decodeSessionCustomerView,
+  decodeSignedOut,
+  type SessionCustomerViewWire,
+  type SignedOutWire,
+} from "./session-wire.js";
 
 export interface SessionClientOptions {
   /** The `bos_session_…` token your backend created for the signed-in user. */
@@ -26,22 +21,32 @@ export interface SessionClientOptions {
   timeoutMs?: number;
 }
 
+/** An http(s) URL, or the same BAD_REQUEST the Node client gives for it (named after the option). */
+function httpUrl(name: "sandboxUrl" | "productionUrl", value: string | undefined): string {
+  const url = value ?? DEFAULT_API_URL;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol === "http:" || protocol === "https:") return url;
+  const message = `${name} must be an http(s) URL`;
+  throw new BillingOSError({ code: "BAD_REQUEST", httpStatus: 400, message, fieldErrors: { [name]: [message] } });
+}
+
 /**
  * The browser's client: calls the customer-facing API with the session token. A refused token
  * surfaces as BillingOSError UNAUTHORIZED (or FORBIDDEN for an operation outside its scope).
  */
 export class BillingOSSession {
   readonly apiUrl: string;
-  readonly #client: TRPCClient<AppRouter>;
+  readonly #transport: TransportOptions;
 
   constructor(options: SessionClientOptions) {
-    const urls = apiUrls.safeParse({
-      sandboxUrl: options.sandboxUrl ?? DEFAULT_API_URL,
-      productionUrl: options.productionUrl ?? DEFAULT_API_URL,
-    });
-    if (!urls.success) throw BillingOSError.fromValidation(urls.error);
+    const urls = { sandboxUrl: httpUrl("sandboxUrl", options.sandboxUrl), productionUrl: httpUrl("productionUrl", options.productionUrl) };
     const token = typeof options.sessionToken === "string" ? options.sessionToken : "";
-    const url = apiUrlForCredential(token, "sessionToken", urls.data);
+    const url = apiUrlForCredential(token, "sessionToken", urls);
     if (url === null) {
       throw new BillingOSError({
         code: "UNAUTHORIZED",
@@ -49,36 +54,22 @@ export class BillingOSSession {
       });
     }
     this.apiUrl = url.replace(/\/+$/, "");
-    this.#client = createTRPCClient<AppRouter>({
-      links: [httpLink({
-          url: `${this.apiUrl}/trpc`,
-          headers: () => ({ authorization: `Bearer ${token}` }),
-          fetch: createHttpFetch(options.timeoutMs),
-        })],
-    });
-  }
-
-  async #call<T>(send: (client: TRPCClient<AppRouter>) => Promise<T>): Promise<T> {
-    try {
-      return await send(this.#client);
-    } catch (error) {
-      throw BillingOSError.fromUnknown(error);
-    }
+    this.#transport = { apiUrl: this.apiUrl, sessionToken: token, timeoutMs: options.timeoutMs };
   }
 
   /** The token's id, expiry and what it may do (needs `session:read`). */
   async getSession(): Promise<CurrentSession> {
-    return z.decode(currentSession, await this.#call((client) => client.session.get.query()));
+    return decodeCurrentSession((await callProcedure(this.#transport, "query", "session.get")) as CurrentSessionWire);
   }
 
   /** The signed-in customer and the Stripe customer bound to them, if any (needs `customer:read`). */
   async getCustomer(): Promise<SessionCustomerView> {
-    return z.decode(sessionCustomerView, await this.#call((client) => client.session.customer.query()));
+    return decodeSessionCustomerView((await callProcedure(this.#transport, "query", "session.customer")) as SessionCustomerViewWire);
   }
 
   /** Revokes the token in hand; every later call with it is refused (needs `session:revoke`). */
   async signOut(): Promise<SignedOut> {
-    return z.decode(signedOut, await this.#call((client) => client.session.signOut.mutate()));
+    return decodeSignedOut((await callProcedure(this.#transport, "mutation", "session.signOut")) as SignedOutWire);
   }
 }
 

@@ -94,6 +94,19 @@ describe("@billingos/node/session bundles for the browser", () => {
     expect(inputs.filter((file) => /apps[\\/]server[\\/]|better-sqlite3|kysely|pino/.test(file))).toEqual([]);
   });
 
+  it("pulls in neither zod nor @trpc/client: it speaks tRPC's HTTP wire over fetch, typed from the contracts", async () => {
+    const bundle = await bundleForBrowser({ entryPoints: [SESSION_ENTRY] });
+    // What ends up in the bundle (esbuild reads more than it keeps: unused modules are dropped).
+    const inputs = Object.values(bundle.metafile?.outputs ?? {}).flatMap((output) =>
+      Object.entries(output.inputs).filter(([, used]) => used.bytesInOutput > 0).map(([file]) => file),
+    );
+    expect(inputs.filter((file) => /node_modules[\\/](?:\.pnpm[\\/])?(?:zod|@trpc)/.test(file))).toEqual([]);
+    // Only the zod-free parts of the contracts: token prefixes and routing.
+    expect(inputs.filter((file) => file.includes("contracts")).map((file) => file.replace(/^.*[\\/]/, "")).sort()).toEqual(
+      ["api-url-routing.ts", "environment-names.ts", "token-format.ts"].sort(),
+    );
+  });
+
   it("the detector catches a Node-only entry (so the checks above can fail)", async () => {
     const nodeOnly = await bundleForBrowser({
       stdin: {

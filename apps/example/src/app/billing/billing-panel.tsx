@@ -1,33 +1,8 @@
 "use client";
 
-import {
-  type BillingOSSession,
-  BillingOSError,
-  createSessionClient,
-  type CurrentSession,
-  type SessionCustomerView,
-} from "@billingos/node/session";
-import { useEffect, useRef, useState, useTransition } from "react";
+import { BillingOSError, useBillingOS, useCustomer, useSession } from "@billingos/react";
+import { useState, useTransition } from "react";
 import { signOutOfApp } from "@/app/actions";
-import { billingosUrls } from "@/lib/billingos-urls";
-
-type PanelState =
-  | { status: "loading" }
-  | { status: "ready"; client: BillingOSSession; session: CurrentSession; customer: SessionCustomerView }
-  | { status: "error"; message: string };
-
-interface SessionTokenResponse {
-  sessionToken: string;
-  expiresAt: string;
-}
-
-/** Asks the merchant backend (the documented route) for a token for the signed-in user. */
-async function fetchSessionToken(): Promise<SessionTokenResponse> {
-  const response = await fetch("/api/billingos-session", { method: "POST" });
-  if (response.status === 401) throw new Error("You are not signed in to the merchant app.");
-  if (!response.ok) throw new Error(`The merchant backend could not create a session token (HTTP ${response.status}).`);
-  return (await response.json()) as SessionTokenResponse;
-}
 
 function describe(error: unknown): string {
   if (error instanceof BillingOSError) return `${error.code}: ${error.message}`;
@@ -35,41 +10,59 @@ function describe(error: unknown): string {
 }
 
 export function BillingPanel() {
-  const [state, setState] = useState<PanelState>({ status: "loading" });
+  const billingos = useBillingOS();
+  const customerQuery = useCustomer();
+  const sessionQuery = useSession();
   const [signOutError, setSignOutError] = useState<string | null>(null);
   const [signingOut, startSignOut] = useTransition();
-  // React's strict mode runs effects twice in development; one token per page view is enough.
-  const started = useRef(false);
-
-  useEffect(() => {
-    if (started.current) return;
-    started.current = true;
-    (async () => {
-      const { sessionToken } = await fetchSessionToken();
-      const client = createSessionClient({ sessionToken, ...billingosUrls });
-      const [session, customer] = await Promise.all([client.getSession(), client.getCustomer()]);
-      setState({ status: "ready", client, session, customer });
-    })().catch((error: unknown) => setState({ status: "error", message: describe(error) }));
-  }, []);
 
   const signOut = () =>
     startSignOut(async () => {
-      if (state.status === "ready") {
-        try {
-          // Revoke the token first: from here on BillingOS refuses it, whoever holds a copy.
-          await state.client.signOut();
-        } catch (error) {
-          // An already expired or revoked token is as signed out as it gets; still end the app session.
-          if (!(error instanceof BillingOSError && error.code === "UNAUTHORIZED")) {
-            setSignOutError(describe(error));
-            return;
-          }
-        }
+      try {
+        // The token in hand, then every token of this customer (the route's DELETE): from here on
+        // BillingOS refuses them, whoever holds a copy. Then the merchant app's own session.
+        await billingos.signOut();
+      } catch (error) {
+        setSignOutError(describe(error));
+        return;
       }
       await signOutOfApp();
     });
 
-  if (state.status === "loading") {
+  const signOutButton = (
+    <button type="button" onClick={signOut} disabled={signingOut} data-testid="sign-out">
+      {signingOut ? "Signing out…" : "Sign out"}
+    </button>
+  );
+
+  const error = billingos.error ?? customerQuery.error ?? sessionQuery.error;
+  if (billingos.status === "error" || (error && (!customerQuery.data || !sessionQuery.data))) {
+    return (
+      <section className="card" data-testid="billing-status" data-status="error">
+        <p className="error" role="alert" data-testid="billing-error">
+          {describe(error)}
+        </p>
+        {signOutButton}
+      </section>
+    );
+  }
+
+  if (billingos.status === "signed-out") {
+    return (
+      <section className="card" data-testid="billing-status" data-status="signed-out">
+        You are signed out of BillingOS.
+        {signOutError ? (
+          <p className="error" role="alert" data-testid="sign-out-error">
+            Could not revoke every token: {signOutError}
+          </p>
+        ) : null}
+      </section>
+    );
+  }
+
+  const customer = customerQuery.data;
+  const session = sessionQuery.data;
+  if (!customer || !session) {
     return (
       <section className="card" data-testid="billing-status" data-status="loading">
         Loading your billing details…
@@ -77,20 +70,6 @@ export function BillingPanel() {
     );
   }
 
-  if (state.status === "error") {
-    return (
-      <section className="card" data-testid="billing-status" data-status="error">
-        <p className="error" role="alert" data-testid="billing-error">
-          {state.message}
-        </p>
-        <button type="button" onClick={signOut} disabled={signingOut} data-testid="sign-out">
-          Sign out
-        </button>
-      </section>
-    );
-  }
-
-  const { customer, session } = state;
   return (
     <section data-testid="billing-status" data-status="ready">
       <div className="card">
@@ -132,9 +111,7 @@ export function BillingPanel() {
           Could not sign out of BillingOS: {signOutError}
         </p>
       ) : null}
-      <button type="button" onClick={signOut} disabled={signingOut} data-testid="sign-out">
-        {signingOut ? "Signing out…" : "Sign out"}
-      </button>
+      {signOutButton}
     </section>
   );
 }

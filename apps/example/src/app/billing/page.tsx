@@ -1,5 +1,7 @@
+import { BillingOSProvider } from "@billingos/react";
 import { redirect } from "next/navigation";
 import { auth } from "@/auth";
+import { billingosUrls } from "@/lib/billingos-urls";
 import { BillingPanel } from "./billing-panel";
 
 export default async function BillingPage() {
@@ -12,7 +14,10 @@ export default async function BillingPage() {
         Signed in to the merchant app as <b data-testid="app-user-email">{session.user.email}</b>. Everything below
         comes straight from BillingOS, called from this browser with a session token.
       </p>
-      <BillingPanel />
+      {/* Asks POST /api/billingos-session for the token, keeps it fresh, revokes it on sign-out. */}
+      <BillingOSProvider {...billingosUrls}>
+        <BillingPanel />
+      </BillingOSProvider>
     </main>
   );
 }

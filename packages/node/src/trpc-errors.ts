@@ -1,0 +1,52 @@
+import { errorCode, errorData, validationDetailsOf, validationMessageOf } from "@billingos/contracts";
+import { TRPCClientError } from "@trpc/client";
+import { z } from "zod";
+import { BillingOSError, type BillingOSErrorCode, notFromTheApi } from "./billingos-error.js";
+import { HttpAnswerError, RequestTimeoutError } from "./http-fetch.js";
+
+/** The server's error codes, plus CONNECTION_FAILED when no answer came back at all. */
+export const billingOSErrorCode = z.enum([...errorCode.options, "CONNECTION_FAILED"]) satisfies z.ZodType<BillingOSErrorCode>;
+
+/** The same error the server would answer for this input, raised before anything is sent. */
+export function billingOSErrorFromValidation(error: z.ZodError): BillingOSError {
+  const details = validationDetailsOf(error);
+  return new BillingOSError({ code: "BAD_REQUEST", message: validationMessageOf(details), httpStatus: 400, ...details });
+}
+
+/** Converts whatever a tRPC call threw into a BillingOSError. */
+export function billingOSErrorFromUnknown(error: unknown): BillingOSError {
+  if (error instanceof BillingOSError) return error;
+  if (error instanceof TRPCClientError) {
+    const data = errorData.safeParse(error.data);
+    if (data.success) {
+      const code = billingOSErrorCode.safeParse(data.data.code);
+      return new BillingOSError({
+        code: code.success ? code.data : "INTERNAL_SERVER_ERROR",
+        message: error.message,
+        httpStatus: data.data.httpStatus,
+        fieldErrors: data.data.fieldErrors,
+        formErrors: data.data.formErrors,
+        retryAfterSeconds: data.data.retryAfterSeconds,
+        cause: error,
+      });
+    }
+    if (error.cause instanceof RequestTimeoutError) {
+      return new BillingOSError({ code: "TIMEOUT", message: `BillingOS did not answer: ${error.cause.message}`, cause: error });
+    }
+    const answer =
+      error.cause instanceof HttpAnswerError
+        ? { status: error.cause.status, retryAfterSeconds: error.cause.retryAfterSeconds }
+        : { status: (error.meta as { response?: { status?: unknown } } | undefined)?.response?.status, retryAfterSeconds: undefined };
+    if (typeof answer.status === "number") return notFromTheApi(answer.status, answer.retryAfterSeconds, error);
+    return new BillingOSError({
+      code: "CONNECTION_FAILED",
+      message: `Could not reach BillingOS: ${error.message}`,
+      cause: error,
+    });
+  }
+  return new BillingOSError({
+    code: "CONNECTION_FAILED",
+    message: `Could not reach BillingOS: ${error instanceof Error ? error.message : String(error)}`,
+    cause: error,
+  });
+}
