@@ -14,6 +14,7 @@ const KNOWN_CODES: Record<BillingOSErrorCode, true> = {
   NOT_FOUND: true,
   CONFLICT: true,
   PAYLOAD_TOO_LARGE: true,
+  UNSUPPORTED_MEDIA_TYPE: true,
   TOO_MANY_REQUESTS: true,
   METHOD_NOT_SUPPORTED: true,
   TIMEOUT: true,
