@@ -39,6 +39,9 @@ const environmentSchema = z.object({
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(issue.input)})` })
     .default("info"),
+  LOG_FORMAT: z
+    .enum(["json", "pretty"], { error: (issue) => `LOG_FORMAT must be "json" or "pretty" (got ${JSON.stringify(issue.input)})` })
+    .default("json"),
   TOKEN_RETENTION_DAYS: integer("TOKEN_RETENTION_DAYS", 0, 3650).default(7),
   AUDIT_RETENTION_DAYS: integer("AUDIT_RETENTION_DAYS", 1, 36_500).default(90),
   SHUTDOWN_TIMEOUT_MS: integer("SHUTDOWN_TIMEOUT_MS", 0, 600_000).default(10_000),
@@ -102,6 +105,8 @@ export interface Config {
   /** PostgreSQL connections at most in this process's pool. */
   databasePoolSize: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** "json" for log shippers, "pretty" for a terminal (pnpm dev's default). */
+  logFormat: "json" | "pretty";
   tokenRetentionMs: number;
   /** Audit events older than this are purged once their subject is gone (see audit-retention.ts). */
   auditRetentionMs: number;
@@ -171,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: values.DATABASE_URL,
     databasePoolSize: values.DATABASE_POOL_SIZE,
     logLevel: values.LOG_LEVEL,
+    logFormat: values.LOG_FORMAT,
     tokenRetentionMs: values.TOKEN_RETENTION_DAYS * DAY_MS,
     auditRetentionMs: values.AUDIT_RETENTION_DAYS * DAY_MS,
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,

@@ -40,7 +40,7 @@ async function openStoreOrExit(config: Config, logger: Logger): Promise<Store> {
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, config.logFormat);
   const clock = systemClock;
   const store = await openStoreOrExit(config, logger);
 
