@@ -39,47 +39,54 @@ export function requestIdFor(header: string | string[] | undefined): string {
 }
 
 /**
- * Gives the request its id (answered as `x-request-id`) and its record, and logs the record when
- * the response closes. Successful health checks are logged at debug: a load balancer polls them
- * every few seconds, and they would drown the calls worth reading.
+ * The access log of one server: `start` gives a request its id (answered as `x-request-id`) and its
+ * record, and logs the record when the response closes. Successful health checks are logged at
+ * debug: a load balancer polls them every few seconds, and they would drown the calls worth reading.
  */
-export function startAccessRecord(req: IncomingMessage, res: ServerResponse, logger: Logger): AccessRecord {
-  const startedAt = performance.now();
-  const record: AccessRecord = {
-    requestId: requestIdFor(req.headers["x-request-id"]),
-    procedure: undefined,
-    keyId: undefined,
-    tokenId: undefined,
-    organizationId: undefined,
-    environment: undefined,
-    errorCode: undefined,
-    reason: undefined,
+export function createAccessLog(logger: Logger): { start(req: IncomingMessage, res: ServerResponse): AccessRecord } {
+  // The line holds ids, codes and numbers only, never a credential: it is written without the
+  // root logger's redaction, whose wildcard paths would cost more than the rest of the line.
+  const access = logger.child({}, { redact: [] });
+  return {
+    start(req, res) {
+      const startedAt = performance.now();
+      const record: AccessRecord = {
+        requestId: requestIdFor(req.headers["x-request-id"]),
+        procedure: undefined,
+        keyId: undefined,
+        tokenId: undefined,
+        organizationId: undefined,
+        environment: undefined,
+        errorCode: undefined,
+        reason: undefined,
+      };
+      (req as LoggedRequest).accessRecord = record;
+      res.setHeader("x-request-id", record.requestId);
+      // Below info nothing is written, and the request pays for no listener.
+      if (!access.isLevelEnabled("info")) return record;
+      res.once("close", () => {
+        const status = res.statusCode;
+        const line = {
+          requestId: record.requestId,
+          method: req.method,
+          procedure: record.procedure,
+          status,
+          durationMs: Math.round((performance.now() - startedAt) * 100) / 100,
+          keyId: record.keyId,
+          tokenId: record.tokenId,
+          organizationId: record.organizationId,
+          environment: record.environment,
+          errorCode: record.errorCode,
+          reason: record.reason,
+          // The client went away before the whole answer was handed over.
+          aborted: res.writableFinished ? undefined : true,
+        };
+        if (record.procedure === "/health" && status === 200) access.debug(line, "request");
+        else access.info(line, "request");
+      });
+      return record;
+    },
   };
-  (req as LoggedRequest).accessRecord = record;
-  res.setHeader("x-request-id", record.requestId);
-  // Below info nothing is written, and the request pays for no listener.
-  if (!logger.isLevelEnabled("info")) return record;
-  res.once("close", () => {
-    const status = res.statusCode;
-    const line = {
-      requestId: record.requestId,
-      method: req.method,
-      procedure: record.procedure,
-      status,
-      durationMs: Math.round((performance.now() - startedAt) * 100) / 100,
-      keyId: record.keyId,
-      tokenId: record.tokenId,
-      organizationId: record.organizationId,
-      environment: record.environment,
-      errorCode: record.errorCode,
-      reason: record.reason,
-      // The client went away before the whole answer was handed over.
-      aborted: res.writableFinished ? undefined : true,
-    };
-    if (record.procedure === "/health" && status === 200) logger.debug(line, "request");
-    else logger.info(line, "request");
-  });
-  return record;
 }
 
 /** The record of the request a response answers, if the server gave it one. */

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { type AccessRecord, accessRecordOf, type LoggedRequest, startAccessRecord } from "./access-log.js";
+import { type AccessRecord, accessRecordOf, createAccessLog, type LoggedRequest } from "./access-log.js";
 import { BodyBudget, defaultMaxBufferedBodyBytesPerTenant } from "./body-budget.js";
 import { createBodyGate, type GatedRequest, type NamedCalls } from "./body-gate.js";
 import { corsHeaders, keepVaryOrigin } from "./cors.js";
@@ -159,6 +159,7 @@ export async function startHttpServer({
     handler === "fast"
       ? createFastTRPCHandler({ router: appRouter, createContext, maxBodySize: maxBodyBytes, maxBatchSize, onError })
       : null;
+  const accessLog = createAccessLog(deps.logger);
   const budget = new BodyBudget(maxBufferedBodyBytes, maxBufferedBodyBytesPerTenant);
   const admitBody = createBodyGate({ deps, router: appRouter, maxBodyBytes, budget, onError });
 
@@ -245,7 +246,7 @@ export async function startHttpServer({
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
     setSecurityHeaders(res);
-    const access = startAccessRecord(req, res, deps.logger);
+    const access = accessLog.start(req, res);
     if (!isValidHostHeader(req.headers.host)) {
       // Refused before anything builds a URL from it (the stock adapter's `new Request` throws on `a@b`).
       sendJson(res, 400, { error: { message: "Invalid Host header", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } }, { connection: "close" });
