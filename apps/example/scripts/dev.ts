@@ -21,7 +21,9 @@ const log = (message: string) => console.log(`[example] ${message}`);
 // The same files `next dev` reads (.env, .env.local, .env.development, …), so a key put there counts.
 nextEnv.loadEnvConfig(appDir, true, { info: () => {}, error: console.error });
 
-const apiUrl = process.env.BILLINGOS_SANDBOX_URL || "http://localhost:4000";
+// The server `pnpm dev` starts beside this app listens on PORT (default 4000): PORT alone moves both.
+const localServerUrl = `http://localhost:${process.env.PORT || "4000"}`;
+const apiUrl = process.env.BILLINGOS_SANDBOX_URL || localServerUrl;
 // The server's dev entry (apps/server/src/dev.ts) resolves DATABASE_PATH the same way.
 const databasePath = resolveDatabasePath(process.env.DATABASE_PATH || "./data/billingos.sqlite");
 const keyFile = `${databasePath}.example-app-key`;
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
       // The browser calls the same servers as the app's backend unless told otherwise.
       NEXT_PUBLIC_BILLINGOS_SANDBOX_URL: process.env.NEXT_PUBLIC_BILLINGOS_SANDBOX_URL || apiUrl,
       NEXT_PUBLIC_BILLINGOS_PRODUCTION_URL:
-        process.env.NEXT_PUBLIC_BILLINGOS_PRODUCTION_URL || process.env.BILLINGOS_PRODUCTION_URL || "http://localhost:4000",
+        process.env.NEXT_PUBLIC_BILLINGOS_PRODUCTION_URL || process.env.BILLINGOS_PRODUCTION_URL || localServerUrl,
     },
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));

@@ -8,6 +8,9 @@ const DAY_MS = 86_400_000;
 /** The SQLite file when DATABASE_PATH is not set, relative to where the command runs. */
 export const DEFAULT_DATABASE_PATH = "./data/billingos.sqlite";
 
+/** The address the server listens on when HOST is not set: this machine only. */
+export const DEFAULT_HOST = "127.0.0.1";
+
 /** PostgreSQL connections per process when DATABASE_POOL_SIZE is not set. */
 export const DEFAULT_DATABASE_POOL_SIZE = 10;
 
@@ -26,7 +29,9 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 /** Environment variables the server reads, with their defaults. README's configuration table mirrors this. */
 const environmentSchema = z.object({
   PORT: integer("PORT", 0, 65_535).default(4000),
-  HOST: z.string().min(1).optional(),
+  // Loopback unless told otherwise: a development server with an auto-made key must not be
+  // reachable from the network by default. HOST=0.0.0.0 (or ::) listens on every interface.
+  HOST: z.string().min(1).default(DEFAULT_HOST),
   DATABASE_PATH: z.string().min(1, { error: "DATABASE_PATH must not be empty" }).default(DEFAULT_DATABASE_PATH),
   // Only its scheme is checked here; the rest (host, credentials, reachability) when the store opens.
   DATABASE_URL: z
@@ -98,7 +103,7 @@ function isOrigin(value: string): boolean {
 
 export interface Config {
   port: number;
-  host: string | undefined;
+  host: string;
   databasePath: string;
   /** postgres://…: the service runs on PostgreSQL; undefined: on SQLite at databasePath. */
   databaseUrl: string | undefined;

@@ -42,8 +42,11 @@ export class BillingOSError extends Error {
     return new BillingOSError({ code: "BAD_REQUEST", message: validationMessageOf(details), httpStatus: 400, ...details });
   }
 
-  /** Converts whatever a tRPC call threw into a BillingOSError. */
-  static fromUnknown(error: unknown): BillingOSError {
+  /**
+   * Converts whatever a tRPC call threw into a BillingOSError. `url`, the base URL the call went
+   * to, is named first in a connection failure: the usual fix is the URL or the server at it.
+   */
+  static fromUnknown(error: unknown, url?: string): BillingOSError {
     if (error instanceof BillingOSError) return error;
     if (error instanceof TRPCClientError) {
       const data = errorData.safeParse(error.data);
@@ -82,16 +85,33 @@ export class BillingOSError extends Error {
       }
       return new BillingOSError({
         code: "CONNECTION_FAILED",
-        message: `Could not reach BillingOS: ${error.message}`,
+        message: `Could not reach BillingOS${url === undefined ? "" : ` at ${url}`}: ${connectionFailureOf(error)}`,
         cause: error,
       });
     }
     return new BillingOSError({
       code: "CONNECTION_FAILED",
-      message: `Could not reach BillingOS: ${error instanceof Error ? error.message : String(error)}`,
+      message: `Could not reach BillingOS${url === undefined ? "" : ` at ${url}`}: ${connectionFailureOf(error)}`,
       cause: error,
     });
   }
+}
+
+/**
+ * What failed, from the innermost cause that says it: "connect ECONNREFUSED 127.0.0.1:4000" rather
+ * than fetch's "fetch failed", with a hint for the common cases.
+ */
+function connectionFailureOf(error: unknown): string {
+  let message = error instanceof Error ? error.message : String(error);
+  let code: string | undefined;
+  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
+    message = cause.message;
+    const causeCode = (cause as { code?: unknown }).code;
+    if (typeof causeCode === "string") code = causeCode;
+  }
+  if (code === "ECONNREFUSED") return `${message} (is the server running on that port?)`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `${message} (no such host)`;
+  return message;
 }
 
 function codeForHttpStatus(status: number): BillingOSErrorCode {

@@ -118,7 +118,7 @@ export class BillingOS {
     try {
       return await send(client);
     } catch (error) {
-      throw BillingOSError.fromUnknown(error);
+      throw BillingOSError.fromUnknown(error, this.#url());
     }
   }
 

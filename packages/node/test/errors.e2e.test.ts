@@ -74,7 +74,9 @@ describe("when nothing answers", () => {
     const error = await billingOSErrorOf(() => billing.createSessionToken({ externalUserId: "u1" }));
     expect(error.code).toBe("CONNECTION_FAILED");
     expect(error.httpStatus).toBeUndefined();
-    expect(error.message).toMatch(/^Could not reach BillingOS/);
+    // The first words name the URL tried, and the innermost cause says why.
+    expect(error.message.startsWith(`Could not reach BillingOS at ${NOWHERE}: `)).toBe(true);
+    expect(error.message).toMatch(/ECONNREFUSED.*is the server running on that port\?/);
     expect(error.cause).toBeDefined();
   });
 
