@@ -117,10 +117,15 @@ export async function revokeTokensInBulk(
   return tokens.length;
 }
 
+/**
+ * Revokes every active token of one customer of `scope`: by the merchant's key (the API) or by an
+ * operator (the admin CLI), as `actor` says; each revocation is audited as theirs.
+ */
 export async function revokeCustomerSessionTokens(
   { store, clock }: SessionTokenDeps,
-  key: AuthenticatedKey,
+  key: Scope,
   input: z.output<typeof revokeCustomerSessionTokensInput>,
+  actor: AuditEntry["actor"],
 ): Promise<CustomerSessionTokensRevoked> {
   return store.transaction(async (trx) => {
     const now = clock.now();
@@ -131,7 +136,7 @@ export async function revokeCustomerSessionTokens(
     const revokedCount = await revokeTokensInBulk(
       trx,
       target,
-      { reason: "customer_revoked", action: "session_token.revoked_for_customer", actor: { type: "api_key", id: key.id } },
+      { reason: "customer_revoked", action: "session_token.revoked_for_customer", actor },
       now,
     );
     return { revokedCount, revokedAt: new Date(now) };
