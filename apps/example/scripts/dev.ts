@@ -110,8 +110,15 @@ async function main(): Promise<void> {
         process.env.NEXT_PUBLIC_BILLINGOS_PRODUCTION_URL || process.env.BILLINGOS_PRODUCTION_URL || localServerUrl,
     },
   });
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  // Stopping on Ctrl-C (or SIGTERM) is a clean end, not a failure: exit 0 once next has stopped.
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      stopping = true;
+      child.kill(signal);
+    });
+  }
+  child.on("exit", (code, signal) => process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0))));
 }
 
 main().catch((error: unknown) => {
