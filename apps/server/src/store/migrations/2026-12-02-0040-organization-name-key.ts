@@ -1,4 +1,5 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
+import { isPostgres } from "./engine-of.js";
 
 // Frozen. Organization names compared as people read them: "Example", "example " and "EXAMPLE" are
 // one name. `name_key` holds the name trimmed, with runs of whitespace made one space, in Unicode
@@ -9,7 +10,11 @@ import type { Kysely } from "kysely";
 const keyOf = (name: string) => name.normalize("NFC").trim().replace(/\s+/gu, " ").toLowerCase();
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable("organizations").addColumn("name_key", "text").execute();
+  // Bytewise on PostgreSQL, as every text column is (2026-12-02-0030); SQLite's text is bytewise already.
+  await db.schema
+    .alterTable("organizations")
+    .addColumn("name_key", "text", (column) => (isPostgres(db) ? column.modifyEnd(sql`collate "C"`) : column))
+    .execute();
   const rows = (await db.selectFrom("organizations").select(["id", "name"]).orderBy("created_at").orderBy("id").execute()) as {
     id: string;
     name: string;
@@ -21,10 +26,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     taken.add(key);
     await db.updateTable("organizations").set({ name_key: key }).where("id", "=", row.id).execute();
   }
-  await db.schema.createIndex("organizations_name_key").on("organizations").column("name_key").unique().execute();
+  await db.schema.createIndex("organizations_name_key_unique").on("organizations").column("name_key").unique().execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.dropIndex("organizations_name_key").execute();
+  await db.schema.dropIndex("organizations_name_key_unique").execute();
   await db.schema.alterTable("organizations").dropColumn("name_key").execute();
 }
