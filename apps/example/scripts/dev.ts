@@ -57,7 +57,7 @@ async function serverAccepts(secretKey: string, attempts = 3): Promise<boolean> 
     return true;
   } catch (error) {
     if (!(error instanceof BillingOSError)) throw error;
-    // `tsx watch` restarts the server whenever its sources change; wait for it to come back.
+    // `node --watch` restarts the server whenever its sources change; wait for it to come back.
     if (error.code === "CONNECTION_FAILED" && attempts > 1 && (await waitForServer(60_000))) {
       return serverAccepts(secretKey, attempts - 1);
     }
