@@ -14,14 +14,14 @@ function statusOf(row: SessionTokenRow, now: number): SessionTokenStatus {
 
 export async function listSessionTokens(
   { store, clock }: SessionTokenDeps,
-  key: Scope,
+  scope: Scope,
   input: z.output<typeof listSessionTokensInput>,
 ): Promise<SessionTokenPage> {
   const now = clock.now();
   return keysetPage(
     input.limit,
     (fetchLimit) =>
-      listSessionTokensOfCustomer(store, key, {
+      listSessionTokensOfCustomer(store, scope, {
         externalUserId: input.externalUserId,
         activeAt: input.status === "active" ? now : null,
         before: input.cursor ?? null,

@@ -123,7 +123,7 @@ export async function revokeTokensInBulk(
  */
 export async function revokeCustomerSessionTokens(
   { store, clock }: SessionTokenDeps,
-  key: Scope,
+  scope: Scope,
   input: z.output<typeof revokeCustomerSessionTokensInput>,
   actor: AuditEntry["actor"],
 ): Promise<CustomerSessionTokensRevoked> {
@@ -131,8 +131,8 @@ export async function revokeCustomerSessionTokens(
     const now = clock.now();
     const target: BulkRevocation =
       input.externalUserId !== undefined
-        ? { scope: key, externalUserId: input.externalUserId, activeAt: now }
-        : { scope: key, externalOrganizationId: input.externalOrganizationId!, activeAt: now };
+        ? { scope, externalUserId: input.externalUserId, activeAt: now }
+        : { scope, externalOrganizationId: input.externalOrganizationId!, activeAt: now };
     const revokedCount = await revokeTokensInBulk(
       trx,
       target,
