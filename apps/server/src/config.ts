@@ -9,6 +9,9 @@ const DAY_MS = 86_400_000;
 /** The SQLite file when DATABASE_PATH is not set, relative to where the command runs. */
 export const DEFAULT_DATABASE_PATH = "./data/billingos.sqlite";
 
+/** The address the server listens on when HOST is not set: this machine only. */
+export const DEFAULT_HOST = "127.0.0.1";
+
 /** PostgreSQL connections per process when DATABASE_POOL_SIZE is not set. */
 export const DEFAULT_DATABASE_POOL_SIZE = 10;
 
@@ -27,7 +30,9 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 /** Environment variables the server reads, with their defaults. README's configuration table mirrors this. */
 const environmentSchema = z.object({
   PORT: integer("PORT", 0, 65_535).default(4000),
-  HOST: z.string().min(1).optional(),
+  // Loopback unless told otherwise: a development server with an auto-made key must not be
+  // reachable from the network by default. HOST=0.0.0.0 (or ::) listens on every interface.
+  HOST: z.string().min(1).default(DEFAULT_HOST),
   DATABASE_PATH: z.string().min(1, { error: "DATABASE_PATH must not be empty" }).default(DEFAULT_DATABASE_PATH),
   // Only its scheme is checked here; the rest (host, credentials, reachability) when the store opens.
   DATABASE_URL: z
@@ -43,6 +48,9 @@ const environmentSchema = z.object({
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(issue.input)})` })
     .default("info"),
+  LOG_FORMAT: z
+    .enum(["json", "pretty"], { error: (issue) => `LOG_FORMAT must be "json" or "pretty" (got ${JSON.stringify(issue.input)})` })
+    .default("json"),
   TOKEN_RETENTION_DAYS: integer("TOKEN_RETENTION_DAYS", 0, 3650).default(7),
   AUDIT_RETENTION_DAYS: integer("AUDIT_RETENTION_DAYS", 1, 36_500).default(90),
   SHUTDOWN_TIMEOUT_MS: integer("SHUTDOWN_TIMEOUT_MS", 0, 600_000).default(10_000),
@@ -107,7 +115,7 @@ function isOrigin(value: string): boolean {
 
 export interface Config {
   port: number;
-  host: string | undefined;
+  host: string;
   databasePath: string;
   /** postgres://…: the service runs on PostgreSQL; undefined: on SQLite at databasePath. */
   databaseUrl: string | undefined;
@@ -116,6 +124,8 @@ export interface Config {
   /** PostgreSQL: keep found keys while listening for their changes ("listen"), or read them every time ("off"). */
   postgresKeyCache: "listen" | "off";
   logLevel: (typeof LOG_LEVELS)[number];
+  /** "json" for log shippers, "pretty" for a terminal (pnpm dev's default). */
+  logFormat: "json" | "pretty";
   tokenRetentionMs: number;
   /** Audit events older than this are purged once their subject is gone (see audit-retention.ts). */
   auditRetentionMs: number;
@@ -188,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: values.DATABASE_POOL_SIZE,
     postgresKeyCache: values.POSTGRES_KEY_CACHE,
     logLevel: values.LOG_LEVEL,
+    logFormat: values.LOG_FORMAT,
     tokenRetentionMs: values.TOKEN_RETENTION_DAYS * DAY_MS,
     auditRetentionMs: values.AUDIT_RETENTION_DAYS * DAY_MS,
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,

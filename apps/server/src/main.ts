@@ -41,9 +41,13 @@ async function openStoreOrExit(config: Config, logger: Logger): Promise<Store> {
   }
 }
 
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, config.logFormat);
   const clock = systemClock;
   const store = await openStoreOrExit(config, logger);
 
@@ -99,6 +103,14 @@ async function main(): Promise<void> {
     { url: server.url, engine: store.engine, ...(store.engine === "sqlite" ? { databasePath: config.databasePath } : {}) },
     "BillingOS session-token service listening",
   );
+  if (isLoopback(config.host)) {
+    logger.info(
+      { host: config.host },
+      `listening on ${config.host} only: other machines cannot connect; set HOST=0.0.0.0 to listen on every interface`,
+    );
+  } else {
+    logger.info({ host: config.host }, `listening on ${config.host}: reachable from other machines on that address`);
+  }
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
@@ -112,8 +124,10 @@ async function main(): Promise<void> {
     logger.info("stopped cleanly");
     process.exit(0);
   };
-  process.once("SIGTERM", shutdown);
-  process.once("SIGINT", shutdown);
+  // Kept listening after the first signal: Ctrl-C reaches the server twice under `pnpm start` (from
+  // the terminal, and relayed by pnpm), and a second one must not cut the shutdown short.
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
 }
 
 main().catch((error: unknown) => {

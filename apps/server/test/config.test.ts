@@ -7,12 +7,13 @@ describe("loadConfig", () => {
     const config = loadConfig({ INIT_CWD: "/srv/app" });
     expect(config).toEqual({
       port: 4000,
-      host: undefined,
+      host: "127.0.0.1",
       databasePath: "/srv/app/data/billingos.sqlite",
       databaseUrl: undefined,
       databasePoolSize: 10,
       postgresKeyCache: "listen",
       logLevel: "info",
+      logFormat: "json",
       tokenRetentionMs: 7 * 86_400_000,
       auditRetentionMs: 90 * 86_400_000,
       shutdownTimeoutMs: 10_000,

@@ -74,6 +74,6 @@ export const sessionTokensRouter = router({
   revokeForCustomer: writeLimitedSecretKeyProcedure
     .input(revokeCustomerSessionTokensInput)
     .mutation(async ({ ctx, input }) =>
-      z.encode(customerSessionTokensRevoked, await revokeCustomerSessionTokens(ctx, ctx.apiKey, input)),
+      z.encode(customerSessionTokensRevoked, await revokeCustomerSessionTokens(ctx, ctx.apiKey, input, { type: "api_key", id: ctx.apiKey.id })),
     ),
 });

@@ -1,6 +1,7 @@
 import type { Store } from "../store/store.js";
 import { ENVIRONMENTS, type Environment } from "@billingos/contracts";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
+import type { AccessRecord } from "../http/access-log.js";
 import type { Queryable } from "../store/queryable.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
@@ -36,6 +37,8 @@ export interface RequestInfo {
   authenticatedKey?: AuthenticatedKey | undefined;
   /** Sets a header on the HTTP response (Retry-After); absent outside HTTP. */
   setResponseHeader?: (name: string, value: string) => void;
+  /** The request's access-log record, which the procedure ladder fills with who called; absent outside HTTP. */
+  access?: AccessRecord | undefined;
 }
 
 /**
@@ -58,6 +61,7 @@ export function createContextInner(deps: ServiceDeps, request: RequestInfo = {})
     authorization: request.authorization,
     authenticatedKey: request.authenticatedKey,
     setResponseHeader: request.setResponseHeader ?? (() => {}),
+    access: request.access,
   };
 }
 

@@ -85,6 +85,12 @@ async function checkingCredential<T>(ctx: Context, check: Promise<T>): Promise<T
 export const secretKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const apiKey =
     ctx.authenticatedKey ?? (await checkingCredential(ctx, authenticateSecretKey(ctx.store, ctx.authorization, ctx.environments)));
+  const access = ctx.access;
+  if (access !== undefined) {
+    access.keyId = apiKey.id;
+    access.organizationId = apiKey.organizationId;
+    access.environment = apiKey.environment;
+  }
   return withRetryAfter(ctx, await next({ ctx: { apiKey } }));
 });
 
@@ -97,9 +103,17 @@ export const sessionProcedure = (operation: Operation) =>
   publicProcedure.use(async ({ ctx, path, next }) => {
     const sessionToken = bearerCredential(ctx.authorization) ?? "";
     const check = await checkingCredential(ctx, checkSessionToken(ctx, sessionToken, { environments: ctx.environments }, operation));
+    const access = ctx.access;
     if (!check.ok) {
-      ctx.logger.info({ path, reason: check.reason }, "session token refused");
+      // The reason goes to the request's access-log line (or, outside HTTP, a line of its own).
+      if (access !== undefined) access.reason = check.reason;
+      else ctx.logger.info({ path, reason: check.reason }, "session token refused");
       throw new TRPCError({ code: check.reason === "operation_not_allowed" ? "FORBIDDEN" : "UNAUTHORIZED" });
+    }
+    if (access !== undefined) {
+      access.tokenId = check.token.id;
+      access.organizationId = check.token.organizationId;
+      access.environment = check.token.environment;
     }
     return withRetryAfter(ctx, await next({ ctx: { session: check.token } }));
   });

@@ -219,8 +219,10 @@ describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) 
 
     // --- The logs, every level.
     const logs = logLines.join("\n");
-    // The capture works: the refusals were logged (trace level catches the debug "request refused" lines).
-    expect(logLines.some((line) => line.includes("session token refused"))).toBe(true);
+    // The capture works: the refusals were logged (trace level catches the debug "request refused"
+    // lines; a refused session token's reason is on its request's access-log line).
+    expect(logLines.some((line) => line.includes('"msg":"request"') && line.includes('"reason":"revoked"'))).toBe(true);
+    expect(logLines.some((line) => line.includes('"msg":"request"') && line.includes('"errorCode":"UNAUTHORIZED"'))).toBe(true);
     expect(logLines.some((line) => line.includes("request refused"))).toBe(true);
     expect(leaksIn(logs, secrets), "secrets in the server's logs").toEqual([]);
 
