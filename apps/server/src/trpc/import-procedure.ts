@@ -1,6 +1,6 @@
 import { importCustomersInput, MAX_IMPORT_BATCH } from "@billingos/contracts";
 import { DomainError, RateLimitedError } from "../shared/domain-error.js";
-import type { RateLimiter } from "../shared/rate-limiter.js";
+import type { RateLimiter } from "../rate-limits/rate-limiter.js";
 import type { Context } from "./context.js";
 import { secretKeyProcedure } from "./trpc.js";
 
@@ -40,7 +40,7 @@ export const importProcedure = secretKeyProcedure
       );
     }
     const limiter = ctx.importRateLimiter;
-    const refusal = limiter?.check(ctx.apiKey.id, rows);
+    const refusal = await limiter?.check(ctx.apiKey.id, rows);
     if (limiter && refusal && !refusal.allowed) throw rateLimited(ctx, limiter, rows, refusal.retryAfterSeconds);
     ctx.importRowsInRequest.count = total;
     return next();
@@ -49,7 +49,7 @@ export const importProcedure = secretKeyProcedure
   .use(async ({ ctx, input, next }) => {
     const rows = input.customers.length;
     const limiter = ctx.importRateLimiter;
-    const decision = limiter?.take(ctx.apiKey.id, rows);
+    const decision = await limiter?.take(ctx.apiKey.id, rows);
     if (limiter && decision && !decision.allowed) throw rateLimited(ctx, limiter, rows, decision.retryAfterSeconds);
     return next();
   });
