@@ -31,11 +31,15 @@ let server: RunningHttpServer;
 let key: CreatedApiKey;
 const clock = new ManualClock(START_TIME);
 
-async function start(onUnavailable: OnUnavailable): Promise<void> {
+let startedInMs = 0;
+
+async function start(onUnavailable: OnUnavailable, options: { redisDownAtStart?: boolean } = {}): Promise<void> {
   redis = await startRedisServer();
+  if (options.redisDownAtStart) await redis.kill();
   proxy = await startTcpProxy(redis.port);
   store = await openTestStore();
   key = await createApiKey(store, clock, { organizationName: "Acme", environment: "test" });
+  const startedAt = performance.now();
   limiters = await openRateLimiters(
     {
       rateLimitStore: "redis",
@@ -48,6 +52,7 @@ async function start(onUnavailable: OnUnavailable): Promise<void> {
     },
     { store, clock, logger: createLogger("silent") },
   );
+  startedInMs = performance.now() - startedAt;
   server = await startHttpServer({
     deps: { store, clock, logger: createLogger("silent"), createRateLimiter: limiters.createRateLimiter },
     port: 0,
@@ -131,6 +136,22 @@ describeWithRedis()("Redis unreachable at run time", () => {
       await proxy.restore();
       await untilRedisAnswers();
       expect(await tokensInRedis(), "one more take, the call that found Redis back; the held call not again").toBe(LIMIT - 3);
+    });
+  });
+
+  describeWithRedis()("Redis not there when the server starts", () => {
+    beforeEach(async () => {
+      await start("closed", { redisDownAtStart: true });
+    });
+
+    it("starts within the timeout, refuses with 503 meanwhile, and limits once Redis comes", async () => {
+      expect(startedInMs, "the start waits for Redis at most the limiter's timeout").toBeLessThan(NOT_BLOCKED_MS);
+      const refused = await create();
+      expect(refused.status).toBe(503);
+      expect(refused.ms).toBeLessThan(NOT_BLOCKED_MS);
+      await redis.restart();
+      await untilRedisAnswers();
+      expect(await tokensInRedis()).toBe(LIMIT - 1);
     });
   });
 
