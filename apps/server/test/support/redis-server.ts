@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { describe } from "vitest";
+import { firstThisRun } from "./once-per-run.js";
 
 /**
  * A real redis-server per test file, started from Debian's package (`apt-get install -y
@@ -21,8 +22,6 @@ export function redisServerAvailable(): boolean {
   return available;
 }
 
-let said = false;
-
 /**
  * `describe` when redis-server can be run; otherwise `describe.skip` after one line saying how to
  * run the suite. Under CI (the CI variable set) a missing redis-server fails the file instead: a
@@ -31,8 +30,7 @@ let said = false;
 export function describeWithRedis(): typeof describe | typeof describe.skip {
   if (redisServerAvailable()) return describe;
   if (process.env.CI) throw new Error("redis-server is required under CI and cannot be run (apt-get install -y redis-server, or set REDIS_SERVER)");
-  if (!said) console.warn(HOW_TO_RUN);
-  said = true;
+  if (firstThisRun("redis-skipped")) console.warn(HOW_TO_RUN);
   return describe.skip;
 }
 
