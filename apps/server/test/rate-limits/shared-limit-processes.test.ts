@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/api-keys/api-keys.service.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { countSessionTokens } from "../harness.js";
 import { type RunningProcess, runEntry } from "../run-process.js";
+import { describeWithRedis, startRedisServer, type TestRedisServer } from "../support/redis-server.js";
 import { openSharedTestStores, type SharedTestStores } from "../support/test-store.js";
 
 // The server as it is deployed (src/main.ts, configured by its environment): two processes on one
@@ -60,5 +61,20 @@ describe("two server processes on one database", () => {
   it("with RATE_LIMIT_STORE=memory, accept the limit each", async () => {
     const { urls, secretKey } = await twoServers({ RATE_LIMIT_STORE: "memory" });
     expect(await createTwiceTheLimit(urls, secretKey)).toEqual({ 200: 2 * LIMIT });
+  }, 60_000);
+});
+
+describeWithRedis()("two server processes on one database and one Redis", () => {
+  let redis: TestRedisServer;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(async () => redis.stop());
+
+  it("with RATE_LIMIT_URL, accept exactly the limit between them", async () => {
+    const { urls, secretKey } = await twoServers({ RATE_LIMIT_URL: redis.url });
+    expect(processes.map((server) => server.stdout()).join("\n")).toMatch(/"rateLimitStore":"redis"/);
+    expect(await createTwiceTheLimit(urls, secretKey)).toEqual({ 200: LIMIT, 429: LIMIT });
+    expect(await countSessionTokens(shared.stores[0]!)).toBe(LIMIT);
   }, 60_000);
 });
