@@ -6,6 +6,7 @@ import type {
   ImportedCustomersTable,
 } from "../customers/imported-customers.table.js";
 import type { OrganizationsTable } from "../organizations/organizations.table.js";
+import type { RateLimitBucketsTable } from "../rate-limits/rate-limit-buckets.table.js";
 import type { SessionTokensTable } from "../session-tokens/session-tokens.table.js";
 
 /** Every table, as Kysely sees it. Times are integer milliseconds since the epoch. */
@@ -17,4 +18,5 @@ export interface DatabaseSchema {
   customer_binding_counts: CustomerBindingCountsTable;
   ambiguous_customer_emails: AmbiguousCustomerEmailsTable;
   audit_events: AuditEventsTable;
+  rate_limit_buckets: RateLimitBucketsTable;
 }

@@ -5,7 +5,7 @@ import type { AccessRecord } from "../http/access-log.js";
 import type { Queryable } from "../store/queryable.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
-import type { RateLimiter } from "../shared/rate-limiter.js";
+import type { RateLimiter } from "../rate-limits/rate-limiter.js";
 
 /** What every procedure can reach. Passed in, never imported, so each test brings its own. */
 export interface ServiceDeps {

@@ -5,7 +5,7 @@ import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.check.js";
 import { bearerCredential } from "../shared/bearer.js";
 import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
-import type { RateLimiter } from "../shared/rate-limiter.js";
+import type { RateLimiter } from "../rate-limits/rate-limiter.js";
 import type { Context } from "./context.js";
 
 /** All a caller learns of a fault of the server's. */
@@ -122,13 +122,17 @@ export const sessionProcedure = (operation: Operation) =>
  * A merchant procedure limited per secret key by the limiter `pick` chooses from the context (none:
  * unlimited). Each call takes one unit before its input is parsed, so the calls of a batched
  * request take one each; a refusal is 429 with Retry-After and runs nothing. `what` names the
- * limited calls in the message ("Too many <what> with this key").
+ * limited calls in the message ("Too many <what> with this key"). A shared limiter that cannot be
+ * asked (Redis down with RATE_LIMIT_ON_UNAVAILABLE=closed, the database unreachable) is a 503 with
+ * Retry-After, like any storage failure (secretKeyProcedure's withRetryAfter).
  */
 export const limitedSecretKeyProcedure = (pick: (ctx: Context) => RateLimiter | undefined, what: string) =>
   secretKeyProcedure.use(async ({ ctx, next }) => {
     const limiter = pick(ctx);
     if (limiter) {
-      const decision = limiter.take(ctx.apiKey.id);
+      const answer = limiter.take(ctx.apiKey.id);
+      // The memory engine answers at once: await only a shared engine's promise.
+      const decision = answer instanceof Promise ? await answer : answer;
       if (!decision.allowed) {
         ctx.setResponseHeader("retry-after", String(decision.retryAfterSeconds));
         throw new RateLimitedError(
