@@ -130,7 +130,7 @@ describePostgres("two hosts on one PostgreSQL database", () => {
     expect(untyped, "answers that were neither a success nor a typed error").toEqual([]);
     const refusedBinds = outcomes.filter(({ what, outcome }) => what === "bind" && outcome.kind === "response" && outcome.status !== 200);
     for (const { outcome } of refusedBinds) expect(outcome.kind === "response" && outcome.body.error?.data?.code).toMatch(/^(CONFLICT|NOT_FOUND)$/);
-    expect(outcomes.filter(({ what, outcome }) => what === "create" && outcome.kind === "response" && outcome.status === 200).length).toBeGreaterThan(50);
+    expect(outcomes.filter(({ what, outcome }) => what === "create" && outcome.kind === "response" && outcome.status === 200).length).toBeGreaterThan(10);
 
     const twice = await sql`select external_user_id from imported_customers where external_user_id is not null
       group by organization_id, environment, external_user_id having count(*) > 1`.execute(store.kysely);
