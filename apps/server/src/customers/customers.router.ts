@@ -1,3 +1,4 @@
+import { idempotent } from "../trpc/idempotency-middleware.js";
 import {
   bindCustomerInput,
   customersImported,
@@ -14,7 +15,7 @@ import { unbindCustomer } from "./customer-unbinding.js";
 import { actorOf, bindCustomerManually, getCustomer, importCustomers, listUnresolved } from "./customers.service.js";
 
 export const customersRouter = router({
-  import: importProcedure.mutation(async ({ ctx, input }) => z.encode(customersImported, await importCustomers(ctx, ctx.apiKey, input))),
+  import: importProcedure.use(idempotent).mutation(async ({ ctx, input }) => z.encode(customersImported, await importCustomers(ctx, ctx.apiKey, input))),
 
   listUnresolved: secretKeyProcedure
     .input(listUnresolvedCustomersInput)
@@ -22,12 +23,14 @@ export const customersRouter = router({
 
   bind: writeLimitedSecretKeyProcedure
     .input(bindCustomerInput)
+    .use(idempotent)
     .mutation(async ({ ctx, input }) =>
       z.encode(importedCustomer, await bindCustomerManually(ctx, ctx.apiKey, input, actorOf(ctx.apiKey))),
     ),
 
   unbind: writeLimitedSecretKeyProcedure
     .input(unbindCustomerInput)
+    .use(idempotent)
     .mutation(async ({ ctx, input }) =>
       z.encode(importedCustomer, (await unbindCustomer(ctx, ctx.apiKey, input, actorOf(ctx.apiKey))).customer),
     ),

@@ -7,6 +7,7 @@ import { createBodyGate, type GatedRequest, type NamedCalls } from "./body-gate.
 import { corsHeaders, keepVaryOrigin } from "./cors.js";
 import { answerCallsWithError } from "./error-answer.js";
 import { limitConnectionsPerAddress } from "./connections-per-address.js";
+import { batchedIdempotencyKeyRefusal, idempotencyKeyOf } from "./idempotency-header.js";
 import { createFastTRPCHandler } from "./fast-trpc-handler.js";
 import { isValidHostHeader } from "./host-header.js";
 import { OPENAPI_PATH, serveOpenApiDocument } from "./openapi-route.js";
@@ -136,6 +137,7 @@ export async function startHttpServer({
     createContextInner(deps, {
       authorization: req.headers.authorization,
       authenticatedKey: (req as GatedRequest).authenticatedKey,
+      idempotencyKey: idempotencyKeyOf(req),
       setResponseHeader: (name, value) => res.setHeader(name, value),
     });
   // Only the code and path: inputs can hold tokens, and callers' mistakes are not ours to shout about.
@@ -205,6 +207,11 @@ export async function startHttpServer({
       sendJson(res, 404, {
         error: { message: "No such procedure", code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } },
       });
+      return;
+    }
+    const batchRefusal = batchedIdempotencyKeyRefusal(req, calls);
+    if (batchRefusal !== undefined) {
+      answerCallsWithError(res, appRouter, calls, batchRefusal, onError);
       return;
     }
     if (!isWellFormedQuery(search)) {

@@ -1,3 +1,4 @@
+import { idempotent } from "../trpc/idempotency-middleware.js";
 import {
   createSessionTokenInput,
   customerSessionTokensRevoked,
@@ -55,6 +56,7 @@ export function createdToWire(created: SessionTokenCreated): z.input<typeof sess
 export const sessionTokensRouter = router({
   create: rateLimitedSecretKeyProcedure
     .input(createSessionTokenInput)
+    .use(idempotent)
     .mutation(async ({ ctx, input }) => createdToWire(await createSessionToken(ctx, ctx.apiKey, input))),
 
   verify: secretKeyProcedure
@@ -65,6 +67,7 @@ export const sessionTokensRouter = router({
 
   revoke: writeLimitedSecretKeyProcedure
     .input(revokeSessionTokenInput)
+    .use(idempotent)
     .mutation(async ({ ctx, input }) => z.encode(sessionTokenRevoked, await revokeSessionToken(ctx, ctx.apiKey, input))),
 
   list: secretKeyProcedure
@@ -73,6 +76,7 @@ export const sessionTokensRouter = router({
 
   revokeForCustomer: writeLimitedSecretKeyProcedure
     .input(revokeCustomerSessionTokensInput)
+    .use(idempotent)
     .mutation(async ({ ctx, input }) =>
       z.encode(customerSessionTokensRevoked, await revokeCustomerSessionTokens(ctx, ctx.apiKey, input)),
     ),
