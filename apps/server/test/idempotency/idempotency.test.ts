@@ -64,6 +64,23 @@ describe("the same key and the same request", () => {
     expect(await countRows(h.store, "audit_events")).toBe(auditEvents);
   });
 
+  it("replays a revocation of a customer's tokens and an unbind", async () => {
+    const acme = withKey(h.testKey.secretKey, undefined);
+    await acme.sessionTokens.create({ externalUserId: "user_1" });
+    const revoked = await withKey(h.testKey.secretKey, "all-1").sessionTokens.revokeForCustomer({ externalUserId: "user_1" });
+    expect(revoked.revokedCount).toBe(1);
+    h.clock.advance(1_000);
+    // Run again it would revoke 0 at a later time; the replay answers what the first call did.
+    expect(await withKey(h.testKey.secretKey, "all-1").sessionTokens.revokeForCustomer({ externalUserId: "user_1" })).toEqual(revoked);
+
+    await acme.customers.import({ customers: [stripeCustomer("u")] });
+    await acme.customers.bind({ stripeCustomerId: "cus_u", externalUserId: "user_u" });
+    const unbound = await withKey(h.testKey.secretKey, "unbind-1").customers.unbind({ stripeCustomerId: "cus_u" });
+    const auditEvents = await countRows(h.store, "audit_events");
+    expect(await withKey(h.testKey.secretKey, "unbind-1").customers.unbind({ stripeCustomerId: "cus_u" })).toEqual(unbound);
+    expect(await countRows(h.store, "audit_events")).toBe(auditEvents);
+  });
+
   it("records nothing for a request sent without a key", async () => {
     await withKey(h.testKey.secretKey, undefined).sessionTokens.create({ externalUserId: "user_1" });
     expect(await countRows(h.store, "idempotency_keys")).toBe(0);
