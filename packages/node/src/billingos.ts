@@ -46,6 +46,18 @@ import { resolveApiUrls } from "./api-urls.js";
 import { BillingOSError } from "./billingos-error.js";
 import { billingOSErrorFromUnknown, billingOSErrorFromValidation } from "./trpc-errors.js";
 import { createHttpFetch } from "./http-fetch.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.js";
+
+/** Mutations that change nothing (verify is a POST only to keep tokens out of URLs) need no key. */
+const READ_ONLY_MUTATIONS = new Set(["sessionTokens.verify"]);
+
+function checkedRetries(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_RETRY_POLICY.maxNetworkRetries;
+  if (!Number.isSafeInteger(value) || value < 0 || value > 10) {
+    throw new BillingOSError({ code: "BAD_REQUEST", message: `maxNetworkRetries must be an integer from 0 to 10; got ${String(value)}` });
+  }
+  return value;
+}
 
 export interface BillingOSOptions {
   /** `sk_test_…` talks to the sandbox URL, `sk_live_…` to the production URL. */
@@ -54,8 +66,18 @@ export interface BillingOSOptions {
   sandboxUrl?: string;
   /** Default: BILLINGOS_PRODUCTION_URL, else http://localhost:4000 */
   productionUrl?: string;
-  /** Give up on a call after this long (BillingOSError code TIMEOUT). Default: 30000. */
+  /**
+   * Give up on one attempt of a call after this long; once the retries are spent too, the call
+   * fails with BillingOSError code TIMEOUT. Default: 30000.
+   */
   timeoutMs?: number;
+  /**
+   * How many times a call is sent again after no answer (connection refused or cut, timeout), a 429
+   * or a 5xx, with exponential backoff and jitter, honouring Retry-After (up to 10 s). Mutations
+   * then carry a generated Idempotency-Key, the same on every attempt, so a retried call does its
+   * work once. 0 turns retries (and the keys) off. Default: 2.
+   */
+  maxNetworkRetries?: number;
 }
 
 /** Validates with the shared schema, so bad input fails here with the server's own message. */
@@ -73,6 +95,7 @@ export class BillingOS {
   readonly #secretKey: string;
   readonly #urls: ApiUrls;
   readonly #timeoutMs: number;
+  readonly #retryPolicy: RetryPolicy;
   #client: TRPCClient<AppRouter> | undefined;
   #warnedAboutUnresolved = false;
 
@@ -82,6 +105,7 @@ export class BillingOS {
     this.#secretKey = options.secretKey;
     this.#urls = resolveApiUrls(options);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#retryPolicy = { ...DEFAULT_RETRY_POLICY, maxNetworkRetries: checkedRetries(options.maxNetworkRetries) };
   }
 
   /** The API URL this client's key routes to. */
@@ -107,8 +131,15 @@ export class BillingOS {
     this.#client ??= createTRPCClient<AppRouter>({
       links: [httpLink({
           url: `${this.#url()}/trpc`,
-          headers: () => ({ authorization: `Bearer ${this.#secretKey}` }),
-          fetch: createHttpFetch(this.#timeoutMs),
+          headers: ({ op }) => {
+            const headers: Record<string, string> = { authorization: `Bearer ${this.#secretKey}` };
+            // One key per call, made before its first attempt: every retry of the call sends it again.
+            if (this.#retryPolicy.maxNetworkRetries > 0 && op.type === "mutation" && !READ_ONLY_MUTATIONS.has(op.path)) {
+              headers["idempotency-key"] = crypto.randomUUID();
+            }
+            return headers;
+          },
+          fetch: createHttpFetch(this.#timeoutMs, this.#retryPolicy),
         })],
     });
     return this.#client;
