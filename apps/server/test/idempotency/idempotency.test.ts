@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IDEMPOTENCY_WINDOW_MS } from "../../src/idempotency/idempotency-key.js";
 import { purgeIdempotencyRecords } from "../../src/idempotency/idempotency.retention.js";
+import { schedulePurge } from "../../src/session-tokens/session-tokens.retention.js";
 import type { Queryable } from "../../src/store/queryable.js";
 import { createContextInner } from "../../src/trpc/context.js";
 import { appRouter } from "../../src/trpc/router.js";
@@ -190,6 +191,19 @@ describe("expiry and purge", () => {
     h.clock.advance(60 * 60 * 1000);
     expect(await purgeIdempotencyRecords(h.store, h.clock)).toBe(1);
     expect(await countRows(h.store, "idempotency_keys")).toBe(0);
+  });
+
+  it("is part of the scheduled retention pass", async () => {
+    await withKey(h.testKey.secretKey, "scheduled").sessionTokens.create({ externalUserId: "user_1" });
+    h.clock.advance(IDEMPOTENCY_WINDOW_MS + 1);
+    const stop = schedulePurge(h.deps, { tokenRetentionMs: 7 * IDEMPOTENCY_WINDOW_MS, auditRetentionMs: 90 * IDEMPOTENCY_WINDOW_MS });
+    try {
+      await expect.poll(() => countRows(h.store, "idempotency_keys"), { timeout: 5_000 }).toBe(0);
+    } finally {
+      stop();
+    }
+    // The token itself is kept (its own retention is longer): only the key's record went.
+    expect(await countSessionTokens(h.store)).toBe(1);
   });
 });
 
