@@ -48,6 +48,28 @@ import { billingOSErrorFromUnknown, billingOSErrorFromValidation } from "./trpc-
 import { createHttpFetch } from "./http-fetch.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.js";
 
+/** Per-call options of the mutations that change something. */
+export interface MutationOptions {
+  /**
+   * Your own Idempotency-Key for this operation (1–255 printable ASCII characters; a UUID is best):
+   * send the same again, even from another process, and the server answers the first answer
+   * instead of doing the work twice. Without it the client makes one per call when it retries.
+   */
+  idempotencyKey?: string;
+}
+
+const PRINTABLE_ASCII_KEY = /^[\x20-\x7e]{1,255}$/;
+
+/** The tRPC call options carrying a caller's key to the headers (checked here, as the server would). */
+function withKey(options: MutationOptions | undefined): { context: { idempotencyKey?: string } } | undefined {
+  const key = options?.idempotencyKey;
+  if (key === undefined) return undefined;
+  if (typeof key !== "string" || !PRINTABLE_ASCII_KEY.test(key)) {
+    throw new BillingOSError({ code: "BAD_REQUEST", message: "idempotencyKey must be 1–255 printable ASCII characters (a UUID is best)" });
+  }
+  return { context: { idempotencyKey: key } };
+}
+
 /** Mutations that change nothing (verify is a POST only to keep tokens out of URLs) need no key. */
 const READ_ONLY_MUTATIONS = new Set(["sessionTokens.verify"]);
 
@@ -134,7 +156,9 @@ export class BillingOS {
           headers: ({ op }) => {
             const headers: Record<string, string> = { authorization: `Bearer ${this.#secretKey}` };
             // One key per call, made before its first attempt: every retry of the call sends it again.
-            if (this.#retryPolicy.maxNetworkRetries > 0 && op.type === "mutation" && !READ_ONLY_MUTATIONS.has(op.path)) {
+            const own = (op.context as { idempotencyKey?: string }).idempotencyKey;
+            if (own !== undefined) headers["idempotency-key"] = own;
+            else if (this.#retryPolicy.maxNetworkRetries > 0 && op.type === "mutation" && !READ_ONLY_MUTATIONS.has(op.path)) {
               headers["idempotency-key"] = crypto.randomUUID();
             }
             return headers;
@@ -155,9 +179,10 @@ export class BillingOS {
   }
 
   /** Issues a session token for one of your users, to hand to their browser. */
-  async createSessionToken(input: CreateSessionTokenInput): Promise<SessionTokenCreated> {
+  async createSessionToken(input: CreateSessionTokenInput, options?: MutationOptions): Promise<SessionTokenCreated> {
     const body = validated(createSessionTokenInput, input);
-    const wire = await this.#call((client) => client.sessionTokens.create.mutate(body));
+    const callOptions = withKey(options);
+    const wire = await this.#call((client) => client.sessionTokens.create.mutate(body, callOptions));
     const created = z.decode(sessionTokenCreated, wire);
     // null is "no email" (SPEC §6), as absent is: customers waiting for a bind are worth the warning either way.
     const withoutEmail = input.email === undefined || input.email === null;
@@ -176,7 +201,8 @@ export class BillingOS {
   }
 
   /** Revokes by token id (`tok_…`) or by the token itself. Revoking twice returns the first time. */
-  async revokeSessionToken(tokenIdOrSessionToken: string): Promise<SessionTokenRevoked> {
+  async revokeSessionToken(tokenIdOrSessionToken: string, options?: MutationOptions): Promise<SessionTokenRevoked> {
+    const callOptions = withKey(options);
     const isToken =
       typeof tokenIdOrSessionToken === "string" &&
       Object.values(SESSION_TOKEN_PREFIXES).some((prefix) => tokenIdOrSessionToken.startsWith(prefix));
@@ -184,7 +210,7 @@ export class BillingOS {
       revokeSessionTokenInput,
       isToken ? { sessionToken: tokenIdOrSessionToken } : { tokenId: tokenIdOrSessionToken },
     );
-    const wire = await this.#call((client) => client.sessionTokens.revoke.mutate(body));
+    const wire = await this.#call((client) => client.sessionTokens.revoke.mutate(body, callOptions));
     return z.decode(sessionTokenRevoked, wire);
   }
 
@@ -203,9 +229,10 @@ export class BillingOS {
   }
 
   /** Imports up to 1000 Stripe customers (idempotent upsert by Stripe id); `dryRun` reports without writing. */
-  async importCustomers(input: ImportCustomersInput): Promise<CustomersImported> {
+  async importCustomers(input: ImportCustomersInput, options?: MutationOptions): Promise<CustomersImported> {
+    const callOptions = withKey(options);
     const body = validated(importCustomersInput, input);
-    const wire = await this.#call((client) => client.customers.import.mutate(body));
+    const wire = await this.#call((client) => client.customers.import.mutate(body, callOptions));
     return z.decode(customersImported, wire);
   }
 
@@ -221,9 +248,10 @@ export class BillingOS {
    * With `rebind: true`, a customer bound to another user is moved to this one in one step (audited
    * as an unbind and a bind); the user must still be free.
    */
-  async bindCustomer(input: BindCustomerInput): Promise<ImportedCustomer> {
+  async bindCustomer(input: BindCustomerInput, options?: MutationOptions): Promise<ImportedCustomer> {
+    const callOptions = withKey(options);
     const body = validated(bindCustomerInput, input);
-    const wire = await this.#call((client) => client.customers.bind.mutate(body));
+    const wire = await this.#call((client) => client.customers.bind.mutate(body, callOptions));
     return z.decode(importedCustomer, wire);
   }
 
@@ -232,9 +260,10 @@ export class BillingOS {
    * unresolved with reason `binding_undone` and binds only by hand (`bindCustomer`), never lazily.
    * Unbinding a customer that is not bound returns it unchanged.
    */
-  async unbindCustomer(stripeCustomerId: string): Promise<ImportedCustomer> {
+  async unbindCustomer(stripeCustomerId: string, options?: MutationOptions): Promise<ImportedCustomer> {
+    const callOptions = withKey(options);
     const body = validated(unbindCustomerInput, { stripeCustomerId });
-    const wire = await this.#call((client) => client.customers.unbind.mutate(body));
+    const wire = await this.#call((client) => client.customers.unbind.mutate(body, callOptions));
     return z.decode(importedCustomer, wire);
   }
 
@@ -246,9 +275,13 @@ export class BillingOS {
   }
 
   /** Revokes every active token of one customer, by `externalUserId` or by `externalOrganizationId`. */
-  async revokeCustomerSessionTokens(input: RevokeCustomerSessionTokensInput): Promise<CustomerSessionTokensRevoked> {
+  async revokeCustomerSessionTokens(
+    input: RevokeCustomerSessionTokensInput,
+    options?: MutationOptions,
+  ): Promise<CustomerSessionTokensRevoked> {
+    const callOptions = withKey(options);
     const body = validated(revokeCustomerSessionTokensInput, input);
-    const wire = await this.#call((client) => client.sessionTokens.revokeForCustomer.mutate(body));
+    const wire = await this.#call((client) => client.sessionTokens.revokeForCustomer.mutate(body, callOptions));
     return z.decode(customerSessionTokensRevoked, wire);
   }
 }

@@ -148,3 +148,36 @@ describe("which calls carry a key", () => {
     }
   });
 });
+
+describe("your own idempotencyKey", () => {
+  it("replays across clients (a process restarted mid-call), and refuses other input under it", async () => {
+    const key = crypto.randomUUID();
+    const first = await harness.client(harness.testKey.secretKey).createSessionToken({ externalUserId: "own_key" }, { idempotencyKey: key });
+    const restarted = harness.client(harness.testKey.secretKey);
+    expect(await restarted.createSessionToken({ externalUserId: "own_key" }, { idempotencyKey: key })).toEqual(first);
+    expect(await tokensOf("own_key")).toBe(1);
+    const error = (await rejectionOf(() => restarted.createSessionToken({ externalUserId: "other" }, { idempotencyKey: key }))) as BillingOSError;
+    expect(error.code).toBe("CONFLICT");
+    expect(error.message).toMatch(/already used for a different request/);
+  });
+
+  it("is sent even without retries, and on every attempt of a retried call", async () => {
+    const client = await clientBehindProxy("sessionTokens.revokeForCustomer", (n) => (n === 1 ? "lose-answer" : "forward"));
+    await client.createSessionToken({ externalUserId: "own_revoke" });
+    const revoked = await client.revokeCustomerSessionTokens({ externalUserId: "own_revoke" }, { idempotencyKey: "revoke-own-1" });
+    expect(revoked.revokedCount).toBe(1);
+    expect(requestsTo("sessionTokens.revokeForCustomer").map((r) => r.headers["idempotency-key"])).toEqual(["revoke-own-1", "revoke-own-1"]);
+    const once = new BillingOS({ secretKey: harness.testKey.secretKey, sandboxUrl: harness.url, maxNetworkRetries: 0 });
+    expect(await once.revokeCustomerSessionTokens({ externalUserId: "own_revoke" }, { idempotencyKey: "revoke-own-1" })).toEqual(revoked);
+  });
+
+  it("is checked before anything is sent", async () => {
+    const client = harness.client(harness.testKey.secretKey);
+    for (const bad of ["", "k".repeat(256), "clé", "a\nb"]) {
+      const error = (await rejectionOf(() => client.createSessionToken({ externalUserId: "bad_key" }, { idempotencyKey: bad }))) as BillingOSError;
+      expect(error.code).toBe("BAD_REQUEST");
+      expect(error.message).toMatch(/idempotencyKey must be 1–255 printable ASCII characters/);
+    }
+    expect(await tokensOf("bad_key")).toBe(0);
+  });
+});
