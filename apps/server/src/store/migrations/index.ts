@@ -9,7 +9,7 @@ import * as asciiEmailNormalization from "./2026-12-02-0020-ascii-email-normaliz
 import * as ambiguousCustomerEmails from "./2026-12-02-0021-ambiguous-customer-emails.js";
 import * as customerUnbinding from "./2026-12-02-0022-customer-unbinding.js";
 import * as postgresBytewiseTextOrder from "./2026-12-02-0030-postgres-bytewise-text-order.js";
-import * as idempotencyKeys from "./2026-12-02-0040-idempotency-keys.js";
+import * as idempotencyKeys from "./2026-12-02-0050-idempotency-keys.js";
 
 /** Every migration, by its frozen date-prefixed name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -23,5 +23,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-02-0021-ambiguous-customer-emails": ambiguousCustomerEmails,
   "2026-12-02-0022-customer-unbinding": customerUnbinding,
   "2026-12-02-0030-postgres-bytewise-text-order": postgresBytewiseTextOrder,
-  "2026-12-02-0040-idempotency-keys": idempotencyKeys,
+  "2026-12-02-0050-idempotency-keys": idempotencyKeys,
 };
