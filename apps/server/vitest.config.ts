@@ -5,7 +5,8 @@ import { postgresProject } from "../../vitest.postgres.js";
 /**
  * Suites that are SQLite by nature, and run on SQLite only: they read SQLite's query plans, its
  * group commit, its data_version key cache, its reader connection beside a busy writer, its file
- * (bytes on disk, crash and kill -9 tests, two processes on one file), or touch no database at all.
+ * (bytes on disk, crash and kill -9 tests, two processes on one file), or touch no database at all,
+ * or test a service beside it whatever the engine (Redis going away under the rate limiter).
  */
 const SQLITE_ONLY = [
   "test/admin-cli.test.ts",
@@ -18,6 +19,7 @@ const SQLITE_ONLY = [
   "test/group-commit.test.ts",
   "test/http/health.test.ts",
   "test/random-pool.test.ts",
+  "test/rate-limits/redis-outage.test.ts",
   "test/reliability/**",
   "test/secrets.test.ts",
   "test/security/body-memory.test.ts",

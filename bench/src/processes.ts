@@ -30,13 +30,19 @@ export function startServerProcess(args: string[], env: Record<string, string> =
     let buffer = "";
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60_000);
     child.on("exit", (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
+    let started = false;
     child.stdout!.on("data", (chunk: Buffer) => {
+      // Once started, the server's log lines (one per request) are drained and dropped: kept, they
+      // would grow without bound and be split again at every chunk.
+      if (started) return;
       buffer += chunk.toString();
       for (const line of buffer.split("\n")) {
         if (!line.startsWith("{")) continue;
         try {
           const parsed = JSON.parse(line) as Record<string, unknown>;
           if (typeof parsed.url === "string") {
+            started = true;
+            buffer = "";
             clearTimeout(timer);
             resolve({
               url: parsed.url.replace("localhost", "127.0.0.1"),

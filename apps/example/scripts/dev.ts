@@ -21,7 +21,9 @@ const log = (message: string) => console.log(`[example] ${message}`);
 // The same files `next dev` reads (.env, .env.local, .env.development, …), so a key put there counts.
 nextEnv.loadEnvConfig(appDir, true, { info: () => {}, error: console.error });
 
-const apiUrl = process.env.BILLINGOS_SANDBOX_URL || "http://localhost:4000";
+// The server `pnpm dev` starts beside this app listens on PORT (default 4000): PORT alone moves both.
+const localServerUrl = `http://localhost:${process.env.PORT || "4000"}`;
+const apiUrl = process.env.BILLINGOS_SANDBOX_URL || localServerUrl;
 // The server's dev entry (apps/server/src/dev.ts) resolves DATABASE_PATH the same way.
 const databasePath = resolveDatabasePath(process.env.DATABASE_PATH || "./data/billingos.sqlite");
 const keyFile = `${databasePath}.example-app-key`;
@@ -55,7 +57,7 @@ async function serverAccepts(secretKey: string, attempts = 3): Promise<boolean> 
     return true;
   } catch (error) {
     if (!(error instanceof BillingOSError)) throw error;
-    // `tsx watch` restarts the server whenever its sources change; wait for it to come back.
+    // `node --watch` restarts the server whenever its sources change; wait for it to come back.
     if (error.code === "CONNECTION_FAILED" && attempts > 1 && (await waitForServer(60_000))) {
       return serverAccepts(secretKey, attempts - 1);
     }
@@ -105,11 +107,18 @@ async function main(): Promise<void> {
       // The browser calls the same servers as the app's backend unless told otherwise.
       NEXT_PUBLIC_BILLINGOS_SANDBOX_URL: process.env.NEXT_PUBLIC_BILLINGOS_SANDBOX_URL || apiUrl,
       NEXT_PUBLIC_BILLINGOS_PRODUCTION_URL:
-        process.env.NEXT_PUBLIC_BILLINGOS_PRODUCTION_URL || process.env.BILLINGOS_PRODUCTION_URL || "http://localhost:4000",
+        process.env.NEXT_PUBLIC_BILLINGOS_PRODUCTION_URL || process.env.BILLINGOS_PRODUCTION_URL || localServerUrl,
     },
   });
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  // Stopping on Ctrl-C (or SIGTERM) is a clean end, not a failure: exit 0 once next has stopped.
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      stopping = true;
+      child.kill(signal);
+    });
+  }
+  child.on("exit", (code, signal) => process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0))));
 }
 
 main().catch((error: unknown) => {

@@ -3,16 +3,34 @@ import { isAbsolute, resolve } from "node:path";
 import type { Environment } from "@billingos/contracts";
 import { z } from "zod";
 import { defaultMaxBufferedBodyBytesPerTenant } from "./http/body-budget.js";
+import type { RateLimitStore } from "./rate-limits/open-rate-limiters.js";
+import type { OnUnavailable } from "./rate-limits/redis-rate-limiter.js";
 
 const DAY_MS = 86_400_000;
 
 /** The SQLite file when DATABASE_PATH is not set, relative to where the command runs. */
 export const DEFAULT_DATABASE_PATH = "./data/billingos.sqlite";
 
+/** The address the server listens on when HOST is not set: this machine only. */
+export const DEFAULT_HOST = "127.0.0.1";
+
 /** PostgreSQL connections per process when DATABASE_POOL_SIZE is not set. */
 export const DEFAULT_DATABASE_POOL_SIZE = 10;
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
+/** RATE_LIMIT_TIMEOUT_MS when not set: long enough for a Redis on the network, short enough not to stall a request. */
+export const DEFAULT_RATE_LIMIT_TIMEOUT_MS = 250;
+
+/** A redis:// or rediss:// URL naming a host (the rest is checked when it connects). */
+function isRedisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
 
 const integer = (name: string, min: number, max: number) =>
   z
@@ -27,7 +45,9 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 /** Environment variables the server reads, with their defaults. README's configuration table mirrors this. */
 const environmentSchema = z.object({
   PORT: integer("PORT", 0, 65_535).default(4000),
-  HOST: z.string().min(1).optional(),
+  // Loopback unless told otherwise: a development server with an auto-made key must not be
+  // reachable from the network by default. HOST=0.0.0.0 (or ::) listens on every interface.
+  HOST: z.string().min(1).default(DEFAULT_HOST),
   DATABASE_PATH: z.string().min(1, { error: "DATABASE_PATH must not be empty" }).default(DEFAULT_DATABASE_PATH),
   // Only its scheme is checked here; the rest (host, credentials, reachability) when the store opens.
   DATABASE_URL: z
@@ -43,12 +63,32 @@ const environmentSchema = z.object({
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(issue.input)})` })
     .default("info"),
+  LOG_FORMAT: z
+    .enum(["json", "pretty"], { error: (issue) => `LOG_FORMAT must be "json" or "pretty" (got ${JSON.stringify(issue.input)})` })
+    .default("json"),
   TOKEN_RETENTION_DAYS: integer("TOKEN_RETENTION_DAYS", 0, 3650).default(7),
   AUDIT_RETENTION_DAYS: integer("AUDIT_RETENTION_DAYS", 1, 36_500).default(90),
   SHUTDOWN_TIMEOUT_MS: integer("SHUTDOWN_TIMEOUT_MS", 0, 600_000).default(10_000),
   CREATE_RATE_LIMIT_PER_MINUTE: integer("CREATE_RATE_LIMIT_PER_MINUTE", 0, 10_000_000).default(600),
   IMPORT_RATE_LIMIT_ROWS_PER_MINUTE: integer("IMPORT_RATE_LIMIT_ROWS_PER_MINUTE", 0, 100_000_000).default(60_000),
   WRITE_RATE_LIMIT_PER_MINUTE: integer("WRITE_RATE_LIMIT_PER_MINUTE", 0, 10_000_000).default(3_000),
+  // Default: redis with RATE_LIMIT_URL, database with DATABASE_URL, else memory (worked out in loadConfig).
+  RATE_LIMIT_STORE: z
+    .enum(["memory", "database", "redis"], {
+      error: (issue) => `RATE_LIMIT_STORE must be "memory", "database" or "redis" (got ${JSON.stringify(issue.input)})`,
+    })
+    .optional(),
+  // Not echoed in the message: it may hold a password.
+  RATE_LIMIT_URL: z
+    .string()
+    .refine(isRedisUrl, { error: () => "RATE_LIMIT_URL must be a Redis URL such as redis://host:6379 or rediss://user:password@host:6380/0" })
+    .optional(),
+  RATE_LIMIT_ON_UNAVAILABLE: z
+    .enum(["open", "closed"], {
+      error: (issue) => `RATE_LIMIT_ON_UNAVAILABLE must be "open" or "closed" (got ${JSON.stringify(issue.input)})`,
+    })
+    .default("open"),
+  RATE_LIMIT_TIMEOUT_MS: integer("RATE_LIMIT_TIMEOUT_MS", 10, 60_000).default(DEFAULT_RATE_LIMIT_TIMEOUT_MS),
   MAX_BODY_BYTES: integer("MAX_BODY_BYTES", 1024, 64 * 1024 * 1024).default(1024 * 1024),
   MAX_BATCH_SIZE: integer("MAX_BATCH_SIZE", 1, 1000).default(10),
   MAX_CONNECTIONS: integer("MAX_CONNECTIONS", 1, 1_000_000).default(1024),
@@ -107,7 +147,7 @@ function isOrigin(value: string): boolean {
 
 export interface Config {
   port: number;
-  host: string | undefined;
+  host: string;
   databasePath: string;
   /** postgres://…: the service runs on PostgreSQL; undefined: on SQLite at databasePath. */
   databaseUrl: string | undefined;
@@ -116,6 +156,8 @@ export interface Config {
   /** PostgreSQL: keep found keys while listening for their changes ("listen"), or read them every time ("off"). */
   postgresKeyCache: "listen" | "off";
   logLevel: (typeof LOG_LEVELS)[number];
+  /** "json" for log shippers, "pretty" for a terminal (pnpm dev's default). */
+  logFormat: "json" | "pretty";
   tokenRetentionMs: number;
   /** Audit events older than this are purged once their subject is gone (see audit-retention.ts). */
   auditRetentionMs: number;
@@ -128,6 +170,14 @@ export interface Config {
   importRateLimitRowsPerMinute: number;
   /** Other merchant writes (revoke, revokeForCustomer, bind, unbind) a minute per secret key, together; 0 turns the limit off. */
   writeRateLimitPerMinute: number;
+  /** Where the rate limits' buckets live: this process's memory, the database (shared), or Redis (shared). */
+  rateLimitStore: RateLimitStore;
+  /** redis://… when rateLimitStore is "redis". */
+  rateLimitUrl: string | undefined;
+  /** While Redis cannot be asked: each host limits alone ("open") or refuses with 503 ("closed"). */
+  rateLimitOnUnavailable: OnUnavailable;
+  /** How long a Redis connection attempt or call may take before Redis counts as unreachable. */
+  rateLimitTimeoutMs: number;
   maxBodyBytes: number;
   maxBatchSize: number;
   /** Open connections at once; more are closed as they arrive. */
@@ -180,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `Invalid configuration: MAX_BUFFERED_BODY_BYTES_PER_TENANT (${maxBufferedBodyBytesPerTenant}) must be at least MAX_BODY_BYTES (${values.MAX_BODY_BYTES}), or no body of the largest size could ever be read`,
     );
   }
+  const rateLimitStore = rateLimitStoreOf(values);
   return {
     port: values.PORT,
     host: values.HOST,
@@ -188,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: values.DATABASE_POOL_SIZE,
     postgresKeyCache: values.POSTGRES_KEY_CACHE,
     logLevel: values.LOG_LEVEL,
+    logFormat: values.LOG_FORMAT,
     tokenRetentionMs: values.TOKEN_RETENTION_DAYS * DAY_MS,
     auditRetentionMs: values.AUDIT_RETENTION_DAYS * DAY_MS,
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
@@ -196,6 +248,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     createRateLimitPerMinute: values.CREATE_RATE_LIMIT_PER_MINUTE,
     importRateLimitRowsPerMinute: values.IMPORT_RATE_LIMIT_ROWS_PER_MINUTE,
     writeRateLimitPerMinute: values.WRITE_RATE_LIMIT_PER_MINUTE,
+    rateLimitStore,
+    rateLimitUrl: values.RATE_LIMIT_URL,
+    rateLimitOnUnavailable: values.RATE_LIMIT_ON_UNAVAILABLE,
+    rateLimitTimeoutMs: values.RATE_LIMIT_TIMEOUT_MS,
     maxBodyBytes: values.MAX_BODY_BYTES,
     maxBatchSize: values.MAX_BATCH_SIZE,
     maxConnections: values.MAX_CONNECTIONS,
@@ -206,4 +262,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: values.WORKERS,
     lazyBindingRequiresVerifiedEmail: values.LAZY_BINDING_REQUIRES_VERIFIED_EMAIL,
   };
+}
+
+/**
+ * The rate limiter's engine: as RATE_LIMIT_STORE says, else Redis when RATE_LIMIT_URL is set, else
+ * the database on PostgreSQL (several hosts share it, so a per-process limit would multiply), else
+ * memory (SQLite: one process).
+ */
+function rateLimitStoreOf(values: z.infer<typeof environmentSchema>): RateLimitStore {
+  const url = values.RATE_LIMIT_URL;
+  const store = values.RATE_LIMIT_STORE ?? (url !== undefined ? "redis" : values.DATABASE_URL !== undefined ? "database" : "memory");
+  if (store === "redis" && url === undefined) {
+    throw new ConfigError("Invalid configuration: RATE_LIMIT_STORE=redis needs RATE_LIMIT_URL (a Redis URL such as redis://host:6379)");
+  }
+  if (store !== "redis" && url !== undefined) {
+    throw new ConfigError(`Invalid configuration: RATE_LIMIT_URL is set but RATE_LIMIT_STORE is "${store}": unset one of them`);
+  }
+  return store;
 }

@@ -11,7 +11,12 @@ const databasePath = process.env.DATABASE_PATH || DEFAULT_DATABASE_PATH;
 process.env.DATABASE_PATH =
   databasePath === ":memory:" || isAbsolute(databasePath) ? databasePath : resolve(repositoryRoot, databasePath);
 
-// The example merchant app (apps/example, http://localhost:3000) calls session.* from the browser.
-process.env.CORS_ORIGINS ||= "http://localhost:3000,http://127.0.0.1:3000";
+// The example merchant app (apps/example, on EXAMPLE_APP_PORT, default 3000) calls session.* from
+// the browser: its origins are allowed unless CORS_ORIGINS says otherwise.
+const exampleAppPort = process.env.EXAMPLE_APP_PORT || "3000";
+process.env.CORS_ORIGINS ||= `http://localhost:${exampleAppPort},http://127.0.0.1:${exampleAppPort}`;
+
+// Lines for a person at a terminal, unless LOG_FORMAT says otherwise.
+process.env.LOG_FORMAT ||= "pretty";
 
 await import("./main.js");

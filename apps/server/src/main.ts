@@ -10,7 +10,7 @@ import { startHttpServer } from "./http/http-server.js";
 import { schedulePurge } from "./session-tokens/session-tokens.retention.js";
 import { systemClock } from "./shared/clock.js";
 import { createLogger } from "./shared/logger.js";
-import { RateLimiter } from "./shared/rate-limiter.js";
+import { openRateLimiters } from "./rate-limits/open-rate-limiters.js";
 
 function readConfig(): Config {
   try {
@@ -41,9 +41,13 @@ async function openStoreOrExit(config: Config, logger: Logger): Promise<Store> {
   }
 }
 
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, config.logFormat);
   const clock = systemClock;
   const store = await openStoreOrExit(config, logger);
 
@@ -56,6 +60,8 @@ async function main(): Promise<void> {
     return;
   }
 
+  const rateLimiters = await openRateLimiters(config, { store, clock, logger });
+
   const retention = { tokenRetentionMs: config.tokenRetentionMs, auditRetentionMs: config.auditRetentionMs };
   const stopPurge = runsRetentionPurge() ? schedulePurge({ store, clock, logger }, retention) : () => {};
   let server;
@@ -66,13 +72,10 @@ async function main(): Promise<void> {
         clock,
         logger,
         environments: config.environments,
-        createRateLimiter:
-          config.createRateLimitPerMinute > 0 ? new RateLimiter(config.createRateLimitPerMinute, clock) : undefined,
+        createRateLimiter: rateLimiters.createRateLimiter,
         lazyBindingRequiresVerifiedEmail: config.lazyBindingRequiresVerifiedEmail,
-        importRateLimiter:
-          config.importRateLimitRowsPerMinute > 0 ? new RateLimiter(config.importRateLimitRowsPerMinute, clock) : undefined,
-        writeRateLimiter:
-          config.writeRateLimitPerMinute > 0 ? new RateLimiter(config.writeRateLimitPerMinute, clock) : undefined,
+        importRateLimiter: rateLimiters.importRateLimiter,
+        writeRateLimiter: rateLimiters.writeRateLimiter,
       },
       port: config.port,
       host: config.host,
@@ -92,13 +95,22 @@ async function main(): Promise<void> {
         ? `Port ${config.port} is already in use; set PORT to a free port`
         : `Could not listen on port ${config.port}: ${(error as Error).message}`,
     );
+    await rateLimiters.close();
     await store.close();
     process.exit(1);
   }
   logger.info(
-    { url: server.url, engine: store.engine, ...(store.engine === "sqlite" ? { databasePath: config.databasePath } : {}) },
+    { url: server.url, engine: store.engine, rateLimitStore: config.rateLimitStore, ...(store.engine === "sqlite" ? { databasePath: config.databasePath } : {}) },
     "BillingOS session-token service listening",
   );
+  if (isLoopback(config.host)) {
+    logger.info(
+      { host: config.host },
+      `listening on ${config.host} only: other machines cannot connect; set HOST=0.0.0.0 to listen on every interface`,
+    );
+  } else {
+    logger.info({ host: config.host }, `listening on ${config.host}: reachable from other machines on that address`);
+  }
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
@@ -107,13 +119,16 @@ async function main(): Promise<void> {
     logger.info({ signal }, "shutting down: finishing requests in flight");
     await server.close(config.shutdownTimeoutMs);
     stopPurge();
+    await rateLimiters.close();
     // Closing the database checkpoints the WAL into the main file.
     await store.close();
     logger.info("stopped cleanly");
     process.exit(0);
   };
-  process.once("SIGTERM", shutdown);
-  process.once("SIGINT", shutdown);
+  // Kept listening after the first signal: Ctrl-C reaches the server twice under `pnpm start` (from
+  // the terminal, and relayed by pnpm), and a second one must not cut the shutdown short.
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
 }
 
 main().catch((error: unknown) => {

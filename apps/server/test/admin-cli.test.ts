@@ -31,15 +31,15 @@ async function admin(...argv: string[]) {
 
 describe("admin CLI", () => {
   it("keys create prints the new key alone on the last line, for the environment asked", async () => {
-    const test = await admin("keys", "create", "--org", "Acme", "--env", "test");
+    const test = await admin("keys", "create", "--org", "Acme", "--create-org", "--env", "test");
     expect(test.code).toBe(0);
     expect(parseToken(test.lastLine, "secretKey")).toEqual({ kind: "secretKey", environment: "test" });
-    const live = await admin("keys", "create", "--org", "Acme", "--env", "live");
+    const live = await admin("keys", "create", "--org", "Acme", "--create-org", "--env", "live");
     expect(parseToken(live.lastLine, "secretKey")).toEqual({ kind: "secretKey", environment: "live" });
   });
 
   it("keys list shows every key with its organization and state, never the key itself", async () => {
-    const created = await admin("keys", "create", "--org", "Acme", "--env", "test");
+    const created = await admin("keys", "create", "--org", "Acme", "--create-org", "--env", "test");
     const listed = await admin("keys", "list");
     expect(listed.code).toBe(0);
     expect(listed.out).toHaveLength(1);
@@ -48,8 +48,8 @@ describe("admin CLI", () => {
   });
 
   it("keys revoke refuses the key from then on and revokes the tokens it created", async () => {
-    const created = await admin("keys", "create", "--org", "Acme", "--env", "test");
-    const other = await admin("keys", "create", "--org", "Acme", "--env", "test");
+    const created = await admin("keys", "create", "--org", "Acme", "--create-org", "--env", "test");
+    const other = await admin("keys", "create", "--org", "Acme", "--create-org", "--env", "test");
     const db = await openSqliteStore({ path: env.DATABASE_PATH! });
     const key = await authenticateSecretKey(db, `Bearer ${created.lastLine}`);
     const token = await createSessionToken({ store: db, clock: systemClock }, key, { externalUserId: "user_1" });
@@ -88,9 +88,9 @@ describe("admin CLI", () => {
     [["keys", "create", "--org", "   ", "--env", "test"], /organization name is 1–255 characters/],
     [["keys", "create", "--org", "Acme", "--env", "test", "--bogus"], /unknown option '--bogus'/],
     [["keys", "revoke"], /missing required argument 'id'/],
-  ])("refuses %j", async (argv, message) => {
+  ])("refuses %j with usage and exit code 2", async (argv, message) => {
     const result = await admin(...argv);
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(2);
     expect(result.err.join("\n")).toMatch(message);
     expect(result.err.join("\n")).toMatch(/Usage: admin/);
   });
@@ -99,7 +99,7 @@ describe("admin CLI", () => {
 describe("admin CLI: customers unbind and bind", () => {
   /** Acme test with cus_a bound lazily to user_wrong and cus_b unbound; returns the key. */
   async function seed() {
-    const created = await admin("keys", "create", "--org", "Acme", "--env", "test");
+    const created = await admin("keys", "create", "--org", "Acme", "--create-org", "--env", "test");
     const db = await openSqliteStore({ path: env.DATABASE_PATH! });
     const key = await authenticateSecretKey(db, `Bearer ${created.lastLine}`);
     await importCustomers({ store: db, clock: systemClock }, key, {
@@ -170,7 +170,7 @@ describe("admin CLI: customers unbind and bind", () => {
     await seed();
     const noOrg = await admin("customers", "unbind", "--org", "Acme Typo", "--env", "test", "--stripe-customer", "cus_a");
     expect(noOrg.code).toBe(1);
-    expect(noOrg.err).toEqual(['No organization named "Acme Typo"']);
+    expect(noOrg.err).toEqual([expect.stringMatching(/^No organization named "Acme Typo"; create it with: pnpm admin orgs create "Acme Typo"/)]);
     const noCustomer = await admin("customers", "unbind", "--org", "Acme", "--env", "live", "--stripe-customer", "cus_a");
     expect(noCustomer.code).toBe(1);
     expect(noCustomer.err).toEqual(["No imported customer cus_a in the live environment"]);
@@ -185,9 +185,9 @@ describe("admin CLI: customers unbind and bind", () => {
     [["customers", "unbind", "--org", "Acme", "--env", "test", "--stripe-customer", "user_1"], /stripeCustomerId must be a Stripe customer id/],
     [["customers", "unbind", "--org", "Acme", "--env", "prod", "--stripe-customer", "cus_a"], /Allowed choices are test, live/],
     [["customers", "bind", "--org", "Acme", "--env", "test", "--stripe-customer", "cus_a", "--user", ""], /externalUserId must not be empty/],
-  ])("refuses %j with usage", async (argv, message) => {
+  ])("refuses %j with usage and exit code 2", async (argv, message) => {
     const result = await admin(...argv);
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(2);
     expect(result.err.join("\n")).toMatch(message);
     expect(result.err.join("\n")).toMatch(/Usage: admin customers/);
   });
@@ -195,15 +195,15 @@ describe("admin CLI: customers unbind and bind", () => {
 
 describe("admin CLI as a process", () => {
   it("prints the key alone on the last line of stdout", async () => {
-    const run = runEntry("src/admin/main.ts", ["keys", "create", "--org", "Acme", "--env", "live"], env as Record<string, string>);
+    const run = runEntry("src/admin/main.ts", ["keys", "create", "--org", "Acme", "--create-org", "--env", "live"], env as Record<string, string>);
     expect((await run.exited).code).toBe(0);
     const lastLine = run.stdout().trimEnd().split("\n").at(-1)!;
     expect(parseToken(lastLine, "secretKey")?.environment).toBe("live");
   });
 
-  it("exits non-zero with usage on an unknown command", async () => {
+  it("exits 2 with usage on an unknown command, as the billingos CLI does", async () => {
     const run = runEntry("src/admin/main.ts", ["nope"], env as Record<string, string>);
-    expect((await run.exited).code).toBe(1);
+    expect((await run.exited).code).toBe(2);
     expect(run.stderr()).toMatch(/unknown command 'nope'/);
   });
 });

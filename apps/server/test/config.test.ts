@@ -7,12 +7,13 @@ describe("loadConfig", () => {
     const config = loadConfig({ INIT_CWD: "/srv/app" });
     expect(config).toEqual({
       port: 4000,
-      host: undefined,
+      host: "127.0.0.1",
       databasePath: "/srv/app/data/billingos.sqlite",
       databaseUrl: undefined,
       databasePoolSize: 10,
       postgresKeyCache: "listen",
       logLevel: "info",
+      logFormat: "json",
       tokenRetentionMs: 7 * 86_400_000,
       auditRetentionMs: 90 * 86_400_000,
       shutdownTimeoutMs: 10_000,
@@ -21,6 +22,10 @@ describe("loadConfig", () => {
       createRateLimitPerMinute: 600,
       importRateLimitRowsPerMinute: 60_000,
       writeRateLimitPerMinute: 3_000,
+      rateLimitStore: "memory",
+      rateLimitUrl: undefined,
+      rateLimitOnUnavailable: "open",
+      rateLimitTimeoutMs: 250,
       maxBodyBytes: 1024 * 1024,
       maxBatchSize: 10,
       maxConnections: 1024,
@@ -74,6 +79,47 @@ describe("loadConfig", () => {
   it("keeps found keys on PostgreSQL while listening, unless told off", () => {
     expect(loadConfig({}).postgresKeyCache).toBe("listen");
     expect(loadConfig({ POSTGRES_KEY_CACHE: "off" }).postgresKeyCache).toBe("off");
+  });
+
+  describe("the rate limiter's engine", () => {
+    it("is memory on SQLite, the database on PostgreSQL, Redis when RATE_LIMIT_URL is set", () => {
+      expect(loadConfig({}).rateLimitStore).toBe("memory");
+      expect(loadConfig({ DATABASE_URL: "postgres://db/billingos" }).rateLimitStore).toBe("database");
+      const redis = loadConfig({ DATABASE_URL: "postgres://db/billingos", RATE_LIMIT_URL: "redis://cache:6379/2" });
+      expect(redis).toMatchObject({ rateLimitStore: "redis", rateLimitUrl: "redis://cache:6379/2" });
+      expect(loadConfig({ RATE_LIMIT_URL: "rediss://user:secret@cache:6380" }).rateLimitStore).toBe("redis");
+    });
+
+    it("is what RATE_LIMIT_STORE says, whatever the database", () => {
+      expect(loadConfig({ RATE_LIMIT_STORE: "database" }).rateLimitStore).toBe("database");
+      expect(loadConfig({ DATABASE_URL: "postgres://db/billingos", RATE_LIMIT_STORE: "memory" }).rateLimitStore).toBe("memory");
+      expect(loadConfig({ RATE_LIMIT_STORE: "redis", RATE_LIMIT_URL: "redis://cache" }).rateLimitStore).toBe("redis");
+    });
+
+    it("reads the outage policy and the timeout", () => {
+      expect(loadConfig({ RATE_LIMIT_ON_UNAVAILABLE: "closed", RATE_LIMIT_TIMEOUT_MS: "500" })).toMatchObject({
+        rateLimitOnUnavailable: "closed",
+        rateLimitTimeoutMs: 500,
+      });
+    });
+
+    it.each([
+      [{ RATE_LIMIT_URL: "http://cache:6379" }, /^Invalid configuration: RATE_LIMIT_URL must be a Redis URL such as redis:\/\/host:6379/],
+      [{ RATE_LIMIT_URL: "redis://" }, /RATE_LIMIT_URL must be a Redis URL/],
+      [{ RATE_LIMIT_URL: "not a url" }, /RATE_LIMIT_URL must be a Redis URL/],
+      [{ RATE_LIMIT_STORE: "redis" }, /RATE_LIMIT_STORE=redis needs RATE_LIMIT_URL/],
+      [{ RATE_LIMIT_STORE: "database", RATE_LIMIT_URL: "redis://cache" }, /RATE_LIMIT_URL is set but RATE_LIMIT_STORE is "database": unset one of them/],
+      [{ RATE_LIMIT_STORE: "postgres" }, /RATE_LIMIT_STORE must be "memory", "database" or "redis" \(got "postgres"\)/],
+      [{ RATE_LIMIT_ON_UNAVAILABLE: "maybe" }, /RATE_LIMIT_ON_UNAVAILABLE must be "open" or "closed" \(got "maybe"\)/],
+      [{ RATE_LIMIT_TIMEOUT_MS: "5" }, /RATE_LIMIT_TIMEOUT_MS must be a whole number from 10 to 60000/],
+    ])("refuses %j with one line saying what is wrong", (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+
+    it("never echoes RATE_LIMIT_URL, which may hold a password", () => {
+      expect(() => loadConfig({ RATE_LIMIT_URL: "http://user:hunter2@cache" })).toThrow(/^(?!.*hunter2)/);
+    });
   });
 
   it("treats an empty variable as unset", () => {

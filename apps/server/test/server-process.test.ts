@@ -20,6 +20,23 @@ describe("the server process (src/main.ts)", () => {
     expect(lines).toEqual([expect.stringMatching(/^Invalid configuration: PORT must be a whole number from 0 to 65535 \(got "eighty"\)$/)]);
   });
 
+  it("listens on loopback only unless HOST says otherwise, and says so at start", async () => {
+    const server = runEntry("src/main.ts", [], { PORT: "0", HOST: "", DATABASE_PATH: join(dir, "db.sqlite") });
+    const [, url] = await server.waitFor(/"url":"(http:\/\/[^"]+)"/);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await server.waitFor(/listening on 127\.0\.0\.1 only: other machines cannot connect; set HOST=0\.0\.0\.0/);
+    server.child.kill("SIGTERM");
+    expect((await server.exited).code).toBe(0);
+  });
+
+  it("refuses a bad RATE_LIMIT_URL with one line on stderr and exit code 1, without echoing the URL", async () => {
+    const server = runEntry("src/main.ts", [], { RATE_LIMIT_URL: "http://user:hunter2@cache:6379", DATABASE_PATH: join(dir, "db.sqlite") });
+    const { code } = await server.exited;
+    expect(code).toBe(1);
+    const lines = server.stderr().trim().split("\n");
+    expect(lines).toEqual([expect.stringMatching(/^Invalid configuration: RATE_LIMIT_URL must be a Redis URL such as redis:\/\/host:6379 or rediss:\/\/user:password@host:6380\/0$/)]);
+  });
+
   it("creates the database and a development test key on first start, serves, and drains on SIGTERM", async () => {
     const databasePath = join(dir, "nested", "billingos.sqlite");
     const server = runEntry("src/main.ts", [], { PORT: "0", HOST: "127.0.0.1", DATABASE_PATH: databasePath });

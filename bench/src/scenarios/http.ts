@@ -5,6 +5,7 @@ import { type Comparison, type PlannedScenario, rowsOfPlan } from "../plan.js";
 import { REPO_ROOT, type ServerProcess, startServerProcess } from "../processes.js";
 import type { Row } from "../report.js";
 import type { SeededDatabase } from "../seed.js";
+import { startBenchRedis } from "../redis-server.js";
 
 export interface HttpSettings {
   connections: number;
@@ -69,6 +70,10 @@ export interface HttpOptions {
   /** Only these requests, without the stock adapter and the floor; undefined: everything. */
   operations?: Operation[];
 }
+
+/** A creation limit no bench run reaches: the limiter does all its work and never refuses. */
+const UNREACHED_LIMIT = "10000000";
+
 
 interface LoadedScenario extends PlannedScenario {
   load: Omit<LoadOptions, "connections" | "durationSeconds" | "warmupSeconds">;
@@ -136,6 +141,7 @@ const AGAINST_TARGET = "≥ 95%";
  */
 export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettings, options: HttpOptions): Promise<Row[]> {
   const servers: ServerProcess[] = [];
+  const stoppers: (() => Promise<void>)[] = [];
   const start = async (server: Promise<ServerProcess>) => {
     const started = await server;
     servers.push(started);
@@ -167,6 +173,30 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
         }),
       );
     const secondPostgresServer = postgres && options.twoHosts ? await startPostgresServer(postgres) : undefined;
+    // Token creation with each rate-limit engine (the plain create row runs with none): what a
+    // limiter costs a creation. The Redis server's CPU goes in the database column.
+    const creates = (options.operations ?? OPERATIONS).includes("create");
+    const redis = creates ? await startBenchRedis() : undefined;
+    if (redis) stoppers.push(redis.stop);
+    const limited = (env: Record<string, string>) => startService(SERVER_MAIN, { CREATE_RATE_LIMIT_PER_MINUTE: UNREACHED_LIMIT, ...env });
+    const limiterServers = creates
+      ? {
+          memory: await start(limited({ DATABASE_PATH: seeded.path, RATE_LIMIT_STORE: "memory" })),
+          database: await start(limited({ DATABASE_PATH: seeded.path, RATE_LIMIT_STORE: "database" })),
+          redis: redis ? await start(limited({ DATABASE_PATH: seeded.path, RATE_LIMIT_URL: redis.url })) : undefined,
+          postgres:
+            postgres
+              ? await start(
+                  limited({
+                    DATABASE_URL: postgres.url,
+                    DATABASE_PATH: postgres.unusedSqlitePath,
+                    RATE_LIMIT_STORE: "database",
+                    ...(postgres.poolSize === undefined ? {} : { DATABASE_POOL_SIZE: String(postgres.poolSize) }),
+                  }),
+                )
+              : undefined,
+        }
+      : undefined;
     const againstServer = against ? await start(startService(against.main, { DATABASE_PATH: against.copyPath })) : undefined;
     const peer = options.peer
       ? await start(
@@ -231,6 +261,29 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
           target: AGAINST_TARGET,
         });
       }
+      if (operation === "create" && limiterServers) {
+        const engines: [string, ServerProcess | undefined, number | undefined][] = [
+          ["memory rate limiter", limiterServers.memory, undefined],
+          ["database rate limiter (SQLite)", limiterServers.database, undefined],
+          ["Redis rate limiter", limiterServers.redis, redis?.pid],
+        ];
+        for (const [engine, server, pid] of engines) {
+          if (server === undefined) continue;
+          const twin = `service over HTTP: create, ${engine}`;
+          scenarios.push({ name: twin, reference: BASELINE, load: operationLoad(operation, server, seeded, pid) });
+          comparisons.push({ name: `create with the ${engine} vs none`, subject: twin, reference: name, referenceLabel: "no limiter, same round" });
+        }
+        if (limiterServers.postgres && postgres) {
+          const twin = `PostgreSQL over HTTP: create, database rate limiter`;
+          scenarios.push({ name: twin, reference: BASELINE, load: operationLoad(operation, limiterServers.postgres, postgres.seeded, postgres.databasePid) });
+          comparisons.push({
+            name: `PostgreSQL create with the database rate limiter vs none`,
+            subject: twin,
+            reference: `PostgreSQL over HTTP: ${operationName(operation, postgres.seeded)}`,
+            referenceLabel: "PostgreSQL, no limiter, same round",
+          });
+        }
+      }
       if (operation === "verify" && peer) {
         const peerName = "peer: Better Auth getSession (bearer)";
         scenarios.push({
@@ -259,5 +312,6 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
     return rowsOfPlan(scenarios, comparisons, results);
   } finally {
     for (const server of servers) await server.stop();
+    for (const stop of stoppers) await stop();
   }
 }

@@ -174,7 +174,7 @@ export class BillingOS {
     try {
       return await send(client);
     } catch (error) {
-      throw billingOSErrorFromUnknown(error);
+      throw billingOSErrorFromUnknown(error, this.#url());
     }
   }
 

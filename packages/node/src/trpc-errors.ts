@@ -13,8 +13,11 @@ export function billingOSErrorFromValidation(error: z.ZodError): BillingOSError 
   return new BillingOSError({ code: "BAD_REQUEST", message: validationMessageOf(details), httpStatus: 400, ...details });
 }
 
-/** Converts whatever a tRPC call threw into a BillingOSError. */
-export function billingOSErrorFromUnknown(error: unknown): BillingOSError {
+/**
+ * Converts whatever a tRPC call threw into a BillingOSError. `url`, the base URL the call went to,
+ * is named first in a connection failure: the usual fix is the URL or the server at it.
+ */
+export function billingOSErrorFromUnknown(error: unknown, url?: string): BillingOSError {
   if (error instanceof BillingOSError) return error;
   if (error instanceof TRPCClientError) {
     const data = errorData.safeParse(error.data);
@@ -38,15 +41,27 @@ export function billingOSErrorFromUnknown(error: unknown): BillingOSError {
         ? { status: error.cause.status, retryAfterSeconds: error.cause.retryAfterSeconds }
         : { status: (error.meta as { response?: { status?: unknown } } | undefined)?.response?.status, retryAfterSeconds: undefined };
     if (typeof answer.status === "number") return notFromTheApi(answer.status, answer.retryAfterSeconds, error);
-    return new BillingOSError({
-      code: "CONNECTION_FAILED",
-      message: `Could not reach BillingOS: ${error.message}`,
-      cause: error,
-    });
   }
   return new BillingOSError({
     code: "CONNECTION_FAILED",
-    message: `Could not reach BillingOS: ${error instanceof Error ? error.message : String(error)}`,
+    message: `Could not reach BillingOS${url === undefined ? "" : ` at ${url}`}: ${connectionFailureOf(error)}`,
     cause: error,
   });
+}
+
+/**
+ * What failed, from the innermost cause that says it: "connect ECONNREFUSED 127.0.0.1:4000" rather
+ * than fetch's "fetch failed", with a hint for the common cases.
+ */
+function connectionFailureOf(error: unknown): string {
+  let message = error instanceof Error ? error.message : String(error);
+  let code: string | undefined;
+  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
+    message = cause.message;
+    const causeCode = (cause as { code?: unknown }).code;
+    if (typeof causeCode === "string") code = causeCode;
+  }
+  if (code === "ECONNREFUSED") return `${message} (is the server running on that port?)`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `${message} (no such host)`;
+  return message;
 }

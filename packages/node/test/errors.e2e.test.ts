@@ -74,7 +74,8 @@ describe("when nothing answers", () => {
     const error = await billingOSErrorOf(() => billing.createSessionToken({ externalUserId: "u1" }));
     expect(error.code).toBe("CONNECTION_FAILED");
     expect(error.httpStatus).toBeUndefined();
-    expect(error.message).toMatch(/^Could not reach BillingOS/);
+    // The first words name the URL tried, and the innermost cause says why.
+    expect(error.message.startsWith(`Could not reach BillingOS at ${NOWHERE}: `)).toBe(true);
     expect(error.cause).toBeDefined();
   });
 
@@ -84,6 +85,7 @@ describe("when nothing answers", () => {
     await gone.close();
     const error = await billingOSErrorOf(() => billing.verifySessionToken("bos_session_test_x"));
     expect(error.code).toBe("CONNECTION_FAILED");
+    expect(error.message).toMatch(/^Could not reach BillingOS at http:\/\/\S+: connect ECONNREFUSED \S+ \(is the server running on that port\?\)$/);
   });
 });
 

@@ -1,13 +1,18 @@
 import type { Store } from "../store/store.js";
 import { ENVIRONMENTS } from "@billingos/contracts";
-import { Command, InvalidArgumentError, Option } from "commander";
-import { createApiKey, listApiKeys, revokeApiKey } from "../api-keys/api-keys.service.js";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { createApiKeyForOrganization, listApiKeys, revokeApiKey } from "../api-keys/api-keys.service.js";
 import { type Config, ConfigError, loadConfig } from "../config.js";
 import { StoreOpenError } from "../store/store-open-error.js";
 import { openStore } from "../store/open-store.js";
 import { systemClock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { addCustomerCommands } from "./customer-commands.js";
+import { addOrganizationCommands } from "./organization-commands.js";
+
+/** Exit codes, as the `billingos` CLI has them: 0 done, 1 failed, 2 wrong command line (with usage). */
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
 
 export interface AdminIo {
   out(line: string): void;
@@ -26,7 +31,8 @@ function organizationName(value: string): string {
 const ADMIN_POOL_SIZE = 2;
 
 /**
- * The operators' CLI: `keys create|list|revoke`, `customers unbind|bind` and `migrate`, on DATABASE_PATH.
+ * The operators' CLI: `orgs create|list`, `keys create|list|revoke`, `customers show|tokens|revoke-tokens|audit|unresolved|unbind|bind`
+ * and `migrate`, on the service's database (DATABASE_URL, else DATABASE_PATH).
  * Returns the exit code instead of exiting, so tests can run it in process.
  */
 export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env = process.env): Promise<number> {
@@ -36,7 +42,7 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.err(error.message);
-    return 1;
+    return EXIT_FAILED;
   }
   // One command at a time: a small pool, and no key cache (nothing here reads a key twice).
   const settings = { databaseUrl: config.databaseUrl, databasePath: config.databasePath, poolSize: ADMIN_POOL_SIZE, keyCache: "off" as const };
@@ -53,14 +59,17 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
   const keys = program.command("keys").description("create, list and revoke secret API keys");
   keys
     .command("create")
-    .description("create a secret key; it is printed once, alone on the last line")
-    .requiredOption("--org <name>", "organization name (created if new)", organizationName)
+    .description("create a secret key for an existing organization; it is printed once, alone on the last line")
+    .requiredOption("--org <name or id>", "the organization: its exact name or its id (org_…), as orgs list shows it", organizationName)
     .addOption(new Option("--env <environment>", "environment").choices(ENVIRONMENTS).makeOptionMandatory())
-    .action(async (options: { org: string; env: "test" | "live" }) => {
-      const key = await createApiKey(await database(), systemClock, {
-        organizationName: options.org,
+    .option("--create-org", "create the organization first if no organization has this name (never one differing only in case or spaces)", false)
+    .action(async (options: { org: string; env: "test" | "live"; createOrg: boolean }) => {
+      const key = await createApiKeyForOrganization(await database(), systemClock, {
+        organization: options.org,
         environment: options.env,
+        createOrganization: options.createOrg,
       });
+      if (key.organizationCreated) io.out(`Created organization "${key.organizationName}" (${key.organizationId}).`);
       io.out(`Created ${key.environment} key ${key.id} for organization "${key.organizationName}" (${key.organizationId}).`);
       io.out("Store it now: it is shown only once.");
       io.out(key.secretKey);
@@ -84,6 +93,7 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
       const result = await revokeApiKey(await database(), systemClock, id);
       io.out(`Revoked ${result.id} at ${result.revokedAt.toISOString()}; ${result.revokedSessionTokens} session token(s) revoked with it.`);
     });
+  addOrganizationCommands(program, { database, out: (line) => io.out(line), organizationName });
   addCustomerCommands(program, { database, out: (line) => io.out(line), organizationName });
   program
     .command("migrate")
@@ -98,11 +108,11 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
     await program.parseAsync(argv, { from: "user" });
     return 0;
   } catch (error) {
-    const exitCode = (error as { exitCode?: unknown }).exitCode;
-    if (typeof exitCode === "number") return exitCode; // commander already printed usage or help
+    // Commander has printed the usage or the help already: help is a success, anything else a wrong command line.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
     if (error instanceof DomainError || error instanceof StoreOpenError) {
       io.err(error.message);
-      return 1;
+      return EXIT_FAILED;
     }
     throw error;
   } finally {

@@ -1,42 +1,10 @@
-import type { Store } from "../store/store.js";
-import { ENVIRONMENTS, type Environment, externalId, stripeCustomerId as stripeCustomerIdSchema } from "@billingos/contracts";
-import type { z } from "zod";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { ENVIRONMENTS, type Environment } from "@billingos/contracts";
+import { type Command, Option } from "commander";
 import { unbindCustomer } from "../customers/customer-unbinding.js";
 import { bindCustomerManually } from "../customers/customers.service.js";
-import type { Queryable } from "../store/queryable.js";
-import { findOrganizationByName } from "../organizations/organizations.repository.js";
 import { systemClock } from "../shared/clock.js";
-import { DomainError } from "../shared/domain-error.js";
-import type { Scope } from "../shared/scope.js";
-
-/** What the customer commands need from the CLI around them. */
-export interface CustomerCommandContext {
-  database(): Promise<Store>;
-  out(line: string): void;
-  organizationName(value: string): string;
-}
-
-const OPERATOR = { type: "operator", id: null } as const;
-
-/** An option parser from a contracts schema: the operator gets the message the API would give. */
-const parsedWith =
-  <T>(schema: z.ZodType<T>) =>
-  (value: string): T => {
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]!.message);
-    return parsed.data;
-  };
-
-const stripeCustomerId = parsedWith(stripeCustomerIdSchema);
-const externalUserId = parsedWith(externalId("externalUserId"));
-
-/** An existing organization's scope: an operator's typo must not create an organization here. */
-async function scopeOf(store: Store, organizationName: string, environment: Environment): Promise<Scope> {
-  const organization = await findOrganizationByName(store, organizationName);
-  if (organization === undefined) throw new DomainError("NOT_FOUND", `No organization named ${JSON.stringify(organizationName)}`);
-  return { organizationId: organization.id, environment };
-}
+import { type CustomerCommandContext, externalUserId, OPERATOR, scopeOf, stripeCustomerId } from "./admin-options.js";
+import { addLookupCommands } from "./customer-lookup-commands.js";
 
 interface ScopeOptions {
   org: string;
@@ -50,12 +18,16 @@ interface ScopeOptions {
  * the actor is recorded as "operator").
  */
 export function addCustomerCommands(program: Command, context: CustomerCommandContext): void {
-  const customers = program.command("customers").description("undo or move the binding of an imported Stripe customer");
-  const scoped = (command: Command) =>
+  const customers = program
+    .command("customers")
+    .description("look up a customer (binding, tokens, audit trail), revoke its tokens, bind or unbind an imported Stripe customer");
+  const inScope = (command: Command) =>
     command
-      .requiredOption("--org <name>", "organization name", context.organizationName)
-      .addOption(new Option("--env <environment>", "environment").choices(ENVIRONMENTS).makeOptionMandatory())
-      .requiredOption("--stripe-customer <id>", "the imported Stripe customer (cus_…)", stripeCustomerId);
+      .requiredOption("--org <name or id>", "the organization: its exact name or its id (org_…)", context.organizationName)
+      .addOption(new Option("--env <environment>", "environment").choices(ENVIRONMENTS).makeOptionMandatory());
+  const scoped = (command: Command) =>
+    inScope(command).requiredOption("--stripe-customer <id>", "the imported Stripe customer (cus_…)", stripeCustomerId);
+  addLookupCommands(customers, inScope, context);
 
   scoped(customers.command("unbind"))
     .description("undo a customer's binding; it then binds only by hand (reason binding_undone)")

@@ -2,7 +2,8 @@ import type { Store } from "../store/store.js";
 import { ENVIRONMENTS, type Environment, environmentOfPrefix, formatToken, parseToken } from "@billingos/contracts";
 import type { Queryable } from "../store/queryable.js";
 import { apiKeyLockKey } from "./api-key-still-active.js";
-import { findOrCreateOrganization } from "../organizations/organizations.service.js";
+import { createOrganization, findOrCreateOrganization, resolveOrganization, UnknownOrganizationError } from "../organizations/organizations.service.js";
+import type { OrganizationRow } from "../organizations/organizations.table.js";
 import { recordAuditEvent } from "../audit/audit.repository.js";
 import { revokeTokensInBulk } from "../session-tokens/session-tokens.revoke.js";
 import type { Clock } from "../shared/clock.js";
@@ -38,6 +39,33 @@ export async function createApiKey(
   return store.transaction((trx) => insertNewApiKey(trx, clock, input));
 }
 
+/**
+ * The operators' way (admin CLI): a key for an existing organization, named by id or exact name
+ * (organizations.service.ts `resolveOrganization`). With `createOrganization`, an organization of
+ * that name is created first when none exists; a name differing only in case or spaces from an
+ * existing one is refused either way.
+ */
+export async function createApiKeyForOrganization(
+  store: Store,
+  clock: Clock,
+  input: { organization: string; environment: Environment; createOrganization?: boolean },
+): Promise<CreatedApiKey & { organizationCreated: boolean }> {
+  return store.transaction(async (trx) => {
+    let organization: OrganizationRow;
+    let organizationCreated = false;
+    try {
+      organization = await resolveOrganization(trx, input.organization);
+    } catch (error) {
+      // Only a name nobody has taken is created; an id, or a near miss of an existing name, is not.
+      const creatable = error instanceof UnknownOrganizationError && error.similar === undefined && !input.organization.trim().startsWith("org_");
+      if (!(input.createOrganization && creatable)) throw error;
+      organization = await createOrganization(trx, clock, input.organization);
+      organizationCreated = true;
+    }
+    return { ...(await insertKeyFor(trx, clock, organization, input.environment)), organizationCreated };
+  });
+}
+
 /** Creates a key (and its organization if new) inside the caller's write transaction. */
 export async function insertNewApiKey(
   trx: Queryable,
@@ -45,6 +73,16 @@ export async function insertNewApiKey(
   input: { organizationName: string; environment: Environment },
 ): Promise<CreatedApiKey> {
   const organization = await findOrCreateOrganization(trx, clock, input.organizationName);
+  return insertKeyFor(trx, clock, organization, input.environment);
+}
+
+async function insertKeyFor(
+  trx: Queryable,
+  clock: Clock,
+  organization: OrganizationRow,
+  environment: Environment,
+): Promise<CreatedApiKey> {
+  const input = { environment };
   const secretKey = formatToken("secretKey", input.environment, randomSecretBody());
   const id = newId("key", clock.now());
   await insertApiKey(trx, {

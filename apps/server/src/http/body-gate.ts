@@ -43,7 +43,7 @@ export interface BodyGateOptions {
   router: AnyTRPCRouter;
   maxBodyBytes: number;
   budget: BodyBudget;
-  onError: (opts: { error: TRPCError; path: string }) => void;
+  onError: (opts: { error: TRPCError; path: string; res: ServerResponse }) => void;
 }
 
 export interface NamedCalls {

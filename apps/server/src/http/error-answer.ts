@@ -16,12 +16,12 @@ export function answerCallsWithError(
   router: AnyTRPCRouter,
   call: { paths: readonly string[]; isBatch: boolean },
   error: TRPCError,
-  onError: (opts: { error: TRPCError; path: string }) => void,
+  onError: (opts: { error: TRPCError; path: string; res: ServerResponse }) => void,
 ): void {
   const config = router._def._config;
   const procedures = router._def.procedures as Record<string, { _def: { type: "query" | "mutation" | "subscription" } } | undefined>;
   const items = call.paths.map((path) => {
-    onError({ error, path });
+    onError({ error, path, res });
     const type = (Object.hasOwn(procedures, path) ? procedures[path]?._def.type : undefined) ?? "unknown";
     return { error: getErrorShape({ config, error, type, path, input: undefined, ctx: undefined }) };
   });

@@ -29,7 +29,8 @@ export interface FastHandlerOptions<TContext> {
   createContext: (req: IncomingMessage, res: ServerResponse) => TContext;
   maxBodySize: number;
   maxBatchSize: number;
-  onError: (opts: { error: TRPCError; path: string }) => void;
+  /** `res`: the response the refused call is answered on (the access log reads its record from it). */
+  onError: (opts: { error: TRPCError; path: string; res: ServerResponse }) => void;
 }
 
 interface Call {
@@ -120,7 +121,7 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
     const text = method !== "POST" ? params.get("input") : body !== undefined ? body : readBody(req, bodyLength);
     respond(req, res, calls, isBatch, text).catch((error: unknown) => {
       // Nothing a request sends may end the process: answer what can still be answered, log the rest.
-      options.onError({ error: getTRPCErrorFromUnknown(error), path: calls.map((call) => call.path).join(",") });
+      options.onError({ error: getTRPCErrorFromUnknown(error), path: calls.map((call) => call.path).join(","), res });
       if (!res.headersSent) {
         res.writeHead(500, { vary: TRPC_VARY, "content-type": "application/json" }).end(
           JSON.stringify({ error: { message: "Internal server error", code: -32603, data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500 } } }),
@@ -203,7 +204,7 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
         return { ok: true, data };
       } catch (cause) {
         const error = getTRPCErrorFromUnknown(cause);
-        options.onError({ error, path });
+        options.onError({ error, path, res });
         const input = inputs !== undefined && "value" in inputs ? inputs.value[index] : undefined;
         return {
           ok: false,

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { type AccessRecord, accessRecordOf, createAccessLog, type LoggedRequest } from "./access-log.js";
 import { BodyBudget, defaultMaxBufferedBodyBytesPerTenant } from "./body-budget.js";
 import { createBodyGate, type GatedRequest, type NamedCalls } from "./body-gate.js";
 import { corsHeaders, keepVaryOrigin } from "./cors.js";
@@ -15,7 +16,7 @@ import { answerParserRefusal, setSecurityHeaders } from "./security-headers.js";
 import { isWellFormedQuery } from "./utf8.js";
 import { TRPC_BASE_PATH } from "./trpc-base-path.js";
 import { appRouter } from "../trpc/router.js";
-import { createContextInner, type ServiceDeps } from "../trpc/context.js";
+import { type Context, createContextInner, type ServiceDeps } from "../trpc/context.js";
 
 export { TRPC_BASE_PATH };
 /** tRPC's stock adapter answers other methods (TRACE, PUT, …) with a 500; they get a 405 here. */
@@ -139,9 +140,14 @@ export async function startHttpServer({
       authenticatedKey: (req as GatedRequest).authenticatedKey,
       idempotencyKey: idempotencyKeyOf(req),
       setResponseHeader: (name, value) => res.setHeader(name, value),
+      access: (req as LoggedRequest).accessRecord,
     });
   // Only the code and path: inputs can hold tokens, and callers' mistakes are not ours to shout about.
-  const onError = ({ error, path }: { error: TRPCError; path: string | undefined }) => {
+  // The refusal's code goes on the request's access-log line (the stock adapter hands over the
+  // context, the others the response).
+  const onError = ({ error, path, ctx, res }: { error: TRPCError; path: string | undefined; ctx?: Context | undefined; res?: ServerResponse }) => {
+    const record: AccessRecord | undefined = ctx?.access ?? (res === undefined ? undefined : accessRecordOf(res));
+    if (record !== undefined && record.errorCode === undefined) record.errorCode = error.code;
     if (error.code === "INTERNAL_SERVER_ERROR") deps.logger.error({ err: error.cause ?? error, path }, "request failed");
     else deps.logger.debug({ code: error.code, path }, "request refused");
   };
@@ -157,6 +163,7 @@ export async function startHttpServer({
     handler === "fast"
       ? createFastTRPCHandler({ router: appRouter, createContext, maxBodySize: maxBodyBytes, maxBatchSize, onError })
       : null;
+  const accessLog = createAccessLog(deps.logger);
   const budget = new BodyBudget(maxBufferedBodyBytes, maxBufferedBodyBytesPerTenant);
   const admitBody = createBodyGate({ deps, router: appRouter, maxBodyBytes, budget, onError });
 
@@ -201,6 +208,7 @@ export async function startHttpServer({
     }
     const calls = namedCalls(decodedPath, search);
     if (!calls.paths.every((name) => Object.hasOwn(procedures, name))) {
+      (req as LoggedRequest).accessRecord!.errorCode = "NOT_FOUND";
       if (hasBody(req)) res.setHeader("connection", "close");
       // Answered here, not by tRPC, whose message and log line would repeat the path: a
       // credential pasted into a URL must not come back, nor reach the logs.
@@ -209,6 +217,8 @@ export async function startHttpServer({
       });
       return;
     }
+    // Named only once known to be procedures: an unknown path may be a credential pasted into a URL.
+    (req as LoggedRequest).accessRecord!.procedure = calls.paths.join(",");
     const batchRefusal = batchedIdempotencyKeyRefusal(req, calls);
     if (batchRefusal !== undefined) {
       answerCallsWithError(res, appRouter, calls, batchRefusal, onError);
@@ -245,6 +255,7 @@ export async function startHttpServer({
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
     setSecurityHeaders(res);
+    const access = accessLog.start(req, res);
     if (!isValidHostHeader(req.headers.host)) {
       // Refused before anything builds a URL from it (the stock adapter's `new Request` throws on `a@b`).
       sendJson(res, 400, { error: { message: "Invalid Host header", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } }, { connection: "close" });
@@ -260,6 +271,7 @@ export async function startHttpServer({
     if (isTrpcPath) {
       handleTrpc(req, res, path.slice(TRPC_BASE_PATH.length + 1), queryStart === -1 ? "" : url.slice(queryStart + 1));
     } else if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
+      access.procedure = "/health";
       // SQLite answers from its reader connection: the writer's queue (a long write, another process
       // holding the write lock) must not make a live server look dead.
       deps.store.ping().then(

@@ -1,6 +1,6 @@
 import type { SessionTokenPage, SessionTokenStatus, listSessionTokensInput } from "@billingos/contracts";
 import type { z } from "zod";
-import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
+import type { Scope } from "../shared/scope.js";
 import { keysetPage } from "../shared/keyset-page.js";
 import type { SessionTokenDeps } from "./session-tokens.deps.js";
 import { listSessionTokensOfCustomer } from "./session-tokens.repository.js";
@@ -14,14 +14,14 @@ function statusOf(row: SessionTokenRow, now: number): SessionTokenStatus {
 
 export async function listSessionTokens(
   { store, clock }: SessionTokenDeps,
-  key: AuthenticatedKey,
+  scope: Scope,
   input: z.output<typeof listSessionTokensInput>,
 ): Promise<SessionTokenPage> {
   const now = clock.now();
   return keysetPage(
     input.limit,
     (fetchLimit) =>
-      listSessionTokensOfCustomer(store, key, {
+      listSessionTokensOfCustomer(store, scope, {
         externalUserId: input.externalUserId,
         activeAt: input.status === "active" ? now : null,
         before: input.cursor ?? null,

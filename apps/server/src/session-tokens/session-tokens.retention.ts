@@ -1,6 +1,7 @@
 import type { Store } from "../store/store.js";
 import { purgeAuditEvents } from "../audit/audit-retention.js";
 import { purgeIdempotencyRecords } from "../idempotency/idempotency.retention.js";
+import { purgeFullRateLimitBuckets } from "../rate-limits/rate-limit-retention.js";
 import type { Queryable } from "../store/queryable.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
@@ -67,6 +68,13 @@ export function schedulePurge(deps: { store: Store; clock: Clock; logger: Logger
         }
       },
       (error: unknown) => deps.logger.error({ err: error }, "purging expired session tokens failed"),
+    );
+    // The database rate limiter's idle buckets (none unless RATE_LIMIT_STORE=database).
+    purgeFullRateLimitBuckets(deps.store, deps.clock).then(
+      (rateLimitBuckets) => {
+        if (rateLimitBuckets > 0) deps.logger.info({ rateLimitBuckets }, "purged idle rate-limit buckets");
+      },
+      (error: unknown) => deps.logger.error({ err: error }, "purging idle rate-limit buckets failed"),
     );
   };
   run();

@@ -116,21 +116,26 @@ export async function revokeTokensInBulk(
   return tokens.length;
 }
 
+/**
+ * Revokes every active token of one customer of `scope`: by the merchant's key (the API) or by an
+ * operator (the admin CLI), as `actor` says; each revocation is audited as theirs.
+ */
 export async function revokeCustomerSessionTokens(
   { store, clock }: SessionTokenDeps,
-  key: AuthenticatedKey,
+  scope: Scope,
   input: z.output<typeof revokeCustomerSessionTokensInput>,
+  actor: AuditEntry["actor"],
 ): Promise<CustomerSessionTokensRevoked> {
   return store.transaction(async (trx) => {
     const now = clock.now();
     const target: BulkRevocation =
       input.externalUserId !== undefined
-        ? { scope: key, externalUserId: input.externalUserId, activeAt: now }
-        : { scope: key, externalOrganizationId: input.externalOrganizationId!, activeAt: now };
+        ? { scope, externalUserId: input.externalUserId, activeAt: now }
+        : { scope, externalOrganizationId: input.externalOrganizationId!, activeAt: now };
     const revokedCount = await revokeTokensInBulk(
       trx,
       target,
-      { reason: "customer_revoked", action: "session_token.revoked_for_customer", actor: { type: "api_key", id: key.id } },
+      { reason: "customer_revoked", action: "session_token.revoked_for_customer", actor },
       now,
     );
     return { revokedCount, revokedAt: new Date(now) };

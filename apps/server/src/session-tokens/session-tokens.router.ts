@@ -80,6 +80,9 @@ export const sessionTokensRouter = router({
   revokeForCustomer: writeLimitedSecretKeyProcedure
     .input(revokeCustomerSessionTokensInput)
     .mutation(async ({ ctx, input, path }) =>
-      z.encode(customerSessionTokensRevoked, await revokeCustomerSessionTokens(idempotentDeps(ctx, path, input), ctx.apiKey, input)),
+      z.encode(
+        customerSessionTokensRevoked,
+        await revokeCustomerSessionTokens(idempotentDeps(ctx, path, input), ctx.apiKey, input, { type: "api_key", id: ctx.apiKey.id }),
+      ),
     ),
 });

@@ -7,6 +7,7 @@ import type {
 } from "../customers/imported-customers.table.js";
 import type { IdempotencyKeysTable } from "../idempotency/idempotency-keys.table.js";
 import type { OrganizationsTable } from "../organizations/organizations.table.js";
+import type { RateLimitBucketsTable } from "../rate-limits/rate-limit-buckets.table.js";
 import type { SessionTokensTable } from "../session-tokens/session-tokens.table.js";
 
 /** Every table, as Kysely sees it. Times are integer milliseconds since the epoch. */
@@ -19,4 +20,5 @@ export interface DatabaseSchema {
   ambiguous_customer_emails: AmbiguousCustomerEmailsTable;
   audit_events: AuditEventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  rate_limit_buckets: RateLimitBucketsTable;
 }

@@ -1,10 +1,11 @@
 import type { Store } from "../store/store.js";
 import { ENVIRONMENTS, type Environment } from "@billingos/contracts";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
+import type { AccessRecord } from "../http/access-log.js";
 import type { Queryable } from "../store/queryable.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
-import type { RateLimiter } from "../shared/rate-limiter.js";
+import type { RateLimiter } from "../rate-limits/rate-limiter.js";
 
 /** What every procedure can reach. Passed in, never imported, so each test brings its own. */
 export interface ServiceDeps {
@@ -38,6 +39,8 @@ export interface RequestInfo {
   idempotencyKey?: string | undefined;
   /** Sets a header on the HTTP response (Retry-After); absent outside HTTP. */
   setResponseHeader?: (name: string, value: string) => void;
+  /** The request's access-log record, which the procedure ladder fills with who called; absent outside HTTP. */
+  access?: AccessRecord | undefined;
 }
 
 /**
@@ -61,6 +64,7 @@ export function createContextInner(deps: ServiceDeps, request: RequestInfo = {})
     authenticatedKey: request.authenticatedKey,
     idempotencyKey: request.idempotencyKey,
     setResponseHeader: request.setResponseHeader ?? (() => {}),
+    access: request.access,
   };
 }
 

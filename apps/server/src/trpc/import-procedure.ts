@@ -1,6 +1,6 @@
 import { importCustomersInput, MAX_IMPORT_BATCH } from "@billingos/contracts";
 import { DomainError, RateLimitedError } from "../shared/domain-error.js";
-import type { RateLimiter } from "../shared/rate-limiter.js";
+import type { RateLimiter } from "../rate-limits/rate-limiter.js";
 import type { Context } from "./context.js";
 import { secretKeyProcedure } from "./trpc.js";
 
@@ -39,18 +39,31 @@ export const importProcedure = secretKeyProcedure
         `One request may import at most ${MAX_IMPORT_ROWS_PER_REQUEST} customers across its calls; this call's ${rows} would make ${total}: send it in a request of its own`,
       );
     }
-    const limiter = ctx.importRateLimiter;
-    const refusal = limiter?.check(ctx.apiKey.id, rows);
-    if (limiter && refusal && !refusal.allowed) throw rateLimited(ctx, limiter, rows, refusal.retryAfterSeconds);
+    // The rows are the request's from here on, before any wait for a shared limiter: the other
+    // calls of the batch run meanwhile and must see them. A refusal gives them back.
     ctx.importRowsInRequest.count = total;
+    const limiter = ctx.importRateLimiter;
+    if (limiter) {
+      try {
+        const answer = limiter.check(ctx.apiKey.id, rows);
+        const refusal = answer instanceof Promise ? await answer : answer;
+        if (!refusal.allowed) throw rateLimited(ctx, limiter, rows, refusal.retryAfterSeconds);
+      } catch (error) {
+        ctx.importRowsInRequest.count -= rows;
+        throw error;
+      }
+    }
     return next();
   })
   .input(importCustomersInput)
   .use(async ({ ctx, input, next }) => {
     const rows = input.customers.length;
     const limiter = ctx.importRateLimiter;
-    const decision = limiter?.take(ctx.apiKey.id, rows);
-    if (limiter && decision && !decision.allowed) throw rateLimited(ctx, limiter, rows, decision.retryAfterSeconds);
+    if (limiter) {
+      const answer = limiter.take(ctx.apiKey.id, rows);
+      const decision = answer instanceof Promise ? await answer : answer;
+      if (!decision.allowed) throw rateLimited(ctx, limiter, rows, decision.retryAfterSeconds);
+    }
     return next();
   });
 

@@ -5,7 +5,7 @@ import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
 import { checkSessionToken } from "../session-tokens/session-tokens.check.js";
 import { bearerCredential } from "../shared/bearer.js";
 import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
-import type { RateLimiter } from "../shared/rate-limiter.js";
+import type { RateLimiter } from "../rate-limits/rate-limiter.js";
 import type { Context } from "./context.js";
 
 /** All a caller learns of a fault of the server's. */
@@ -85,6 +85,12 @@ async function checkingCredential<T>(ctx: Context, check: Promise<T>): Promise<T
 export const secretKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const apiKey =
     ctx.authenticatedKey ?? (await checkingCredential(ctx, authenticateSecretKey(ctx.store, ctx.authorization, ctx.environments)));
+  const access = ctx.access;
+  if (access !== undefined) {
+    access.keyId = apiKey.id;
+    access.organizationId = apiKey.organizationId;
+    access.environment = apiKey.environment;
+  }
   return withRetryAfter(ctx, await next({ ctx: { apiKey } }));
 });
 
@@ -97,9 +103,17 @@ export const sessionProcedure = (operation: Operation) =>
   publicProcedure.use(async ({ ctx, path, next }) => {
     const sessionToken = bearerCredential(ctx.authorization) ?? "";
     const check = await checkingCredential(ctx, checkSessionToken(ctx, sessionToken, { environments: ctx.environments }, operation));
+    const access = ctx.access;
     if (!check.ok) {
-      ctx.logger.info({ path, reason: check.reason }, "session token refused");
+      // The reason goes to the request's access-log line (or, outside HTTP, a line of its own).
+      if (access !== undefined) access.reason = check.reason;
+      else ctx.logger.info({ path, reason: check.reason }, "session token refused");
       throw new TRPCError({ code: check.reason === "operation_not_allowed" ? "FORBIDDEN" : "UNAUTHORIZED" });
+    }
+    if (access !== undefined) {
+      access.tokenId = check.token.id;
+      access.organizationId = check.token.organizationId;
+      access.environment = check.token.environment;
     }
     return withRetryAfter(ctx, await next({ ctx: { session: check.token } }));
   });
@@ -108,13 +122,17 @@ export const sessionProcedure = (operation: Operation) =>
  * A merchant procedure limited per secret key by the limiter `pick` chooses from the context (none:
  * unlimited). Each call takes one unit before its input is parsed, so the calls of a batched
  * request take one each; a refusal is 429 with Retry-After and runs nothing. `what` names the
- * limited calls in the message ("Too many <what> with this key").
+ * limited calls in the message ("Too many <what> with this key"). A shared limiter that cannot be
+ * asked (Redis down with RATE_LIMIT_ON_UNAVAILABLE=closed, the database unreachable) is a 503 with
+ * Retry-After, like any storage failure (secretKeyProcedure's withRetryAfter).
  */
 export const limitedSecretKeyProcedure = (pick: (ctx: Context) => RateLimiter | undefined, what: string) =>
   secretKeyProcedure.use(async ({ ctx, next }) => {
     const limiter = pick(ctx);
     if (limiter) {
-      const decision = limiter.take(ctx.apiKey.id);
+      const answer = limiter.take(ctx.apiKey.id);
+      // The memory engine answers at once: await only a shared engine's promise.
+      const decision = answer instanceof Promise ? await answer : answer;
       if (!decision.allowed) {
         ctx.setResponseHeader("retry-after", String(decision.retryAfterSeconds));
         throw new RateLimitedError(

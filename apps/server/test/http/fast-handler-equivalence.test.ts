@@ -6,7 +6,7 @@ import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.se
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { RateLimiter } from "../../src/shared/rate-limiter.js";
+import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
 import type { AppRouter } from "../../src/trpc/router.js";
 
 // The fast handler must answer exactly as tRPC's stock adapter: every request below goes to a
@@ -34,7 +34,7 @@ beforeAll(async () => {
   liveKey = await createApiKey(db, clock, { organizationName: "Acme", environment: "live" });
   const start = (handler: "fast" | "stock") =>
     startHttpServer({
-      deps: { store: db, clock, logger: createLogger("silent"), createRateLimiter: new RateLimiter(1000, clock) },
+      deps: { store: db, clock, logger: createLogger("silent"), createRateLimiter: new MemoryRateLimiter(1000, clock) },
       port: 0,
       host: "127.0.0.1",
       handler,
@@ -193,7 +193,7 @@ describe("fast handler vs stock adapter: every error code", () => {
   it("TOO_MANY_REQUESTS carries Retry-After on both", async () => {
     const limited = (handler: "fast" | "stock") =>
       startHttpServer({
-        deps: { store: db, clock, logger: createLogger("silent"), createRateLimiter: new RateLimiter(1, clock) },
+        deps: { store: db, clock, logger: createLogger("silent"), createRateLimiter: new MemoryRateLimiter(1, clock) },
         port: 0,
         host: "127.0.0.1",
         handler,

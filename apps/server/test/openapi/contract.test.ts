@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpServerOptions, type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { buildOpenApiDocument } from "../../src/openapi/openapi-document.js";
-import { RateLimiter } from "../../src/shared/rate-limiter.js";
+import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
 import { appRouter } from "../../src/trpc/router.js";
 import { createHarness, type Harness } from "../harness.js";
 import { type Answer, createContract } from "./openapi-contract.js";
@@ -257,7 +257,7 @@ describe("error paths", () => {
   });
 
   it("429 with Retry-After for a rate limit and for an organization's share of bodies", async () => {
-    const limited = await startExtraServer({}, { ...h.deps, createRateLimiter: new RateLimiter(1, h.clock), writeRateLimiter: new RateLimiter(1, h.clock) });
+    const limited = await startExtraServer({}, { ...h.deps, createRateLimiter: new MemoryRateLimiter(1, h.clock), writeRateLimiter: new MemoryRateLimiter(1, h.clock) });
     const key = h.testKey.secretKey;
     expect((await call("sessionTokens.create", { externalUserId: "u" }, { credential: key }, limited.url)).status).toBe(200);
     const refused = await call("sessionTokens.create", { externalUserId: "u" }, { credential: key }, limited.url);

@@ -41,6 +41,7 @@ describePostgres("migrations on PostgreSQL", () => {
       "imported_customers",
       MIGRATION_TABLE,
       "organizations",
+      "rate_limit_buckets",
       "session_tokens",
     ]);
   });

@@ -102,7 +102,7 @@ describe("the write lock held by another process", () => {
     const lock = holdWriteLock(databasePath, HOLD_MS);
     const heldAt = performance.now();
     try {
-      const cli = runEntry("src/admin/main.ts", ["keys", "create", "--org", "Late", "--env", "test"], { DATABASE_PATH: databasePath });
+      const cli = runEntry("src/admin/main.ts", ["keys", "create", "--org", "Late", "--create-org", "--env", "test"], { DATABASE_PATH: databasePath });
       const { code } = await cli.exited;
       expect(code, cli.stderr()).toBe(0);
       expect(cli.stdout().trim().split("\n").at(-1)).toMatch(/^sk_test_/);

@@ -11,7 +11,7 @@ import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.se
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { RateLimiter } from "../../src/shared/rate-limiter.js";
+import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
 import { MAX_IMPORT_ROWS_PER_REQUEST } from "../../src/trpc/import-procedure.js";
 import { stripeCustomers } from "../customers/support.js";
 import { START_TIME } from "../harness.js";
@@ -48,7 +48,7 @@ async function start(handler: (typeof HANDLERS)[number], path = ":memory:", rows
       store: db,
       clock,
       logger: createLogger("silent"),
-      importRateLimiter: rowsPerMinute === null ? undefined : new RateLimiter(rowsPerMinute, clock),
+      importRateLimiter: rowsPerMinute === null ? undefined : new MemoryRateLimiter(rowsPerMinute, clock),
     },
     port: 0,
     host: "127.0.0.1",
@@ -226,7 +226,7 @@ describe.each(HANDLERS)("customers.import limits on the %s handler", (handler) =
 describe("RateLimiter with a cost", () => {
   it("takes a call's cost from the bucket, and lets a call costing more than the bucket through only when it is full, in debt", () => {
     const clock = new ManualClock(START_TIME);
-    const limiter = new RateLimiter(600, clock);
+    const limiter = new MemoryRateLimiter(600, clock);
     expect(limiter.take("k", 400)).toEqual({ allowed: true, retryAfterSeconds: 0 });
     // Refused: 200 left, 300 asked; 100 more take 10 s at 600 a minute.
     expect(limiter.check("k", 300)).toEqual({ allowed: false, retryAfterSeconds: 10 });

@@ -10,7 +10,7 @@ import { loadConfig } from "../../src/config.js";
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES, MAX_HEADER_BYTES, type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { RateLimiter } from "../../src/shared/rate-limiter.js";
+import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
 import { START_TIME } from "../harness.js";
 import { type HttpAnswer, send, sendRaw } from "./http-client.js";
 import { tableNames, writeFootprint } from "./support.js";
@@ -38,7 +38,7 @@ async function start(handler: (typeof HANDLERS)[number]) {
     b: await createApiKey(db, clock, { organizationName: "Globex", environment: "test" }),
   };
   server = await startHttpServer({
-    deps: { store: db, clock, logger: createLogger("silent"), createRateLimiter: new RateLimiter(PER_MINUTE, clock) },
+    deps: { store: db, clock, logger: createLogger("silent"), createRateLimiter: new MemoryRateLimiter(PER_MINUTE, clock) },
     port: 0,
     host: "127.0.0.1",
     handler,

@@ -11,7 +11,7 @@ import { createApiKey, type CreatedApiKey, revokeApiKey } from "../../src/api-ke
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { RateLimiter } from "../../src/shared/rate-limiter.js";
+import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
 import { START_TIME } from "../harness.js";
 import { send } from "./http-client.js";
 import { windowsOf } from "./support.js";
@@ -60,7 +60,7 @@ async function start(handler: (typeof HANDLERS)[number]) {
   // Trace: every level the server could ever log at is captured.
   const logger = createLogger("trace", { write: (line: string) => void logLines.push(line) });
   server = await startHttpServer({
-    deps: { store: db, clock, logger, createRateLimiter: new RateLimiter(4, clock) },
+    deps: { store: db, clock, logger, createRateLimiter: new MemoryRateLimiter(4, clock) },
     port: 0,
     host: "127.0.0.1",
     handler,
@@ -219,8 +219,10 @@ describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) 
 
     // --- The logs, every level.
     const logs = logLines.join("\n");
-    // The capture works: the refusals were logged (trace level catches the debug "request refused" lines).
-    expect(logLines.some((line) => line.includes("session token refused"))).toBe(true);
+    // The capture works: the refusals were logged (trace level catches the debug "request refused"
+    // lines; a refused session token's reason is on its request's access-log line).
+    expect(logLines.some((line) => line.includes('"msg":"request"') && line.includes('"reason":"revoked"'))).toBe(true);
+    expect(logLines.some((line) => line.includes('"msg":"request"') && line.includes('"errorCode":"UNAUTHORIZED"'))).toBe(true);
     expect(logLines.some((line) => line.includes("request refused"))).toBe(true);
     expect(leaksIn(logs, secrets), "secrets in the server's logs").toEqual([]);
 

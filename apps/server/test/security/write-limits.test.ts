@@ -9,7 +9,7 @@ import { loadConfig } from "../../src/config.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { RateLimiter } from "../../src/shared/rate-limiter.js";
+import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
 import { stripeCustomers } from "../customers/support.js";
 import { START_TIME } from "../harness.js";
 import { call, killAllServers, makeTempDir, startServer } from "../reliability/support.js";
@@ -100,7 +100,7 @@ async function start(handler: (typeof HANDLERS)[number]) {
   await setup.customers.import({ customers: [...stripeCustomers("free", FIXTURES), ...stripeCustomers("bound", FIXTURES)] });
   for (let i = 0; i < FIXTURES; i++) await setup.customers.bind({ stripeCustomerId: `cus_bound${i}`, externalUserId: `owner_${i}` });
   server = await startHttpServer({
-    deps: { store: db, clock, logger: createLogger("silent"), writeRateLimiter: new RateLimiter(PER_MINUTE, clock) },
+    deps: { store: db, clock, logger: createLogger("silent"), writeRateLimiter: new MemoryRateLimiter(PER_MINUTE, clock) },
     port: 0,
     host: "127.0.0.1",
     handler,

@@ -66,39 +66,61 @@ export async function runStripeImport(options: StripeImportOptions, io: CliIo): 
   const snapshot = (): ProgressSnapshot => ({
     bytesRead: source.bytesRead(),
     rowsRead: tally.rowsRead,
+    rowsDone: tally.imported + tally.badRows + tally.deleted,
     imported: tally.imported,
     skipped: tally.badRows,
     batches: tally.batches,
   });
 
-  const customers = goodCustomers(source, progress, snapshot, () => ++tally.rowsRead, (row) => {
-    tally.badRows++;
-    progress.note(`skipped ${row.location}: ${oneLine(row.reason)}`);
-  });
-  try {
-    await sendInOrder(batches(customers, limits), send, (result) => {
-      tally.addBatch(result);
-      progress.batchSent(snapshot());
-    });
-  } catch (error) {
+  // Ctrl-C stops the import where it is; what was sent is in, and the same command finishes it.
+  const onInterrupt = () => {
     progress.stop();
-    if (tally.batches > 0) report(true);
-    throw failure(error, tally, client, policy.attempts);
+    const done = tally.batches > 0 ? `${tally.imported} rows were ${tally.dryRun ? "checked" : "imported"} before it stopped; ` : "";
+    writeLine(io.stderr, `\ninterrupted: ${done}re-running the same command is safe and finishes the import.`);
+    process.exit(130);
+  };
+  process.once("SIGINT", onInterrupt);
+  try {
+    return await importAll();
+  } finally {
+    process.off("SIGINT", onInterrupt);
   }
 
-  if (tally.needsRecount) {
+  async function importAll(): Promise<number> {
+    const customers = goodCustomers(source, progress, snapshot, () => ++tally.rowsRead, (row) => {
+      if (row.deleted) {
+        tally.deleted++;
+        progress.note(`deleted ${row.location}: ${oneLine(row.reason)}`);
+        return;
+      }
+      tally.badRows++;
+      progress.note(`skipped ${row.location}: ${oneLine(row.reason)}`);
+    });
     try {
-      tally.replaceUnresolved(await recountUnresolved(path, size, source, { client, limits, policy, progress, tally, maxRecordBytes: options.maxRecordBytes }));
+      await sendInOrder(batches(customers, limits), send, (result) => {
+        tally.addBatch(result);
+        progress.batchSent(snapshot());
+      });
     } catch (error) {
-      // The import itself is done; only the figures are less exact than they could be.
-      progress.note(
-        `warning: could not count unresolved customers again (${oneLine(failureMessage(error))}); the unresolved figures below are as each batch left them`,
-      );
+      progress.stop();
+      if (tally.batches > 0) report(true);
+      throw failure(error, tally, client, policy.attempts);
     }
+
+    if (tally.needsRecount) {
+      try {
+        tally.replaceUnresolved(await recountUnresolved(path, size, source, { client, limits, policy, progress, tally, maxRecordBytes: options.maxRecordBytes }));
+      } catch (error) {
+        // The import itself is done; only the figures are less exact than they could be.
+        progress.note(
+          `warning: could not count unresolved customers again (${oneLine(failureMessage(error))}); the unresolved figures below are as each batch left them`,
+        );
+      }
+    }
+    progress.stop();
+    report(false);
+    return 0;
   }
-  progress.stop();
-  report(false);
-  return 0;
 }
 
 /** `--url` for both environments; else the client routes by key, with the URLs of `env`. */
@@ -169,11 +191,16 @@ async function recountUnresolved(
   });
   let rows = 0;
   let sent = 0;
+  let checked = 0;
   let total: ReturnType<typeof addImported> | undefined;
-  const snapshot = (): ProgressSnapshot => ({ bytesRead: source.bytesRead(), rowsRead: rows, imported: rows, skipped: 0, batches: sent });
-  const customers = goodCustomers(source, progress, snapshot, () => ++rows, () => {});
+  // Nothing is imported in this pass: `imported` stays 0, the rows sent count as checked.
+  const snapshot = (): ProgressSnapshot => ({ bytesRead: source.bytesRead(), rowsRead: rows, rowsDone: checked, imported: 0, skipped: 0, batches: sent });
+  const customers = goodCustomers(source, progress, snapshot, () => ++rows, () => {
+    checked++;
+  });
   await sendInOrder(batches(customers, context.limits), send, (result) => {
     total = total === undefined ? result : addImported(total, result);
+    checked += result.created + result.updated + result.unchanged;
     sent++;
     progress.batchSent(snapshot());
   });

@@ -5,6 +5,8 @@ import { FORMAT_LABELS, type SourceFormat } from "./sources/detect-format.js";
 export class ImportTally {
   rowsRead = 0;
   badRows = 0;
+  /** Customers deleted in Stripe: left out on purpose, not bad rows. */
+  deleted = 0;
   created = 0;
   updated = 0;
   unchanged = 0;
@@ -92,6 +94,7 @@ export function formatReport(tally: ImportTally, context: ReportContext): string
     `  imported:    ${tally.imported} (${would}created ${tally.created}, ${would}updated ${tally.updated}, unchanged ${tally.unchanged})`,
     `  pre-bound:   ${tally.preBound} (${would}bound at import to the user id in their metadata)`,
     `  unresolved:  ${tally.unresolvedTotal} (awaiting_first_session ${u.awaiting_first_session}, no_email ${u.no_email}, email_shared ${u.email_shared}${u.binding_undone > 0 ? `, binding_undone ${u.binding_undone}` : ""})`,
+    ...(tally.deleted > 0 ? [`  deleted:     ${tally.deleted} (deleted in Stripe; not imported, nothing to fix)`] : []),
     `  skipped:     ${tally.badRows} bad row${tally.badRows === 1 ? "" : "s"}${tally.badRows > 0 ? " (listed above; fix them and re-run, re-importing is safe)" : ""}`,
     `  batches:     ${tally.batches} (retries ${tally.retries})`,
     `  time:        ${seconds.toFixed(1)} s (${rate} rows/s)`,

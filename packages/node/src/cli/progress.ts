@@ -4,6 +4,8 @@ import { type CliIo, writeLine } from "./cli-io.js";
 export interface ProgressSnapshot {
   bytesRead: number;
   rowsRead: number;
+  /** Rows dealt with: sent in a batch the server answered, or left out (bad, deleted). */
+  rowsDone: number;
   imported: number;
   skipped: number;
   batches: number;
@@ -21,11 +23,18 @@ export interface Progress {
   stop(): void;
 }
 
-function percentOf(bytes: number, total: number): number {
-  return total === 0 ? 100 : Math.min(100, Math.floor((bytes / total) * 100));
+/**
+ * How much of the import is done, in rows: the rows dealt with out of the rows the file holds,
+ * estimated from the share of the file read so far. Bytes alone run ahead: the file is read well
+ * before its rows are sent (and a small file is read at once).
+ */
+export function percentDone(s: ProgressSnapshot, totalBytes: number): number {
+  if (totalBytes === 0 || s.rowsRead === 0) return s.rowsRead === 0 ? 0 : 100;
+  const shareRead = Math.min(1, s.bytesRead / totalBytes);
+  return Math.min(100, Math.floor((s.rowsDone / s.rowsRead) * shareRead * 100));
 }
 
-/** Progress by bytes of the file read, the one measure known before the rows are counted. */
+/** Progress by rows done, out of an estimate of the rows from the share of the file read. */
 export function createProgress(io: CliIo, totalBytes: number): Progress {
   return io.stdout.isTTY ? barProgress(io, totalBytes) : lineProgress(io, totalBytes);
 }
@@ -39,8 +48,8 @@ function lineProgress(io: CliIo, totalBytes: number): Progress {
   return {
     tick: () => {},
     batchSent: (s) => {
-      const read = `batch ${s.batches}: ${s.rowsRead} rows read (${percentOf(s.bytesRead, totalBytes)}%)`;
-      writeLine(io.stdout, recounting ? `[recount] ${read}` : `[import] ${read}, ${s.imported} imported, ${s.skipped} skipped`);
+      const read = `batch ${s.batches}: ${s.rowsRead} rows read (${percentDone(s, totalBytes)}% done)`;
+      writeLine(io.stdout, recounting ? `[recount] ${read}, ${s.rowsDone} checked, nothing written` : `[import] ${read}, ${s.imported} imported, ${s.skipped} skipped`);
     },
     note: (line) => writeLine(io.stderr, line),
     phase: (label) => {
@@ -55,7 +64,6 @@ function barProgress(io: CliIo, totalBytes: number): Progress {
   const bars = new cliProgress.MultiBar(
     {
       stream: io.stdout,
-      format: "{phase} [{bar}] {percentage}% | {rows} rows, {imported} imported, {skipped} skipped | ETA {eta_formatted}",
       barsize: 20,
       hideCursor: false,
       // Its own SIGINT handler would keep Ctrl-C from stopping the import.
@@ -65,10 +73,13 @@ function barProgress(io: CliIo, totalBytes: number): Progress {
     },
     cliProgress.Presets.shades_classic,
   );
-  let bar = bars.create(totalBytes, 0, { phase: "import ", rows: 0, imported: 0, skipped: 0 });
+  const importFormat = "{phase} [{bar}] {percentage}% | {rows} rows, {imported} imported, {skipped} skipped | ETA {eta_formatted}";
+  // The second pass writes nothing: it says "checked", never "imported".
+  const recountFormat = "{phase} [{bar}] {percentage}% | {rows} rows, {checked} checked, nothing written | ETA {eta_formatted}";
+  let bar = bars.create(100, 0, { phase: "import ", rows: 0, imported: 0, skipped: 0 }, { format: importFormat });
   let lastTick = 0;
   const show = (s: ProgressSnapshot) =>
-    bar.update(Math.min(s.bytesRead, totalBytes), { rows: s.rowsRead, imported: s.imported, skipped: s.skipped });
+    bar.update(percentDone(s, totalBytes), { rows: s.rowsRead, imported: s.imported, skipped: s.skipped, checked: s.rowsDone });
   return {
     tick: (s) => {
       // A bar redraws at most ten times a second; updating it for every row is wasted work.
@@ -80,9 +91,9 @@ function barProgress(io: CliIo, totalBytes: number): Progress {
     batchSent: show,
     note: (line) => bars.log(`${line}\n`),
     phase: (label) => {
-      bar.update(totalBytes);
+      bar.update(100);
       bars.log(`${label}\n`);
-      bar = bars.create(totalBytes, 0, { phase: "recount", rows: 0, imported: 0, skipped: 0 });
+      bar = bars.create(100, 0, { phase: "recount", rows: 0, checked: 0 }, { format: recountFormat });
     },
     stop: () => bars.stop(),
   };

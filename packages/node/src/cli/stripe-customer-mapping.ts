@@ -9,7 +9,11 @@ import { customerToImport, type CustomerToImport } from "@billingos/contracts";
  * absent, metadata keys are sorted), so importing a customer from the JSON and then from the CSV,
  * or the reverse, reports it unchanged.
  */
-export type MappedCustomer = { ok: true; customer: CustomerToImport } | { ok: false; reason: string };
+/**
+ * A customer to import, or why not: a bad row (`reason` says what to fix), or a customer deleted
+ * in Stripe (`deleted`), which is left out on purpose and is nothing to fix.
+ */
+export type MappedCustomer = { ok: true; customer: CustomerToImport } | { ok: false; reason: string; deleted?: true };
 
 type Field = keyof CustomerToImport;
 
@@ -103,7 +107,11 @@ export function customerFromApiObject(value: unknown): MappedCustomer {
   if (object.object !== undefined && object.object !== "customer") {
     return { ok: false, reason: `not a customer (object: ${JSON.stringify(object.object)})` };
   }
-  if (object.deleted === true) return { ok: false, reason: "a deleted customer" };
+  // What `stripe customers list` and the API return for a deleted customer: `{ id, object, deleted: true }`.
+  if (object.deleted === true) {
+    const id = typeof object.id === "string" ? `${object.id} ` : "";
+    return { ok: false, deleted: true, reason: `${id}was deleted in Stripe; not imported` };
+  }
   if (object.id === undefined) return { ok: false, reason: "id: missing" };
 
   const candidate: Record<string, unknown> = { stripeCustomerId: object.id };
@@ -134,9 +142,17 @@ function validated(candidate: Record<string, unknown>, names: Record<Field, stri
   const reasons = result.error.issues.map((issue) => {
     const [field, ...rest] = issue.path.map(String);
     const name = field === undefined ? "row" : (names[field as Field] ?? field);
-    return `${[name, ...rest].join(".")}: ${issue.message}`;
+    // A bad id quotes what the file holds, so the row can be found and fixed.
+    const got = field === "stripeCustomerId" && rest.length === 0 ? ` (got ${quoted(candidate.stripeCustomerId)})` : "";
+    return `${[name, ...rest].join(".")}: ${issue.message}${got}`;
   });
   return { ok: false, reason: reasons.join("; ") };
+}
+
+/** A value as JSON, cut to 60 characters: enough to recognise it, never a whole damaged record. */
+function quoted(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
 
 const CSV_DATE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?\s*(?:Z|UTC|[+-]00:?00)?$/;

@@ -78,7 +78,7 @@ describe("billingos import stripe: formats, dry runs and bad rows", () => {
     const run = await runCliCaptured(importArgs(fixture("customers-malformed.csv"), secretKey));
     expect(run.code).toBe(0);
     expect(run.stderr.trim().split("\n")).toEqual([
-      "skipped line 5: id: stripeCustomerId must be a Stripe customer id (cus_…)",
+      "skipped line 5: id: stripeCustomerId must be a Stripe customer id (cus_…) (got \"not_a_customer_id\")",
       "skipped line 6: unbalanced quote: a quoted field opened on this line does not close where the row ends",
       'skipped line 8: Created (UTC): "2023-02-30 10:00:00" is not a date like 2023-04-05 12:34:56',
       "skipped line 9: has 3 fields where the header has 6",
@@ -129,7 +129,7 @@ describe("billingos import stripe: formats, dry runs and bad rows", () => {
     const elements = await runCliCaptured(importArgs(array, secretKey));
     expect(elements.code).toBe(0);
     expect(elements.stderr.trim().split("\n")).toEqual([
-      "skipped [1]: id: stripeCustomerId must be a string",
+      "skipped [1]: id: stripeCustomerId must be a string (got 42)",
       "skipped [2]: id: missing",
       expect.stringMatching(/^skipped \[3\]: email: /),
     ]);

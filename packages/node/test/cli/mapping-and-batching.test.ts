@@ -47,7 +47,11 @@ describe("Stripe fields to the import schema", () => {
   });
 
   it("refuses what is not a live Stripe customer, naming the field as the file names it", () => {
-    expect(customerFromApiObject({ id: "cus_Gone", object: "customer", deleted: true })).toEqual({ ok: false, reason: "a deleted customer" });
+    expect(customerFromApiObject({ id: "cus_Gone", object: "customer", deleted: true })).toEqual({
+      ok: false,
+      deleted: true,
+      reason: "cus_Gone was deleted in Stripe; not imported",
+    });
     expect(customerFromApiObject({ id: "sub_1", object: "subscription" })).toEqual({ ok: false, reason: 'not a customer (object: "subscription")' });
     expect(customerFromApiObject("cus_1")).toEqual({ ok: false, reason: "not a JSON object (got string)" });
     expect(customerFromApiObject({ id: "cus_T", created: 1.5 })).toMatchObject({ ok: false, reason: "created: 1.5 is not a Unix time in seconds" });

@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { sqliteOpenError } from "./sqlite-open-error.js";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { CompiledQuery, Kysely, SqliteDialect } from "kysely";
@@ -77,15 +78,23 @@ function openReader(path: string, verbose: SqliteStoreOptions["verbose"]): Direc
 /** Opens SQLite with the settings this service relies on, migrated unless told otherwise. */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   const { path, migrate = true, lockWaitMs = DEFAULT_LOCK_WAIT_MS, verbose } = options;
-  const writer = new DirectStatements(openWriter(path, verbose));
+  let writer: DirectStatements | undefined;
   let reader: DirectReader | undefined;
-  const kysely = new Kysely<DatabaseSchema>({
-    dialect: new SqliteDialect({ database: writer.asKyselyDatabase(() => reader?.sqlite.close()) }),
-  });
-  if (path !== ":memory:") reader = openReader(path, verbose);
-  const store = new SqliteStore(kysely, writer, reader, lockWaitMs);
-  if (migrate) await store.migrate();
-  return store;
+  try {
+    writer = new DirectStatements(openWriter(path, verbose));
+    const kysely = new Kysely<DatabaseSchema>({
+      dialect: new SqliteDialect({ database: writer.asKyselyDatabase(() => reader?.sqlite.close()) }),
+    });
+    if (path !== ":memory:") reader = openReader(path, verbose);
+    const store = new SqliteStore(kysely, writer, reader, lockWaitMs);
+    if (migrate) await store.migrate();
+    return store;
+  } catch (error) {
+    // A folder, a read-only place, a file that is not a database: one line (StoreOpenError), not a stack.
+    reader?.sqlite.close();
+    if (writer?.sqlite.open) writer.sqlite.close();
+    throw sqliteOpenError(path, error);
+  }
 }
 
 class SqliteStore implements Store {

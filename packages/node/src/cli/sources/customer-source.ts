@@ -10,7 +10,7 @@ import type { SourceRow } from "./source-row.js";
 /** A row of the file: a customer ready to send, or the reason it is skipped. */
 export type CustomerRow =
   | { ok: true; location: string; customer: CustomerToImport }
-  | { ok: false; location: string; reason: string };
+  | { ok: false; location: string; reason: string; deleted?: true };
 
 export interface CustomerSource {
   format: SourceFormat;
@@ -51,6 +51,11 @@ async function csvSource(path: string, maxRecordBytes: number): Promise<Customer
   const layout = csvLayoutOf(header);
   if (layout === null) {
     reader.close();
+    if (isSemicolonSeparated(header)) {
+      throw new CliError(
+        `${path}: a CSV with semicolons between the cells (as a spreadsheet set to a European locale saves it); Stripe's export uses commas. Import the file Stripe gave you (Customers → Export) as is, or save it again as CSV with commas (LibreOffice: Save As → Text CSV, field delimiter ","; Excel: "CSV UTF-8 (Comma delimited)")`,
+      );
+    }
     const shown = header.slice(0, 5).join(",");
     throw new CliError(
       `${path}: neither Stripe JSON nor a Stripe customer CSV: the first line has no "id" column (it reads: ${JSON.stringify(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown)})`,
@@ -63,6 +68,12 @@ async function csvSource(path: string, maxRecordBytes: number): Promise<Customer
     }
   }
   return { format: "csv", rows, bytesRead: reader.bytesRead };
+}
+
+/** A header read as one cell that holds `id` once split at semicolons: a re-saved export. */
+function isSemicolonSeparated(header: readonly string[]): boolean {
+  const cells = header.length === 1 ? header[0]!.split(";") : header.flatMap((cell) => cell.split(";"));
+  return cells.length > 1 && cells.some((cell) => cell.trim().replace(/^"|"$/g, "").toLowerCase() === "id");
 }
 
 async function* mapped(rows: AsyncIterable<SourceRow> | Iterable<SourceRow>): AsyncGenerator<CustomerRow> {

@@ -3,6 +3,7 @@ import { pipeline, type Duplex } from "node:stream";
 import parser from "stream-json";
 import pick from "stream-json/filters/pick.js";
 import streamArray from "stream-json/streamers/stream-array.js";
+import streamValues from "stream-json/streamers/stream-values.js";
 import { CliError } from "../cli-errors.js";
 import { fileErrorMessage } from "./detect-format.js";
 import { jsonRecordLimit } from "./json-record-meter.js";
@@ -26,30 +27,40 @@ export function readJsonArray(path: string, shape: "array" | "list", size: numbe
   let sawData = false;
   const stages: Duplex[] = [
     jsonRecordLimit(shape, maxRecordBytes, (location) => recordTooLarge(path, location, maxRecordBytes, JSON_CAUSE)),
-    parser(),
+    // A list may be several list objects one after the other: `stripe customers list` output saved
+    // page after page with `>>`.
+    parser({ jsonStreaming: shape === "list" }),
   ];
+  /** Where each element the list stages will hand on came from: its list object (1, 2, …) and index. */
+  const locations: string[] = [];
+  let listNumber = 0;
   if (shape === "list") {
     stages.push(
       pick.asStream({
-        // Only the top-level `data` array; `data` keys nested inside customers are part of them.
-        filter: (stack) => {
-          const hit = stack.length > 0 && stack[0] === "data";
-          if (hit) sawData = true;
+        // Each element of a top-level `data` array, one value at a time; `data` keys nested inside
+        // customers are part of them. Called once at the start of each element (and of each list).
+        filter: (stack, chunk) => {
+          if (stack.length === 0 && (chunk as { name?: string } | undefined)?.name === "startObject") listNumber++;
+          const hit = stack.length === 2 && stack[0] === "data" && typeof stack[1] === "number";
+          if (hit) {
+            sawData = true;
+            locations.push(listNumber <= 1 ? `data[${stack[1]}]` : `list ${listNumber} data[${stack[1]}]`);
+          }
           return hit;
         },
       }),
     );
   }
-  const elements = streamArray.asStream();
+  const elements = shape === "list" ? streamValues.asStream() : streamArray.asStream();
   pipeline([input, ...stages, elements], () => {
     // Errors reach the consumer through `elements`, which the pipeline destroys with them.
   });
 
   async function* rows(): AsyncGenerator<SourceRow> {
-    const prefix = shape === "list" ? "data" : "";
     try {
       for await (const element of elements as AsyncIterable<{ key: number; value: unknown }>) {
-        yield { kind: "json", location: `${prefix}[${element.key}]`, value: element.value };
+        const location = shape === "list" ? (locations.shift() ?? `data[${element.key}]`) : `[${element.key}]`;
+        yield { kind: "json", location, value: element.value };
       }
     } catch (error) {
       if (error instanceof CliError) throw error;
