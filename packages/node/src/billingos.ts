@@ -46,6 +46,40 @@ import { resolveApiUrls } from "./api-urls.js";
 import { BillingOSError } from "./billingos-error.js";
 import { billingOSErrorFromUnknown, billingOSErrorFromValidation } from "./trpc-errors.js";
 import { createHttpFetch } from "./http-fetch.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.js";
+
+/** Per-call options of the mutations that change something. */
+export interface MutationOptions {
+  /**
+   * Your own Idempotency-Key for this operation (1–255 printable ASCII characters; a UUID is best):
+   * send the same again, even from another process, and the server answers the first answer
+   * instead of doing the work twice. Without it the client makes one per call when it retries.
+   */
+  idempotencyKey?: string;
+}
+
+const PRINTABLE_ASCII_KEY = /^[\x20-\x7e]{1,255}$/;
+
+/** The tRPC call options carrying a caller's key to the headers (checked here, as the server would). */
+function withKey(options: MutationOptions | undefined): { context: { idempotencyKey?: string } } | undefined {
+  const key = options?.idempotencyKey;
+  if (key === undefined) return undefined;
+  if (typeof key !== "string" || !PRINTABLE_ASCII_KEY.test(key)) {
+    throw new BillingOSError({ code: "BAD_REQUEST", message: "idempotencyKey must be 1–255 printable ASCII characters (a UUID is best)" });
+  }
+  return { context: { idempotencyKey: key } };
+}
+
+/** Mutations that change nothing (verify is a POST only to keep tokens out of URLs) need no key. */
+const READ_ONLY_MUTATIONS = new Set(["sessionTokens.verify"]);
+
+function checkedRetries(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_RETRY_POLICY.maxNetworkRetries;
+  if (!Number.isSafeInteger(value) || value < 0 || value > 10) {
+    throw new BillingOSError({ code: "BAD_REQUEST", message: `maxNetworkRetries must be an integer from 0 to 10; got ${String(value)}` });
+  }
+  return value;
+}
 
 export interface BillingOSOptions {
   /** `sk_test_…` talks to the sandbox URL, `sk_live_…` to the production URL. */
@@ -54,8 +88,18 @@ export interface BillingOSOptions {
   sandboxUrl?: string;
   /** Default: BILLINGOS_PRODUCTION_URL, else http://localhost:4000 */
   productionUrl?: string;
-  /** Give up on a call after this long (BillingOSError code TIMEOUT). Default: 30000. */
+  /**
+   * Give up on one attempt of a call after this long; once the retries are spent too, the call
+   * fails with BillingOSError code TIMEOUT. Default: 30000.
+   */
   timeoutMs?: number;
+  /**
+   * How many times a call is sent again after no answer (connection refused or cut, timeout), a 429
+   * or a 5xx, with exponential backoff and jitter, honouring Retry-After (up to 10 s). Mutations
+   * then carry a generated Idempotency-Key, the same on every attempt, so a retried call does its
+   * work once. 0 turns retries (and the keys) off. Default: 2.
+   */
+  maxNetworkRetries?: number;
 }
 
 /** Validates with the shared schema, so bad input fails here with the server's own message. */
@@ -73,6 +117,7 @@ export class BillingOS {
   readonly #secretKey: string;
   readonly #urls: ApiUrls;
   readonly #timeoutMs: number;
+  readonly #retryPolicy: RetryPolicy;
   #client: TRPCClient<AppRouter> | undefined;
   #warnedAboutUnresolved = false;
 
@@ -82,6 +127,7 @@ export class BillingOS {
     this.#secretKey = options.secretKey;
     this.#urls = resolveApiUrls(options);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#retryPolicy = { ...DEFAULT_RETRY_POLICY, maxNetworkRetries: checkedRetries(options.maxNetworkRetries) };
   }
 
   /** The API URL this client's key routes to. */
@@ -107,8 +153,17 @@ export class BillingOS {
     this.#client ??= createTRPCClient<AppRouter>({
       links: [httpLink({
           url: `${this.#url()}/trpc`,
-          headers: () => ({ authorization: `Bearer ${this.#secretKey}` }),
-          fetch: createHttpFetch(this.#timeoutMs),
+          headers: ({ op }) => {
+            const headers: Record<string, string> = { authorization: `Bearer ${this.#secretKey}` };
+            // One key per call, made before its first attempt: every retry of the call sends it again.
+            const own = (op.context as { idempotencyKey?: string }).idempotencyKey;
+            if (own !== undefined) headers["idempotency-key"] = own;
+            else if (this.#retryPolicy.maxNetworkRetries > 0 && op.type === "mutation" && !READ_ONLY_MUTATIONS.has(op.path)) {
+              headers["idempotency-key"] = crypto.randomUUID();
+            }
+            return headers;
+          },
+          fetch: createHttpFetch(this.#timeoutMs, this.#retryPolicy),
         })],
     });
     return this.#client;
@@ -124,9 +179,10 @@ export class BillingOS {
   }
 
   /** Issues a session token for one of your users, to hand to their browser. */
-  async createSessionToken(input: CreateSessionTokenInput): Promise<SessionTokenCreated> {
+  async createSessionToken(input: CreateSessionTokenInput, options?: MutationOptions): Promise<SessionTokenCreated> {
     const body = validated(createSessionTokenInput, input);
-    const wire = await this.#call((client) => client.sessionTokens.create.mutate(body));
+    const callOptions = withKey(options);
+    const wire = await this.#call((client) => client.sessionTokens.create.mutate(body, callOptions));
     const created = z.decode(sessionTokenCreated, wire);
     // null is "no email" (SPEC §6), as absent is: customers waiting for a bind are worth the warning either way.
     const withoutEmail = input.email === undefined || input.email === null;
@@ -145,7 +201,8 @@ export class BillingOS {
   }
 
   /** Revokes by token id (`tok_…`) or by the token itself. Revoking twice returns the first time. */
-  async revokeSessionToken(tokenIdOrSessionToken: string): Promise<SessionTokenRevoked> {
+  async revokeSessionToken(tokenIdOrSessionToken: string, options?: MutationOptions): Promise<SessionTokenRevoked> {
+    const callOptions = withKey(options);
     const isToken =
       typeof tokenIdOrSessionToken === "string" &&
       Object.values(SESSION_TOKEN_PREFIXES).some((prefix) => tokenIdOrSessionToken.startsWith(prefix));
@@ -153,7 +210,7 @@ export class BillingOS {
       revokeSessionTokenInput,
       isToken ? { sessionToken: tokenIdOrSessionToken } : { tokenId: tokenIdOrSessionToken },
     );
-    const wire = await this.#call((client) => client.sessionTokens.revoke.mutate(body));
+    const wire = await this.#call((client) => client.sessionTokens.revoke.mutate(body, callOptions));
     return z.decode(sessionTokenRevoked, wire);
   }
 
@@ -172,9 +229,10 @@ export class BillingOS {
   }
 
   /** Imports up to 1000 Stripe customers (idempotent upsert by Stripe id); `dryRun` reports without writing. */
-  async importCustomers(input: ImportCustomersInput): Promise<CustomersImported> {
+  async importCustomers(input: ImportCustomersInput, options?: MutationOptions): Promise<CustomersImported> {
+    const callOptions = withKey(options);
     const body = validated(importCustomersInput, input);
-    const wire = await this.#call((client) => client.customers.import.mutate(body));
+    const wire = await this.#call((client) => client.customers.import.mutate(body, callOptions));
     return z.decode(customersImported, wire);
   }
 
@@ -190,9 +248,10 @@ export class BillingOS {
    * With `rebind: true`, a customer bound to another user is moved to this one in one step (audited
    * as an unbind and a bind); the user must still be free.
    */
-  async bindCustomer(input: BindCustomerInput): Promise<ImportedCustomer> {
+  async bindCustomer(input: BindCustomerInput, options?: MutationOptions): Promise<ImportedCustomer> {
+    const callOptions = withKey(options);
     const body = validated(bindCustomerInput, input);
-    const wire = await this.#call((client) => client.customers.bind.mutate(body));
+    const wire = await this.#call((client) => client.customers.bind.mutate(body, callOptions));
     return z.decode(importedCustomer, wire);
   }
 
@@ -201,9 +260,10 @@ export class BillingOS {
    * unresolved with reason `binding_undone` and binds only by hand (`bindCustomer`), never lazily.
    * Unbinding a customer that is not bound returns it unchanged.
    */
-  async unbindCustomer(stripeCustomerId: string): Promise<ImportedCustomer> {
+  async unbindCustomer(stripeCustomerId: string, options?: MutationOptions): Promise<ImportedCustomer> {
+    const callOptions = withKey(options);
     const body = validated(unbindCustomerInput, { stripeCustomerId });
-    const wire = await this.#call((client) => client.customers.unbind.mutate(body));
+    const wire = await this.#call((client) => client.customers.unbind.mutate(body, callOptions));
     return z.decode(importedCustomer, wire);
   }
 
@@ -215,9 +275,13 @@ export class BillingOS {
   }
 
   /** Revokes every active token of one customer, by `externalUserId` or by `externalOrganizationId`. */
-  async revokeCustomerSessionTokens(input: RevokeCustomerSessionTokensInput): Promise<CustomerSessionTokensRevoked> {
+  async revokeCustomerSessionTokens(
+    input: RevokeCustomerSessionTokensInput,
+    options?: MutationOptions,
+  ): Promise<CustomerSessionTokensRevoked> {
+    const callOptions = withKey(options);
     const body = validated(revokeCustomerSessionTokensInput, input);
-    const wire = await this.#call((client) => client.sessionTokens.revokeForCustomer.mutate(body));
+    const wire = await this.#call((client) => client.sessionTokens.revokeForCustomer.mutate(body, callOptions));
     return z.decode(customerSessionTokensRevoked, wire);
   }
 }

@@ -1,4 +1,4 @@
-export { BillingOS, type BillingOSOptions } from "./billingos.js";
+export { BillingOS, type BillingOSOptions, type MutationOptions } from "./billingos.js";
 export { BillingOSError, type BillingOSErrorCode } from "./billingos-error.js";
 export { billingOSErrorCode } from "./trpc-errors.js";
 export type {

@@ -38,7 +38,8 @@ describe("answers that do not come from the API", () => {
       res.writeHead(status, { "content-type": "text/html", "retry-after": "7" });
       res.end("<html>proxy says no</html>");
     });
-    const error = await failure(new BillingOS({ secretKey: key, sandboxUrl: url }));
+    // Without retries: what the caller gets once they are spent (retries.e2e.test.ts retries).
+    const error = await failure(new BillingOS({ secretKey: key, sandboxUrl: url, maxNetworkRetries: 0 }));
     expect(error).toMatchObject({ code, httpStatus: status, retryAfterSeconds: 7 });
     expect(error.message).toMatch(/in front of BillingOS/);
   });
@@ -48,7 +49,7 @@ describe("answers that do not come from the API", () => {
       // holds the request open
     });
     const started = Date.now();
-    const error = await failure(new BillingOS({ secretKey: key, sandboxUrl: url, timeoutMs: 300 }));
+    const error = await failure(new BillingOS({ secretKey: key, sandboxUrl: url, timeoutMs: 300, maxNetworkRetries: 0 }));
     expect(error.code).toBe("TIMEOUT");
     expect(Date.now() - started).toBeLessThan(10_000);
   });

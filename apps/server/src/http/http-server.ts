@@ -8,6 +8,7 @@ import { createBodyGate, type GatedRequest, type NamedCalls } from "./body-gate.
 import { corsHeaders, keepVaryOrigin } from "./cors.js";
 import { answerCallsWithError } from "./error-answer.js";
 import { limitConnectionsPerAddress } from "./connections-per-address.js";
+import { batchedIdempotencyKeyRefusal, idempotencyKeyOf } from "./idempotency-header.js";
 import { createFastTRPCHandler } from "./fast-trpc-handler.js";
 import { isValidHostHeader } from "./host-header.js";
 import { OPENAPI_PATH, serveOpenApiDocument } from "./openapi-route.js";
@@ -137,6 +138,7 @@ export async function startHttpServer({
     createContextInner(deps, {
       authorization: req.headers.authorization,
       authenticatedKey: (req as GatedRequest).authenticatedKey,
+      idempotencyKey: idempotencyKeyOf(req),
       setResponseHeader: (name, value) => res.setHeader(name, value),
       access: (req as LoggedRequest).accessRecord,
     });
@@ -217,6 +219,11 @@ export async function startHttpServer({
     }
     // Named only once known to be procedures: an unknown path may be a credential pasted into a URL.
     (req as LoggedRequest).accessRecord!.procedure = calls.paths.join(",");
+    const batchRefusal = batchedIdempotencyKeyRefusal(req, calls);
+    if (batchRefusal !== undefined) {
+      answerCallsWithError(res, appRouter, calls, batchRefusal, onError);
+      return;
+    }
     if (!isWellFormedQuery(search)) {
       // Refused: URLSearchParams would turn the ill-formed bytes into U+FFFD.
       answerCallsWithError(res, appRouter, calls, new TRPCError({ code: "BAD_REQUEST", message: NOT_UTF8_QUERY_MESSAGE }), onError);

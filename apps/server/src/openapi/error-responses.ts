@@ -32,7 +32,11 @@ const MEANINGS: Record<ErrorCode, { responseName: string; meaning: string }> = {
   },
   FORBIDDEN: { responseName: "Forbidden", meaning: "The session token is valid but not scoped to the operation the procedure needs." },
   NOT_FOUND: { responseName: "NotFound", meaning: "No such token or customer in this organization and environment, or no such procedure." },
-  CONFLICT: { responseName: "Conflict", meaning: "The customer is bound to another user, or the user to another customer." },
+  CONFLICT: {
+    responseName: "Conflict",
+    meaning:
+      "The customer is bound to another user, or the user to another customer; or the Idempotency-Key was used for a different request in the last 24 hours.",
+  },
   PAYLOAD_TOO_LARGE: { responseName: "PayloadTooLarge", meaning: "The body is over the procedure's limit (MAX_BODY_BYTES; 1 KiB for a procedure without input), or a request imports more than 1,000 customers." },
   TOO_MANY_REQUESTS: {
     responseName: "TooManyRequests",

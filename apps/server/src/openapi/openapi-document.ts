@@ -178,7 +178,7 @@ function operation(path: string, doc: ProcedureDoc, procedure: AnyTRPCProcedure)
   const type = procedure._def.type;
   if (type !== "query" && type !== "mutation") throw new Error(`${path}: only queries and mutations are described`);
   const optional = inputIsOptional(procedureInput(procedure));
-  const codes = [...EVERY_CALL, ...(type === "mutation" ? EVERY_MUTATION : []), ...(doc.errors ?? [])];
+  const codes = [...EVERY_CALL, ...(type === "mutation" ? EVERY_MUTATION : []), ...(doc.errors ?? []), ...(doc.idempotent ? (["CONFLICT"] as const) : [])];
   const responses: Json = { "200": successResponse(doc) };
   for (const errorDoc of ERROR_CODE_DOCS.filter((candidate) => codes.includes(candidate.code))) {
     responses[String(errorDoc.httpStatus)] = responseRef(errorDoc);
@@ -213,7 +213,8 @@ function operation(path: string, doc: ProcedureDoc, procedure: AnyTRPCProcedure)
       },
     };
   }
-  return { method: "post", operation: { ...common, requestBody: { required: !optional, content }, responses } };
+  const parameters = doc.idempotent ? { parameters: [{ $ref: "#/components/parameters/IdempotencyKey" }] } : {};
+  return { method: "post", operation: { ...common, ...parameters, requestBody: { required: !optional, content }, responses } };
 }
 
 export function buildOpenApiDocument(): Json {
@@ -289,6 +290,19 @@ export function buildOpenApiDocument(): Json {
           scheme: "bearer",
           bearerFormat: "bos_session_test_… or bos_session_live_…",
           description: "A session token, for the customer-facing session.* procedures; created with sessionTokens.create.",
+        },
+      },
+      parameters: {
+        IdempotencyKey: {
+          name: "Idempotency-Key",
+          in: "header",
+          required: false,
+          description:
+            "A new random key (a UUID) per operation, sent again with its retries: the same key and input within 24 hours " +
+            "answers the first answer again without doing the work twice; the same key with other input (or on another " +
+            "procedure) is 409 CONFLICT. Scoped to the secret key's organization and environment; only successes are recorded. " +
+            "Refused (400) on a batch of several calls.",
+          schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x20-\\x7E]+$" },
         },
       },
       headers: {

@@ -35,6 +35,8 @@ export interface ProcedureDoc {
   errors?: readonly ErrorCode[];
   /** Limited per secret key (429 with Retry-After). */
   rateLimited?: boolean;
+  /** Takes an Idempotency-Key header (a retry replays the first answer; another request under the key is a CONFLICT). */
+  idempotent?: boolean;
 }
 
 const secretKey = { kind: "secretKey" } as const;
@@ -52,6 +54,7 @@ export const PROCEDURE_DOCS: Record<string, ProcedureDoc> = {
     outputName: "SessionTokenCreated",
     output: sessionTokenCreated,
     rateLimited: true,
+    idempotent: true,
   },
   "sessionTokens.verify": {
     summary: "Verify a session token",
@@ -73,6 +76,7 @@ export const PROCEDURE_DOCS: Record<string, ProcedureDoc> = {
     output: sessionTokenRevoked,
     errors: ["NOT_FOUND"],
     rateLimited: true,
+    idempotent: true,
   },
   "sessionTokens.list": {
     summary: "List a customer's session tokens, newest first",
@@ -90,6 +94,7 @@ export const PROCEDURE_DOCS: Record<string, ProcedureDoc> = {
     outputName: "CustomerSessionTokensRevoked",
     output: customerSessionTokensRevoked,
     rateLimited: true,
+    idempotent: true,
   },
   "customers.import": {
     summary: "Import a batch of Stripe customers (idempotent upsert by Stripe customer id)",
@@ -102,6 +107,7 @@ export const PROCEDURE_DOCS: Record<string, ProcedureDoc> = {
     outputName: "CustomersImported",
     output: customersImported,
     rateLimited: true,
+    idempotent: true,
   },
   "customers.listUnresolved": {
     summary: "List imported customers still awaiting a bind, with the reason",
@@ -121,6 +127,7 @@ export const PROCEDURE_DOCS: Record<string, ProcedureDoc> = {
     output: importedCustomer,
     errors: ["NOT_FOUND", "CONFLICT"],
     rateLimited: true,
+    idempotent: true,
   },
   "customers.unbind": {
     summary: "Undo an imported customer's binding",
@@ -131,6 +138,7 @@ export const PROCEDURE_DOCS: Record<string, ProcedureDoc> = {
     output: importedCustomer,
     errors: ["NOT_FOUND"],
     rateLimited: true,
+    idempotent: true,
   },
   "customers.get": {
     summary: "Read one imported customer",

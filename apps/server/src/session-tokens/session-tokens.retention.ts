@@ -1,5 +1,6 @@
 import type { Store } from "../store/store.js";
 import { purgeAuditEvents } from "../audit/audit-retention.js";
+import { purgeIdempotencyRecords } from "../idempotency/idempotency.retention.js";
 import { purgeFullRateLimitBuckets } from "../rate-limits/rate-limit-retention.js";
 import type { Queryable } from "../store/queryable.js";
 import type { Clock } from "../shared/clock.js";
@@ -55,11 +56,15 @@ export async function purgeExpired(
 export function schedulePurge(deps: { store: Store; clock: Clock; logger: Logger }, settings: RetentionSettings): () => void {
   const run = () => {
     // Several hosts on one database purge it once: a host finding another at it skips this hour.
-    deps.store.runAlone(PURGE_CHORE, () => purgeExpired(deps.store, deps.clock, settings)).then(
+    const purge = async () => ({
+      ...(await purgeExpired(deps.store, deps.clock, settings)),
+      idempotencyKeys: await purgeIdempotencyRecords(deps.store, deps.clock),
+    });
+    deps.store.runAlone(PURGE_CHORE, purge).then(
       (outcome) => {
         if (!outcome.ran) deps.logger.debug("another host is purging expired session tokens; skipped");
-        else if (outcome.value.sessionTokens > 0 || outcome.value.auditEvents > 0) {
-          deps.logger.info(outcome.value, "purged expired session tokens and audit events past retention");
+        else if (outcome.value.sessionTokens > 0 || outcome.value.auditEvents > 0 || outcome.value.idempotencyKeys > 0) {
+          deps.logger.info(outcome.value, "purged expired session tokens, audit events and idempotency keys past retention");
         }
       },
       (error: unknown) => deps.logger.error({ err: error }, "purging expired session tokens failed"),

@@ -13,6 +13,7 @@ import {
   verifySessionTokenInput,
 } from "@billingos/contracts";
 import { z } from "zod";
+import { idempotentDeps } from "../trpc/idempotent-deps.js";
 import { rateLimitedSecretKeyProcedure, router, secretKeyProcedure, writeLimitedSecretKeyProcedure } from "../trpc/trpc.js";
 import { verifySessionToken } from "./session-tokens.check.js";
 import { createSessionToken } from "./session-tokens.create.js";
@@ -51,11 +52,14 @@ export function createdToWire(created: SessionTokenCreated): z.input<typeof sess
 }
 
 // Procedures parse, call the service, and encode the answer to its wire form (Dates → ISO strings).
-// Verify is a mutation so that tokens travel in a POST body, never in a URL that proxies log.
+// Verify is a mutation so that tokens travel in a POST body, never in a URL that proxies log; it
+// changes nothing, so it takes no Idempotency-Key. The other mutations replay by one (idempotentDeps).
 export const sessionTokensRouter = router({
   create: rateLimitedSecretKeyProcedure
     .input(createSessionTokenInput)
-    .mutation(async ({ ctx, input }) => createdToWire(await createSessionToken(ctx, ctx.apiKey, input))),
+    .mutation(async ({ ctx, input, path }) =>
+      createdToWire(await createSessionToken(idempotentDeps(ctx, path, input), ctx.apiKey, input)),
+    ),
 
   verify: secretKeyProcedure
     .input(verifySessionTokenInput)
@@ -65,7 +69,9 @@ export const sessionTokensRouter = router({
 
   revoke: writeLimitedSecretKeyProcedure
     .input(revokeSessionTokenInput)
-    .mutation(async ({ ctx, input }) => z.encode(sessionTokenRevoked, await revokeSessionToken(ctx, ctx.apiKey, input))),
+    .mutation(async ({ ctx, input, path }) =>
+      z.encode(sessionTokenRevoked, await revokeSessionToken(idempotentDeps(ctx, path, input), ctx.apiKey, input)),
+    ),
 
   list: secretKeyProcedure
     .input(listSessionTokensInput)
@@ -73,7 +79,10 @@ export const sessionTokensRouter = router({
 
   revokeForCustomer: writeLimitedSecretKeyProcedure
     .input(revokeCustomerSessionTokensInput)
-    .mutation(async ({ ctx, input }) =>
-      z.encode(customerSessionTokensRevoked, await revokeCustomerSessionTokens(ctx, ctx.apiKey, input, { type: "api_key", id: ctx.apiKey.id })),
+    .mutation(async ({ ctx, input, path }) =>
+      z.encode(
+        customerSessionTokensRevoked,
+        await revokeCustomerSessionTokens(idempotentDeps(ctx, path, input), ctx.apiKey, input, { type: "api_key", id: ctx.apiKey.id }),
+      ),
     ),
 });

@@ -5,6 +5,7 @@ import type {
   CustomerBindingCountsTable,
   ImportedCustomersTable,
 } from "../customers/imported-customers.table.js";
+import type { IdempotencyKeysTable } from "../idempotency/idempotency-keys.table.js";
 import type { OrganizationsTable } from "../organizations/organizations.table.js";
 import type { RateLimitBucketsTable } from "../rate-limits/rate-limit-buckets.table.js";
 import type { SessionTokensTable } from "../session-tokens/session-tokens.table.js";
@@ -18,5 +19,6 @@ export interface DatabaseSchema {
   customer_binding_counts: CustomerBindingCountsTable;
   ambiguous_customer_emails: AmbiguousCustomerEmailsTable;
   audit_events: AuditEventsTable;
+  idempotency_keys: IdempotencyKeysTable;
   rate_limit_buckets: RateLimitBucketsTable;
 }

@@ -35,6 +35,8 @@ export interface RequestInfo {
    * body (http/body-gate.ts): the merchant procedures take it instead of looking it up again.
    */
   authenticatedKey?: AuthenticatedKey | undefined;
+  /** The Idempotency-Key header as sent, if any: the merchant mutations replay by it (idempotency/). */
+  idempotencyKey?: string | undefined;
   /** Sets a header on the HTTP response (Retry-After); absent outside HTTP. */
   setResponseHeader?: (name: string, value: string) => void;
   /** The request's access-log record, which the procedure ladder fills with who called; absent outside HTTP. */
@@ -60,6 +62,7 @@ export function createContextInner(deps: ServiceDeps, request: RequestInfo = {})
     lazyBindingRequiresVerifiedEmail: deps.lazyBindingRequiresVerifiedEmail ?? false,
     authorization: request.authorization,
     authenticatedKey: request.authenticatedKey,
+    idempotencyKey: request.idempotencyKey,
     setResponseHeader: request.setResponseHeader ?? (() => {}),
     access: request.access,
   };

@@ -312,7 +312,7 @@ describe("the checker itself", () => {
     expect(contract.problems(path, "post", answer(200, { result: { data: { ...created, extra: 1 } } }))).toHaveLength(1);
     expect(contract.problems(path, "post", answer(200, { result: { data: { ...created, expiresAt: "tomorrow" } } }))).toHaveLength(1);
     expect(contract.problems(path, "post", answer(200, created))).toHaveLength(1);
-    expect(contract.problems(path, "post", answer(409, tooMany))[0]).toMatch(/does not document status 409/);
+    expect(contract.problems(path, "post", answer(404, tooMany))[0]).toMatch(/does not document status 404/);
     expect(contract.problems(path, "post", answer(429, tooMany))).toEqual(["header Retry-After is missing"]);
     const wrongCode = { error: { ...tooMany.error, data: { ...tooMany.error.data, code: "CONFLICT" } } };
     expect(contract.problems(path, "post", answer(429, wrongCode, { "retry-after": "3" }))).toHaveLength(1);

@@ -37,6 +37,7 @@ describePostgres("migrations on PostgreSQL", () => {
       "api_keys",
       "audit_events",
       "customer_binding_counts",
+      "idempotency_keys",
       "imported_customers",
       MIGRATION_TABLE,
       "organizations",

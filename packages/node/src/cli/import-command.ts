@@ -133,6 +133,8 @@ function clientFor(options: StripeImportOptions, env: NodeJS.ProcessEnv): Billin
       secretKey: options.secretKey,
       sandboxUrl: options.url ?? (env.BILLINGOS_SANDBOX_URL || undefined),
       productionUrl: options.url ?? (env.BILLINGOS_PRODUCTION_URL || undefined),
+      // The importer retries whole batches itself (retry.ts), reporting each retry on its progress line.
+      maxNetworkRetries: 0,
     });
     // Checks the key's shape and checksum now, before the file is read.
     void client.apiUrl;

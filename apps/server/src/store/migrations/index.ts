@@ -11,6 +11,7 @@ import * as customerUnbinding from "./2026-12-02-0022-customer-unbinding.js";
 import * as postgresBytewiseTextOrder from "./2026-12-02-0030-postgres-bytewise-text-order.js";
 import * as organizationNameKey from "./2026-12-02-0040-organization-name-key.js";
 import * as rateLimitBuckets from "./2026-12-02-0041-rate-limit-buckets.js";
+import * as idempotencyKeys from "./2026-12-02-0050-idempotency-keys.js";
 
 /** Every migration, by its frozen date-prefixed name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-02-0030-postgres-bytewise-text-order": postgresBytewiseTextOrder,
   "2026-12-02-0040-organization-name-key": organizationNameKey,
   "2026-12-02-0041-rate-limit-buckets": rateLimitBuckets,
+  "2026-12-02-0050-idempotency-keys": idempotencyKeys,
 };
