@@ -27,7 +27,6 @@ const SQLITE_ONLY = [
   "test/security/import-limits.test.ts",
   "test/security/secrets-scan.test.ts",
   "test/server-process.test.ts",
-  "test/server-workers.test.ts",
 ];
 
 export default defineConfig(async () =>

@@ -1,13 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, dataOf } from "./reliability/support.js";
 import { runEntry, type RunningProcess } from "./run-process.js";
+import { openSharedTestStores, type SharedTestStores } from "./support/test-store.js";
 
 // SPEC §8: one host uses every core when asked. WORKERS=2 runs two server processes behind one
-// port; a worker that dies is replaced; SIGTERM drains them all.
+// port; a worker that dies is replaced; SIGTERM drains them all. On the run's engine: one SQLite file
+// shared by the workers, or one PostgreSQL database.
 
 const LISTENING = /"msg":"BillingOS session-token service listening"/g;
 
@@ -33,18 +32,19 @@ async function until(condition: () => boolean, what: string, timeoutMs = 30_000)
 }
 
 describe("WORKERS=2: two server processes behind one port", () => {
-  let dir: string;
+  let database: SharedTestStores;
   let server: RunningProcess;
   let url: string;
   let secretKey: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "billingos-workers-"));
+    // An empty, migrated database; the store opened beside it is not used.
+    database = await openSharedTestStores(1);
     server = runEntry("src/main.ts", [], {
       PORT: "0",
       HOST: "127.0.0.1",
       WORKERS: "2",
-      DATABASE_PATH: join(dir, "billingos.sqlite"),
+      ...database.databaseEnv,
       CREATE_RATE_LIMIT_PER_MINUTE: "0",
     });
     url = (await server.waitFor(/"url":"(http:\/\/[^"]+)"/, 60_000))[1]!;
@@ -57,7 +57,7 @@ describe("WORKERS=2: two server processes behind one port", () => {
       for (const pid of childrenOf(server.child.pid!)) process.kill(pid, "SIGKILL");
       server.child.kill("SIGKILL");
     }
-    rmSync(dir, { recursive: true, force: true });
+    await database?.close();
   });
 
   it("migrates once and prints the development key once, then both workers listen on one port", () => {
