@@ -1,11 +1,8 @@
 import type { Store } from "../src/store/store.js";
 import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseToken } from "@billingos/contracts";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runAdminCli } from "../src/admin/admin-cli.js";
+import { describe, expect, it } from "vitest";
+import { adminCliOnFreshDatabase } from "./support/admin-cli-harness.js";
 import { migrations } from "../src/store/migrations/index.js";
 import { verifySessionToken } from "../src/session-tokens/session-tokens.check.js";
 import { createSessionToken } from "../src/session-tokens/session-tokens.create.js";
@@ -14,20 +11,7 @@ import { importCustomers } from "../src/customers/customers.service.js";
 import { systemClock } from "../src/shared/clock.js";
 import { runEntry } from "./run-process.js";
 
-let dir: string;
-let env: NodeJS.ProcessEnv;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "billingos-admin-"));
-  env = { DATABASE_PATH: join(dir, "admin.sqlite") };
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-async function admin(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runAdminCli(argv, { out: (line) => out.push(line), err: (line) => err.push(line) }, env);
-  return { code, out, err, lastLine: out.at(-1) ?? "" };
-}
+const { admin, databasePath } = adminCliOnFreshDatabase("billingos-admin-");
 
 describe("admin CLI", () => {
   it("keys create prints the new key alone on the last line, for the environment asked", async () => {
@@ -50,7 +34,7 @@ describe("admin CLI", () => {
   it("keys revoke refuses the key from then on and revokes the tokens it created", async () => {
     const created = await admin("keys", "create", "--org", "Acme", "--create-org", "--env", "test");
     const other = await admin("keys", "create", "--org", "Acme", "--create-org", "--env", "test");
-    const db = await openSqliteStore({ path: env.DATABASE_PATH! });
+    const db = await openSqliteStore({ path: databasePath() });
     const key = await authenticateSecretKey(db, `Bearer ${created.lastLine}`);
     const token = await createSessionToken({ store: db, clock: systemClock }, key, { externalUserId: "user_1" });
     await db.close();
@@ -59,7 +43,7 @@ describe("admin CLI", () => {
     expect(revoked.code).toBe(0);
     expect(revoked.lastLine).toMatch(new RegExp(`^Revoked ${key.id} at .*; 1 session token\\(s\\) revoked with it\\.$`));
 
-    const after = await openSqliteStore({ path: env.DATABASE_PATH! });
+    const after = await openSqliteStore({ path: databasePath() });
     await expect(authenticateSecretKey(after, `Bearer ${created.lastLine}`)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     const otherKey = await authenticateSecretKey(after, `Bearer ${other.lastLine}`);
     expect(await verifySessionToken({ store: after, clock: systemClock }, otherKey, token.sessionToken)).toEqual({
@@ -100,7 +84,7 @@ describe("admin CLI: customers unbind and bind", () => {
   /** Acme test with cus_a bound lazily to user_wrong and cus_b unbound; returns the key. */
   async function seed() {
     const created = await admin("keys", "create", "--org", "Acme", "--create-org", "--env", "test");
-    const db = await openSqliteStore({ path: env.DATABASE_PATH! });
+    const db = await openSqliteStore({ path: databasePath() });
     const key = await authenticateSecretKey(db, `Bearer ${created.lastLine}`);
     await importCustomers({ store: db, clock: systemClock }, key, {
       customers: [
@@ -114,7 +98,7 @@ describe("admin CLI: customers unbind and bind", () => {
   }
 
   async function stateOf(stripeCustomerId: string) {
-    const db = await openSqliteStore({ path: env.DATABASE_PATH! });
+    const db = await openSqliteStore({ path: databasePath() });
     try {
       const customer = await db.kysely.selectFrom("imported_customers").selectAll().where("stripe_customer_id", "=", stripeCustomerId).executeTakeFirstOrThrow();
       const counter = await db.kysely.selectFrom("customer_binding_counts").select("unresolved_count").executeTakeFirstOrThrow();
@@ -174,7 +158,7 @@ describe("admin CLI: customers unbind and bind", () => {
     const noCustomer = await admin("customers", "unbind", "--org", "Acme", "--env", "live", "--stripe-customer", "cus_a");
     expect(noCustomer.code).toBe(1);
     expect(noCustomer.err).toEqual(["No imported customer cus_a in the live environment"]);
-    const db = await openSqliteStore({ path: env.DATABASE_PATH! });
+    const db = await openSqliteStore({ path: databasePath() });
     expect(await db.kysely.selectFrom("organizations").select("name").execute()).toEqual([{ name: "Acme" }]);
     await db.close();
     expect((await stateOf("cus_a")).customer.external_user_id).toBe("user_wrong");
@@ -195,14 +179,14 @@ describe("admin CLI: customers unbind and bind", () => {
 
 describe("admin CLI as a process", () => {
   it("prints the key alone on the last line of stdout", async () => {
-    const run = runEntry("src/admin/main.ts", ["keys", "create", "--org", "Acme", "--create-org", "--env", "live"], env as Record<string, string>);
+    const run = runEntry("src/admin/main.ts", ["keys", "create", "--org", "Acme", "--create-org", "--env", "live"], { DATABASE_PATH: databasePath() });
     expect((await run.exited).code).toBe(0);
     const lastLine = run.stdout().trimEnd().split("\n").at(-1)!;
     expect(parseToken(lastLine, "secretKey")?.environment).toBe("live");
   });
 
   it("exits 2 with usage on an unknown command, as the billingos CLI does", async () => {
-    const run = runEntry("src/admin/main.ts", ["nope"], env as Record<string, string>);
+    const run = runEntry("src/admin/main.ts", ["nope"], { DATABASE_PATH: databasePath() });
     expect((await run.exited).code).toBe(2);
     expect(run.stderr()).toMatch(/unknown command 'nope'/);
   });

@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runAdminCli } from "../src/admin/admin-cli.js";
+import { describe, expect, it } from "vitest";
+import { adminCliOnFreshDatabase } from "./support/admin-cli-harness.js";
 import { authenticateSecretKey } from "../src/api-keys/api-keys.service.js";
 import { importCustomers } from "../src/customers/customers.service.js";
 import { verifySessionToken } from "../src/session-tokens/session-tokens.check.js";
@@ -13,23 +10,10 @@ import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 // Operators: organizations are made on purpose and named exactly (a near miss is refused, never a
 // second organization), and a customer can be looked up and acted on without writing code.
 
-let dir: string;
-let env: NodeJS.ProcessEnv;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "billingos-operators-"));
-  env = { DATABASE_PATH: join(dir, "admin.sqlite") };
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-async function admin(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runAdminCli(argv, { out: (line) => out.push(line), err: (line) => err.push(line) }, env);
-  return { code, out, err, lastLine: out.at(-1) ?? "" };
-}
+const { admin, databasePath } = adminCliOnFreshDatabase("billingos-operators-");
 
 async function organizationNames(): Promise<string[]> {
-  const db = await openSqliteStore({ path: env.DATABASE_PATH! });
+  const db = await openSqliteStore({ path: databasePath() });
   try {
     return (await db.kysely.selectFrom("organizations").select("name").orderBy("name").execute()).map((row) => row.name);
   } finally {
@@ -92,7 +76,7 @@ describe("admin customers: look up and act on a customer", () => {
   async function seed() {
     await admin("orgs", "create", "Acme");
     const secretKey = (await admin("keys", "create", "--org", "Acme", "--env", "test")).lastLine;
-    const db = await openSqliteStore({ path: env.DATABASE_PATH! });
+    const db = await openSqliteStore({ path: databasePath() });
     const key = await authenticateSecretKey(db, `Bearer ${secretKey}`);
     const deps = { store: db, clock: systemClock };
     await importCustomers(deps, key, {
@@ -138,7 +122,7 @@ describe("admin customers: look up and act on a customer", () => {
     expect(revoked.code).toBe(0);
     expect(revoked.lastLine).toMatch(/^Revoked 2 session token\(s\) of user "user_1" at \S+\.$/);
 
-    const db = await openSqliteStore({ path: env.DATABASE_PATH! });
+    const db = await openSqliteStore({ path: databasePath() });
     const key = await authenticateSecretKey(db, `Bearer ${secretKey}`);
     for (const token of tokens) {
       expect(await verifySessionToken({ store: db, clock: systemClock }, key, token.sessionToken)).toEqual({ valid: false, reason: "revoked" });

@@ -77,6 +77,7 @@ export function idempotentStore(store: Store, clock: Clock, request: IdempotentR
       store.transaction(recorded(work), options),
     groupedTransaction: <T>(work: (trx: Queryable) => Promise<T>, options?: TransactionOptions) =>
       store.groupedTransaction(recorded(work), options),
+    singleStatementWrite: (write) => store.singleStatementWrite(write),
     cachedRead: (cacheKey, load) => store.cachedRead(cacheKey, load),
     runAlone: (name, work) => store.runAlone(name, work),
     retryLaterFor: (error) => store.retryLaterFor(error),

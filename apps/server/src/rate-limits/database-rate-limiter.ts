@@ -1,5 +1,4 @@
 import type { Clock } from "../shared/clock.js";
-import type { Queryable } from "../store/queryable.js";
 import type { Store } from "../store/store.js";
 import type { RateLimitDecision, RateLimiter } from "./rate-limiter.js";
 import { readBucket, takeFromBucket } from "./rate-limit-buckets.repository.js";
@@ -28,14 +27,9 @@ export class DatabaseRateLimiter implements RateLimiter {
     const now = this.clock.now();
     const needed = neededFor(cost, this.perMinute);
     const bucket = this.#bucket(key);
-    const take = (db: Queryable) => takeFromBucket(db, bucket, now, cost, needed, this.perMinute, this.#refillPerMs);
-    // The statement is atomic alone; how it runs best differs. PostgreSQL: on its own, one round
-    // trip, autocommit, so a busy key's row is locked only while the server runs it, never across
-    // a round trip to this host (in a transaction the next call of the key would wait for our
-    // COMMIT to travel). SQLite: as a grouped unit, which waits its turn for a write lock held by
-    // another process (a write outside a unit would fail at once) and shares a commit with the
-    // units arriving with it.
-    const { rows } = this.store.engine === "postgres" ? await take(this.store) : await this.store.groupedTransaction(take);
+    const { rows } = await this.store.singleStatementWrite((db) =>
+      takeFromBucket(db, bucket, now, cost, needed, this.perMinute, this.#refillPerMs),
+    );
     const row = rows[0]!;
     return Number(row.refused) === 0 ? ALLOWED : refusal(needed, Number(row.tokens), this.#refillPerMs);
   }

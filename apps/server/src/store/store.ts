@@ -33,6 +33,14 @@ export interface Store extends Queryable {
    */
   groupedTransaction<T>(work: (trx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
+   * Runs `write`, ONE statement that is atomic on its own (an upsert … returning), the engine's
+   * cheapest way: PostgreSQL in autocommit, one round trip, so the rows it locks stay locked only
+   * while the server runs it; SQLite as a grouped unit, which waits its turn for a write lock held by
+   * another process (a write outside a unit would fail at once) and shares a commit with the units
+   * arriving with it.
+   */
+  singleStatementWrite<T>(write: (db: Queryable) => Promise<T>): Promise<T>;
+  /**
    * A read of rarely changing rows by key (the API key lookup every merchant call makes), through the
    * engine's cache: SQLite keeps found rows while its data_version says nothing was committed since;
    * PostgreSQL reads every time. A miss is never kept. `load` reads on the store itself.

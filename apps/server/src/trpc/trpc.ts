@@ -2,7 +2,7 @@ import { type Operation, validationDetailsOf, validationMessageOf } from "@billi
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
-import { checkSessionToken } from "../session-tokens/session-tokens.check.js";
+import { checkSessionToken, type SessionTokenCheck } from "../session-tokens/session-tokens.check.js";
 import { bearerCredential } from "../shared/bearer.js";
 import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
 import type { RateLimiter } from "../rate-limits/rate-limiter.js";
@@ -72,19 +72,17 @@ function retryLaterOr(ctx: Context, error: unknown): unknown {
   return retry;
 }
 
-/** Runs a credential check of the ladder; the storage failing under it is a 503, not a 500. */
-async function checkingCredential<T>(ctx: Context, check: Promise<T>): Promise<T> {
-  try {
-    return await check;
-  } catch (error) {
-    throw retryLaterOr(ctx, error);
-  }
-}
-
 /** Merchant API: `Authorization: Bearer sk_…`, checked before the input is even parsed. */
 export const secretKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const apiKey =
-    ctx.authenticatedKey ?? (await checkingCredential(ctx, authenticateSecretKey(ctx.store, ctx.authorization, ctx.environments)));
+  let apiKey = ctx.authenticatedKey;
+  if (apiKey === undefined) {
+    try {
+      apiKey = await authenticateSecretKey(ctx.store, ctx.authorization, ctx.environments);
+    } catch (error) {
+      // The storage failing under a credential check is a 503, not a 500.
+      throw retryLaterOr(ctx, error);
+    }
+  }
   const access = ctx.access;
   if (access !== undefined) {
     access.keyId = apiKey.id;
@@ -102,7 +100,13 @@ export const secretKeyProcedure = publicProcedure.use(async ({ ctx, next }) => {
 export const sessionProcedure = (operation: Operation) =>
   publicProcedure.use(async ({ ctx, path, next }) => {
     const sessionToken = bearerCredential(ctx.authorization) ?? "";
-    const check = await checkingCredential(ctx, checkSessionToken(ctx, sessionToken, { environments: ctx.environments }, operation));
+    let check: SessionTokenCheck;
+    try {
+      check = await checkSessionToken(ctx, sessionToken, { environments: ctx.environments }, operation);
+    } catch (error) {
+      // The storage failing under a credential check is a 503, not a 500 (inline: the hot path).
+      throw retryLaterOr(ctx, error);
+    }
     const access = ctx.access;
     if (!check.ok) {
       // The reason goes to the request's access-log line (or, outside HTTP, a line of its own).

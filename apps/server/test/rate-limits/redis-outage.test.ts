@@ -36,7 +36,7 @@ let startedInMs = 0;
 async function start(onUnavailable: OnUnavailable, options: { redisDownAtStart?: boolean } = {}): Promise<void> {
   redis = await startRedisServer();
   if (options.redisDownAtStart) await redis.kill();
-  proxy = await startTcpProxy(redis.port);
+  proxy = await startTcpProxy({ host: "127.0.0.1", port: redis.port });
   store = await openTestStore();
   key = await createApiKey(store, clock, { organizationName: "Acme", environment: "test" });
   const startedAt = performance.now();

@@ -1,12 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, openSync, statSync, unlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { isMainThread } from "node:worker_threads";
 import pg from "pg";
 import { describe } from "vitest";
 import { migrations } from "../../src/store/migrations/index.js";
 import { openPostgresStore } from "../../src/store/postgres/open-postgres-store.js";
+import { firstThisRun } from "./once-per-run.js";
 
 /**
  * Each PostgreSQL test file gets a database of its own, cloned in milliseconds from a template
@@ -53,29 +50,8 @@ export function postgresAvailable(): Promise<boolean> {
 export async function describeOnPostgres(): Promise<typeof describe | typeof describe.skip> {
   if (await postgresAvailable()) return describe;
   if (process.env.CI) throw new Error(`PostgreSQL is required under CI and cannot be reached (set DATABASE_URL or PG*)`);
-  if (firstToSayItThisRun()) console.warn(HOW_TO_RUN);
+  if (firstThisRun("postgres-skipped")) console.warn(HOW_TO_RUN);
   return describe.skip;
-}
-
-/**
- * Whether this file is the first of the run to skip: vitest runs files in child processes (or
- * threads) of one process, the run's; the first file to create a marker named after it says the line.
- */
-function firstToSayItThisRun(): boolean {
-  const runPid = isMainThread ? process.ppid : process.pid;
-  const marker = join(tmpdir(), `billingos-postgres-skipped-${runPid}`);
-  try {
-    // A marker left by an earlier run whose parent had the same pid is stale after a few minutes.
-    if (Date.now() - statSync(marker).mtimeMs > 5 * 60_000) unlinkSync(marker);
-  } catch {
-    // No marker yet.
-  }
-  try {
-    closeSync(openSync(marker, "wx"));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function quoteIdent(name: string): string {

@@ -1,18 +1,23 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 /**
- * A TCP relay in front of a local server (Redis here), for faults a killed server cannot show:
+ * A TCP relay on a fixed local port in front of a server (PostgreSQL, Redis), for faults a killed
+ * server cannot show: `cut()` makes the server vanish as a network failure or a stopped server
+ * would (listener closed, every connection reset), `restore()` brings it back on the same port,
  * `holdReplies()` stops passing the server's bytes back (a request arrives and runs, its answer
- * never comes), `cut()` resets every connection and stops listening, `restore()` listens again on
- * the same port. The same pattern as postgres-proxy.ts.
+ * never comes) until `restore()`.
  */
 export interface TcpProxy {
+  readonly host: string;
   readonly port: number;
   holdReplies(): void;
   cut(): Promise<void>;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Where the relay connects: a TCP address, or a Unix socket (PGHOST a directory). */
+export type RelayTarget = { host: string; port: number } | { socketPath: string };
 
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,23 +29,21 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+export async function startTcpProxy(target: RelayTarget): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
-  const upstreams = new Set<Socket>();
   let holding = false;
   const relay = (client: Socket) => {
-    const upstream = connect(targetPort, "127.0.0.1");
+    const upstream = "socketPath" in target ? connect(target.socketPath) : connect(target.port, target.host);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
       socket.on("error", () => {});
     }
-    upstreams.add(upstream);
-    upstream.on("close", () => upstreams.delete(upstream));
     client.pipe(upstream);
     upstream.on("data", (chunk: Buffer) => {
       if (!holding) client.write(chunk);
     });
+    // Either side closing closes the other: a reset upstream is a reset for the client.
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
   };
@@ -48,10 +51,18 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const port = await listen(server, 0);
   const stop = () =>
     new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.resetAndDestroy();
+      for (const socket of sockets) {
+        // A reset (RST) is what a vanished server looks like; a Unix socket cannot be reset, only closed.
+        try {
+          socket.resetAndDestroy();
+        } catch {
+          socket.destroy();
+        }
+      }
       server.close(() => resolve());
     });
   return {
+    host: "127.0.0.1",
     port,
     holdReplies: () => {
       holding = true;

@@ -56,6 +56,10 @@ export class PostgresStore implements Store {
     return this.transaction(work, options);
   }
 
+  singleStatementWrite<T>(write: (db: Queryable) => Promise<T>): Promise<T> {
+    return write(this);
+  }
+
   /**
    * Through the key cache kept while this host LISTENs for changes (notified-cache.ts): a revoked
    * key is refused by this host on its next call, and by the others once PostgreSQL's notification

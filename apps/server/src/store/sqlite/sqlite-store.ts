@@ -144,6 +144,10 @@ class SqliteStore implements Store {
     return this.#groupCommit.run(work);
   }
 
+  singleStatementWrite<T>(write: (db: Queryable) => Promise<T>): Promise<T> {
+    return this.groupedTransaction(write);
+  }
+
   cachedRead<Row>(cacheKey: string, load: (db: Queryable) => Promise<Row | undefined>): Promise<Row | undefined> {
     if (this.#cache === undefined) return load(this);
     return this.#cache.read(cacheKey, () => load(this));
