@@ -2,9 +2,13 @@ import type { IncomingMessage } from "node:http";
 import { TRPCError } from "@trpc/server";
 import { IDEMPOTENCY_KEY_HEADER } from "../idempotency/idempotency-key.js";
 
-/** The Idempotency-Key header as sent (node joins repeated ones with ", "), or undefined. */
-export function idempotencyKeyOf(req: IncomingMessage): string | undefined {
-  return req.headers[IDEMPOTENCY_KEY_HEADER] as string | undefined;
+/**
+ * The Idempotency-Key header as sent, or undefined; every value when it was sent more than once
+ * (node would join them with ", " into one key that looks valid: the request is refused instead).
+ */
+export function idempotencyKeyOf(req: IncomingMessage): string | readonly string[] | undefined {
+  const values = req.headersDistinct[IDEMPOTENCY_KEY_HEADER];
+  return values === undefined ? undefined : values.length === 1 ? values[0] : values;
 }
 
 /**

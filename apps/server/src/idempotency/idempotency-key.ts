@@ -11,8 +11,15 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Printable ASCII (space to tilde): what a header value can carry without mangling by proxies. */
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
 
-/** The key as sent, checked: 1–255 printable ASCII characters, else a 400 that says which rule it broke. */
-export function checkedIdempotencyKey(value: string): string {
+/**
+ * The key as sent, checked: one header of 1–255 printable ASCII characters, else a 400 that says
+ * which rule it broke.
+ */
+export function checkedIdempotencyKey(sent: string | readonly string[]): string {
+  if (typeof sent !== "string") {
+    throw new DomainError("BAD_REQUEST", `Idempotency-Key was sent ${sent.length} times; send it once`);
+  }
+  const value = sent;
   if (value.length === 0) throw new DomainError("BAD_REQUEST", "Idempotency-Key is empty: send 1–255 printable ASCII characters (a UUID is best)");
   if (value.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     throw new DomainError("BAD_REQUEST", `Idempotency-Key is ${value.length} characters long; at most ${MAX_IDEMPOTENCY_KEY_LENGTH} are allowed`);

@@ -36,7 +36,7 @@ export interface RequestInfo {
    */
   authenticatedKey?: AuthenticatedKey | undefined;
   /** The Idempotency-Key header as sent, if any: the merchant mutations replay by it (idempotency/). */
-  idempotencyKey?: string | undefined;
+  idempotencyKey?: string | readonly string[] | undefined;
   /** Sets a header on the HTTP response (Retry-After); absent outside HTTP. */
   setResponseHeader?: (name: string, value: string) => void;
   /** The request's access-log record, which the procedure ladder fills with who called; absent outside HTTP. */

@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { countSessionTokens, createHarness, type Harness } from "../harness.js";
@@ -23,6 +24,22 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   return { status: response.status, text: await response.text() };
 }
 
+/** A POST carrying the Idempotency-Key header twice (fetch would merge them into one line). */
+function postWithTwoKeys(path: string, body: unknown, keys: [string, string]): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${server.url}/trpc/${path}`, { method: "POST" }, (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.on("end", () => resolve({ status: res.statusCode!, text }));
+    });
+    req.on("error", reject);
+    req.setHeader("content-type", "application/json");
+    req.setHeader("authorization", `Bearer ${h.testKey.secretKey}`);
+    req.setHeader("idempotency-key", keys);
+    req.end(JSON.stringify(body));
+  });
+}
+
 describe.each(HANDLERS)("the %s handler", (handler) => {
   async function start() {
     h = await createHarness();
@@ -46,6 +63,14 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
     expect(other.status).toBe(409);
     expect(JSON.parse(other.text).error.message).toMatch(/already used for a different request/);
     expect(await countSessionTokens(h.store)).toBe(1);
+  });
+
+  it("refuses the header sent twice with 400 (node would join both into one key that looks valid)", async () => {
+    await start();
+    const refused = await postWithTwoKeys("sessionTokens.create", { externalUserId: "user_1" }, ["k1", "k2"]);
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.text).error.message).toMatch(/sent 2 times; send it once/);
+    expect(await countSessionTokens(h.store)).toBe(0);
   });
 
   it("refuses a key too long with 400", async () => {
