@@ -1,6 +1,6 @@
 import { defineConfig, mergeConfig } from "vitest/config";
-import { sharedConfig } from "../../vitest.shared.js";
 import { postgresProject } from "../../vitest.postgres.js";
+import { sharedConfig } from "../../vitest.shared.js";
 
 /**
  * Suites that are SQLite by nature, and run on SQLite only: they read SQLite's query plans, its
@@ -33,7 +33,10 @@ export default defineConfig(async () =>
   mergeConfig(sharedConfig, {
     test: {
       projects: [
-        { extends: true, test: { name: "sqlite", exclude: ["test/postgres/**"], env: { BILLINGOS_TEST_ENGINE: "sqlite" } } },
+        {
+          extends: true,
+          test: { name: "sqlite", exclude: ["test/postgres/**"], env: { BILLINGOS_TEST_ENGINE: "sqlite" } },
+        },
         ...(await postgresProject({ exclude: SQLITE_ONLY })),
       ],
     },

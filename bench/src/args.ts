@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { InProcessSettings } from "./scenarios/in-process.js";
-import type { HttpSettings } from "./scenarios/http.js";
 import { OPERATIONS, type Operation } from "./operations.js";
+import type { HttpSettings } from "./scenarios/http.js";
+import type { InProcessSettings } from "./scenarios/in-process.js";
 
 export const PARTS = ["in-process", "scale", "http", "peer", "postgres", "two-hosts", "import-flood"] as const;
 export type Part = (typeof PARTS)[number];
@@ -27,13 +27,13 @@ export interface BenchSettings {
   operations?: Operation[];
 }
 
-
 export class UsageError extends Error {}
 
 function positiveInteger(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} takes a whole number above 0 (got "${text}")`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new UsageError(`--${name} takes a whole number above 0 (got "${text}")`);
   return value;
 }
 
@@ -64,18 +64,31 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchSettings 
   // Full: the settings BENCHMARKS.md records. Quick: the same scenarios, smaller numbers, and more,
   // shorter rounds: one 2-second round gave ratios that moved 2× from run to run.
   const base = values.quick
-    ? { tokens: 100_000, customers: 100_000, http: { connections: 50, durationSeconds: 1, warmupSeconds: 1, rounds: 3, rewarmSeconds: 0.5 }, inProcess: { rounds: 3, milliseconds: 300 } }
-    : { tokens: 1_000_000, customers: 100_000, http: { connections: 50, durationSeconds: 5, warmupSeconds: 3, rounds: 3, rewarmSeconds: 1 }, inProcess: { rounds: 5, milliseconds: 2000 } };
+    ? {
+        tokens: 100_000,
+        customers: 100_000,
+        http: { connections: 50, durationSeconds: 1, warmupSeconds: 1, rounds: 3, rewarmSeconds: 0.5 },
+        inProcess: { rounds: 3, milliseconds: 300 },
+      }
+    : {
+        tokens: 1_000_000,
+        customers: 100_000,
+        http: { connections: 50, durationSeconds: 5, warmupSeconds: 3, rounds: 3, rewarmSeconds: 1 },
+        inProcess: { rounds: 5, milliseconds: 2000 },
+      };
   const rounds = positiveInteger("rounds", values.rounds);
   const postgresTokens = positiveInteger("pg-tokens", values["pg-tokens"]);
   const postgresPoolSize = positiveInteger("pg-pool", values["pg-pool"]);
   const operations = values.ops?.split(",").map((operation) => operation.trim());
-  const unknownOperations = operations?.filter((operation) => !(OPERATIONS as readonly string[]).includes(operation)) ?? [];
-  if (unknownOperations.length > 0) throw new UsageError(`--ops takes ${OPERATIONS.join(", ")} (got ${unknownOperations.join(", ")})`);
+  const unknownOperations =
+    operations?.filter((operation) => !(OPERATIONS as readonly string[]).includes(operation)) ?? [];
+  if (unknownOperations.length > 0)
+    throw new UsageError(`--ops takes ${OPERATIONS.join(", ")} (got ${unknownOperations.join(", ")})`);
   const postgresSettings: Record<string, string> = {};
   for (const setting of values["pg-set"] ?? []) {
     const match = /^([a-z_][a-z0-9_.]*)=([A-Za-z0-9_.-]+)$/.exec(setting);
-    if (!match) throw new UsageError(`--pg-set takes name=value, a PostgreSQL setting and a plain value (got "${setting}")`);
+    if (!match)
+      throw new UsageError(`--pg-set takes name=value, a PostgreSQL setting and a plain value (got "${setting}")`);
     postgresSettings[match[1]!] = match[2]!;
   }
   return {

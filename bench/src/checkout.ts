@@ -15,7 +15,9 @@ export function checkoutLabel(dir: string): string {
 export function builtServer(dir: string): string {
   const main = join(resolve(dir), "apps/server/dist/main.js");
   if (!existsSync(main)) {
-    throw new Error(`${main} does not exist: build that checkout first (cd ${dir} && CI=true pnpm install --frozen-lockfile && pnpm turbo run build --filter @billingos/server...)`);
+    throw new Error(
+      `${main} does not exist: build that checkout first (cd ${dir} && CI=true pnpm install --frozen-lockfile && pnpm turbo run build --filter @billingos/server...)`,
+    );
   }
   return main;
 }
@@ -51,7 +53,9 @@ export function forgetUnknownMigrations(sqlitePath: string, known: string[]): st
     const recorded = sqlite.prepare("select name from kysely_migration order by name").pluck().all() as string[];
     const unknown = recorded.filter((name) => !known.includes(name));
     const forget = sqlite.prepare("delete from kysely_migration where name = ?");
-    sqlite.transaction(() => unknown.forEach((name) => forget.run(name)))();
+    sqlite.transaction(() => {
+      for (const name of unknown) forget.run(name);
+    })();
     return unknown;
   } finally {
     sqlite.close();

@@ -43,7 +43,9 @@ function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.
     body: options.body,
     connections: options.connections,
     duration: durationSeconds,
-    ...(nextBody ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: nextBody() }) }] } : {}),
+    ...(nextBody
+      ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: nextBody() }) }] }
+      : {}),
   });
 }
 
@@ -51,7 +53,8 @@ function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.
 export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
   if (options.warmupSeconds > 0) await run(options, options.warmupSeconds);
   const serverPids = options.serverPid === undefined ? [] : [options.serverPid, ...(options.moreServerPids ?? [])];
-  const serverCpu = () => (serverPids.length === 0 ? undefined : serverPids.reduce((sum, pid) => sum + (processCpuMicros(pid) ?? 0), 0));
+  const serverCpu = () =>
+    serverPids.length === 0 ? undefined : serverPids.reduce((sum, pid) => sum + (processCpuMicros(pid) ?? 0), 0);
   const cpuBefore = serverCpu();
   const databaseBefore = options.databasePid === undefined ? undefined : processTreeCpu(options.databasePid);
   const result = await run(options, options.durationSeconds);
@@ -59,7 +62,9 @@ export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
   const databaseAfter = options.databasePid === undefined ? undefined : processTreeCpu(options.databasePid);
   const total = result.requests.total;
   return {
-    ...(cpuBefore !== undefined && cpuAfter !== undefined && total > 0 ? { serverCpuMicrosPerRequest: (cpuAfter - cpuBefore) / total } : {}),
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && total > 0
+      ? { serverCpuMicrosPerRequest: (cpuAfter - cpuBefore) / total }
+      : {}),
     ...(databaseBefore !== undefined && databaseAfter !== undefined && total > 0
       ? { databaseCpuMicrosPerRequest: cpuBetween(databaseBefore, databaseAfter) / total }
       : {}),

@@ -26,28 +26,45 @@ const { only } = settings;
 
 const started = Date.now();
 const workdir = mkdtempSync(join(tmpdir(), "billingos-bench-"));
-const log = (message: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
+const log = (message: string) =>
+  process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
 let postgres: PreparedPostgres | undefined;
 
 try {
   builtServer(REPO_ROOT);
-  const against = settings.against === undefined ? undefined : { main: builtServer(settings.against), label: checkoutLabel(settings.against) };
+  const against =
+    settings.against === undefined
+      ? undefined
+      : { main: builtServer(settings.against), label: checkoutLabel(settings.against) };
   const thisLabel = checkoutLabel(REPO_ROOT);
   // Two hosts are two servers on the PostgreSQL twin's database.
   const withPostgres = only.includes("postgres") || only.includes("two-hosts");
   const http = only.includes("http") || withPostgres;
 
   log(`seeding ${settings.tokens.toLocaleString("en-US")} tokens`);
-  const large = await seedDatabase(join(workdir, "large.sqlite"), { tokens: settings.tokens, knownTokens: 10_000, revocableTokens: 200_000 });
+  const large = await seedDatabase(join(workdir, "large.sqlite"), {
+    tokens: settings.tokens,
+    knownTokens: 10_000,
+    revocableTokens: 200_000,
+  });
   // From the seeded file as it is now, before any server writes to it.
   const againstCopy = join(workdir, "against.sqlite");
   if (against) {
     copyFileSync(large.path, againstCopy);
     const forgotten = forgetUnknownMigrations(againstCopy, migrationNames(settings.against!));
-    if (forgotten.length > 0) log(`the copy for ${against.label} forgets migrations it does not have (they must change nothing on SQLite): ${forgotten.join(", ")}`);
+    if (forgotten.length > 0)
+      log(
+        `the copy for ${against.label} forgets migrations it does not have (they must change nothing on SQLite): ${forgotten.join(", ")}`,
+      );
   }
   if (withPostgres) {
-    postgres = await preparePostgres(large, { tokens: settings.postgresTokens, poolSize: settings.postgresPoolSize, settings: settings.postgresSettings, workdir, log });
+    postgres = await preparePostgres(large, {
+      tokens: settings.postgresTokens,
+      poolSize: settings.postgresPoolSize,
+      settings: settings.postgresSettings,
+      workdir,
+      log,
+    });
   }
   const rows: Row[] = [];
   if (only.includes("in-process")) {
@@ -59,12 +76,22 @@ try {
     const small = await seedDatabase(join(workdir, "small.sqlite"), { tokens: 10_000, knownTokens: 5_000 });
     rows.push(...(await scaleVerify(small, large, settings.inProcess, [10_000, settings.tokens])));
     const none = await seedDatabase(join(workdir, "none.sqlite"), { tokens: 1, knownTokens: 0 });
-    const many = await seedDatabase(join(workdir, "many.sqlite"), { tokens: 1, knownTokens: 0, importedCustomers: settings.customers });
+    const many = await seedDatabase(join(workdir, "many.sqlite"), {
+      tokens: 1,
+      knownTokens: 0,
+      importedCustomers: settings.customers,
+    });
     rows.push(...(await scaleCreate(none, many, settings.inProcess, settings.customers)));
   }
   if (http) {
-    const twins = [postgres ? "PostgreSQL" : "", against ? `checkout ${against.label}` : "", only.includes("peer") ? "Better Auth" : ""].filter(Boolean);
-    log(`over HTTP (${settings.http.connections} connections, ${settings.http.rounds} rounds${twins.length ? `; interleaved: ${twins.join(", ")}` : ""})`);
+    const twins = [
+      postgres ? "PostgreSQL" : "",
+      against ? `checkout ${against.label}` : "",
+      only.includes("peer") ? "Better Auth" : "",
+    ].filter(Boolean);
+    log(
+      `over HTTP (${settings.http.connections} connections, ${settings.http.rounds} rounds${twins.length ? `; interleaved: ${twins.join(", ")}` : ""})`,
+    );
     rows.push(
       ...(await httpScenarios(large, settings.http, {
         peer: only.includes("peer"),
@@ -92,7 +119,16 @@ try {
     checkout: thisLabel,
     server: SERVER_MAIN,
     ...(against ? { against } : {}),
-    ...(postgres ? { postgres: { tokens: postgres.twin.tokens, seedSeconds: Number(postgres.seedSeconds.toFixed(1)), poolSize: postgres.twin.poolSize ?? "server default", settings: settings.postgresSettings } } : {}),
+    ...(postgres
+      ? {
+          postgres: {
+            tokens: postgres.twin.tokens,
+            seedSeconds: Number(postgres.seedSeconds.toFixed(1)),
+            poolSize: postgres.twin.poolSize ?? "server default",
+            settings: settings.postgresSettings,
+          },
+        }
+      : {}),
     settings,
     machine,
     durationSeconds: Math.round((Date.now() - started) / 1000),
@@ -100,7 +136,10 @@ try {
   };
   mkdirSync(join(settings.json, ".."), { recursive: true });
   writeFileSync(settings.json, `${JSON.stringify(run, null, 2)}\n`);
-  const quickNote = settings.mode === "quick" ? `\nQuick: ${settings.http.rounds} rounds of ${settings.http.durationSeconds} s; ratios indicative only (the full run's 3 × 5 s are steadier).\n` : "";
+  const quickNote =
+    settings.mode === "quick"
+      ? `\nQuick: ${settings.http.rounds} rounds of ${settings.http.durationSeconds} s; ratios indicative only (the full run's 3 × 5 s are steadier).\n`
+      : "";
   process.stdout.write(
     `\nBillingOS bench (${run.mode}) at ${thisLabel} — ${machine.cores} cores, ${machine.cpu}, Node ${machine.node}, ${machine.date}, load average ${machine.loadAverageAtEnd.join(" ")}\n\n${markdownTable(rows)}\n${quickNote}\nJSON: ${settings.json}\n`,
   );
@@ -110,6 +149,9 @@ try {
     process.exitCode = 1;
   }
 } finally {
-  if (postgres) await postgres.database.drop().catch((error: unknown) => log(`could not drop ${postgres?.database.name}: ${String(error)}`));
+  if (postgres)
+    await postgres.database
+      .drop()
+      .catch((error: unknown) => log(`could not drop ${postgres?.database.name}: ${String(error)}`));
   rmSync(workdir, { recursive: true, force: true });
 }

@@ -25,7 +25,11 @@ export interface Comparison {
 }
 
 /** The report's rows: every scenario (ratios to its reference), then the comparisons. */
-export function rowsOfPlan(scenarios: PlannedScenario[], comparisons: Comparison[], results: Map<string, LoadResult[]>): Row[] {
+export function rowsOfPlan(
+  scenarios: PlannedScenario[],
+  comparisons: Comparison[],
+  results: Map<string, LoadResult[]>,
+): Row[] {
   const roundsOf = (name: string) => {
     const rounds = results.get(name);
     if (!rounds) throw new Error(`no results for scenario "${name}"`);
@@ -37,7 +41,9 @@ export function rowsOfPlan(scenarios: PlannedScenario[], comparisons: Comparison
       rowFromRounds(
         scenario.name,
         roundsOf(scenario.name),
-        scenario.reference === undefined ? undefined : { name: labelOf(scenario.reference), rounds: roundsOf(scenario.reference) },
+        scenario.reference === undefined
+          ? undefined
+          : { name: labelOf(scenario.reference), rounds: roundsOf(scenario.reference) },
         scenario.target,
       ),
     ),

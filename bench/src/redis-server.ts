@@ -24,9 +24,13 @@ function freePort(): Promise<number> {
 export async function startBenchRedis(): Promise<BenchRedis | undefined> {
   if (spawnSync(binary(), ["--version"], { stdio: "ignore" }).status !== 0) return undefined;
   const port = await freePort();
-  const child: ChildProcess = spawn(binary(), ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: ["ignore", "pipe", "ignore"],
-  });
+  const child: ChildProcess = spawn(
+    binary(),
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    {
+      stdio: ["ignore", "pipe", "ignore"],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);

@@ -25,7 +25,9 @@ export interface Row {
 }
 
 const fmt = (value: number | undefined, digits = 0) =>
-  value === undefined ? "" : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  value === undefined
+    ? ""
+    : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const percent = (value: number | undefined) => (value === undefined ? "" : `${fmt(value * 100, 0)}%`);
 
 /** The run as a Markdown table (BENCHMARKS.md takes it as is). */

@@ -54,8 +54,12 @@ export function rowFromRounds(
     errors: rounds.reduce((sum, result) => sum + result.errors + result.non2xx, 0),
     rounds: rounds.map((result) => ({
       requestsPerSecond: result.requestsPerSecond,
-      ...(result.serverCpuMicrosPerRequest === undefined ? {} : { serverCpuMicros: Math.round(result.serverCpuMicrosPerRequest * 10) / 10 }),
-      ...(result.databaseCpuMicrosPerRequest === undefined ? {} : { databaseCpuMicros: Math.round(result.databaseCpuMicrosPerRequest * 10) / 10 }),
+      ...(result.serverCpuMicrosPerRequest === undefined
+        ? {}
+        : { serverCpuMicros: Math.round(result.serverCpuMicrosPerRequest * 10) / 10 }),
+      ...(result.databaseCpuMicrosPerRequest === undefined
+        ? {}
+        : { databaseCpuMicros: Math.round(result.databaseCpuMicrosPerRequest * 10) / 10 }),
     })),
   };
 }

@@ -102,10 +102,22 @@ export async function seedDatabase(path: string, options: SeedOptions): Promise<
     sqlite.transaction(() => {
       for (let n = 0; n < customers; n++) {
         const email = `customer${n}@stripe.example`;
-        insertCustomer.run(`imp_01${crockford(n, 24)}`, created.organizationId, `cus_B${n}`, email, email, `Customer ${n}`, now, now, now);
+        insertCustomer.run(
+          `imp_01${crockford(n, 24)}`,
+          created.organizationId,
+          `cus_B${n}`,
+          email,
+          email,
+          `Customer ${n}`,
+          now,
+          now,
+          now,
+        );
       }
       sqlite
-        .prepare("insert into customer_binding_counts (organization_id, environment, unresolved_count) values (?, 'test', ?)")
+        .prepare(
+          "insert into customer_binding_counts (organization_id, environment, unresolved_count) values (?, 'test', ?)",
+        )
         .run(created.organizationId, customers);
     })();
   }

@@ -5,7 +5,12 @@ describe("parseBenchArgs", () => {
   it("runs everything in full by default, PostgreSQL seeded as large as SQLite", () => {
     const settings = parseBenchArgs([], "/repo/");
     expect(settings.only).toEqual([...PARTS]);
-    expect(settings).toMatchObject({ mode: "full", tokens: 1_000_000, postgresTokens: 1_000_000, json: "/repo/bench-results/latest.json" });
+    expect(settings).toMatchObject({
+      mode: "full",
+      tokens: 1_000_000,
+      postgresTokens: 1_000_000,
+      json: "/repo/bench-results/latest.json",
+    });
     expect(settings.http.rounds).toBe(3);
     expect(settings).not.toHaveProperty("against");
   });
@@ -17,13 +22,34 @@ describe("parseBenchArgs", () => {
   });
 
   it("takes --only, --against, --rounds and the PostgreSQL settings", () => {
-    const settings = parseBenchArgs(["--only", "http,postgres", "--against", "/work/wt/baseline", "--rounds", "7", "--pg-tokens", "250000", "--pg-pool", "8"], "/repo");
-    expect(settings).toMatchObject({ only: ["http", "postgres"], against: "/work/wt/baseline", postgresTokens: 250_000, postgresPoolSize: 8 });
+    const settings = parseBenchArgs(
+      [
+        "--only",
+        "http,postgres",
+        "--against",
+        "/work/wt/baseline",
+        "--rounds",
+        "7",
+        "--pg-tokens",
+        "250000",
+        "--pg-pool",
+        "8",
+      ],
+      "/repo",
+    );
+    expect(settings).toMatchObject({
+      only: ["http", "postgres"],
+      against: "/work/wt/baseline",
+      postgresTokens: 250_000,
+      postgresPoolSize: 8,
+    });
     expect(settings.http.rounds).toBe(7);
   });
 
   it("takes PostgreSQL settings as name=value, plain values only", () => {
-    expect(parseBenchArgs(["--pg-set", "synchronous_commit=off", "--pg-set", "work_mem=64MB"], "/repo").postgresSettings).toEqual({
+    expect(
+      parseBenchArgs(["--pg-set", "synchronous_commit=off", "--pg-set", "work_mem=64MB"], "/repo").postgresSettings,
+    ).toEqual({
       synchronous_commit: "off",
       work_mem: "64MB",
     });

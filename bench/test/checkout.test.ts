@@ -23,7 +23,13 @@ describe("another checkout", () => {
   it("lists the migrations its server source has, wherever its migrations folder is", () => {
     const folder = join(dir, "apps/server/src/db/migrations");
     mkdirSync(folder, { recursive: true });
-    for (const file of ["2026-11-26-0001-initial.ts", "2026-12-02-0022-customer-unbinding.ts", "index.ts", "engine-of.ts"]) writeFileSync(join(folder, file), "");
+    for (const file of [
+      "2026-11-26-0001-initial.ts",
+      "2026-12-02-0022-customer-unbinding.ts",
+      "index.ts",
+      "engine-of.ts",
+    ])
+      writeFileSync(join(folder, file), "");
     expect(migrationNames(dir)).toEqual(["2026-11-26-0001-initial", "2026-12-02-0022-customer-unbinding"]);
     expect(migrationNames(REPO_ROOT)).toContain("2026-11-26-0001-initial");
   });

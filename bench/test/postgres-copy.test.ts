@@ -3,17 +3,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { processTreeCpu } from "../src/process-cpu.js";
 import { csvLine } from "../src/postgres/csv.js";
 import { seededSubset } from "../src/postgres/prepare-postgres.js";
 import { runSql } from "../src/postgres/psql.js";
-import { type BenchDatabase, copySqliteIntoPostgres, createBenchDatabase, postmasterPid } from "../src/postgres/seed-postgres.js";
+import {
+  type BenchDatabase,
+  copySqliteIntoPostgres,
+  createBenchDatabase,
+  postmasterPid,
+} from "../src/postgres/seed-postgres.js";
 import { postgresTargetFromEnv } from "../src/postgres/target.js";
+import { processTreeCpu } from "../src/process-cpu.js";
 import { type SeededDatabase, seedDatabase } from "../src/seed.js";
 
 describe("csvLine", () => {
   it("writes NULL as an empty field and every string quoted, so an empty string stays one", () => {
-    expect(csvLine([null, "", 'say "hi", then\nleave', 1_764_000_000_000, undefined])).toBe(`,"","say ""hi"", then\nleave",1764000000000,\n`);
+    expect(csvLine([null, "", 'say "hi", then\nleave', 1_764_000_000_000, undefined])).toBe(
+      `,"","say ""hi"", then\nleave",1764000000000,\n`,
+    );
   });
 
   it("refuses what the schema never holds", () => {
@@ -23,7 +30,11 @@ describe("csvLine", () => {
 
 describe("seededSubset", () => {
   it("keeps the tokens among the first seeded: the revoked one, the known ones, then the revocable ones", () => {
-    const seeded = { validTokens: ["v1", "v2", "v3"], revocableTokenIds: ["r1", "r2"], revokedToken: "x" } as SeededDatabase;
+    const seeded = {
+      validTokens: ["v1", "v2", "v3"],
+      revocableTokenIds: ["r1", "r2"],
+      revokedToken: "x",
+    } as SeededDatabase;
     expect(seededSubset(seeded, 5)).toMatchObject({ validTokens: ["v1", "v2", "v3"], revocableTokenIds: ["r1"] });
     expect(seededSubset(seeded, 3)).toMatchObject({ validTokens: ["v1", "v2"], revocableTokenIds: [] });
   });
@@ -42,10 +53,15 @@ describe.skipIf(!target)("copySqliteIntoPostgres (needs PostgreSQL)", () => {
     seeded = await seedDatabase(join(dir, "seed.sqlite"), { tokens: 50, knownTokens: 10, revocableTokens: 20 });
     const sqlite = new BetterSqlite3(seeded.path);
     // Values CSV gets wrong first: an empty string against NULL, quotes, commas and a newline.
-    sqlite.prepare("update session_tokens set email = '', metadata = ? where rowid = 2").run('{"note":"a, \\"quoted\\"\\nline"}');
+    sqlite
+      .prepare("update session_tokens set email = '', metadata = ? where rowid = 2")
+      .run('{"note":"a, \\"quoted\\"\\nline"}');
     // The schema as the migrations made it in SQLite; on PostgreSQL the server's migrations make it,
     // which this test must not depend on. The types are portable (text, bigint).
-    const ddl = sqlite.prepare("select sql from sqlite_master where sql is not null and name not like 'sqlite_%' order by type desc").pluck().all() as string[];
+    const ddl = sqlite
+      .prepare("select sql from sqlite_master where sql is not null and name not like 'sqlite_%' order by type desc")
+      .pluck()
+      .all() as string[];
     sqlite.close();
     database = await createBenchDatabase(target!);
     for (const statement of ddl) await runSql(database.url, statement);
@@ -65,7 +81,9 @@ describe.skipIf(!target)("copySqliteIntoPostgres (needs PostgreSQL)", () => {
 
     const sqlite = new BetterSqlite3(seeded.path, { readonly: true });
     const expected = sqlite
-      .prepare("select id, token_hash, coalesce(email, '<null>'), coalesce(metadata, '<null>'), expires_at from session_tokens order by rowid limit 30")
+      .prepare(
+        "select id, token_hash, coalesce(email, '<null>'), coalesce(metadata, '<null>'), expires_at from session_tokens order by rowid limit 30",
+      )
       .raw(true)
       .all()
       .map((row) => (row as unknown[]).join("\t"));

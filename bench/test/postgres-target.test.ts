@@ -7,7 +7,13 @@ describe("postgresTargetFromEnv", () => {
   });
 
   it("builds URLs from pg_virtualenv's variables, the password encoded and never in the description", () => {
-    const target = postgresTargetFromEnv({ PGHOST: "localhost", PGPORT: "5433", PGUSER: "postgres", PGPASSWORD: "p@ss:w/rd", PGDATABASE: "postgres" })!;
+    const target = postgresTargetFromEnv({
+      PGHOST: "localhost",
+      PGPORT: "5433",
+      PGUSER: "postgres",
+      PGPASSWORD: "p@ss:w/rd",
+      PGDATABASE: "postgres",
+    })!;
     expect(target.urlFor("bench_1")).toBe("postgres://postgres:p%40ss%3Aw%2Frd@localhost:5433/bench_1");
     expect(target.maintenanceUrl).toBe("postgres://postgres:p%40ss%3Aw%2Frd@localhost:5433/postgres");
     expect(target.description).toBe("postgres://postgres@localhost:5433");
@@ -22,8 +28,13 @@ describe("postgresTargetFromEnv", () => {
   });
 
   it("takes DATABASE_URL first and swaps only its database", () => {
-    const target = postgresTargetFromEnv({ DATABASE_URL: "postgresql://app:secret@db.internal:6543/billing?sslmode=disable", PGHOST: "elsewhere" })!;
-    expect(target.urlFor("billingos_bench_1")).toBe("postgresql://app:secret@db.internal:6543/billingos_bench_1?sslmode=disable");
+    const target = postgresTargetFromEnv({
+      DATABASE_URL: "postgresql://app:secret@db.internal:6543/billing?sslmode=disable",
+      PGHOST: "elsewhere",
+    })!;
+    expect(target.urlFor("billingos_bench_1")).toBe(
+      "postgresql://app:secret@db.internal:6543/billingos_bench_1?sslmode=disable",
+    );
     expect(target.maintenanceUrl).toBe("postgresql://app:secret@db.internal:6543/billing?sslmode=disable");
     expect(target.description).toBe("postgres://app@db.internal:6543");
   });

@@ -17,8 +17,14 @@ describe("parseProcStat", () => {
 
 describe("cpuBetween", () => {
   it("counts a process that appeared from zero and ignores one that went away", () => {
-    const before = new Map([[1, 1_000], [2, 5_000]]);
-    const after = new Map([[1, 1_600], [3, 700]]);
+    const before = new Map([
+      [1, 1_000],
+      [2, 5_000],
+    ]);
+    const after = new Map([
+      [1, 1_600],
+      [3, 700],
+    ]);
     expect(cpuBetween(before, after)).toBe(600 + 700);
   });
 });

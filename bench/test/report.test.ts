@@ -84,6 +84,8 @@ describe("rowsOfPlan", () => {
     const columns = (line: string) => line.split("|").length;
     for (const line of table) expect(columns(line)).toBe(columns(table[0]!));
     expect(table[0]).toMatch(/server CPU µs\/req \| database CPU µs\/req \| CPU ratio \| throughput ratio/);
-    expect(table.at(-1)).toBe("| PostgreSQL vs SQLite: verify (valid) | 5,500 req/s | 4.0 | 12.0 | 60 | 90 | 67% | 58% | SQLite, same round | ≥ 50% | 0 |");
+    expect(table.at(-1)).toBe(
+      "| PostgreSQL vs SQLite: verify (valid) | 5,500 req/s | 4.0 | 12.0 | 60 | 90 | 67% | 58% | SQLite, same round | ≥ 50% | 0 |",
+    );
   });
 });

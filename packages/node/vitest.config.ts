@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig, mergeConfig } from "vitest/config";
-import { sharedConfig } from "../../vitest.shared.js";
 import { postgresProject } from "../../vitest.postgres.js";
+import { sharedConfig } from "../../vitest.shared.js";
 
 /** Suites that start no server on a database (parsing, routing, the CLI's files): run once, on SQLite's project. */
 const DATABASE_FREE = [

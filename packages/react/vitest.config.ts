@@ -1,4 +1,4 @@
-import { defineConfig, mergeConfig } from "vitest/config";
+import { mergeConfig } from "vitest/config";
 import { sharedConfig } from "../../vitest.shared.js";
 
 // The provider's tests render in jsdom and talk to a real BillingOS server and a real route handler

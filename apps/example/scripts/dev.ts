@@ -53,7 +53,10 @@ async function waitForServer(timeoutMs: number): Promise<boolean> {
 /** Does the server accept this key? (A list call: cheap, and it needs a valid secret key.) */
 async function serverAccepts(secretKey: string, attempts = 3): Promise<boolean> {
   try {
-    await new BillingOS({ secretKey, sandboxUrl: apiUrl }).listSessionTokens({ externalUserId: "example-app-key-check", limit: 1 });
+    await new BillingOS({ secretKey, sandboxUrl: apiUrl }).listSessionTokens({
+      externalUserId: "example-app-key-check",
+      limit: 1,
+    });
     return true;
   } catch (error) {
     if (!(error instanceof BillingOSError)) throw error;
@@ -69,7 +72,9 @@ async function serverAccepts(secretKey: string, attempts = 3): Promise<boolean> 
 async function developmentKey(): Promise<string | undefined> {
   if (databasePath === ":memory:") return undefined;
   if (!(await waitForServer(120_000))) {
-    log(`no BillingOS server answered at ${apiUrl}; start it (pnpm dev at the repository root) or set BILLINGOS_SECRET_KEY.`);
+    log(
+      `no BillingOS server answered at ${apiUrl}; start it (pnpm dev at the repository root) or set BILLINGOS_SECRET_KEY.`,
+    );
     return undefined;
   }
   const saved = existsSync(keyFile) ? readFileSync(keyFile, "utf8").trim() : "";

@@ -75,7 +75,9 @@ describe.runIf(chromiumInstalled)("the example merchant app in Chromium", () => 
     return (await page.getByTestId("session-token-id").textContent()) ?? "";
   }
 
-  it("signs in, keeps one token across page views and reloads, refreshes it before expiry, and sign-out leaves none active", { timeout: 180_000 }, async () => {
+  it("signs in, keeps one token across page views and reloads, refreshes it before expiry, and sign-out leaves none active", {
+    timeout: 180_000,
+  }, async () => {
     const { page, offMachine } = await newPage();
     const email = "ada.lovelace@example.com";
     const userId = demoUserId(email);
@@ -87,7 +89,8 @@ describe.runIf(chromiumInstalled)("the example merchant app in Chromium", () => 
     await page.getByTestId("sign-in-email").fill(email);
     await page.getByTestId("sign-in-password").fill("demo");
     const tokenResponse = page.waitForResponse(
-      (response) => response.url() === `${stack!.appUrl}/api/billingos-session` && response.request().method() === "POST",
+      (response) =>
+        response.url() === `${stack!.appUrl}/api/billingos-session` && response.request().method() === "POST",
     );
     await page.getByTestId("sign-in-submit").click();
     await page.waitForURL(`${stack!.appUrl}/billing`);
@@ -103,7 +106,9 @@ describe.runIf(chromiumInstalled)("the example merchant app in Chromium", () => 
     expect(await page.getByTestId("customer-email").textContent()).toBe(email);
     expect(await page.getByTestId("stripe-customer").textContent()).toBe("none");
     expect(await page.getByTestId("session-environment").textContent()).toBe("test");
-    expect(await page.getByTestId("session-expires-at").getAttribute("datetime")).toBe(new Date(expiresAt).toISOString());
+    expect(await page.getByTestId("session-expires-at").getAttribute("datetime")).toBe(
+      new Date(expiresAt).toISOString(),
+    );
 
     // The same token works outside the browser too, until the page signs out.
     const client = createSessionClient({ sessionToken, sandboxUrl: stack!.serverUrl });
@@ -125,7 +130,10 @@ describe.runIf(chromiumInstalled)("the example merchant app in Chromium", () => 
     // Before the token expires (SESSION_EXPIRES_IN seconds here), the page fetches the next one and shows it; the
     // route revokes the one it replaces, so the browser still holds one live token.
     await expect
-      .poll(() => page.getByTestId("session-token-id").textContent(), { timeout: SESSION_EXPIRES_IN * 1000, interval: 1_000 })
+      .poll(() => page.getByTestId("session-token-id").textContent(), {
+        timeout: SESSION_EXPIRES_IN * 1000,
+        interval: 1_000,
+      })
       .not.toBe(firstTokenId);
     expect(Date.now()).toBeLessThan(new Date(expiresAt).getTime());
     const secondTokenId = await shownTokenId(page);
@@ -133,7 +141,10 @@ describe.runIf(chromiumInstalled)("the example merchant app in Chromium", () => 
     expect(await sessionGetStatus(sessionToken)).toBe(401);
 
     // Another browser of the same customer holds a token too; sign-out ends every one of them.
-    const elsewhere = await new BillingOS({ secretKey: stack!.secretKey, sandboxUrl: stack!.serverUrl }).createSessionToken({
+    const elsewhere = await new BillingOS({
+      secretKey: stack!.secretKey,
+      sandboxUrl: stack!.serverUrl,
+    }).createSessionToken({
       externalUserId: userId,
     });
     expect(await activeTokenIds(userId)).toHaveLength(2);

@@ -11,7 +11,7 @@ describe("the example app", () => {
     const example = read("../src/app/api/billingos-session/route.ts");
     const documented = read("../../../packages/node/fixtures/nextjs/app/api/billingos-session/route.ts");
     for (const line of [
-      'const billing = new BillingOS({ secretKey: process.env.BILLINGOS_SECRET_KEY! });',
+      "const billing = new BillingOS({ secretKey: process.env.BILLINGOS_SECRET_KEY! });",
       'return Response.json({ error: "Not signed in" }, { status: 401 });',
       "externalUserId: session.user.id,",
       "email: session.user.email,",

@@ -53,18 +53,25 @@ const environmentSchema = z.object({
   DATABASE_URL: z
     .string()
     .refine((value) => POSTGRES_URL.test(value), {
-      error: () => "DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/billingos (unset it to use SQLite at DATABASE_PATH)",
+      error: () =>
+        "DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/billingos (unset it to use SQLite at DATABASE_PATH)",
     })
     .optional(),
   DATABASE_POOL_SIZE: integer("DATABASE_POOL_SIZE", 1, 1000).default(DEFAULT_DATABASE_POOL_SIZE),
   POSTGRES_KEY_CACHE: z
-    .enum(["listen", "off"], { error: (issue) => `POSTGRES_KEY_CACHE must be "listen" or "off" (got ${JSON.stringify(issue.input)})` })
+    .enum(["listen", "off"], {
+      error: (issue) => `POSTGRES_KEY_CACHE must be "listen" or "off" (got ${JSON.stringify(issue.input)})`,
+    })
     .default("listen"),
   LOG_LEVEL: z
-    .enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(issue.input)})` })
+    .enum(LOG_LEVELS, {
+      error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(issue.input)})`,
+    })
     .default("info"),
   LOG_FORMAT: z
-    .enum(["json", "pretty"], { error: (issue) => `LOG_FORMAT must be "json" or "pretty" (got ${JSON.stringify(issue.input)})` })
+    .enum(["json", "pretty"], {
+      error: (issue) => `LOG_FORMAT must be "json" or "pretty" (got ${JSON.stringify(issue.input)})`,
+    })
     .default("json"),
   TOKEN_RETENTION_DAYS: integer("TOKEN_RETENTION_DAYS", 0, 3650).default(7),
   AUDIT_RETENTION_DAYS: integer("AUDIT_RETENTION_DAYS", 1, 36_500).default(90),
@@ -81,7 +88,9 @@ const environmentSchema = z.object({
   // Not echoed in the message: it may hold a password.
   RATE_LIMIT_URL: z
     .string()
-    .refine(isRedisUrl, { error: () => "RATE_LIMIT_URL must be a Redis URL such as redis://host:6379 or rediss://user:password@host:6380/0" })
+    .refine(isRedisUrl, {
+      error: () => "RATE_LIMIT_URL must be a Redis URL such as redis://host:6379 or rediss://user:password@host:6380/0",
+    })
     .optional(),
   RATE_LIMIT_ON_UNAVAILABLE: z
     .enum(["open", "closed"], {
@@ -94,18 +103,25 @@ const environmentSchema = z.object({
   MAX_CONNECTIONS: integer("MAX_CONNECTIONS", 1, 1_000_000).default(1024),
   MAX_BUFFERED_BODY_BYTES: integer("MAX_BUFFERED_BODY_BYTES", 1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   // Default: an eighth of MAX_BUFFERED_BODY_BYTES, at least MAX_BODY_BYTES (worked out in loadConfig).
-  MAX_BUFFERED_BODY_BYTES_PER_TENANT: integer("MAX_BUFFERED_BODY_BYTES_PER_TENANT", 1024, 16 * 1024 * 1024 * 1024).optional(),
+  MAX_BUFFERED_BODY_BYTES_PER_TENANT: integer(
+    "MAX_BUFFERED_BODY_BYTES_PER_TENANT",
+    1024,
+    16 * 1024 * 1024 * 1024,
+  ).optional(),
   MAX_CONNECTIONS_PER_ADDRESS: integer("MAX_CONNECTIONS_PER_ADDRESS", 0, 1_000_000).default(512),
   // "auto": one per core. A whole number: that many.
   WORKERS: z
     .string()
     .refine((value) => value === "auto" || (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 256), {
-      error: (issue) => `WORKERS must be "auto" (one per core) or a whole number from 1 to 256 (got ${JSON.stringify(issue.input)})`,
+      error: (issue) =>
+        `WORKERS must be "auto" (one per core) or a whole number from 1 to 256 (got ${JSON.stringify(issue.input)})`,
     })
     .transform((value) => (value === "auto" ? availableParallelism() : Number(value)))
     .default(1),
   HTTP_HANDLER: z
-    .enum(["fast", "stock"], { error: (issue) => `HTTP_HANDLER must be "fast" or "stock" (got ${JSON.stringify(issue.input)})` })
+    .enum(["fast", "stock"], {
+      error: (issue) => `HTTP_HANDLER must be "fast" or "stock" (got ${JSON.stringify(issue.input)})`,
+    })
     .default("fast"),
   ENVIRONMENTS: z
     .enum(["test", "live", "test,live", "live,test"], {
@@ -115,7 +131,8 @@ const environmentSchema = z.object({
     .transform((value) => value.split(",") as Environment[]),
   LAZY_BINDING_REQUIRES_VERIFIED_EMAIL: z
     .enum(["true", "false"], {
-      error: (issue) => `LAZY_BINDING_REQUIRES_VERIFIED_EMAIL must be "true" or "false" (got ${JSON.stringify(issue.input)})`,
+      error: (issue) =>
+        `LAZY_BINDING_REQUIRES_VERIFIED_EMAIL must be "true" or "false" (got ${JSON.stringify(issue.input)})`,
     })
     .default("false")
     .transform((value) => value === "true"),
@@ -224,7 +241,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const maxBufferedBodyBytesPerTenant =
-    values.MAX_BUFFERED_BODY_BYTES_PER_TENANT ?? defaultMaxBufferedBodyBytesPerTenant(values.MAX_BUFFERED_BODY_BYTES, values.MAX_BODY_BYTES);
+    values.MAX_BUFFERED_BODY_BYTES_PER_TENANT ??
+    defaultMaxBufferedBodyBytesPerTenant(values.MAX_BUFFERED_BODY_BYTES, values.MAX_BODY_BYTES);
   if (maxBufferedBodyBytesPerTenant < values.MAX_BODY_BYTES) {
     throw new ConfigError(
       `Invalid configuration: MAX_BUFFERED_BODY_BYTES_PER_TENANT (${maxBufferedBodyBytesPerTenant}) must be at least MAX_BODY_BYTES (${values.MAX_BODY_BYTES}), or no body of the largest size could ever be read`,
@@ -271,12 +289,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  */
 function rateLimitStoreOf(values: z.infer<typeof environmentSchema>): RateLimitStore {
   const url = values.RATE_LIMIT_URL;
-  const store = values.RATE_LIMIT_STORE ?? (url !== undefined ? "redis" : values.DATABASE_URL !== undefined ? "database" : "memory");
+  const store =
+    values.RATE_LIMIT_STORE ??
+    (url !== undefined ? "redis" : values.DATABASE_URL !== undefined ? "database" : "memory");
   if (store === "redis" && url === undefined) {
-    throw new ConfigError("Invalid configuration: RATE_LIMIT_STORE=redis needs RATE_LIMIT_URL (a Redis URL such as redis://host:6379)");
+    throw new ConfigError(
+      "Invalid configuration: RATE_LIMIT_STORE=redis needs RATE_LIMIT_URL (a Redis URL such as redis://host:6379)",
+    );
   }
   if (store !== "redis" && url !== undefined) {
-    throw new ConfigError(`Invalid configuration: RATE_LIMIT_URL is set but RATE_LIMIT_STORE is "${store}": unset one of them`);
+    throw new ConfigError(
+      `Invalid configuration: RATE_LIMIT_URL is set but RATE_LIMIT_STORE is "${store}": unset one of them`,
+    );
   }
   return store;
 }

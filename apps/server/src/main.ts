@@ -1,16 +1,16 @@
 import cluster from "node:cluster";
 import { createDevelopmentKeyIfEmpty, developmentKeyBanner } from "./api-keys/development-key.js";
 import { runsRetentionPurge, superviseWorkers } from "./cluster/workers.js";
-import { ConfigError, loadConfig, type Config } from "./config.js";
-import { openStore } from "./store/open-store.js";
-import { StoreOpenError } from "./store/store-open-error.js";
-import type { Store } from "./store/store.js";
-import type { Logger } from "./shared/logger.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
 import { startHttpServer } from "./http/http-server.js";
+import { openRateLimiters } from "./rate-limits/open-rate-limiters.js";
 import { schedulePurge } from "./session-tokens/session-tokens.retention.js";
 import { systemClock } from "./shared/clock.js";
+import type { Logger } from "./shared/logger.js";
 import { createLogger } from "./shared/logger.js";
-import { openRateLimiters } from "./rate-limits/open-rate-limiters.js";
+import { openStore } from "./store/open-store.js";
+import type { Store } from "./store/store.js";
+import { StoreOpenError } from "./store/store-open-error.js";
 
 function readConfig(): Config {
   try {
@@ -32,7 +32,8 @@ async function openStoreOrExit(config: Config, logger: Logger): Promise<Store> {
       databasePath: config.databasePath,
       poolSize: config.databasePoolSize,
       keyCache: config.postgresKeyCache,
-      onIdleClientError: (error) => logger.warn({ err: error }, "an idle database connection was lost; the pool opens a new one when needed"),
+      onIdleClientError: (error) =>
+        logger.warn({ err: error }, "an idle database connection was lost; the pool opens a new one when needed"),
     });
   } catch (error) {
     if (!(error instanceof StoreOpenError)) throw error;
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
 
   const retention = { tokenRetentionMs: config.tokenRetentionMs, auditRetentionMs: config.auditRetentionMs };
   const stopPurge = runsRetentionPurge() ? schedulePurge({ store, clock, logger }, retention) : () => {};
-  let server;
+  let server: Awaited<ReturnType<typeof startHttpServer>>;
   try {
     server = await startHttpServer({
       deps: {
@@ -100,7 +101,12 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   logger.info(
-    { url: server.url, engine: store.engine, rateLimitStore: config.rateLimitStore, ...(store.engine === "sqlite" ? { databasePath: config.databasePath } : {}) },
+    {
+      url: server.url,
+      engine: store.engine,
+      rateLimitStore: config.rateLimitStore,
+      ...(store.engine === "sqlite" ? { databasePath: config.databasePath } : {}),
+    },
     "BillingOS session-token service listening",
   );
   if (isLoopback(config.host)) {

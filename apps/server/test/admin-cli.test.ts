@@ -1,15 +1,14 @@
-import type { Store } from "../src/store/store.js";
-import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { parseToken } from "@billingos/contracts";
 import { describe, expect, it } from "vitest";
-import { adminCliOnFreshDatabase } from "./support/admin-cli-harness.js";
-import { migrations } from "../src/store/migrations/index.js";
-import { verifySessionToken } from "../src/session-tokens/session-tokens.check.js";
-import { createSessionToken } from "../src/session-tokens/session-tokens.create.js";
 import { authenticateSecretKey } from "../src/api-keys/api-keys.service.js";
 import { importCustomers } from "../src/customers/customers.service.js";
+import { verifySessionToken } from "../src/session-tokens/session-tokens.check.js";
+import { createSessionToken } from "../src/session-tokens/session-tokens.create.js";
 import { systemClock } from "../src/shared/clock.js";
+import { migrations } from "../src/store/migrations/index.js";
+import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { runEntry } from "./run-process.js";
+import { adminCliOnFreshDatabase } from "./support/admin-cli-harness.js";
 
 const { admin, databasePath } = adminCliOnFreshDatabase("billingos-admin-");
 
@@ -41,10 +40,14 @@ describe("admin CLI", () => {
 
     const revoked = await admin("keys", "revoke", key.id);
     expect(revoked.code).toBe(0);
-    expect(revoked.lastLine).toMatch(new RegExp(`^Revoked ${key.id} at .*; 1 session token\\(s\\) revoked with it\\.$`));
+    expect(revoked.lastLine).toMatch(
+      new RegExp(`^Revoked ${key.id} at .*; 1 session token\\(s\\) revoked with it\\.$`),
+    );
 
     const after = await openSqliteStore({ path: databasePath() });
-    await expect(authenticateSecretKey(after, `Bearer ${created.lastLine}`)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(authenticateSecretKey(after, `Bearer ${created.lastLine}`)).rejects.toMatchObject({
+      code: "UNAUTHORIZED",
+    });
     const otherKey = await authenticateSecretKey(after, `Bearer ${other.lastLine}`);
     expect(await verifySessionToken({ store: after, clock: systemClock }, otherKey, token.sessionToken)).toEqual({
       valid: false,
@@ -92,7 +95,10 @@ describe("admin CLI: customers unbind and bind", () => {
         { stripeCustomerId: "cus_b", email: "b@example.com" },
       ],
     });
-    await createSessionToken({ store: db, clock: systemClock }, key, { externalUserId: "user_wrong", email: "a@example.com" });
+    await createSessionToken({ store: db, clock: systemClock }, key, {
+      externalUserId: "user_wrong",
+      email: "a@example.com",
+    });
     await db.close();
     return key;
   }
@@ -100,8 +106,15 @@ describe("admin CLI: customers unbind and bind", () => {
   async function stateOf(stripeCustomerId: string) {
     const db = await openSqliteStore({ path: databasePath() });
     try {
-      const customer = await db.kysely.selectFrom("imported_customers").selectAll().where("stripe_customer_id", "=", stripeCustomerId).executeTakeFirstOrThrow();
-      const counter = await db.kysely.selectFrom("customer_binding_counts").select("unresolved_count").executeTakeFirstOrThrow();
+      const customer = await db.kysely
+        .selectFrom("imported_customers")
+        .selectAll()
+        .where("stripe_customer_id", "=", stripeCustomerId)
+        .executeTakeFirstOrThrow();
+      const counter = await db.kysely
+        .selectFrom("customer_binding_counts")
+        .select("unresolved_count")
+        .executeTakeFirstOrThrow();
       const events = await db.kysely
         .selectFrom("audit_events")
         .select(["action", "actor_type", "actor_id", "external_user_id", "details"])
@@ -123,7 +136,12 @@ describe("admin CLI: customers unbind and bind", () => {
     expect(state.customer).toMatchObject({ external_user_id: null, bound_by: null, bound_at: null });
     expect(state.customer.unbound_at).not.toBeNull();
     expect(state.counter).toBe(2);
-    expect(state.events.at(-1)).toMatchObject({ action: "customer.unbound", actor_type: "operator", actor_id: null, external_user_id: "user_wrong" });
+    expect(state.events.at(-1)).toMatchObject({
+      action: "customer.unbound",
+      actor_type: "operator",
+      actor_id: null,
+      external_user_id: "user_wrong",
+    });
 
     // Again: nothing to undo, nothing written.
     const again = await admin("customers", "unbind", "--org", "Acme", "--env", "test", "--stripe-customer", "cus_a");
@@ -134,11 +152,34 @@ describe("admin CLI: customers unbind and bind", () => {
 
   it("customers bind --rebind moves a binding in one step; without --rebind it is refused", async () => {
     await seed();
-    const refused = await admin("customers", "bind", "--org", "Acme", "--env", "test", "--stripe-customer", "cus_a", "--user", "user_right");
+    const refused = await admin(
+      "customers",
+      "bind",
+      "--org",
+      "Acme",
+      "--env",
+      "test",
+      "--stripe-customer",
+      "cus_a",
+      "--user",
+      "user_right",
+    );
     expect(refused.code).toBe(1);
     expect(refused.err.join("\n")).toMatch(/already bound to user "user_wrong".*rebind/);
 
-    const moved = await admin("customers", "bind", "--org", "Acme", "--env", "test", "--stripe-customer", "cus_a", "--user", "user_right", "--rebind");
+    const moved = await admin(
+      "customers",
+      "bind",
+      "--org",
+      "Acme",
+      "--env",
+      "test",
+      "--stripe-customer",
+      "cus_a",
+      "--user",
+      "user_right",
+      "--rebind",
+    );
     expect(moved.code).toBe(0);
     expect(moved.lastLine).toBe('Bound cus_a to user "user_right" (manual).');
     const state = await stateOf("cus_a");
@@ -152,10 +193,30 @@ describe("admin CLI: customers unbind and bind", () => {
 
   it("an unknown organization or customer fails with a message and exit code 1, and creates nothing", async () => {
     await seed();
-    const noOrg = await admin("customers", "unbind", "--org", "Acme Typo", "--env", "test", "--stripe-customer", "cus_a");
+    const noOrg = await admin(
+      "customers",
+      "unbind",
+      "--org",
+      "Acme Typo",
+      "--env",
+      "test",
+      "--stripe-customer",
+      "cus_a",
+    );
     expect(noOrg.code).toBe(1);
-    expect(noOrg.err).toEqual([expect.stringMatching(/^No organization named "Acme Typo"; create it with: pnpm admin orgs create "Acme Typo"/)]);
-    const noCustomer = await admin("customers", "unbind", "--org", "Acme", "--env", "live", "--stripe-customer", "cus_a");
+    expect(noOrg.err).toEqual([
+      expect.stringMatching(/^No organization named "Acme Typo"; create it with: pnpm admin orgs create "Acme Typo"/),
+    ]);
+    const noCustomer = await admin(
+      "customers",
+      "unbind",
+      "--org",
+      "Acme",
+      "--env",
+      "live",
+      "--stripe-customer",
+      "cus_a",
+    );
     expect(noCustomer.code).toBe(1);
     expect(noCustomer.err).toEqual(["No imported customer cus_a in the live environment"]);
     const db = await openSqliteStore({ path: databasePath() });
@@ -165,10 +226,22 @@ describe("admin CLI: customers unbind and bind", () => {
   });
 
   it.each([
-    [["customers", "unbind", "--org", "Acme", "--env", "test"], /required option '--stripe-customer <id>' not specified/],
-    [["customers", "unbind", "--org", "Acme", "--env", "test", "--stripe-customer", "user_1"], /stripeCustomerId must be a Stripe customer id/],
-    [["customers", "unbind", "--org", "Acme", "--env", "prod", "--stripe-customer", "cus_a"], /Allowed choices are test, live/],
-    [["customers", "bind", "--org", "Acme", "--env", "test", "--stripe-customer", "cus_a", "--user", ""], /externalUserId must not be empty/],
+    [
+      ["customers", "unbind", "--org", "Acme", "--env", "test"],
+      /required option '--stripe-customer <id>' not specified/,
+    ],
+    [
+      ["customers", "unbind", "--org", "Acme", "--env", "test", "--stripe-customer", "user_1"],
+      /stripeCustomerId must be a Stripe customer id/,
+    ],
+    [
+      ["customers", "unbind", "--org", "Acme", "--env", "prod", "--stripe-customer", "cus_a"],
+      /Allowed choices are test, live/,
+    ],
+    [
+      ["customers", "bind", "--org", "Acme", "--env", "test", "--stripe-customer", "cus_a", "--user", ""],
+      /externalUserId must not be empty/,
+    ],
   ])("refuses %j with usage and exit code 2", async (argv, message) => {
     const result = await admin(...argv);
     expect(result.code).toBe(2);
@@ -179,7 +252,9 @@ describe("admin CLI: customers unbind and bind", () => {
 
 describe("admin CLI as a process", () => {
   it("prints the key alone on the last line of stdout", async () => {
-    const run = runEntry("src/admin/main.ts", ["keys", "create", "--org", "Acme", "--create-org", "--env", "live"], { DATABASE_PATH: databasePath() });
+    const run = runEntry("src/admin/main.ts", ["keys", "create", "--org", "Acme", "--create-org", "--env", "live"], {
+      DATABASE_PATH: databasePath(),
+    });
     expect((await run.exited).code).toBe(0);
     const lastLine = run.stdout().trimEnd().split("\n").at(-1)!;
     expect(parseToken(lastLine, "secretKey")?.environment).toBe("live");

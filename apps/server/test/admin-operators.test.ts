@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { adminCliOnFreshDatabase } from "./support/admin-cli-harness.js";
 import { authenticateSecretKey } from "../src/api-keys/api-keys.service.js";
 import { importCustomers } from "../src/customers/customers.service.js";
 import { verifySessionToken } from "../src/session-tokens/session-tokens.check.js";
 import { createSessionToken } from "../src/session-tokens/session-tokens.create.js";
 import { systemClock } from "../src/shared/clock.js";
 import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
+import { adminCliOnFreshDatabase } from "./support/admin-cli-harness.js";
 
 // Operators: organizations are made on purpose and named exactly (a near miss is refused, never a
 // second organization), and a customer can be looked up and acted on without writing code.
@@ -15,7 +15,9 @@ const { admin, databasePath } = adminCliOnFreshDatabase("billingos-operators-");
 async function organizationNames(): Promise<string[]> {
   const db = await openSqliteStore({ path: databasePath() });
   try {
-    return (await db.kysely.selectFrom("organizations").select("name").orderBy("name").execute()).map((row) => row.name);
+    return (await db.kysely.selectFrom("organizations").select("name").orderBy("name").execute()).map(
+      (row) => row.name,
+    );
   } finally {
     await db.close();
   }
@@ -27,11 +29,13 @@ describe("admin orgs", () => {
     expect(created.code).toBe(0);
     expect(created.lastLine).toMatch(/^org_[0-9a-z]{26}$/);
     const listed = await admin("orgs", "list");
-    expect(listed.out).toEqual([expect.stringMatching(new RegExp(`^${created.lastLine} {2}"Example" {2}created \\S+$`))]);
+    expect(listed.out).toEqual([
+      expect.stringMatching(new RegExp(`^${created.lastLine} {2}"Example" {2}created \\S+$`)),
+    ]);
   });
 
   it.each(["example", "example ", "  EXAMPLE", "eXaMpLe", "example\t"])(
-    "refuses %j beside \"Example\": it differs only in case or spaces",
+    'refuses %j beside "Example": it differs only in case or spaces',
     async (name) => {
       await admin("orgs", "create", "Example");
       const refused = await admin("orgs", "create", name);
@@ -47,7 +51,9 @@ describe("admin orgs", () => {
   it("keys create takes an existing organization, by exact name or id, and creates none", async () => {
     const unknown = await admin("keys", "create", "--org", "Acme", "--env", "test");
     expect(unknown.code).toBe(1);
-    expect(unknown.err).toEqual([expect.stringMatching(/^No organization named "Acme"; create it with: pnpm admin orgs create "Acme"/)]);
+    expect(unknown.err).toEqual([
+      expect.stringMatching(/^No organization named "Acme"; create it with: pnpm admin orgs create "Acme"/),
+    ]);
     expect(await organizationNames()).toEqual([]);
 
     const id = (await admin("orgs", "create", "Acme")).lastLine;
@@ -57,7 +63,15 @@ describe("admin orgs", () => {
     const byId = await admin("keys", "create", "--org", id, "--env", "live");
     expect(byId.code).toBe(0);
     expect(byId.lastLine).toMatch(/^sk_live_/);
-    const unknownId = await admin("keys", "create", "--org", "org_0000000000000000000000000z", "--create-org", "--env", "test");
+    const unknownId = await admin(
+      "keys",
+      "create",
+      "--org",
+      "org_0000000000000000000000000z",
+      "--create-org",
+      "--env",
+      "test",
+    );
     expect(unknownId.code).toBe(1);
     expect(await organizationNames()).toEqual(["Acme"]);
   });
@@ -66,7 +80,9 @@ describe("admin orgs", () => {
     expect((await admin("orgs", "create")).code).toBe(2);
     expect((await admin("orgs", "frobnicate")).code).toBe(2);
     expect((await admin("customers", "tokens", "--org", "Acme", "--env", "test")).code).toBe(2);
-    expect((await admin("customers", "tokens", "--org", "Acme", "--env", "test", "--user", "u", "--limit", "0")).code).toBe(2);
+    expect(
+      (await admin("customers", "tokens", "--org", "Acme", "--env", "test", "--user", "u", "--limit", "0")).code,
+    ).toBe(2);
     expect((await admin("--help")).code).toBe(0);
   });
 });
@@ -87,7 +103,10 @@ describe("admin customers: look up and act on a customer", () => {
       ],
     });
     const first = await createSessionToken(deps, key, { externalUserId: "user_1", email: "a@example.com" });
-    const second = await createSessionToken(deps, key, { externalUserId: "user_1", allowedOperations: ["customer:read"] });
+    const second = await createSessionToken(deps, key, {
+      externalUserId: "user_1",
+      allowedOperations: ["customer:read"],
+    });
     const other = await createSessionToken(deps, key, { externalUserId: "user_2" });
     await db.close();
     return { secretKey, tokens: [first, second], other };
@@ -95,12 +114,17 @@ describe("admin customers: look up and act on a customer", () => {
 
   it("shows the customer's binding, by Stripe id or by user", async () => {
     await seed();
-    for (const by of [["--stripe-customer", "cus_a"], ["--user", "user_1"]]) {
+    for (const by of [
+      ["--stripe-customer", "cus_a"],
+      ["--user", "user_1"],
+    ]) {
       const shown = await admin("customers", "show", "--org", "Acme", "--env", "test", ...by);
       expect(shown.code).toBe(0);
       expect(shown.out[0]).toBe("stripe customer: cus_a (test)");
       expect(shown.out).toContain("email:           a@example.com");
-      expect(shown.out.find((line) => line.startsWith("bound to:"))).toMatch(/^bound to: +user "user_1" \(email, \S+\)$/);
+      expect(shown.out.find((line) => line.startsWith("bound to:"))).toMatch(
+        /^bound to: +user "user_1" \(email, \S+\)$/,
+      );
     }
     const missing = await admin("customers", "show", "--org", "Acme", "--env", "live", "--stripe-customer", "cus_a");
     expect(missing.code).toBe(1);
@@ -125,10 +149,15 @@ describe("admin customers: look up and act on a customer", () => {
     const db = await openSqliteStore({ path: databasePath() });
     const key = await authenticateSecretKey(db, `Bearer ${secretKey}`);
     for (const token of tokens) {
-      expect(await verifySessionToken({ store: db, clock: systemClock }, key, token.sessionToken)).toEqual({ valid: false, reason: "revoked" });
+      expect(await verifySessionToken({ store: db, clock: systemClock }, key, token.sessionToken)).toEqual({
+        valid: false,
+        reason: "revoked",
+      });
     }
     // Another customer's token is untouched.
-    expect(await verifySessionToken({ store: db, clock: systemClock }, key, other.sessionToken)).toMatchObject({ valid: true });
+    expect(await verifySessionToken({ store: db, clock: systemClock }, key, other.sessionToken)).toMatchObject({
+      valid: true,
+    });
     await db.close();
 
     expect((await admin("customers", "tokens", "--org", "Acme", "--env", "test", "--user", "user_1")).lastLine).toBe(
@@ -156,6 +185,8 @@ describe("admin customers: look up and act on a customer", () => {
     expect(noEmail.out).toEqual(["cus_c  no_email  -  -"]);
     const wrong = await admin("customers", "unresolved", "--org", "Acme", "--env", "test", "--reason", "lost");
     expect(wrong.code).toBe(2);
-    expect(wrong.err.join("\n")).toMatch(/Allowed choices are awaiting_first_session, no_email, email_shared, binding_undone/);
+    expect(wrong.err.join("\n")).toMatch(
+      /Allowed choices are awaiting_first_session, no_email, email_shared, binding_undone/,
+    );
   });
 });

@@ -57,8 +57,12 @@ describe("revokeApiKey", () => {
       });
     }
     // Tokens of the org's other keys are untouched.
-    expect(await api(second.secretKey).verify({ sessionToken: ofSecondKey.sessionToken })).toMatchObject({ valid: true });
-    expect(await api(h.liveKey.secretKey).verify({ sessionToken: ofLiveKey.sessionToken })).toMatchObject({ valid: true });
+    expect(await api(second.secretKey).verify({ sessionToken: ofSecondKey.sessionToken })).toMatchObject({
+      valid: true,
+    });
+    expect(await api(h.liveKey.secretKey).verify({ sessionToken: ofLiveKey.sessionToken })).toMatchObject({
+      valid: true,
+    });
     // The listing shows them revoked at the key's revocation time.
     const listed = await api(second.secretKey).list({ externalUserId: "user_1" });
     expect(listed.data.map((token) => [token.tokenId, token.status, token.revokedAt])).toEqual([
@@ -94,7 +98,10 @@ describe("revokeApiKey", () => {
     h.clock.advance(60_000);
     const result = await revokeApiKey(h.store, h.clock, h.testKey.id);
     expect(result.revokedSessionTokens).toBe(0);
-    const row = await h.store.kysely.selectFrom("session_tokens").select(["revoked_at", "revocation_reason"]).executeTakeFirstOrThrow();
+    const row = await h.store.kysely
+      .selectFrom("session_tokens")
+      .select(["revoked_at", "revocation_reason"])
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ revoked_at: Date.parse(revoked.revokedAt), revocation_reason: "revoked" });
   });
 

@@ -1,10 +1,10 @@
 import { formatToken } from "@billingos/contracts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { revokeApiKey } from "../src/api-keys/api-keys.service.js";
+import { randomSecretBody } from "../src/shared/secrets.js";
 import { createContextInner } from "../src/trpc/context.js";
 import { appRouter } from "../src/trpc/router.js";
 import { createCallerFactory } from "../src/trpc/trpc.js";
-import { randomSecretBody } from "../src/shared/secrets.js";
 import { countSessionTokens, createHarness, type Harness, rejectionOf } from "./harness.js";
 
 let h: Harness;
@@ -27,7 +27,9 @@ async function refusalFor(authorization: string | undefined) {
 
 describe("secret-key authentication", () => {
   it("accepts `Bearer sk_…`, with any case of the scheme", async () => {
-    const created = await withAuthorization(`bearer ${h.testKey.secretKey}`).sessionTokens.create({ externalUserId: "u" });
+    const created = await withAuthorization(`bearer ${h.testKey.secretKey}`).sessionTokens.create({
+      externalUserId: "u",
+    });
     expect(created.sessionToken).toMatch(/^bos_session_test_/);
   });
 
@@ -102,8 +104,10 @@ describe("secret-key authentication", () => {
     expect(live.sessionToken).toMatch(/^bos_session_live_/);
     await revokeApiKey(h.store, h.clock, h.testKey.id);
     // Revoking the test key leaves the live key working.
-    expect(await h.caller(h.liveKey.secretKey).sessionTokens.verify({ sessionToken: live.sessionToken })).toMatchObject({
-      valid: true,
-    });
+    expect(await h.caller(h.liveKey.secretKey).sessionTokens.verify({ sessionToken: live.sessionToken })).toMatchObject(
+      {
+        valid: true,
+      },
+    );
   });
 });

@@ -65,8 +65,15 @@ describe("loadConfig", () => {
     });
     // The tenant share follows the total unless set: an eighth, at least one largest body.
     expect(config.maxBufferedBodyBytesPerTenant).toBe(1024 * 1024);
-    expect(loadConfig({ MAX_BUFFERED_BODY_BYTES_PER_TENANT: "2097152" }).maxBufferedBodyBytesPerTenant).toBe(2 * 1024 * 1024);
-    expect(config).toMatchObject({ port: 8080, host: "127.0.0.1", databasePath: "/var/lib/billingos.sqlite", logLevel: "warn" });
+    expect(loadConfig({ MAX_BUFFERED_BODY_BYTES_PER_TENANT: "2097152" }).maxBufferedBodyBytesPerTenant).toBe(
+      2 * 1024 * 1024,
+    );
+    expect(config).toMatchObject({
+      port: 8080,
+      host: "127.0.0.1",
+      databasePath: "/var/lib/billingos.sqlite",
+      logLevel: "warn",
+    });
     expect(config.tokenRetentionMs).toBe(30 * 86_400_000);
   });
 
@@ -92,7 +99,9 @@ describe("loadConfig", () => {
 
     it("is what RATE_LIMIT_STORE says, whatever the database", () => {
       expect(loadConfig({ RATE_LIMIT_STORE: "database" }).rateLimitStore).toBe("database");
-      expect(loadConfig({ DATABASE_URL: "postgres://db/billingos", RATE_LIMIT_STORE: "memory" }).rateLimitStore).toBe("memory");
+      expect(loadConfig({ DATABASE_URL: "postgres://db/billingos", RATE_LIMIT_STORE: "memory" }).rateLimitStore).toBe(
+        "memory",
+      );
       expect(loadConfig({ RATE_LIMIT_STORE: "redis", RATE_LIMIT_URL: "redis://cache" }).rateLimitStore).toBe("redis");
     });
 
@@ -104,11 +113,17 @@ describe("loadConfig", () => {
     });
 
     it.each([
-      [{ RATE_LIMIT_URL: "http://cache:6379" }, /^Invalid configuration: RATE_LIMIT_URL must be a Redis URL such as redis:\/\/host:6379/],
+      [
+        { RATE_LIMIT_URL: "http://cache:6379" },
+        /^Invalid configuration: RATE_LIMIT_URL must be a Redis URL such as redis:\/\/host:6379/,
+      ],
       [{ RATE_LIMIT_URL: "redis://" }, /RATE_LIMIT_URL must be a Redis URL/],
       [{ RATE_LIMIT_URL: "not a url" }, /RATE_LIMIT_URL must be a Redis URL/],
       [{ RATE_LIMIT_STORE: "redis" }, /RATE_LIMIT_STORE=redis needs RATE_LIMIT_URL/],
-      [{ RATE_LIMIT_STORE: "database", RATE_LIMIT_URL: "redis://cache" }, /RATE_LIMIT_URL is set but RATE_LIMIT_STORE is "database": unset one of them/],
+      [
+        { RATE_LIMIT_STORE: "database", RATE_LIMIT_URL: "redis://cache" },
+        /RATE_LIMIT_URL is set but RATE_LIMIT_STORE is "database": unset one of them/,
+      ],
       [{ RATE_LIMIT_STORE: "postgres" }, /RATE_LIMIT_STORE must be "memory", "database" or "redis" \(got "postgres"\)/],
       [{ RATE_LIMIT_ON_UNAVAILABLE: "maybe" }, /RATE_LIMIT_ON_UNAVAILABLE must be "open" or "closed" \(got "maybe"\)/],
       [{ RATE_LIMIT_TIMEOUT_MS: "5" }, /RATE_LIMIT_TIMEOUT_MS must be a whole number from 10 to 60000/],
@@ -132,17 +147,26 @@ describe("loadConfig", () => {
     [{ PORT: "65536" }, 'PORT must be a whole number from 0 to 65535 (got "65536")'],
     [{ PORT: "-1" }, 'PORT must be a whole number from 0 to 65535 (got "-1")'],
     [{ PORT: "80.5" }, 'PORT must be a whole number from 0 to 65535 (got "80.5")'],
-    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got \"loud\")"],
+    [{ LOG_LEVEL: "loud" }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
     [{ HTTP_HANDLER: "turbo" }, 'HTTP_HANDLER must be "fast" or "stock" (got "turbo")'],
     [{ WORKERS: "0" }, 'WORKERS must be "auto" (one per core) or a whole number from 1 to 256 (got "0")'],
     [{ WORKERS: "all" }, 'WORKERS must be "auto" (one per core) or a whole number from 1 to 256 (got "all")'],
     [{ POSTGRES_KEY_CACHE: "on" }, 'POSTGRES_KEY_CACHE must be "listen" or "off" (got "on")'],
     [{ ENVIRONMENTS: "staging" }, 'ENVIRONMENTS must be "test", "live" or "test,live" (got "staging")'],
-    [{ CORS_ORIGINS: "http://localhost:3000/" }, 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "http://localhost:3000/")'],
-    [{ CORS_ORIGINS: "*" }, 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "*")'],
+    [
+      { CORS_ORIGINS: "http://localhost:3000/" },
+      'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "http://localhost:3000/")',
+    ],
+    [
+      { CORS_ORIGINS: "*" },
+      'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got "*")',
+    ],
     [{ TOKEN_RETENTION_DAYS: "a week" }, 'TOKEN_RETENTION_DAYS must be a whole number from 0 to 3650 (got "a week")'],
     [{ MAX_CONNECTIONS: "0" }, 'MAX_CONNECTIONS must be a whole number from 1 to 1000000 (got "0")'],
-    [{ MAX_BUFFERED_BODY_BYTES: "64MiB" }, 'MAX_BUFFERED_BODY_BYTES must be a whole number from 1024 to 17179869184 (got "64MiB")'],
+    [
+      { MAX_BUFFERED_BODY_BYTES: "64MiB" },
+      'MAX_BUFFERED_BODY_BYTES must be a whole number from 1024 to 17179869184 (got "64MiB")',
+    ],
     [
       { MAX_BUFFERED_BODY_BYTES: "2048", MAX_BODY_BYTES: "4096" },
       "MAX_BUFFERED_BODY_BYTES (2048) must be at least MAX_BODY_BYTES (4096), or no body of the largest size could ever be read",
@@ -151,10 +175,22 @@ describe("loadConfig", () => {
       { MAX_BUFFERED_BODY_BYTES_PER_TENANT: "2048", MAX_BODY_BYTES: "4096" },
       "MAX_BUFFERED_BODY_BYTES_PER_TENANT (2048) must be at least MAX_BODY_BYTES (4096), or no body of the largest size could ever be read",
     ],
-    [{ MAX_CONNECTIONS_PER_ADDRESS: "-1" }, 'MAX_CONNECTIONS_PER_ADDRESS must be a whole number from 0 to 1000000 (got "-1")'],
-    [{ IMPORT_RATE_LIMIT_ROWS_PER_MINUTE: "-5" }, 'IMPORT_RATE_LIMIT_ROWS_PER_MINUTE must be a whole number from 0 to 100000000 (got "-5")'],
-    [{ WRITE_RATE_LIMIT_PER_MINUTE: "3k" }, 'WRITE_RATE_LIMIT_PER_MINUTE must be a whole number from 0 to 10000000 (got "3k")'],
-    [{ WRITE_RATE_LIMIT_PER_MINUTE: "-1" }, 'WRITE_RATE_LIMIT_PER_MINUTE must be a whole number from 0 to 10000000 (got "-1")'],
+    [
+      { MAX_CONNECTIONS_PER_ADDRESS: "-1" },
+      'MAX_CONNECTIONS_PER_ADDRESS must be a whole number from 0 to 1000000 (got "-1")',
+    ],
+    [
+      { IMPORT_RATE_LIMIT_ROWS_PER_MINUTE: "-5" },
+      'IMPORT_RATE_LIMIT_ROWS_PER_MINUTE must be a whole number from 0 to 100000000 (got "-5")',
+    ],
+    [
+      { WRITE_RATE_LIMIT_PER_MINUTE: "3k" },
+      'WRITE_RATE_LIMIT_PER_MINUTE must be a whole number from 0 to 10000000 (got "3k")',
+    ],
+    [
+      { WRITE_RATE_LIMIT_PER_MINUTE: "-1" },
+      'WRITE_RATE_LIMIT_PER_MINUTE must be a whole number from 0 to 10000000 (got "-1")',
+    ],
   ])("refuses %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);

@@ -42,12 +42,16 @@ describe("DATABASE_PATH that cannot hold the database", () => {
 
   it("a file under a file", async () => {
     writeFileSync(join(dir, "plain"), "");
-    expect((await openError(join(dir, "plain", "db.sqlite"))).message).toMatch(/: .*\/plain is a file, not a folder; set DATABASE_PATH/);
+    expect((await openError(join(dir, "plain", "db.sqlite"))).message).toMatch(
+      /: .*\/plain is a file, not a folder; set DATABASE_PATH/,
+    );
   });
 
   it("a file that is not a SQLite database", async () => {
     writeFileSync(join(dir, "notes.txt"), "these are notes, not a database\n".repeat(200));
-    expect((await openError(join(dir, "notes.txt"))).message).toMatch(/notes\.txt: file is not a database; set DATABASE_PATH/);
+    expect((await openError(join(dir, "notes.txt"))).message).toMatch(
+      /notes\.txt: file is not a database; set DATABASE_PATH/,
+    );
   });
 
   it.skipIf(asRoot)("a read-only folder, and a path under one", async () => {
@@ -55,18 +59,26 @@ describe("DATABASE_PATH that cannot hold the database", () => {
     mkdirSync(readOnly);
     chmodSync(readOnly, 0o555);
     expect((await openError(join(readOnly, "db.sqlite"))).message).toMatch(/the folder .*read-only is not writable/);
-    expect((await openError(join(readOnly, "data", "db.sqlite"))).message).toMatch(/the folder .*read-only is not writable/);
+    expect((await openError(join(readOnly, "data", "db.sqlite"))).message).toMatch(
+      /the folder .*read-only is not writable/,
+    );
   });
 
   it("stops the server with one line on stderr and exit code 1", async () => {
     const server = runEntry("src/main.ts", [], { PORT: "0", HOST: "127.0.0.1", DATABASE_PATH: dir });
     expect((await server.exited).code).toBe(1);
-    expect(server.stderr().trim().split("\n")).toEqual([expect.stringMatching(/^Cannot open the SQLite database .*: it is a folder, not a file; /)]);
+    expect(server.stderr().trim().split("\n")).toEqual([
+      expect.stringMatching(/^Cannot open the SQLite database .*: it is a folder, not a file; /),
+    ]);
   });
 
   it("stops the admin CLI with one line and exit code 1", async () => {
     const err: string[] = [];
-    const code = await runAdminCli(["keys", "list"], { out: () => {}, err: (line) => err.push(line) }, { DATABASE_PATH: dir });
+    const code = await runAdminCli(
+      ["keys", "list"],
+      { out: () => {}, err: (line) => err.push(line) },
+      { DATABASE_PATH: dir },
+    );
     expect(code).toBe(1);
     expect(err).toEqual([expect.stringMatching(/^Cannot open the SQLite database .*: it is a folder, not a file; /)]);
   });

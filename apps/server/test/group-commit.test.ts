@@ -1,5 +1,5 @@
-import type { Queryable } from "../src/store/queryable.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Queryable } from "../src/store/queryable.js";
 import { GroupCommit } from "../src/store/sqlite/group-commit.js";
 import { createHarness, type Harness } from "./harness.js";
 
@@ -13,13 +13,22 @@ beforeEach(async () => {
 afterEach(() => h.close());
 
 const countOf = async (table: "session_tokens" | "audit_events" | "organizations") =>
-  Number((await h.store.kysely.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await h.store.kysely
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe("group commit", () => {
   it("stores every one of many concurrent creations, each with its audit event", async () => {
     const api = h.caller(h.testKey.secretKey).sessionTokens;
     const auditBefore = await countOf("audit_events");
-    const created = await Promise.all(Array.from({ length: 40 }, (_, i) => api.create({ externalUserId: `user_${i}` })));
+    const created = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => api.create({ externalUserId: `user_${i}` })),
+    );
     expect(new Set(created.map((token) => token.tokenId)).size).toBe(40);
     expect(await countOf("session_tokens")).toBe(40);
     expect((await countOf("audit_events")) - auditBefore).toBe(40);
@@ -41,12 +50,19 @@ describe("group commit", () => {
   it("a unit that throws is rolled back alone; the others commit", async () => {
     const group = new GroupCommit((work) => h.store.transaction(work));
     const insert = (name: string) => async (trx: Queryable) => {
-      await trx.kysely.insertInto("organizations").values({ id: `org_${name}`, name, created_at: 1 }).execute();
+      await trx.kysely
+        .insertInto("organizations")
+        .values({ id: `org_${name}`, name, created_at: 1 })
+        .execute();
       if (name === "bad") throw new Error("refused");
       return name;
     };
     const before = await countOf("organizations");
-    const outcomes = await Promise.allSettled([group.run(insert("one")), group.run(insert("bad")), group.run(insert("two"))]);
+    const outcomes = await Promise.allSettled([
+      group.run(insert("one")),
+      group.run(insert("bad")),
+      group.run(insert("two")),
+    ]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect((await countOf("organizations")) - before).toBe(2);
     const names = (await h.store.kysely.selectFrom("organizations").select("name").execute()).map((row) => row.name);
@@ -59,12 +75,19 @@ describe("group commit", () => {
     const runs: string[] = [];
     const insert = (name: string) => async (trx: Queryable) => {
       runs.push(name);
-      await trx.kysely.insertInto("organizations").values({ id: `org_${name}`, name, created_at: 1 }).execute();
+      await trx.kysely
+        .insertInto("organizations")
+        .values({ id: `org_${name}`, name, created_at: 1 })
+        .execute();
       if (name === "bad") throw new Error(`refused ${name}`);
       return name;
     };
     const before = await countOf("organizations");
-    const outcomes = await Promise.allSettled([group.run(insert("a")), group.run(insert("bad")), group.run(insert("b"))]);
+    const outcomes = await Promise.allSettled([
+      group.run(insert("a")),
+      group.run(insert("bad")),
+      group.run(insert("b")),
+    ]);
     expect(outcomes).toEqual([
       { status: "fulfilled", value: "a" },
       { status: "rejected", reason: new Error("refused bad") },

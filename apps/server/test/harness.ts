@@ -1,10 +1,10 @@
-import { errorData, type ErrorData, SECRET_BODY_LENGTH, CHECKSUM_LENGTH } from "@billingos/contracts";
+import { CHECKSUM_LENGTH, type ErrorData, errorData, SECRET_BODY_LENGTH } from "@billingos/contracts";
 import { getErrorShape, TRPCError } from "@trpc/server";
-import { createApiKey, type CreatedApiKey } from "../src/api-keys/api-keys.service.js";
-import type { Queryable } from "../src/store/queryable.js";
-import type { Store } from "../src/store/store.js";
+import { type CreatedApiKey, createApiKey } from "../src/api-keys/api-keys.service.js";
 import { ManualClock } from "../src/shared/clock.js";
 import { createLogger } from "../src/shared/logger.js";
+import type { Queryable } from "../src/store/queryable.js";
+import type { Store } from "../src/store/store.js";
 import { createContextInner, type ServiceDeps } from "../src/trpc/context.js";
 import { appRouter } from "../src/trpc/router.js";
 import { createCallerFactory } from "../src/trpc/trpc.js";
@@ -47,7 +47,9 @@ export async function createHarness(opened?: Store): Promise<Harness> {
     liveKey,
     otherOrgKey,
     caller: (secretKey) =>
-      createCaller(createContextInner(deps, { authorization: secretKey === undefined ? undefined : `Bearer ${secretKey}` })),
+      createCaller(
+        createContextInner(deps, { authorization: secretKey === undefined ? undefined : `Bearer ${secretKey}` }),
+      ),
     close: () => store.close(),
   };
 }

@@ -29,15 +29,19 @@ describe("sessionTokens.create rejects out-of-bounds input (SPEC §6)", () => {
     // Seconds are whole numbers: 1.5 would silently round otherwise.
     ["expiresIn 1.5", () => ({ externalUserId: "u", expiresIn: 1.5 }), "expiresIn"],
     // A numeric string is not coerced: the wire type is number.
-    ["expiresIn \"60\"", () => untyped({ externalUserId: "u", expiresIn: "60" }), "expiresIn"],
+    ['expiresIn "60"', () => untyped({ externalUserId: "u", expiresIn: "60" }), "expiresIn"],
     // externalUserId is required and at least one character.
-    ["externalUserId \"\"", () => ({ externalUserId: "" }), "externalUserId"],
+    ['externalUserId ""', () => ({ externalUserId: "" }), "externalUserId"],
     // externalUserId is at most 255 characters.
     ["externalUserId of 256 chars", () => ({ externalUserId: "u".repeat(256) }), "externalUserId"],
     // externalUserId is required at all.
     ["externalUserId missing", () => untyped({}), "externalUserId"],
     // externalOrganizationId, when given, is at least one character.
-    ["externalOrganizationId \"\"", () => ({ externalUserId: "u", externalOrganizationId: "" }), "externalOrganizationId"],
+    [
+      'externalOrganizationId ""',
+      () => ({ externalUserId: "u", externalOrganizationId: "" }),
+      "externalOrganizationId",
+    ],
     // externalOrganizationId is at most 255 characters.
     [
       "externalOrganizationId of 256 chars",
@@ -49,7 +53,11 @@ describe("sessionTokens.create rejects out-of-bounds input (SPEC §6)", () => {
     // Not an address: nothing after the @.
     ["email without domain", () => ({ externalUserId: "u", email: "user@" }), "email"],
     // Metadata one byte over the 8 KiB serialized cap.
-    ["metadata of 8193 bytes", () => ({ externalUserId: "u", metadata: metadataOfBytes(MAX_METADATA_BYTES + 1) }), "metadata"],
+    [
+      "metadata of 8193 bytes",
+      () => ({ externalUserId: "u", metadata: metadataOfBytes(MAX_METADATA_BYTES + 1) }),
+      "metadata",
+    ],
     // The cap counts UTF-8 bytes, not characters: 4100 "é" are 4108 characters but 8208 bytes.
     ["metadata of 8208 UTF-8 bytes", () => ({ externalUserId: "u", metadata: { k: "é".repeat(4100) } }), "metadata"],
     // Metadata must be a JSON object, not an array.
@@ -57,13 +65,26 @@ describe("sessionTokens.create rejects out-of-bounds input (SPEC §6)", () => {
     // Metadata must be a JSON object, not a string.
     ["metadata string", () => untyped({ externalUserId: "u", metadata: "ip=1.2.3.4" }), "metadata"],
     // Metadata nests at most 8 levels (checked by an iterative walk before anything recursive runs).
-    ["metadata 9 levels deep", () => untyped({ externalUserId: "u", metadata: { a: { b: { c: { d: { e: { f: { g: { h: { i: 1 } } } } } } } } } }), "metadata"],
+    [
+      "metadata 9 levels deep",
+      () =>
+        untyped({ externalUserId: "u", metadata: { a: { b: { c: { d: { e: { f: { g: { h: { i: 1 } } } } } } } } } }),
+      "metadata",
+    ],
     // Metadata holds at most 1024 keys and array items in all, whatever their size.
-    ["metadata of 1025 values", () => ({ externalUserId: "u", metadata: { list: Array.from({ length: 1024 }, () => 0) } }), "metadata"],
+    [
+      "metadata of 1025 values",
+      () => ({ externalUserId: "u", metadata: { list: Array.from({ length: 1024 }, () => 0) } }),
+      "metadata",
+    ],
     // A lone surrogate cannot be stored as UTF-8: it would come back as U+FFFD, another user's id.
     ["externalUserId with a lone surrogate", () => ({ externalUserId: "user\ud800" }), "externalUserId"],
     // The same in a metadata key.
-    ["metadata key with a lone surrogate", () => ({ externalUserId: "u", metadata: { "ua\udc00": "curl" } }), "metadata"],
+    [
+      "metadata key with a lone surrogate",
+      () => ({ externalUserId: "u", metadata: { "ua\udc00": "curl" } }),
+      "metadata",
+    ],
     // A typo of expiresIn must not be silently ignored (strict input).
     ["unknown field expiresin", () => untyped({ externalUserId: "u", expiresin: 60 }), "expiresin"],
     // An empty operation list would allow nothing; absence is how to allow everything.
@@ -84,7 +105,9 @@ describe("sessionTokens.create rejects out-of-bounds input (SPEC §6)", () => {
   it("rejects an unknown operation with a message listing the valid ones", async () => {
     // "invoice:pay" is not in the contracts' one list of operations.
     const { error, message, data } = await rejectionOf(
-      h.caller(h.testKey.secretKey).sessionTokens.create(untyped({ externalUserId: "u", allowedOperations: ["invoice:pay"] })),
+      h
+        .caller(h.testKey.secretKey)
+        .sessionTokens.create(untyped({ externalUserId: "u", allowedOperations: ["invoice:pay"] })),
     );
     expect(error.code).toBe("BAD_REQUEST");
     expect(data.fieldErrors?.["allowedOperations.0"]).toBeDefined();
@@ -128,7 +151,9 @@ describe("sessionTokens.create accepts the bounds themselves", () => {
   });
 
   it("accepts a valid email", async () => {
-    const created = await h.caller(h.testKey.secretKey).sessionTokens.create({ externalUserId: "u", email: "a.b+c@example.co.uk" });
+    const created = await h
+      .caller(h.testKey.secretKey)
+      .sessionTokens.create({ externalUserId: "u", email: "a.b+c@example.co.uk" });
     expect(created.tokenId).toMatch(/^tok_/);
     expect(await countSessionTokens(h.store)).toBe(1);
   });
@@ -157,7 +182,9 @@ describe("other procedures reject bad input with BAD_REQUEST", () => {
 
   it("revoke: a tokenId that is not tok_…", async () => {
     // Ids have a fixed shape; anything else cannot name a token.
-    const { error, data } = await rejectionOf(h.caller(h.testKey.secretKey).sessionTokens.revoke({ tokenId: "key_123" }));
+    const { error, data } = await rejectionOf(
+      h.caller(h.testKey.secretKey).sessionTokens.revoke({ tokenId: "key_123" }),
+    );
     expect(error.code).toBe("BAD_REQUEST");
     expect(Object.keys(data.fieldErrors ?? {})).toContain("tokenId");
   });

@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sql } from "kysely";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { purgeExpiredSessionTokens, TOKEN_PURGE_BATCH } from "../src/session-tokens/session-tokens.retention.js";
 import { countSessionTokens, createHarness, type Harness, START_TIME } from "./harness.js";
 
@@ -69,11 +69,16 @@ describe("purgeExpiredSessionTokens", () => {
               insert into session_tokens (id, token_hash, organization_id, environment, api_key_id, external_user_id,
                                           created_at, expires_at)
               select 'tok_seed_' || i, 'hash_' || i, ${h.testKey.organizationId}, 'test', ${h.testKey.id}, 'user_' || i,
-                     cast(${START_TIME} as bigint), cast(${START_TIME} as bigint) + 60000 + (i % 13) from n`.execute(h.store.kysely);
+                     cast(${START_TIME} as bigint), cast(${START_TIME} as bigint) + 60000 + (i % 13) from n`.execute(
+      h.store.kysely,
+    );
     const active = await api(h.testKey.secretKey).create({ externalUserId: "user_1", expiresIn: 86_400 });
     h.clock.set(START_TIME + 60_000 + RETENTION_MS + 13);
     expect(await purgeExpiredSessionTokens(h.store, h.clock, RETENTION_MS)).toBe(expired);
     expect(await countSessionTokens(h.store)).toBe(1);
-    expect(await api(h.testKey.secretKey).verify({ sessionToken: active.sessionToken })).toMatchObject({ valid: false, reason: "expired" });
+    expect(await api(h.testKey.secretKey).verify({ sessionToken: active.sessionToken })).toMatchObject({
+      valid: false,
+      reason: "expired",
+    });
   });
 });

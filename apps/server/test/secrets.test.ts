@@ -1,4 +1,3 @@
-import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,6 +6,7 @@ import { BASE62_ALPHABET, SECRET_BODY_LENGTH } from "@billingos/contracts";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApiKey } from "../src/api-keys/api-keys.service.js";
 import { digestSecret, hashSecret, randomSecretBody, storedDigestMatches } from "../src/shared/secrets.js";
+import { openSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { createHarness, type Harness, secretBodyOf } from "./harness.js";
 
 const sha256Hex = (value: string) => createHash("sha256").update(value).digest("hex");
@@ -32,7 +32,8 @@ describe("randomSecretBody", () => {
   it("draws characters uniformly (no modulo bias toward the first ones)", () => {
     // 86,000 characters, ~1387 expected per symbol; a modulo-256 bias would give the first 8 symbols ~25 % more.
     const counts = new Map<string, number>();
-    for (let i = 0; i < 2_000; i++) for (const char of randomSecretBody()) counts.set(char, (counts.get(char) ?? 0) + 1);
+    for (let i = 0; i < 2_000; i++)
+      for (const char of randomSecretBody()) counts.set(char, (counts.get(char) ?? 0) + 1);
     const expected = (2_000 * SECRET_BODY_LENGTH) / 62;
     for (const char of BASE62_ALPHABET) {
       const count = counts.get(char) ?? 0;
@@ -83,7 +84,9 @@ describe("secrets at rest (file database)", () => {
   /** Every byte SQLite wrote: the database file, its WAL and shared-memory index if present. */
   const bytesOf = (path: string) =>
     Buffer.concat(
-      [path, `${path}-wal`, `${path}-shm`, `${path}-journal`].filter((file) => existsSync(file)).map((file) => readFileSync(file)),
+      [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]
+        .filter((file) => existsSync(file))
+        .map((file) => readFileSync(file)),
     );
 
   /** The secret and windows of its random body: none may appear in any encoding SQLite might use. */

@@ -17,7 +17,9 @@ describe("the server process (src/main.ts)", () => {
     const { code } = await server.exited;
     expect(code).toBe(1);
     const lines = server.stderr().trim().split("\n");
-    expect(lines).toEqual([expect.stringMatching(/^Invalid configuration: PORT must be a whole number from 0 to 65535 \(got "eighty"\)$/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^Invalid configuration: PORT must be a whole number from 0 to 65535 \(got "eighty"\)$/),
+    ]);
   });
 
   it("listens on loopback only unless HOST says otherwise, and says so at start", async () => {
@@ -30,11 +32,18 @@ describe("the server process (src/main.ts)", () => {
   });
 
   it("refuses a bad RATE_LIMIT_URL with one line on stderr and exit code 1, without echoing the URL", async () => {
-    const server = runEntry("src/main.ts", [], { RATE_LIMIT_URL: "http://user:hunter2@cache:6379", DATABASE_PATH: join(dir, "db.sqlite") });
+    const server = runEntry("src/main.ts", [], {
+      RATE_LIMIT_URL: "http://user:hunter2@cache:6379",
+      DATABASE_PATH: join(dir, "db.sqlite"),
+    });
     const { code } = await server.exited;
     expect(code).toBe(1);
     const lines = server.stderr().trim().split("\n");
-    expect(lines).toEqual([expect.stringMatching(/^Invalid configuration: RATE_LIMIT_URL must be a Redis URL such as redis:\/\/host:6379 or rediss:\/\/user:password@host:6380\/0$/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^Invalid configuration: RATE_LIMIT_URL must be a Redis URL such as redis:\/\/host:6379 or rediss:\/\/user:password@host:6380\/0$/,
+      ),
+    ]);
   });
 
   it("creates the database and a development test key on first start, serves, and drains on SIGTERM", async () => {

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, dataOf } from "./reliability/support.js";
-import { runEntry, type RunningProcess } from "./run-process.js";
+import { type RunningProcess, runEntry } from "./run-process.js";
 import { openSharedTestStores, type SharedTestStores } from "./support/test-store.js";
 
 // SPEC §8: one host uses every core when asked. WORKERS=2 runs two server processes behind one
@@ -13,7 +13,11 @@ const LISTENING = /"msg":"BillingOS session-token service listening"/g;
 /** The pids of `parent`'s child processes (the workers). */
 function childrenOf(parent: number): number[] {
   try {
-    return execFileSync("pgrep", ["-P", String(parent)], { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number);
+    return execFileSync("pgrep", ["-P", String(parent)], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return []; // pgrep exits 1 when there are none
   }
@@ -69,18 +73,29 @@ describe("WORKERS=2: two server processes behind one port", () => {
 
   it("serves creations and their verification across both workers", async () => {
     const created = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => call(url, secretKey, "sessionTokens.create", { externalUserId: `user_${i}` }).then(dataOf<{ sessionToken: string }>)),
+      Array.from({ length: 40 }, (_, i) =>
+        call(url, secretKey, "sessionTokens.create", { externalUserId: `user_${i}` }).then(
+          dataOf<{ sessionToken: string }>,
+        ),
+      ),
     );
     for (const { sessionToken } of created.slice(0, 10)) {
-      expect(dataOf(await call(url, secretKey, "sessionTokens.verify", { sessionToken }))).toMatchObject({ valid: true });
+      expect(dataOf(await call(url, secretKey, "sessionTokens.verify", { sessionToken }))).toMatchObject({
+        valid: true,
+      });
     }
   });
 
   it("replaces a worker killed with SIGKILL, and serves meanwhile", async () => {
     const [victim, survivor] = childrenOf(server.child.pid!);
     process.kill(victim!, "SIGKILL");
-    await until(() => server.stdout().includes('"msg":"a worker died; starting another in its place"'), "the primary notices");
-    expect(dataOf(await call(url, secretKey, "sessionTokens.create", { externalUserId: "meanwhile" }))).toHaveProperty("tokenId");
+    await until(
+      () => server.stdout().includes('"msg":"a worker died; starting another in its place"'),
+      "the primary notices",
+    );
+    expect(dataOf(await call(url, secretKey, "sessionTokens.create", { externalUserId: "meanwhile" }))).toHaveProperty(
+      "tokenId",
+    );
     await until(() => listeningCount(server) === 3, "the replacement listens");
     const workers = childrenOf(server.child.pid!);
     expect(workers).toHaveLength(2);

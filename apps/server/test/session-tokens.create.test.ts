@@ -36,7 +36,9 @@ describe("sessionTokens.create", () => {
 
   it("counts expiresIn from the server clock at creation", async () => {
     h.clock.advance(12_345);
-    const created = await h.caller(h.testKey.secretKey).sessionTokens.create({ externalUserId: "user_1", expiresIn: 120 });
+    const created = await h
+      .caller(h.testKey.secretKey)
+      .sessionTokens.create({ externalUserId: "user_1", expiresIn: 120 });
     expect(created.expiresAt).toBe(new Date(START_TIME + 12_345 + 120_000).toISOString());
   });
 

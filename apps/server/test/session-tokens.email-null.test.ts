@@ -27,15 +27,22 @@ describe("sessionTokens.create with email: null", () => {
     expect(withNull.unresolvedCustomers).toBe(2);
 
     const verified = await acme().sessionTokens.verify({ sessionToken: withNull.sessionToken });
-    expect(verified).toMatchObject({ valid: true, customer: { externalUserId: "user_null", externalOrganizationId: null, email: null } });
-    const stored = await h.store.kysely.selectFrom("session_tokens").select(["external_user_id", "email"]).orderBy("external_user_id").execute();
+    expect(verified).toMatchObject({
+      valid: true,
+      customer: { externalUserId: "user_null", externalOrganizationId: null, email: null },
+    });
+    const stored = await h.store.kysely
+      .selectFrom("session_tokens")
+      .select(["external_user_id", "email"])
+      .orderBy("external_user_id")
+      .execute();
     expect(stored).toEqual([
       { external_user_id: "user_absent", email: null },
       { external_user_id: "user_null", email: null },
     ]);
   });
 
-  it("still refuses any other non-address: a number, an empty string, the string \"null\"", async () => {
+  it('still refuses any other non-address: a number, an empty string, the string "null"', async () => {
     for (const email of [5, "", "null"]) {
       const rejection = await rejectionOf(acme().sessionTokens.create({ externalUserId: "u", email: email as string }));
       expect(rejection.error.code).toBe("BAD_REQUEST");

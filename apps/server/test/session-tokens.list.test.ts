@@ -93,7 +93,7 @@ describe("sessionTokens.list", () => {
     expect(data[1]!.revokedAt).toBe(new Date(START_TIME + 2).toISOString());
   });
 
-  it("status \"active\" leaves out revoked and expired tokens, and pages over what is left", async () => {
+  it('status "active" leaves out revoked and expired tokens, and pages over what is left', async () => {
     const acme = api(h.testKey.secretKey);
     const activeIds: string[] = [];
     for (let i = 0; i < 6; i++) {
@@ -127,7 +127,10 @@ describe("sessionTokens.list", () => {
 
   it("another organization or environment sees none of the tokens", async () => {
     await createTokens(3);
-    expect(await api(h.otherOrgKey.secretKey).list({ externalUserId: "user_1" })).toEqual({ data: [], nextCursor: null });
+    expect(await api(h.otherOrgKey.secretKey).list({ externalUserId: "user_1" })).toEqual({
+      data: [],
+      nextCursor: null,
+    });
     expect(await api(h.liveKey.secretKey).list({ externalUserId: "user_1" })).toEqual({ data: [], nextCursor: null });
     expect((await api(h.testKey.secretKey).list({ externalUserId: "user_1" })).data).toHaveLength(3);
   });

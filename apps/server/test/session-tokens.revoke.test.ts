@@ -66,7 +66,9 @@ describe("sessionTokens.revoke", () => {
     const byToken = await rejectionOf(api(h.liveKey.secretKey).revoke({ sessionToken: created.sessionToken }));
     expect(byToken.error.code).toBe("BAD_REQUEST");
     expect(byToken.message).toMatch(/test/);
-    expect(await api(h.testKey.secretKey).verify({ sessionToken: created.sessionToken })).toMatchObject({ valid: true });
+    expect(await api(h.testKey.secretKey).verify({ sessionToken: created.sessionToken })).toMatchObject({
+      valid: true,
+    });
   });
 
   it("another organization cannot revoke the token, by id or by token (NOT_FOUND)", async () => {
@@ -77,7 +79,9 @@ describe("sessionTokens.revoke", () => {
     const byToken = await rejectionOf(api(h.otherOrgKey.secretKey).revoke({ sessionToken: created.sessionToken }));
     expect(byId.error.code).toBe("NOT_FOUND");
     expect(byToken.error.code).toBe("NOT_FOUND");
-    expect(await api(h.testKey.secretKey).verify({ sessionToken: created.sessionToken })).toMatchObject({ valid: true });
+    expect(await api(h.testKey.secretKey).verify({ sessionToken: created.sessionToken })).toMatchObject({
+      valid: true,
+    });
   });
 
   it("answers NOT_FOUND for an unknown id or an unknown well-formed token", async () => {
@@ -99,7 +103,9 @@ describe("sessionTokens.revoke", () => {
     );
     expect(error.code).toBe("BAD_REQUEST");
     expect(message).toContain("sessionToken");
-    expect(await api(h.testKey.secretKey).verify({ sessionToken: created.sessionToken })).toMatchObject({ valid: true });
+    expect(await api(h.testKey.secretKey).verify({ sessionToken: created.sessionToken })).toMatchObject({
+      valid: true,
+    });
   });
 
   it("answers BAD_REQUEST when both tokenId and sessionToken are given, revoking nothing", async () => {
@@ -111,7 +117,9 @@ describe("sessionTokens.revoke", () => {
     expect(error.code).toBe("BAD_REQUEST");
     expect(message).toContain("tokenId");
     expect(message).toContain("sessionToken");
-    expect(await api(h.testKey.secretKey).verify({ sessionToken: created.sessionToken })).toMatchObject({ valid: true });
+    expect(await api(h.testKey.secretKey).verify({ sessionToken: created.sessionToken })).toMatchObject({
+      valid: true,
+    });
   });
 
   it("can revoke an already expired token", async () => {

@@ -38,7 +38,9 @@ describe("sessionTokens.verify", () => {
     const created = await api(h.testKey.secretKey).create({ externalUserId: "user_1", expiresIn: 60 });
     const expiresAt = Date.parse(created.expiresAt);
     h.clock.set(expiresAt - 1);
-    expect(await api(h.testKey.secretKey).verify({ sessionToken: created.sessionToken })).toMatchObject({ valid: true });
+    expect(await api(h.testKey.secretKey).verify({ sessionToken: created.sessionToken })).toMatchObject({
+      valid: true,
+    });
     h.clock.set(expiresAt);
     expect(await api(h.testKey.secretKey).verify({ sessionToken: created.sessionToken })).toEqual({
       valid: false,
@@ -71,7 +73,10 @@ describe("sessionTokens.verify", () => {
 
   it("answers not_found for a well-formed token that was never issued", async () => {
     const forged = formatToken("sessionToken", "test", randomSecretBody());
-    expect(await api(h.testKey.secretKey).verify({ sessionToken: forged })).toEqual({ valid: false, reason: "not_found" });
+    expect(await api(h.testKey.secretKey).verify({ sessionToken: forged })).toEqual({
+      valid: false,
+      reason: "not_found",
+    });
   });
 
   it("answers wrong_environment for a test token verified by a live key, and the reverse", async () => {
@@ -94,7 +99,9 @@ describe("sessionTokens.verify", () => {
       reason: "not_found",
     });
     // …and the owner still sees it valid: the foreign lookup changed nothing.
-    expect(await api(h.testKey.secretKey).verify({ sessionToken: created.sessionToken })).toMatchObject({ valid: true });
+    expect(await api(h.testKey.secretKey).verify({ sessionToken: created.sessionToken })).toMatchObject({
+      valid: true,
+    });
   });
 
   it("checks the operation against allowedOperations", async () => {

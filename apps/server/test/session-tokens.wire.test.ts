@@ -1,9 +1,9 @@
 import { sessionTokenCreated, sessionTokenVerification } from "@billingos/contracts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createdToWire, verificationToWire } from "../src/session-tokens/session-tokens.router.js";
 import { verifySessionToken } from "../src/session-tokens/session-tokens.check.js";
 import { createSessionToken } from "../src/session-tokens/session-tokens.create.js";
+import { createdToWire, verificationToWire } from "../src/session-tokens/session-tokens.router.js";
 import { createHarness, type Harness } from "./harness.js";
 
 // The hot answers (verify, create) skip z.encode; they must be exactly what z.encode would send, for every shape.
@@ -47,7 +47,9 @@ describe("createdToWire", () => {
   it("equals z.encode with and without unresolved customers", async () => {
     const key = { id: h.testKey.id, organizationId: h.testKey.organizationId, environment: "test" as const };
     const alone = await createSessionToken(h.deps, key, { externalUserId: "user_1" });
-    await h.caller(h.testKey.secretKey).customers.import({ customers: [{ stripeCustomerId: "cus_A1", email: "ada@example.com" }] });
+    await h
+      .caller(h.testKey.secretKey)
+      .customers.import({ customers: [{ stripeCustomerId: "cus_A1", email: "ada@example.com" }] });
     const withUnresolved = await createSessionToken(h.deps, key, { externalUserId: "user_2", expiresIn: 60 });
 
     expect(alone.unresolvedCustomers).toBeUndefined();

@@ -1,9 +1,15 @@
 import { join } from "node:path";
-import type { SeededDatabase } from "../seed.js";
 import type { PostgresTwin } from "../scenarios/http.js";
 import { SERVER_MAIN, startService } from "../scenarios/http.js";
+import type { SeededDatabase } from "../seed.js";
 import { runSql } from "./psql.js";
-import { type BenchDatabase, checkReachable, copySqliteIntoPostgres, createBenchDatabase, postmasterPid } from "./seed-postgres.js";
+import {
+  type BenchDatabase,
+  checkReachable,
+  copySqliteIntoPostgres,
+  createBenchDatabase,
+  postmasterPid,
+} from "./seed-postgres.js";
 import { POSTGRES_HINT, postgresTargetFromEnv } from "./target.js";
 
 export interface PreparedPostgres {
@@ -36,7 +42,13 @@ async function engineOf(url: string): Promise<string> {
  */
 export async function preparePostgres(
   seeded: SeededDatabase,
-  options: { tokens: number; poolSize?: number | undefined; settings?: Record<string, string>; workdir: string; log: (message: string) => void },
+  options: {
+    tokens: number;
+    poolSize?: number | undefined;
+    settings?: Record<string, string>;
+    workdir: string;
+    log: (message: string) => void;
+  },
 ): Promise<PreparedPostgres | undefined> {
   const target = postgresTargetFromEnv(process.env);
   if (!target) {
@@ -46,7 +58,9 @@ export async function preparePostgres(
   try {
     await checkReachable(target);
   } catch (error) {
-    options.log(`PostgreSQL scenarios skipped: ${target.description} does not answer (${error instanceof Error ? error.message : String(error)}); \`pg_virtualenv -- pnpm bench\` starts one`);
+    options.log(
+      `PostgreSQL scenarios skipped: ${target.description} does not answer (${error instanceof Error ? error.message : String(error)}); \`pg_virtualenv -- pnpm bench\` starts one`,
+    );
     return undefined;
   }
   const database = await createBenchDatabase(target);
@@ -61,16 +75,23 @@ export async function preparePostgres(
     const first = await startService(SERVER_MAIN, { DATABASE_URL: database.url, DATABASE_PATH: unusedSqlitePath });
     const engine = await engineOf(first.url).finally(() => first.stop());
     if (!engine.startsWith("postgres")) {
-      options.log(`PostgreSQL scenarios skipped: this checkout's server ignores DATABASE_URL (its /health says engine "${engine}")`);
+      options.log(
+        `PostgreSQL scenarios skipped: this checkout's server ignores DATABASE_URL (its /health says engine "${engine}")`,
+      );
       await database.drop();
       return undefined;
     }
-    options.log(`PostgreSQL: copying ${options.tokens.toLocaleString("en-US")} tokens into ${target.description}/${database.name}`);
+    options.log(
+      `PostgreSQL: copying ${options.tokens.toLocaleString("en-US")} tokens into ${target.description}/${database.name}`,
+    );
     const copied = await copySqliteIntoPostgres(seeded.path, database.url, options.tokens);
     const tokens = copied.rows.session_tokens ?? 0;
-    options.log(`PostgreSQL: ${tokens.toLocaleString("en-US")} tokens copied, analyzed and checkpointed in ${copied.seconds.toFixed(1)} s`);
+    options.log(
+      `PostgreSQL: ${tokens.toLocaleString("en-US")} tokens copied, analyzed and checkpointed in ${copied.seconds.toFixed(1)} s`,
+    );
     const databasePid = await postmasterPid(database.url);
-    if (databasePid === undefined) options.log("PostgreSQL: its postmaster is not visible here; the database's CPU time is not measured");
+    if (databasePid === undefined)
+      options.log("PostgreSQL: its postmaster is not visible here; the database's CPU time is not measured");
     return {
       database,
       seedSeconds: copied.seconds,

@@ -22,7 +22,9 @@ function psql(url: string, args: string[], input?: Readable | string): Promise<s
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("close", (code) =>
-      code === 0 ? resolve(stdout.trim()) : reject(new Error(`psql exited with ${code}: ${stderr.trim() || stdout.trim()}`)),
+      code === 0
+        ? resolve(stdout.trim())
+        : reject(new Error(`psql exited with ${code}: ${stderr.trim() || stdout.trim()}`)),
     );
   });
 }

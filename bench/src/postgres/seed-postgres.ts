@@ -73,15 +73,24 @@ export interface CopyResult {
  * verifies and revokes). Whatever the server wrote on its first start (a development key) is removed
  * first; the tables are analyzed and a checkpoint taken after, so that neither runs in a measurement.
  */
-export async function copySqliteIntoPostgres(sqlitePath: string, url: string, sessionTokens: number): Promise<CopyResult> {
+export async function copySqliteIntoPostgres(
+  sqlitePath: string,
+  url: string,
+  sessionTokens: number,
+): Promise<CopyResult> {
   const started = performance.now();
   const sqlite = new BetterSqlite3(sqlitePath, { readonly: true });
   try {
-    const postgresTables = new Set((await runSql(url, "select tablename from pg_tables where schemaname = current_schema()")).split("\n"));
-    const sqliteTables = (sqlite.prepare("select name from sqlite_master where type = 'table'").pluck().all() as string[]).filter(
-      (name) => !name.startsWith("kysely_") && !name.startsWith("sqlite_") && postgresTables.has(name),
+    const postgresTables = new Set(
+      (await runSql(url, "select tablename from pg_tables where schemaname = current_schema()")).split("\n"),
     );
-    const tables = [...FIRST.filter((name) => sqliteTables.includes(name)), ...sqliteTables.filter((name) => !FIRST.includes(name))];
+    const sqliteTables = (
+      sqlite.prepare("select name from sqlite_master where type = 'table'").pluck().all() as string[]
+    ).filter((name) => !name.startsWith("kysely_") && !name.startsWith("sqlite_") && postgresTables.has(name));
+    const tables = [
+      ...FIRST.filter((name) => sqliteTables.includes(name)),
+      ...sqliteTables.filter((name) => !FIRST.includes(name)),
+    ];
     await runSql(url, `truncate ${tables.map((name) => `"${name}"`).join(", ")} cascade`);
     const rows: Record<string, number> = {};
     for (const table of tables) {

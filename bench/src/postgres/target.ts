@@ -16,7 +16,8 @@ const PROTOCOLS = new Set(["postgres:", "postgresql:"]);
 
 function fromUrl(text: string): PostgresTarget {
   const url = new URL(text);
-  if (!PROTOCOLS.has(url.protocol)) throw new Error(`DATABASE_URL must start with postgres:// (got ${url.protocol}//…)`);
+  if (!PROTOCOLS.has(url.protocol))
+    throw new Error(`DATABASE_URL must start with postgres:// (got ${url.protocol}//…)`);
   const urlFor = (database: string) => {
     const copy = new URL(url.href);
     copy.pathname = `/${encodeURIComponent(database)}`;

@@ -1,11 +1,11 @@
 import { join } from "node:path";
-import { OPERATIONS, type Operation } from "../operations.js";
 import { type LoadOptions, type LoadResult, measureLoad } from "../load.js";
+import { OPERATIONS, type Operation } from "../operations.js";
 import { type Comparison, type PlannedScenario, rowsOfPlan } from "../plan.js";
 import { REPO_ROOT, type ServerProcess, startServerProcess } from "../processes.js";
+import { startBenchRedis } from "../redis-server.js";
 import type { Row } from "../report.js";
 import type { SeededDatabase } from "../seed.js";
-import { startBenchRedis } from "../redis-server.js";
 
 export interface HttpSettings {
   connections: number;
@@ -74,7 +74,6 @@ export interface HttpOptions {
 /** A creation limit no bench run reaches: the limiter does all its work and never refuses. */
 const UNREACHED_LIMIT = "10000000";
 
-
 interface LoadedScenario extends PlannedScenario {
   load: Omit<LoadOptions, "connections" | "durationSeconds" | "warmupSeconds">;
 }
@@ -84,7 +83,6 @@ const post = (secretKey: string, body: string) => ({
   headers: { "content-type": "application/json", authorization: `Bearer ${secretKey}` },
   body,
 });
-
 
 function operationName(operation: Operation, seeded: SeededDatabase): string {
   switch (operation) {
@@ -102,7 +100,12 @@ function operationName(operation: Operation, seeded: SeededDatabase): string {
 }
 
 /** One server's load for an operation; each call makes its own counters (each server its own database). */
-function operationLoad(operation: Operation, server: ServerProcess, seeded: SeededDatabase, databasePid?: number): LoadedScenario["load"] {
+function operationLoad(
+  operation: Operation,
+  server: ServerProcess,
+  seeded: SeededDatabase,
+  databasePid?: number,
+): LoadedScenario["load"] {
   const pids = { serverPid: server.pid, ...(databasePid === undefined ? {} : { databasePid }) };
   const at = (procedure: string) => `${server.url}/trpc/sessionTokens.${procedure}`;
   const valid = seeded.validTokens;
@@ -114,13 +117,31 @@ function operationLoad(operation: Operation, server: ServerProcess, seeded: Seed
     case "verify-distinct":
       // Each request a different one of the known tokens (a million stored): the index pages
       // touched are not all hot, as with many customers' sessions at once.
-      return { url: at("verify"), ...post(seeded.secretKey, ""), ...pids, nextBody: () => JSON.stringify({ sessionToken: valid[next++ % valid.length] }) };
+      return {
+        url: at("verify"),
+        ...post(seeded.secretKey, ""),
+        ...pids,
+        nextBody: () => JSON.stringify({ sessionToken: valid[next++ % valid.length] }),
+      };
     case "verify-revoked":
-      return { url: at("verify"), ...post(seeded.secretKey, JSON.stringify({ sessionToken: seeded.revokedToken })), ...pids };
+      return {
+        url: at("verify"),
+        ...post(seeded.secretKey, JSON.stringify({ sessionToken: seeded.revokedToken })),
+        ...pids,
+      };
     case "create":
-      return { url: at("create"), ...post(seeded.secretKey, JSON.stringify({ externalUserId: "user_bench", email: "nobody@bench.example" })), ...pids };
+      return {
+        url: at("create"),
+        ...post(seeded.secretKey, JSON.stringify({ externalUserId: "user_bench", email: "nobody@bench.example" })),
+        ...pids,
+      };
     case "revoke":
-      return { url: at("revoke"), ...post(seeded.secretKey, ""), ...pids, nextBody: () => JSON.stringify({ tokenId: revocable[next++ % revocable.length] }) };
+      return {
+        url: at("revoke"),
+        ...post(seeded.secretKey, ""),
+        ...pids,
+        nextBody: () => JSON.stringify({ tokenId: revocable[next++ % revocable.length] }),
+      };
   }
 }
 
@@ -139,7 +160,11 @@ const AGAINST_TARGET = "≥ 95%";
  * ratios are the medians of the per-round ratios to its reference measured in the same round (the
  * machine's load drifts between rounds, much less within one).
  */
-export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettings, options: HttpOptions): Promise<Row[]> {
+export async function httpScenarios(
+  seeded: SeededDatabase,
+  settings: HttpSettings,
+  options: HttpOptions,
+): Promise<Row[]> {
   const servers: ServerProcess[] = [];
   const stoppers: (() => Promise<void>)[] = [];
   const start = async (server: Promise<ServerProcess>) => {
@@ -150,9 +175,13 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
   try {
     const everything = options.operations === undefined;
     const baseline = await start(startServerProcess(["--import", "tsx", "bench/src/servers/baseline-server.ts"]));
-    const stock = everything ? await start(startService(SERVER_MAIN, { DATABASE_PATH: seeded.path, HTTP_HANDLER: "stock" })) : undefined;
+    const stock = everything
+      ? await start(startService(SERVER_MAIN, { DATABASE_PATH: seeded.path, HTTP_HANDLER: "stock" }))
+      : undefined;
     // The same handler and tRPC around a procedure of verify's shape that does none of its work.
-    const floor = everything ? await start(startServerProcess(["--import", "tsx", "bench/src/servers/trpc-floor-server.ts"])) : undefined;
+    const floor = everything
+      ? await start(startServerProcess(["--import", "tsx", "bench/src/servers/trpc-floor-server.ts"]))
+      : undefined;
     const service = await start(startService(SERVER_MAIN, { DATABASE_PATH: seeded.path }));
     const { postgres, against } = options;
     const postgresServer = postgres
@@ -178,26 +207,28 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
     const creates = (options.operations ?? OPERATIONS).includes("create");
     const redis = creates ? await startBenchRedis() : undefined;
     if (redis) stoppers.push(redis.stop);
-    const limited = (env: Record<string, string>) => startService(SERVER_MAIN, { CREATE_RATE_LIMIT_PER_MINUTE: UNREACHED_LIMIT, ...env });
+    const limited = (env: Record<string, string>) =>
+      startService(SERVER_MAIN, { CREATE_RATE_LIMIT_PER_MINUTE: UNREACHED_LIMIT, ...env });
     const limiterServers = creates
       ? {
           memory: await start(limited({ DATABASE_PATH: seeded.path, RATE_LIMIT_STORE: "memory" })),
           database: await start(limited({ DATABASE_PATH: seeded.path, RATE_LIMIT_STORE: "database" })),
           redis: redis ? await start(limited({ DATABASE_PATH: seeded.path, RATE_LIMIT_URL: redis.url })) : undefined,
-          postgres:
-            postgres
-              ? await start(
-                  limited({
-                    DATABASE_URL: postgres.url,
-                    DATABASE_PATH: postgres.unusedSqlitePath,
-                    RATE_LIMIT_STORE: "database",
-                    ...(postgres.poolSize === undefined ? {} : { DATABASE_POOL_SIZE: String(postgres.poolSize) }),
-                  }),
-                )
-              : undefined,
+          postgres: postgres
+            ? await start(
+                limited({
+                  DATABASE_URL: postgres.url,
+                  DATABASE_PATH: postgres.unusedSqlitePath,
+                  RATE_LIMIT_STORE: "database",
+                  ...(postgres.poolSize === undefined ? {} : { DATABASE_POOL_SIZE: String(postgres.poolSize) }),
+                }),
+              )
+            : undefined,
         }
       : undefined;
-    const againstServer = against ? await start(startService(against.main, { DATABASE_PATH: against.copyPath })) : undefined;
+    const againstServer = against
+      ? await start(startService(against.main, { DATABASE_PATH: against.copyPath }))
+      : undefined;
     const peer = options.peer
       ? await start(
           startServerProcess(["--import", "tsx", "bench/src/servers/better-auth-server.ts"], {
@@ -213,24 +244,41 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
       scenarios.push({
         name: "stock adapter: verify (valid), tRPC createHTTPHandler",
         reference: BASELINE,
-        load: { url: `${stock.url}/trpc/sessionTokens.verify`, ...post(seeded.secretKey, verifyValid), serverPid: stock.pid },
+        load: {
+          url: `${stock.url}/trpc/sessionTokens.verify`,
+          ...post(seeded.secretKey, verifyValid),
+          serverPid: stock.pid,
+        },
       });
     }
     if (floor) {
       scenarios.push({
         name: "floor: verify-shaped no-op procedure, same handler and tRPC",
         reference: BASELINE,
-        load: { url: `${floor.url}/trpc/sessionTokens.verify`, ...post(seeded.secretKey, verifyValid), serverPid: floor.pid },
+        load: {
+          url: `${floor.url}/trpc/sessionTokens.verify`,
+          ...post(seeded.secretKey, verifyValid),
+          serverPid: floor.pid,
+        },
       });
     }
     const comparisons: Comparison[] = [];
     const thisLabel = options.thisLabel ?? "this build";
     for (const operation of options.operations ?? OPERATIONS) {
       const name = `service over HTTP: ${operationName(operation, seeded)}`;
-      scenarios.push({ name, reference: BASELINE, target: SQLITE_TARGETS[operation], load: operationLoad(operation, service, seeded) });
+      scenarios.push({
+        name,
+        reference: BASELINE,
+        target: SQLITE_TARGETS[operation],
+        load: operationLoad(operation, service, seeded),
+      });
       if (postgresServer && postgres) {
         const twin = `PostgreSQL over HTTP: ${operationName(operation, postgres.seeded)}`;
-        scenarios.push({ name: twin, reference: BASELINE, load: operationLoad(operation, postgresServer, postgres.seeded, postgres.databasePid) });
+        scenarios.push({
+          name: twin,
+          reference: BASELINE,
+          load: operationLoad(operation, postgresServer, postgres.seeded, postgres.databasePid),
+        });
         comparisons.push({
           name: `PostgreSQL vs SQLite: ${operationName(operation, postgres.seeded)}`,
           subject: twin,
@@ -242,13 +290,24 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
       if (postgresServer && secondPostgresServer && postgres) {
         const oneHost = `PostgreSQL over HTTP: ${operationName(operation, postgres.seeded)}`;
         const twoHosts = `PostgreSQL, two hosts over HTTP: ${operationName(operation, postgres.seeded)}`;
-        const [first, second] = [postgresServer, secondPostgresServer].map((server) => operationLoad(operation, server, postgres.seeded, postgres.databasePid));
+        const [first, second] = [postgresServer, secondPostgresServer].map((server) =>
+          operationLoad(operation, server, postgres.seeded, postgres.databasePid),
+        );
         scenarios.push({
           name: twoHosts,
           reference: BASELINE,
-          load: { ...first!, url: [first!.url as string, second!.url as string], moreServerPids: [secondPostgresServer.pid] },
+          load: {
+            ...first!,
+            url: [first!.url as string, second!.url as string],
+            moreServerPids: [secondPostgresServer.pid],
+          },
         });
-        comparisons.push({ name: `PostgreSQL two hosts vs one: ${operationName(operation, postgres.seeded)}`, subject: twoHosts, reference: oneHost, referenceLabel: "one host, same round" });
+        comparisons.push({
+          name: `PostgreSQL two hosts vs one: ${operationName(operation, postgres.seeded)}`,
+          subject: twoHosts,
+          reference: oneHost,
+          referenceLabel: "one host, same round",
+        });
       }
       if (againstServer && against) {
         const twin = `${against.label} over HTTP: ${operationName(operation, seeded)}`;
@@ -271,11 +330,20 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
           if (server === undefined) continue;
           const twin = `service over HTTP: create, ${engine}`;
           scenarios.push({ name: twin, reference: BASELINE, load: operationLoad(operation, server, seeded, pid) });
-          comparisons.push({ name: `create with the ${engine} vs none`, subject: twin, reference: name, referenceLabel: "no limiter, same round" });
+          comparisons.push({
+            name: `create with the ${engine} vs none`,
+            subject: twin,
+            reference: name,
+            referenceLabel: "no limiter, same round",
+          });
         }
         if (limiterServers.postgres && postgres) {
           const twin = `PostgreSQL over HTTP: create, database rate limiter`;
-          scenarios.push({ name: twin, reference: BASELINE, load: operationLoad(operation, limiterServers.postgres, postgres.seeded, postgres.databasePid) });
+          scenarios.push({
+            name: twin,
+            reference: BASELINE,
+            load: operationLoad(operation, limiterServers.postgres, postgres.seeded, postgres.databasePid),
+          });
           comparisons.push({
             name: `PostgreSQL create with the database rate limiter vs none`,
             subject: twin,
@@ -289,9 +357,19 @@ export async function httpScenarios(seeded: SeededDatabase, settings: HttpSettin
         scenarios.push({
           name: peerName,
           reference: BASELINE,
-          load: { url: `${peer.url}/session`, headers: { authorization: `Bearer ${String(peer.firstLine.token)}` }, serverPid: peer.pid },
+          load: {
+            url: `${peer.url}/session`,
+            headers: { authorization: `Bearer ${String(peer.firstLine.token)}` },
+            serverPid: peer.pid,
+          },
         });
-        comparisons.unshift({ name: "verify vs Better Auth getSession", subject: name, reference: peerName, referenceLabel: "Better Auth", target: "≥ 300%" });
+        comparisons.unshift({
+          name: "verify vs Better Auth getSession",
+          subject: name,
+          reference: peerName,
+          referenceLabel: "Better Auth",
+          target: "≥ 300%",
+        });
       }
     }
 

@@ -5,8 +5,8 @@ import { median } from "../in-process.js";
 import { type LoadResult, measureLoad } from "../load.js";
 import { REPO_ROOT, type ServerProcess, startServerProcess } from "../processes.js";
 import type { Row } from "../report.js";
-import type { SeededDatabase } from "../seed.js";
 import { rowFromRounds } from "../rounds.js";
+import type { SeededDatabase } from "../seed.js";
 import type { HttpSettings } from "./http.js";
 
 const SERVER_MAIN = join(REPO_ROOT, "apps/server/dist/main.js");
@@ -36,10 +36,14 @@ interface Flood {
 
 /** Starts the flooder (bench/src/import-flooder.ts) in its own process against `url`. */
 function startFlood(url: string, secretKey: string): Flood {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/src/import-flooder.ts", url, secretKey, String(IMPORTERS), String(ROWS_PER_BATCH)], {
-    cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "bench/src/import-flooder.ts", url, secretKey, String(IMPORTERS), String(ROWS_PER_BATCH)],
+    {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   let out = "";
   let onRefusal: () => void = () => {};
   const firstRefusal = new Promise<void>((resolve) => (onRefusal = resolve));
@@ -54,7 +58,13 @@ function startFlood(url: string, secretKey: string): Flood {
       child.kill("SIGTERM");
       await exited;
       const last = out.trim().split("\n").at(-1) ?? "{}";
-      const counts = JSON.parse(last) as { requests: number; ok: number; refused: number; failures: number; seconds: number };
+      const counts = JSON.parse(last) as {
+        requests: number;
+        ok: number;
+        refused: number;
+        failures: number;
+        seconds: number;
+      };
       return { ...counts, rowsPerSecond: (counts.ok * ROWS_PER_BATCH) / counts.seconds };
     },
   };
@@ -142,9 +152,17 @@ export async function importFloodScenario(seeded: SeededDatabase, settings: Http
     const tenant = `another tenant's verify (${VERIFY_CONNECTIONS} connections)`;
     return [
       verifyRow(`import flood: ${tenant}, alone`, alone),
-      verifyRow(`import flood: ${tenant}, while one tenant imports without limit (${IMPORTERS} × ${ROWS_PER_BATCH.toLocaleString("en-US")}-row batches in flight)`, flooded, alone),
+      verifyRow(
+        `import flood: ${tenant}, while one tenant imports without limit (${IMPORTERS} × ${ROWS_PER_BATCH.toLocaleString("en-US")}-row batches in flight)`,
+        flooded,
+        alone,
+      ),
       floodRow("import flood: the flood without limit", floods),
-      verifyRow(`import flood: ${tenant}, while one tenant imports at the default limit (${DEFAULT_IMPORT_LIMIT.toLocaleString("en-US")} rows/min)`, floodedAtLimit, alone),
+      verifyRow(
+        `import flood: ${tenant}, while one tenant imports at the default limit (${DEFAULT_IMPORT_LIMIT.toLocaleString("en-US")} rows/min)`,
+        floodedAtLimit,
+        alone,
+      ),
       floodRow("import flood: the flood at the default limit", floodsAtLimit),
     ];
   } finally {

@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import {
   type AuthenticatedKey,
   createSessionToken,
-  type Store,
   openStore,
+  type Store,
   systemClock,
   verifySessionToken,
 } from "@billingos/server";
@@ -56,12 +56,28 @@ export async function inProcessVerify(large: SeededDatabase, settings: InProcess
   raw.close();
   await db.close();
   return [
-    { scenario: `in process: raw baseline (prepared statement + SHA-256), ${large.validTokens.length ? "large" : ""} DB`, throughput: floor, unit: "calls/s" },
-    { scenario: "in process: verify through the service", throughput: service, unit: "calls/s", baseline: "raw baseline", ratio: service / floor, target: "≥ 60%" },
+    {
+      scenario: `in process: raw baseline (prepared statement + SHA-256), ${large.validTokens.length ? "large" : ""} DB`,
+      throughput: floor,
+      unit: "calls/s",
+    },
+    {
+      scenario: "in process: verify through the service",
+      throughput: service,
+      unit: "calls/s",
+      baseline: "raw baseline",
+      ratio: service / floor,
+      target: "≥ 60%",
+    },
   ];
 }
 
-export async function scaleVerify(small: SeededDatabase, large: SeededDatabase, settings: InProcessSettings, sizes: [number, number]): Promise<Row[]> {
+export async function scaleVerify(
+  small: SeededDatabase,
+  large: SeededDatabase,
+  settings: InProcessSettings,
+  sizes: [number, number],
+): Promise<Row[]> {
   const smallDb = await openStore({ databasePath: small.path });
   const largeDb = await openStore({ databasePath: large.path });
   const { a: atSmall, b: atLarge } = await sideBySide(verifier(smallDb, small), verifier(largeDb, large), settings);
@@ -80,11 +96,19 @@ export async function scaleVerify(small: SeededDatabase, large: SeededDatabase, 
   ];
 }
 
-export async function scaleCreate(none: SeededDatabase, many: SeededDatabase, settings: InProcessSettings, customers: number): Promise<Row[]> {
+export async function scaleCreate(
+  none: SeededDatabase,
+  many: SeededDatabase,
+  settings: InProcessSettings,
+  customers: number,
+): Promise<Row[]> {
   const noneDb = await openStore({ databasePath: none.path });
   const manyDb = await openStore({ databasePath: many.path });
   const creator = (db: Store, seeded: SeededDatabase) => () =>
-    createSessionToken({ store: db, clock: systemClock }, seeded.key, { externalUserId: "user_bench", email: "nobody@bench.example" });
+    createSessionToken({ store: db, clock: systemClock }, seeded.key, {
+      externalUserId: "user_bench",
+      email: "nobody@bench.example",
+    });
   const { a: withNone, b: withMany } = await sideBySide(creator(noneDb, none), creator(manyDb, many), settings);
   await noneDb.close();
   await manyDb.close();

@@ -4,10 +4,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { format } from "node:util";
-import Store from "better-sqlite3";
-import { betterAuth, type BetterAuthOptions } from "better-auth";
+import { type BetterAuthOptions, betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { bearer } from "better-auth/plugins";
+import Store from "better-sqlite3";
 
 /**
  * The benchmark's peer: Better Auth answering `getSession` for a bearer token, on better-sqlite3,
@@ -44,7 +44,9 @@ const options = {
   plugins: [bearer()],
   // Off by default in this version too (it needs BETTER_AUTH_TELEMETRY=1); stated so no run phones out.
   telemetry: { enabled: false },
-  logger: { log: (level, message, ...args) => process.stderr.write(`[better-auth ${level}] ${format(message, ...args)}\n`) },
+  logger: {
+    log: (level, message, ...args) => process.stderr.write(`[better-auth ${level}] ${format(message, ...args)}\n`),
+  },
   // Session settings are Better Auth's defaults: the cookie cache (session.cookieCache) is OFF unless
   // enabled, so every getSession reads the session joined to its user from the database — a
   // per-request lookup, the fair peer for a per-request verify. (A bearer client would not carry the
@@ -62,7 +64,10 @@ const auth = betterAuth(options);
  * already there (a reused BETTER_AUTH_DB), so a rerun still gets a live session.
  */
 async function obtainToken(): Promise<string> {
-  let response = await auth.api.signUpEmail({ body: { email: EMAIL, password: PASSWORD, name: "Bench User" }, asResponse: true });
+  let response = await auth.api.signUpEmail({
+    body: { email: EMAIL, password: PASSWORD, name: "Bench User" },
+    asResponse: true,
+  });
   if (!response.ok) {
     process.stderr.write(`sign-up answered ${response.status}; signing in instead\n`);
     response = await auth.api.signInEmail({ body: { email: EMAIL, password: PASSWORD }, asResponse: true });
@@ -99,7 +104,9 @@ const server = createServer((req, res) => {
     (session) => (session ? sendJson(res, 200, session) : sendJson(res, 401, { error: "unauthorized" })),
     (error: unknown) => {
       // Better Auth's own failure (e.g. the database), not a bad token: report it, never hide it as a 401.
-      process.stderr.write(`getSession failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `getSession failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       sendJson(res, 500, { error: "internal" });
     },
   );

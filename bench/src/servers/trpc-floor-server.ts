@@ -20,7 +20,11 @@ const answer = {
 };
 
 const t = initTRPC.context<{ authorization: string | undefined }>().create({ isDev: false });
-const withCaller = t.procedure.use(({ ctx, next }) => next({ ctx: { apiKey: { id: "key_floor", organizationId: "org_floor", hasHeader: ctx.authorization !== undefined } } }));
+const withCaller = t.procedure.use(({ ctx, next }) =>
+  next({
+    ctx: { apiKey: { id: "key_floor", organizationId: "org_floor", hasHeader: ctx.authorization !== undefined } },
+  }),
+);
 const router = t.router({
   sessionTokens: t.router({
     verify: withCaller.input(z.strictObject({ sessionToken: z.string() })).mutation(() => answer),
@@ -36,7 +40,10 @@ const handle = createFastTRPCHandler({
 
 const server = createServer((req, res) => {
   const url = req.url ?? "/";
-  if (!url.startsWith("/trpc/") || !handle(req, res, decodeURIComponent(url.slice("/trpc/".length).split("?")[0]!), "")) {
+  if (
+    !url.startsWith("/trpc/") ||
+    !handle(req, res, decodeURIComponent(url.slice("/trpc/".length).split("?")[0]!), "")
+  ) {
     res.writeHead(404).end();
   }
 });

@@ -1,6 +1,13 @@
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createApiKey, createLogger, type RunningHttpServer, startHttpServer, type Store, systemClock } from "@billingos/server";
+import {
+  createApiKey,
+  createLogger,
+  type RunningHttpServer,
+  type Store,
+  startHttpServer,
+  systemClock,
+} from "@billingos/server";
 import { openTestStore } from "@billingos/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -41,7 +48,11 @@ describe.runIf(pythonInstalled)("the Python example", () => {
 
   beforeAll(async () => {
     store = await openTestStore();
-    server = await startHttpServer({ deps: { store, clock: systemClock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1" });
+    server = await startHttpServer({
+      deps: { store, clock: systemClock, logger: createLogger("silent") },
+      port: 0,
+      host: "127.0.0.1",
+    });
     secretKey = (await createApiKey(store, systemClock, { organizationName: "Acme", environment: "test" })).secretKey;
   });
   afterAll(async () => {
@@ -50,7 +61,11 @@ describe.runIf(pythonInstalled)("the Python example", () => {
   });
 
   it("creates, verifies, lists every page, revokes and reads typed errors", async () => {
-    const { code, stdout, stderr } = await runExample({ BILLINGOS_URL: server.url, BILLINGOS_SECRET_KEY: secretKey, EXAMPLE_USER_ID: "py_user" });
+    const { code, stdout, stderr } = await runExample({
+      BILLINGOS_URL: server.url,
+      BILLINGOS_SECRET_KEY: secretKey,
+      EXAMPLE_USER_ID: "py_user",
+    });
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split("\n");
@@ -58,7 +73,8 @@ describe.runIf(pythonInstalled)("the Python example", () => {
     const created = lines.filter((line) => line.startsWith("created "));
     expect(created).toHaveLength(3);
     const tokenIds = created.map((line) => line.split(" ")[1]!);
-    for (const line of created) expect(line).toMatch(/^created tok_[0-9a-z]{26} expires \d{4}-\d\d-\d\dT[\d:.]+Z prefix bos_session_test_$/);
+    for (const line of created)
+      expect(line).toMatch(/^created tok_[0-9a-z]{26} expires \d{4}-\d\d-\d\dT[\d:.]+Z prefix bos_session_test_$/);
 
     expect(lines).toContain("verified valid=True user=py_user metadata={'client': 'python', 'n': 0}");
     // Three tokens over pages of two: the iterator followed nextCursor to the end, newest first.
@@ -69,7 +85,9 @@ describe.runIf(pythonInstalled)("the Python example", () => {
     expect(lines).toContain(
       "error BAD_REQUEST 400 fields=['expiresIn'] message=Invalid input: expiresIn: expiresIn must be at least 60 seconds",
     );
-    expect(lines).toContain("error NOT_FOUND 404 message=No session token tok_00000000000000000000000000 in this organization's test environment");
+    expect(lines).toContain(
+      "error NOT_FOUND 404 message=No session token tok_00000000000000000000000000 in this organization's test environment",
+    );
     expect(lines).toContain("error UNAUTHORIZED 401");
   });
 });

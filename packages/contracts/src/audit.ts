@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { inputObject } from "./input-object.js";
 import { environment } from "./environment.js";
 import { externalId, pageLimit, prefixedId } from "./fields.js";
+import { inputObject } from "./input-object.js";
 import { storedJsonObject } from "./json-object.js";
 import { timestamp } from "./timestamp.js";
 

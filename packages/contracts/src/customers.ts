@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { inputObject } from "./input-object.js";
 import { environment } from "./environment.js";
 import { externalId, MAX_METADATA_BYTES, MAX_METADATA_VALUES, pageLimit, prefixedId } from "./fields.js";
+import { inputObject } from "./input-object.js";
 import { boundedJsonObject, storedJsonObject } from "./json-object.js";
 import { text } from "./text.js";
 import { timestamp } from "./timestamp.js";
@@ -11,7 +11,13 @@ import { timestamp } from "./timestamp.js";
 export const MAX_IMPORT_BATCH = 1000;
 
 /** Metadata keys that carry the merchant's own user id, so a customer can be bound at import. */
-export const PRE_BIND_METADATA_KEYS = ["external_id", "external_user_id", "externalUserId", "user_id", "userId"] as const;
+export const PRE_BIND_METADATA_KEYS = [
+  "external_id",
+  "external_user_id",
+  "externalUserId",
+  "user_id",
+  "userId",
+] as const;
 
 export const stripeCustomerId = z
   .string({ error: "stripeCustomerId must be a string" })
@@ -90,7 +96,9 @@ export const importedCustomer = z.strictObject({
   environment,
   email: z.string().nullable(),
   name: z.string().nullable(),
-  metadata: storedJsonObject<Record<string, string>>("Stripe metadata, exactly as imported.", { type: "string" }).nullable(),
+  metadata: storedJsonObject<Record<string, string>>("Stripe metadata, exactly as imported.", {
+    type: "string",
+  }).nullable(),
   createdAt: timestamp.nullable(),
   importedAt: timestamp,
   externalUserId: z.string().nullable(),
@@ -140,10 +148,9 @@ export type UnbindCustomerInput = z.input<typeof unbindCustomerInput>;
 export const getCustomerInput = inputObject({
   stripeCustomerId: stripeCustomerId.optional(),
   externalUserId: externalId("externalUserId").optional(),
-})
-  .refine((input) => (input.stripeCustomerId === undefined) !== (input.externalUserId === undefined), {
-    error: "Give exactly one of stripeCustomerId or externalUserId",
-  });
+}).refine((input) => (input.stripeCustomerId === undefined) !== (input.externalUserId === undefined), {
+  error: "Give exactly one of stripeCustomerId or externalUserId",
+});
 export type GetCustomerInput = z.input<typeof getCustomerInput>;
 
 const ASCII_UPPER_CASE = /[A-Z]/g;

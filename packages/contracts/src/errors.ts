@@ -68,7 +68,9 @@ export function echoableName(name: string): boolean {
 export const hiddenName = (name: string) => `[name not shown: ${name.length} characters]`;
 
 function pathKey(path: readonly PropertyKey[]): string {
-  return path.map((segment) => (typeof segment === "string" && !echoableName(segment) ? hiddenName(segment) : String(segment))).join(".");
+  return path
+    .map((segment) => (typeof segment === "string" && !echoableName(segment) ? hiddenName(segment) : String(segment)))
+    .join(".");
 }
 
 /**
@@ -133,7 +135,9 @@ export function validationDetailsOf(error: z.ZodError): ValidationDetails {
       const room = Math.max(0, MAX_FIELD_ERRORS - listedFields);
       const listed = unknown.keys.slice(0, room);
       for (const key of listed) {
-        const message = echoableName(key) ? `${UNKNOWN_FIELD} "${key}"` : `${UNKNOWN_FIELD} (name not shown: ${key.length} characters)`;
+        const message = echoableName(key)
+          ? `${UNKNOWN_FIELD} "${key}"`
+          : `${UNKNOWN_FIELD} (name not shown: ${key.length} characters)`;
         if (!add(pathKey([...issue.path, key]), message)) unlistedUnknownFields += 1;
       }
       unlistedUnknownFields += unknown.count - listed.length;
@@ -149,7 +153,8 @@ export function validationDetailsOf(error: z.ZodError): ValidationDetails {
   };
 }
 
-const isUnknownFieldEntry = (messages: readonly string[]) => messages.every((message) => message.startsWith(UNKNOWN_FIELD));
+const isUnknownFieldEntry = (messages: readonly string[]) =>
+  messages.every((message) => message.startsWith(UNKNOWN_FIELD));
 const count = (n: number) => n.toLocaleString("en-US");
 
 /** One line a person can act on, naming the first fields at fault and counting the rest. */
@@ -159,8 +164,12 @@ export function validationMessageOf(details: ValidationDetails): string {
   const parts = [...details.formErrors, ...named.map(([field, messages]) => `${field}: ${messages.join("; ")}`)];
   if (parts.length === 0) return "Invalid input";
   const unnamed = entries.slice(MAX_FIELDS_IN_MESSAGE);
-  const moreUnknown = unnamed.filter(([, messages]) => isUnknownFieldEntry(messages)).length + (details.unlistedUnknownFields ?? 0);
-  const moreOther = unnamed.length - unnamed.filter(([, messages]) => isUnknownFieldEntry(messages)).length + (details.unlistedProblems ?? 0);
+  const moreUnknown =
+    unnamed.filter(([, messages]) => isUnknownFieldEntry(messages)).length + (details.unlistedUnknownFields ?? 0);
+  const moreOther =
+    unnamed.length -
+    unnamed.filter(([, messages]) => isUnknownFieldEntry(messages)).length +
+    (details.unlistedProblems ?? 0);
   const more = [
     ...(moreUnknown > 0 ? [`${count(moreUnknown)} more unknown field${moreUnknown === 1 ? "" : "s"}`] : []),
     ...(moreOther > 0 ? [`${count(moreOther)} more problem${moreOther === 1 ? "" : "s"}`] : []),

@@ -15,7 +15,11 @@ export const externalId = (field: string) =>
 /** Surrounding whitespace is dropped (a pasted address often has some); case is kept as given. */
 export const email = text("email")
   .trim()
-  .pipe(z.email({ error: "email must be a valid email address" }).max(320, { error: "email must be at most 320 characters" }));
+  .pipe(
+    z
+      .email({ error: "email must be a valid email address" })
+      .max(320, { error: "email must be at most 320 characters" }),
+  );
 
 /**
  * Deep enough for any context a merchant attaches (a device inside a request inside a page view),

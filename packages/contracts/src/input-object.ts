@@ -24,7 +24,9 @@ export interface TooManyFieldsParams {
 }
 
 export function isTooManyFieldsParams(params: unknown): params is TooManyFieldsParams {
-  return typeof params === "object" && params !== null && (params as Partial<TooManyFieldsParams>).tooManyFields === true;
+  return (
+    typeof params === "object" && params !== null && (params as Partial<TooManyFieldsParams>).tooManyFields === true
+  );
 }
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
@@ -47,7 +49,10 @@ function excessKeys(input: Record<string, unknown>, known: ReadonlySet<string>):
   return { tooManyFields: true, unknownFields, unknownFieldCount };
 }
 
-export function inputObject<const Shape extends z.ZodRawShape>(shape: Shape, params?: Parameters<typeof z.strictObject>[1]) {
+export function inputObject<const Shape extends z.ZodRawShape>(
+  shape: Shape,
+  params?: Parameters<typeof z.strictObject>[1],
+) {
   const object = z.strictObject(shape, params);
   const known: ReadonlySet<string> = new Set(Object.keys(shape));
   type Input = z.input<typeof object>;

@@ -68,7 +68,8 @@ export function jsonObjectProblem(value: unknown, limits: JsonObjectLimits): Jso
     const count = keys === null ? (container as unknown[]).length : keys.length;
     // Counted before any item is read: a huge (or sparse, in-process) array is refused at once.
     values += count;
-    if (values > maxValues) return { path: [], message: `${field} must hold at most ${maxValues} keys and array items in all` };
+    if (values > maxValues)
+      return { path: [], message: `${field} must hold at most ${maxValues} keys and array items in all` };
     for (let index = 0; index < count; index++) {
       const key: string | number = keys === null ? index : keys[index]!;
       if (typeof key === "string" && !isWellFormedUnicode(key)) {
@@ -92,11 +93,15 @@ export function jsonObjectProblem(value: unknown, limits: JsonObjectLimits): Jso
         pending.push({ value: item, depth: depth + 1, path: itemPath });
         continue;
       }
-      return { path: itemPath, message: `${field} values must be JSON: a string, number, boolean, null, array or object` };
+      return {
+        path: itemPath,
+        message: `${field} values must be JSON: a string, number, boolean, null, array or object`,
+      };
     }
   }
   const bytes = utf8.encode(JSON.stringify(value)).length;
-  if (bytes > maxBytes) return { path: [], message: `${field} must be at most ${maxBytes} bytes of JSON (got ${bytes})` };
+  if (bytes > maxBytes)
+    return { path: [], message: `${field} must be at most ${maxBytes} bytes of JSON (got ${bytes})` };
   return null;
 }
 

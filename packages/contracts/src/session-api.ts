@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { inputObject } from "./input-object.js";
 import { importedCustomer } from "./customers.js";
 import { environment } from "./environment.js";
+import { inputObject } from "./input-object.js";
 import { operation } from "./operations.js";
 import { tokenId } from "./session-tokens.js";
 import { timestamp } from "./timestamp.js";

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { inputObject } from "./input-object.js";
 import { environment } from "./environment.js";
 import { email, externalId, jsonObject, metadata, pageLimit, prefixedId } from "./fields.js";
+import { inputObject } from "./input-object.js";
 import { operation } from "./operations.js";
 import { wellFormedText } from "./text.js";
 import { timestamp } from "./timestamp.js";
@@ -64,10 +64,9 @@ export type SessionTokenCreated = z.output<typeof sessionTokenCreated>;
 export const revokeSessionTokenInput = inputObject({
   tokenId: tokenId.optional(),
   sessionToken: sessionTokenString.optional(),
-})
-  .refine((input) => (input.tokenId === undefined) !== (input.sessionToken === undefined), {
-    error: "Give exactly one of tokenId or sessionToken",
-  });
+}).refine((input) => (input.tokenId === undefined) !== (input.sessionToken === undefined), {
+  error: "Give exactly one of tokenId or sessionToken",
+});
 export type RevokeSessionTokenInput = z.input<typeof revokeSessionTokenInput>;
 
 export const sessionTokenRevoked = z.strictObject({
@@ -151,10 +150,9 @@ export type SessionTokenPage = z.output<typeof sessionTokenPage>;
 export const revokeCustomerSessionTokensInput = inputObject({
   externalUserId: externalId("externalUserId").optional(),
   externalOrganizationId: externalId("externalOrganizationId").optional(),
-})
-  .refine((input) => (input.externalUserId === undefined) !== (input.externalOrganizationId === undefined), {
-    error: "Give exactly one of externalUserId or externalOrganizationId",
-  });
+}).refine((input) => (input.externalUserId === undefined) !== (input.externalOrganizationId === undefined), {
+  error: "Give exactly one of externalUserId or externalOrganizationId",
+});
 export type RevokeCustomerSessionTokensInput = z.input<typeof revokeCustomerSessionTokensInput>;
 
 export const customerSessionTokensRevoked = z.strictObject({

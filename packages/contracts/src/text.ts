@@ -45,4 +45,5 @@ export const wellFormedText = (field: string) =>
     .refine(isWellFormedUnicode, { error: wellFormedMessage(field), abort: true });
 
 /** A string field that may be stored: well-formed, and without NUL. Add length rules after. */
-export const text = (field: string) => wellFormedText(field).refine((value) => !value.includes(NUL), { error: nulMessage(field), abort: true });
+export const text = (field: string) =>
+  wellFormedText(field).refine((value) => !value.includes(NUL), { error: nulMessage(field), abort: true });

@@ -31,7 +31,6 @@ export const SECRET_KEY_PREFIXES = {
   live: tokenPrefix("secretKey", "live"),
 } as const;
 
-
 export function checksumOf(prefixAndBody: string): string {
   return encodeBase62Fixed(crc32(prefixAndBody), CHECKSUM_LENGTH);
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
-  DEFAULT_API_URL,
   apiUrlForCredential,
   apiUrlForEnvironment,
   apiUrls,
+  DEFAULT_API_URL,
   validationDetailsOf,
   validationMessageOf,
 } from "../src/index.js";
@@ -71,7 +71,8 @@ describe("apiUrls schema", () => {
 
       const production = apiUrls.safeParse({ sandboxUrl: urls.sandboxUrl, productionUrl: bad });
       expect(production.success).toBe(false);
-      if (!production.success) expect(validationDetailsOf(production.error).fieldErrors).toHaveProperty("productionUrl");
+      if (!production.success)
+        expect(validationDetailsOf(production.error).fieldErrors).toHaveProperty("productionUrl");
     },
   );
 

@@ -54,7 +54,11 @@ describe("validation errors are bounded", () => {
   });
 
   it("an object with more keys than its schema has fields is refused on its unknown fields alone", () => {
-    const details = refusal(createSessionTokenInput, { ...manyUnknownKeys(1_000, (i) => `k${i}`), expiresIn: 1, email: "x" });
+    const details = refusal(createSessionTokenInput, {
+      ...manyUnknownKeys(1_000, (i) => `k${i}`),
+      expiresIn: 1,
+      email: "x",
+    });
     expect(Object.keys(details.fieldErrors)).toEqual(Array.from({ length: MAX_FIELD_ERRORS }, (_, i) => `k${i}`));
     expect(details.unlistedUnknownFields).toBe(1_000 - MAX_FIELD_ERRORS);
     expect(validationMessageOf(details)).toContain(`… and ${1_000 - MAX_FIELDS_IN_MESSAGE} more unknown fields`);
@@ -81,18 +85,30 @@ describe("validation errors are bounded", () => {
   });
 
   it("customers.import with 1,000 bad customers: the first problems listed, the rest counted", () => {
-    const customers = Array.from({ length: MAX_IMPORT_BATCH }, (_, i) => ({ stripeCustomerId: `bad_${i}`, email: 5, name: 6 }));
+    const customers = Array.from({ length: MAX_IMPORT_BATCH }, (_, i) => ({
+      stripeCustomerId: `bad_${i}`,
+      email: 5,
+      name: 6,
+    }));
     const details = refusal(importCustomersInput, { customers });
     expect(Object.keys(details.fieldErrors)).toHaveLength(MAX_FIELD_ERRORS);
-    expect(details.fieldErrors["customers.0.stripeCustomerId"]).toEqual(["stripeCustomerId must be a Stripe customer id (cus_…)"]);
+    expect(details.fieldErrors["customers.0.stripeCustomerId"]).toEqual([
+      "stripeCustomerId must be a Stripe customer id (cus_…)",
+    ]);
     expect(details.unlistedProblems).toBe(3 * MAX_IMPORT_BATCH - MAX_FIELD_ERRORS);
     const message = validationMessageOf(details);
-    expect(message).toContain(`… and ${(3 * MAX_IMPORT_BATCH - MAX_FIELDS_IN_MESSAGE).toLocaleString("en-US")} more problems`);
+    expect(message).toContain(
+      `… and ${(3 * MAX_IMPORT_BATCH - MAX_FIELDS_IN_MESSAGE).toLocaleString("en-US")} more problems`,
+    );
     expect(answerBytes(details)).toBeLessThan(8 * 1024);
   });
 
   it("1,000 customers each with an unknown field: both kinds counted, the answer stays small", () => {
-    const customers = Array.from({ length: MAX_IMPORT_BATCH }, (_, i) => ({ stripeCustomerId: `cus_${i}`, extra: 1, ["k".repeat(800)]: 1 }));
+    const customers = Array.from({ length: MAX_IMPORT_BATCH }, (_, i) => ({
+      stripeCustomerId: `cus_${i}`,
+      extra: 1,
+      ["k".repeat(800)]: 1,
+    }));
     const details = refusal(importCustomersInput, { customers });
     expect(details.fieldErrors["customers.0.extra"]).toEqual(['Unknown field "extra"']);
     expect((details.unlistedUnknownFields ?? 0) + Object.keys(details.fieldErrors).length).toBe(2 * MAX_IMPORT_BATCH);
@@ -106,11 +122,13 @@ describe("validation errors are bounded", () => {
       .check(z.refine(() => false, { error: "y".repeat(10_000), path: ["a"] }))
       .check(z.refine(() => false, { error: "z", path: ["a"] }))
       .check(z.refine(() => false, { error: "w", path: ["a"] }));
-    const forms = z.strictObject({}).check(...Array.from({ length: 10 }, (_, i) => z.refine(() => false, { error: `form ${i}` })));
+    const forms = z
+      .strictObject({})
+      .check(...Array.from({ length: 10 }, (_, i) => z.refine(() => false, { error: `form ${i}` })));
     const details = refusal(long, { a: "" });
-    expect(details.fieldErrors["a"]).toHaveLength(MAX_MESSAGES_PER_FIELD);
-    expect(details.fieldErrors["a"]![0]).toHaveLength(MAX_ERROR_MESSAGE_LENGTH);
-    expect(details.fieldErrors["a"]![0]!.endsWith("…")).toBe(true);
+    expect(details.fieldErrors.a).toHaveLength(MAX_MESSAGES_PER_FIELD);
+    expect(details.fieldErrors.a![0]).toHaveLength(MAX_ERROR_MESSAGE_LENGTH);
+    expect(details.fieldErrors.a![0]!.endsWith("…")).toBe(true);
     expect(details.unlistedProblems).toBe(1);
     expect(validationMessageOf(details)).toMatch(/… and 1 more problem$/);
     const formDetails = refusal(forms, {});

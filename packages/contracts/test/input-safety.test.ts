@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import * as contracts from "../src/index.js";
 import {
   bindCustomerInput,
   createSessionTokenInput,
@@ -16,7 +17,6 @@ import {
   validationMessageOf,
   verifySessionTokenInput,
 } from "../src/index.js";
-import * as contracts from "../src/index.js";
 
 // Class-level checks over every input schema of the API: whatever is put in any field, parsing
 // never throws (no recursion a deep value can overflow), never repeats a credential-shaped value or
@@ -26,24 +26,51 @@ import * as contracts from "../src/index.js";
 const INPUTS: Record<string, [schema: z.ZodType, valid: Record<string, unknown>]> = {
   createSessionTokenInput: [
     createSessionTokenInput,
-    { externalUserId: "u", email: "a@example.com", externalOrganizationId: "o", expiresIn: 60, allowedOperations: ["customer:read"], metadata: { ip: "x" } },
+    {
+      externalUserId: "u",
+      email: "a@example.com",
+      externalOrganizationId: "o",
+      expiresIn: 60,
+      allowedOperations: ["customer:read"],
+      metadata: { ip: "x" },
+    },
   ],
-  verifySessionTokenInput: [verifySessionTokenInput, { sessionToken: "bos_session_test_x", operation: "customer:read" }],
+  verifySessionTokenInput: [
+    verifySessionTokenInput,
+    { sessionToken: "bos_session_test_x", operation: "customer:read" },
+  ],
   revokeSessionTokenInput: [revokeSessionTokenInput, { tokenId: "tok_01hzx3k5m7n9p1q3r5s7t9v1w3" }],
-  listSessionTokensInput: [listSessionTokensInput, { externalUserId: "u", status: "all", limit: 5, cursor: "tok_01hzx3k5m7n9p1q3r5s7t9v1w3" }],
+  listSessionTokensInput: [
+    listSessionTokensInput,
+    { externalUserId: "u", status: "all", limit: 5, cursor: "tok_01hzx3k5m7n9p1q3r5s7t9v1w3" },
+  ],
   revokeCustomerSessionTokensInput: [revokeCustomerSessionTokensInput, { externalUserId: "u" }],
-  importCustomersInput: [importCustomersInput, { customers: [{ stripeCustomerId: "cus_A1", email: "a@example.com", name: "A", metadata: { k: "v" } }], dryRun: true }],
-  listUnresolvedCustomersInput: [listUnresolvedCustomersInput, { reason: "no_email", limit: 5, cursor: "imp_01hzx3k5m7n9p1q3r5s7t9v1w3" }],
+  importCustomersInput: [
+    importCustomersInput,
+    {
+      customers: [{ stripeCustomerId: "cus_A1", email: "a@example.com", name: "A", metadata: { k: "v" } }],
+      dryRun: true,
+    },
+  ],
+  listUnresolvedCustomersInput: [
+    listUnresolvedCustomersInput,
+    { reason: "no_email", limit: 5, cursor: "imp_01hzx3k5m7n9p1q3r5s7t9v1w3" },
+  ],
   bindCustomerInput: [bindCustomerInput, { stripeCustomerId: "cus_A1", externalUserId: "u" }],
   getCustomerInput: [getCustomerInput, { stripeCustomerId: "cus_A1" }],
-  listCustomerAuditEventsInput: [listCustomerAuditEventsInput, { externalUserId: "u", limit: 5, cursor: "evt_01hzx3k5m7n9p1q3r5s7t9v1w3" }],
+  listCustomerAuditEventsInput: [
+    listCustomerAuditEventsInput,
+    { externalUserId: "u", limit: 5, cursor: "evt_01hzx3k5m7n9p1q3r5s7t9v1w3" },
+  ],
 };
 
 /** Each top-level field of `valid` with `value` in its place, and the same inside an import row. */
 function damaged(valid: Record<string, unknown>, value: unknown): Array<[field: string, input: unknown]> {
   const out: Array<[string, unknown]> = Object.keys(valid).map((field) => [field, { ...valid, [field]: value }]);
   const rows = valid.customers as Array<Record<string, unknown>> | undefined;
-  if (rows) for (const field of Object.keys(rows[0]!)) out.push([`customers.0.${field}`, { ...valid, customers: [{ ...rows[0], [field]: value }] }]);
+  if (rows)
+    for (const field of Object.keys(rows[0]!))
+      out.push([`customers.0.${field}`, { ...valid, customers: [{ ...rows[0], [field]: value }] }]);
   return out;
 }
 
@@ -66,7 +93,11 @@ describe.each(Object.entries(INPUTS))("%s", (_name, [schema, valid]) => {
   });
 
   it("never repeats a credential-shaped value or field name in its messages", () => {
-    const inputs = [...damaged(valid, SECRET_LIKE), ...damaged(valid, [SECRET_LIKE]), ["(unknown field)", { ...valid, [SECRET_LIKE]: 1 }] as const];
+    const inputs = [
+      ...damaged(valid, SECRET_LIKE),
+      ...damaged(valid, [SECRET_LIKE]),
+      ["(unknown field)", { ...valid, [SECRET_LIKE]: 1 }] as const,
+    ];
     for (const [field, input] of inputs) {
       const result = schema.safeParse(input);
       if (result.success) continue;
@@ -78,7 +109,9 @@ describe.each(Object.entries(INPUTS))("%s", (_name, [schema, valid]) => {
 
   it("refuses a lone surrogate in any string field, naming the field", () => {
     for (const [field, input] of damaged(valid, "ab\ud800cd")) {
-      const original = field.startsWith("customers.0.") ? (valid.customers as Array<Record<string, unknown>>)[0]![field.slice(12)] : valid[field];
+      const original = field.startsWith("customers.0.")
+        ? (valid.customers as Array<Record<string, unknown>>)[0]![field.slice(12)]
+        : valid[field];
       if (typeof original !== "string") continue;
       const result = schema.safeParse(input);
       expect(result.success, field).toBe(false);
@@ -93,7 +126,8 @@ describe("no wire schema is recursive", () => {
   // that a thrown parse (a stack overflow) never unwinds: that was the leak of deep metadata. With no
   // recursive schema on the wire, no input can reach it; a new z.json()/z.lazy() fails here first.
   const wire: Array<[string, z.ZodType]> = [];
-  for (const [name, value] of Object.entries(contracts) as Array<[string, unknown]>) if (value instanceof z.ZodType) wire.push([name, value]);
+  for (const [name, value] of Object.entries(contracts) as Array<[string, unknown]>)
+    if (value instanceof z.ZodType) wire.push([name, value]);
 
   it("holds for every exported schema, inputs and answers", () => {
     expect(wire.length).toBeGreaterThan(30);
@@ -110,7 +144,8 @@ describe("hasLoneSurrogate (the portable fallback) agrees with String.prototype.
     const units = [0x41, 0xd7ff, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xe000];
     const strings = [""];
     for (let length = 1; length <= 3; length++) {
-      for (const prefix of strings.filter((s) => s.length === length - 1)) for (const unit of units) strings.push(prefix + String.fromCharCode(unit));
+      for (const prefix of strings.filter((s) => s.length === length - 1))
+        for (const unit of units) strings.push(prefix + String.fromCharCode(unit));
     }
     const isWellFormed = (s: string) => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
     for (const s of strings) expect(hasLoneSurrogate(s), JSON.stringify(s)).toBe(!isWellFormed(s));
@@ -118,9 +153,12 @@ describe("hasLoneSurrogate (the portable fallback) agrees with String.prototype.
 });
 
 describe("echoableName", () => {
-  it.each(["expiresin", "opration", "userId", "task_id", "risk_level", "expiresIn ", "a".repeat(32)])("repeats %j", (name) => {
-    expect(echoableName(name)).toBe(true);
-  });
+  it.each(["expiresin", "opration", "userId", "task_id", "risk_level", "expiresIn ", "a".repeat(32)])(
+    "repeats %j",
+    (name) => {
+      expect(echoableName(name)).toBe(true);
+    },
+  );
 
   it.each([
     "a".repeat(33),
@@ -137,10 +175,15 @@ describe("echoableName", () => {
   });
 
   it("describes a hidden unknown field by its length, in the message and the field key", () => {
-    const result = createSessionTokenInput.safeParse({ externalUserId: "u", [`bos_session_test_${"x".repeat(49)}`]: 1 });
+    const result = createSessionTokenInput.safeParse({
+      externalUserId: "u",
+      [`bos_session_test_${"x".repeat(49)}`]: 1,
+    });
     expect(result.success).toBe(false);
     if (result.success) return;
     const details = validationDetailsOf(result.error);
-    expect(details.fieldErrors).toEqual({ "[name not shown: 66 characters]": ["Unknown field (name not shown: 66 characters)"] });
+    expect(details.fieldErrors).toEqual({
+      "[name not shown: 66 characters]": ["Unknown field (name not shown: 66 characters)"],
+    });
   });
 });

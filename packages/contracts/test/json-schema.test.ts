@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { environment, errorCode, errorData, operation } from "../src/index.js";
 import * as customers from "../src/customers.js";
+import { environment, errorCode, errorData, operation } from "../src/index.js";
 import * as sessionTokens from "../src/session-tokens.js";
 
 /**

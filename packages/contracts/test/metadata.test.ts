@@ -54,9 +54,17 @@ describe("metadata size (1024 keys and array items in all, 8 KiB)", () => {
     expect(MAX_METADATA_VALUES).toBe(1024);
     // One key plus 1023 items = 1024 values.
     expectValid(createSessionTokenInput, create({ a: Array.from({ length: 1023 }, () => 0) }));
-    const details = expectInvalid(createSessionTokenInput, create({ a: Array.from({ length: 1024 }, () => 0) }), "metadata");
+    const details = expectInvalid(
+      createSessionTokenInput,
+      create({ a: Array.from({ length: 1024 }, () => 0) }),
+      "metadata",
+    );
     expect(details.fieldErrors.metadata).toEqual(["metadata must hold at most 1024 keys and array items in all"]);
-    expectInvalid(createSessionTokenInput, create(Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [`k${i}`, 1]))), "metadata");
+    expectInvalid(
+      createSessionTokenInput,
+      create(Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [`k${i}`, 1]))),
+      "metadata",
+    );
   });
 
   it("refuses a huge sparse array at once (its length is counted before any item is read)", () => {
@@ -86,12 +94,18 @@ describe("metadata values must be JSON", () => {
     ["NaN", { n: Number.NaN }, "metadata.n", "finite"],
     ["Infinity", { n: [Number.POSITIVE_INFINITY] }, "metadata.n.0", "finite"],
     ["undefined", { u: undefined }, "metadata.u", "must be JSON"],
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the input under test
     ["a hole in an array", { h: [1, , 3] }, "metadata.h.1", "must be JSON"],
     ["a Map", { m: new Map() }, "metadata.m", "must be JSON"],
     ["a class instance", { c: new (class Point {})() }, "metadata.c", "must be JSON"],
     ["a bigint", { b: 1n }, "metadata.b", "must be JSON"],
     ["a lone surrogate in a nested value", { a: { b: ["ok", "\ud800"] } }, "metadata.a.b.1", "well-formed Unicode"],
-    ["a lone surrogate in a nested key", { a: { "\udc00": 1 } }, "metadata.a", "metadata keys must be well-formed Unicode"],
+    [
+      "a lone surrogate in a nested key",
+      { a: { "\udc00": 1 } },
+      "metadata.a",
+      "metadata keys must be well-formed Unicode",
+    ],
   ])("refuses %s, naming where", (_name, value, field, message) => {
     const details = expectInvalid(createSessionTokenInput, create(value), field);
     expect(details.fieldErrors[field]!.join(" ")).toContain(message);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
+  type CreateSessionTokenInput,
+  createSessionTokenInput,
+  listSessionTokensInput,
   MAX_METADATA_BYTES,
   MAX_SESSION_TOKEN_LENGTH,
   noInput,
   OPERATIONS,
-  createSessionTokenInput,
-  type CreateSessionTokenInput,
-  listSessionTokensInput,
   revokeCustomerSessionTokensInput,
   revokeSessionTokenInput,
   validationDetailsOf,
@@ -152,11 +152,14 @@ describe("createSessionTokenInput: unknown fields (SPEC §6)", () => {
 
 describe("allowedOperations (SPEC §4)", () => {
   it("accepts names from OPERATIONS and removes duplicates", () => {
-    const parsed = expectValid(createSessionTokenInput, create({ allowedOperations: ["customer:read", "customer:read"] }));
+    const parsed = expectValid(
+      createSessionTokenInput,
+      create({ allowedOperations: ["customer:read", "customer:read"] }),
+    );
     expect(parsed.allowedOperations).toEqual(["customer:read"]);
-    expect(expectValid(createSessionTokenInput, create({ allowedOperations: [...OPERATIONS] })).allowedOperations).toEqual([
-      ...OPERATIONS,
-    ]);
+    expect(
+      expectValid(createSessionTokenInput, create({ allowedOperations: [...OPERATIONS] })).allowedOperations,
+    ).toEqual([...OPERATIONS]);
   });
 
   it("absent means every operation (left undefined)", () => {
@@ -186,7 +189,11 @@ describe("allowedOperations (SPEC §4)", () => {
   });
 
   it("verifySessionTokenInput rejects an unknown operation the same way", () => {
-    const details = expectInvalid(verifySessionTokenInput, { sessionToken: "bos_session_test_x", operation: "admin" }, "operation");
+    const details = expectInvalid(
+      verifySessionTokenInput,
+      { sessionToken: "bos_session_test_x", operation: "admin" },
+      "operation",
+    );
     for (const name of OPERATIONS) expect(details.fieldErrors.operation?.join(" ")).toContain(name);
   });
 });
@@ -222,13 +229,22 @@ describe("revokeCustomerSessionTokensInput: exactly one of externalUserId / exte
   });
 
   it.each([[{}], [{ externalUserId: "user_1", externalOrganizationId: "org_1" }]])("rejects %j", (input) => {
-    const details = expectInvalid(revokeCustomerSessionTokensInput, input, "", "externalUserId or externalOrganizationId");
+    const details = expectInvalid(
+      revokeCustomerSessionTokensInput,
+      input,
+      "",
+      "externalUserId or externalOrganizationId",
+    );
     expect(details.formErrors).toEqual(["Give exactly one of externalUserId or externalOrganizationId"]);
   });
 
   it("applies the 1–255 character bounds", () => {
     expectInvalid(revokeCustomerSessionTokensInput, { externalUserId: "" }, "externalUserId");
-    expectInvalid(revokeCustomerSessionTokensInput, { externalOrganizationId: "x".repeat(256) }, "externalOrganizationId");
+    expectInvalid(
+      revokeCustomerSessionTokensInput,
+      { externalOrganizationId: "x".repeat(256) },
+      "externalOrganizationId",
+    );
   });
 });
 
@@ -240,7 +256,11 @@ describe("verifySessionTokenInput and listSessionTokensInput", () => {
   });
 
   it("list: defaults status to all and limit to 20, bounds limit, validates cursor", () => {
-    expect(expectValid(listSessionTokensInput, { externalUserId: "u" })).toEqual({ externalUserId: "u", status: "all", limit: 20 });
+    expect(expectValid(listSessionTokensInput, { externalUserId: "u" })).toEqual({
+      externalUserId: "u",
+      status: "all",
+      limit: 20,
+    });
     expectValid(listSessionTokensInput, { externalUserId: "u", status: "active", limit: 100, cursor: TOKEN_ID });
     expectInvalid(listSessionTokensInput, { externalUserId: "u", status: "revoked" }, "status");
     expectInvalid(listSessionTokensInput, { externalUserId: "u", limit: 0 }, "limit");
@@ -276,7 +296,9 @@ describe("noInput: the session.* procedures take none", () => {
     const details = expectInvalid(signOutInput, { tokenId: TOKEN_ID }, "tokenId");
     expect(details.fieldErrors).toEqual({ tokenId: ['Unknown field "tokenId"'] });
     for (const input of [null, "tok", 1, [], true]) {
-      expect(expectInvalid(signOutInput, input, "", "session.signOut takes no input").formErrors).toEqual(["session.signOut takes no input"]);
+      expect(expectInvalid(signOutInput, input, "", "session.signOut takes no input").formErrors).toEqual([
+        "session.signOut takes no input",
+      ]);
     }
   });
 });

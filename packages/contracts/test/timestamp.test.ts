@@ -15,7 +15,12 @@ describe("timestamp codec: ISO string on the wire, Date in code", () => {
   });
 
   it("sessionTokenCreated round-trips expiresAt through the wire form", () => {
-    const created = { tokenId: TOKEN_ID, sessionToken: "bos_session_test_abc", expiresAt: instant, unresolvedCustomers: 3 };
+    const created = {
+      tokenId: TOKEN_ID,
+      sessionToken: "bos_session_test_abc",
+      expiresAt: instant,
+      unresolvedCustomers: 3,
+    };
     const wire = z.encode(sessionTokenCreated, created);
     expect(wire).toEqual({ ...created, expiresAt: iso });
     // What actually crosses HTTP is JSON; it must survive a JSON round trip unchanged.
@@ -43,6 +48,8 @@ describe("timestamp codec: ISO string on the wire, Date in code", () => {
     for (const bad of ["yesterday", "2030-01-02", 1_893_553_445_678, ""]) {
       expect(timestamp.safeParse(bad).success).toBe(false);
     }
-    expect(sessionTokenCreated.safeParse({ tokenId: TOKEN_ID, sessionToken: "x", expiresAt: instant }).success).toBe(false);
+    expect(sessionTokenCreated.safeParse({ tokenId: TOKEN_ID, sessionToken: "x", expiresAt: instant }).success).toBe(
+      false,
+    );
   });
 });

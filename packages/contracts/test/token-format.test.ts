@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import {
   BASE62_ALPHABET,
   CHECKSUM_LENGTH,
-  SECRET_BODY_LENGTH,
-  SECRET_KEY_PREFIXES,
-  SESSION_TOKEN_PREFIXES,
   environmentOfPrefix,
   formatToken,
   parseToken,
-  tokenPrefix,
+  SECRET_BODY_LENGTH,
+  SECRET_KEY_PREFIXES,
+  SESSION_TOKEN_PREFIXES,
   type TokenKind,
+  tokenPrefix,
 } from "../src/index.js";
 import {
   KIND_ENVIRONMENTS,
@@ -28,19 +28,22 @@ describe("token prefixes (SPEC §2, §4)", () => {
 });
 
 describe("formatToken / parseToken round trip", () => {
-  it.each(KIND_ENVIRONMENTS)("%s/%s: a formatted token parses back to its kind and environment", (kind, environment) => {
-    for (let i = 0; i < 50; i++) {
-      const token = randomToken(kind, environment);
-      expect(token.startsWith(tokenPrefix(kind, environment))).toBe(true);
-      expect(token).toHaveLength(tokenPrefix(kind, environment).length + SECRET_BODY_LENGTH + CHECKSUM_LENGTH);
-      // SPEC §3: URL-safe characters only.
-      expect(token).toMatch(/^[A-Za-z0-9_]+$/);
-      expect(encodeURIComponent(token)).toBe(token);
-      expect(parseToken(token, kind)).toEqual({ kind, environment });
-      // A token of one kind is never accepted as the other kind.
-      expect(parseToken(token, otherKind(kind))).toBeNull();
-    }
-  });
+  it.each(KIND_ENVIRONMENTS)(
+    "%s/%s: a formatted token parses back to its kind and environment",
+    (kind, environment) => {
+      for (let i = 0; i < 50; i++) {
+        const token = randomToken(kind, environment);
+        expect(token.startsWith(tokenPrefix(kind, environment))).toBe(true);
+        expect(token).toHaveLength(tokenPrefix(kind, environment).length + SECRET_BODY_LENGTH + CHECKSUM_LENGTH);
+        // SPEC §3: URL-safe characters only.
+        expect(token).toMatch(/^[A-Za-z0-9_]+$/);
+        expect(encodeURIComponent(token)).toBe(token);
+        expect(parseToken(token, kind)).toEqual({ kind, environment });
+        // A token of one kind is never accepted as the other kind.
+        expect(parseToken(token, otherKind(kind))).toBeNull();
+      }
+    },
+  );
 
   it("the body holds at least 256 bits (SPEC §3)", () => {
     expect(SECRET_BODY_LENGTH * Math.log2(62)).toBeGreaterThanOrEqual(256);
@@ -49,8 +52,8 @@ describe("formatToken / parseToken round trip", () => {
   it("formatToken refuses a body that is not SECRET_BODY_LENGTH base62 characters", () => {
     const body = randomBase62Body();
     expect(() => formatToken("secretKey", "test", body.slice(1))).toThrow(RangeError);
-    expect(() => formatToken("secretKey", "test", body + "a")).toThrow(RangeError);
-    expect(() => formatToken("secretKey", "test", "-" + body.slice(1))).toThrow(RangeError);
+    expect(() => formatToken("secretKey", "test", `${body}a`)).toThrow(RangeError);
+    expect(() => formatToken("secretKey", "test", `-${body.slice(1)}`)).toThrow(RangeError);
     expect(() => formatToken("sessionToken", "live", "")).toThrow(RangeError);
   });
 });
@@ -125,7 +128,7 @@ describe("other malformed tokens are rejected", () => {
   });
 
   it("a token with a valid checksum over a non-base62 body is still rejected", () => {
-    const head = "sk_test_" + "-".repeat(SECRET_BODY_LENGTH);
+    const head = `sk_test_${"-".repeat(SECRET_BODY_LENGTH)}`;
     const forged = head + formatToken("secretKey", "test", randomBase62Body()).slice(-CHECKSUM_LENGTH);
     expect(parseToken(forged, "secretKey")).toBeNull();
   });
@@ -136,14 +139,23 @@ describe("environmentOfPrefix", () => {
     const prefix = tokenPrefix(kind, environment);
     expect(environmentOfPrefix(prefix, kind)).toBe(environment);
     // No checksum or length check: that is parseToken's job.
-    expect(environmentOfPrefix(prefix + "anything-at-all", kind)).toBe(environment);
+    expect(environmentOfPrefix(`${prefix}anything-at-all`, kind)).toBe(environment);
     expect(environmentOfPrefix(randomToken(kind, environment), kind)).toBe(environment);
     // The other kind's prefix is not this kind's.
     expect(environmentOfPrefix(prefix, otherKind(kind))).toBeNull();
   });
 
   it("is null for anything that does not start with a prefix of that kind", () => {
-    for (const value of ["", "sk_", "sk_test", "sk_testx_abc", "SK_TEST_abc", " sk_test_abc", "pk_live_abc", "bos_session_"]) {
+    for (const value of [
+      "",
+      "sk_",
+      "sk_test",
+      "sk_testx_abc",
+      "SK_TEST_abc",
+      " sk_test_abc",
+      "pk_live_abc",
+      "bos_session_",
+    ]) {
       expect(environmentOfPrefix(value, "secretKey")).toBeNull();
       expect(environmentOfPrefix(value, "sessionToken")).toBeNull();
     }

@@ -6,6 +6,8 @@ try {
   await import("../dist/cli/main.js");
 } catch (error) {
   if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes("dist/cli/main.js")) throw error;
-  console.error("billingos: the CLI is not built yet; run `pnpm build` first (in this repository, `pnpm billingos …` runs it from source)");
+  console.error(
+    "billingos: the CLI is not built yet; run `pnpm build` first (in this repository, `pnpm billingos …` runs it from source)",
+  );
   process.exitCode = 1;
 }

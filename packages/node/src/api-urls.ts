@@ -13,5 +13,8 @@ export function resolveApiUrls(options: Partial<ApiUrls>): ApiUrls {
     productionUrl: options.productionUrl ?? fromEnvironment("BILLINGOS_PRODUCTION_URL") ?? DEFAULT_API_URL,
   });
   if (!urls.success) throw billingOSErrorFromValidation(urls.error);
-  return { sandboxUrl: urls.data.sandboxUrl.replace(/\/+$/, ""), productionUrl: urls.data.productionUrl.replace(/\/+$/, "") };
+  return {
+    sandboxUrl: urls.data.sandboxUrl.replace(/\/+$/, ""),
+    productionUrl: urls.data.productionUrl.replace(/\/+$/, ""),
+  };
 }

@@ -1,28 +1,25 @@
 import {
   type ApiUrls,
+  apiUrlForCredential,
   type BindCustomerInput,
   bindCustomerInput,
+  type CreateSessionTokenInput,
+  type CustomerSessionTokensRevoked,
   type CustomersImported,
+  createSessionTokenInput,
+  customerSessionTokensRevoked,
   customersImported,
+  environmentOfPrefix,
   type GetCustomerInput,
   getCustomerInput,
   type ImportCustomersInput,
-  importCustomersInput,
   type ImportedCustomer,
+  importCustomersInput,
   importedCustomer,
-  type ListUnresolvedCustomersInput,
-  listUnresolvedCustomersInput,
-  type UnresolvedCustomerPage,
-  unresolvedCustomerPage,
-  unbindCustomerInput,
-  apiUrlForCredential,
-  type CreateSessionTokenInput,
-  type CustomerSessionTokensRevoked,
-  createSessionTokenInput,
-  customerSessionTokensRevoked,
-  environmentOfPrefix,
   type ListSessionTokensInput,
+  type ListUnresolvedCustomersInput,
   listSessionTokensInput,
+  listUnresolvedCustomersInput,
   type Operation,
   parseToken,
   type RevokeCustomerSessionTokensInput,
@@ -37,6 +34,9 @@ import {
   sessionTokenPage,
   sessionTokenRevoked,
   sessionTokenVerification,
+  type UnresolvedCustomerPage,
+  unbindCustomerInput,
+  unresolvedCustomerPage,
   verifySessionTokenInput,
 } from "@billingos/contracts";
 import type { AppRouter } from "@billingos/server";
@@ -44,9 +44,9 @@ import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
 import { z } from "zod";
 import { resolveApiUrls } from "./api-urls.js";
 import { BillingOSError } from "./billingos-error.js";
-import { billingOSErrorFromUnknown, billingOSErrorFromValidation } from "./trpc-errors.js";
 import { createHttpFetch } from "./http-fetch.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.js";
+import { billingOSErrorFromUnknown, billingOSErrorFromValidation } from "./trpc-errors.js";
 
 /** Per-call options of the mutations that change something. */
 export interface MutationOptions {
@@ -65,7 +65,10 @@ function withKey(options: MutationOptions | undefined): { context: { idempotency
   const key = options?.idempotencyKey;
   if (key === undefined) return undefined;
   if (typeof key !== "string" || !PRINTABLE_ASCII_KEY.test(key)) {
-    throw new BillingOSError({ code: "BAD_REQUEST", message: "idempotencyKey must be 1–255 printable ASCII characters (a UUID is best)" });
+    throw new BillingOSError({
+      code: "BAD_REQUEST",
+      message: "idempotencyKey must be 1–255 printable ASCII characters (a UUID is best)",
+    });
   }
   return { context: { idempotencyKey: key } };
 }
@@ -76,7 +79,10 @@ const READ_ONLY_MUTATIONS = new Set(["sessionTokens.verify"]);
 function checkedRetries(value: number | undefined): number {
   if (value === undefined) return DEFAULT_RETRY_POLICY.maxNetworkRetries;
   if (!Number.isSafeInteger(value) || value < 0 || value > 10) {
-    throw new BillingOSError({ code: "BAD_REQUEST", message: `maxNetworkRetries must be an integer from 0 to 10; got ${String(value)}` });
+    throw new BillingOSError({
+      code: "BAD_REQUEST",
+      message: `maxNetworkRetries must be an integer from 0 to 10; got ${String(value)}`,
+    });
   }
   return value;
 }
@@ -151,20 +157,26 @@ export class BillingOS {
 
   #trpc(): TRPCClient<AppRouter> {
     this.#client ??= createTRPCClient<AppRouter>({
-      links: [httpLink({
+      links: [
+        httpLink({
           url: `${this.#url()}/trpc`,
           headers: ({ op }) => {
             const headers: Record<string, string> = { authorization: `Bearer ${this.#secretKey}` };
             // One key per call, made before its first attempt: every retry of the call sends it again.
             const own = (op.context as { idempotencyKey?: string }).idempotencyKey;
             if (own !== undefined) headers["idempotency-key"] = own;
-            else if (this.#retryPolicy.maxNetworkRetries > 0 && op.type === "mutation" && !READ_ONLY_MUTATIONS.has(op.path)) {
+            else if (
+              this.#retryPolicy.maxNetworkRetries > 0 &&
+              op.type === "mutation" &&
+              !READ_ONLY_MUTATIONS.has(op.path)
+            ) {
               headers["idempotency-key"] = crypto.randomUUID();
             }
             return headers;
           },
           fetch: createHttpFetch(this.#timeoutMs, this.#retryPolicy),
-        })],
+        }),
+      ],
     });
     return this.#client;
   }
@@ -215,7 +227,10 @@ export class BillingOS {
   }
 
   /** Whether a token is usable now (optionally for one operation); if not, the reason. */
-  async verifySessionToken(sessionToken: string, options: { operation?: Operation } = {}): Promise<SessionTokenVerification> {
+  async verifySessionToken(
+    sessionToken: string,
+    options: { operation?: Operation } = {},
+  ): Promise<SessionTokenVerification> {
     const body = validated(verifySessionTokenInput, { sessionToken, ...options });
     const wire = await this.#call((client) => client.sessionTokens.verify.mutate(body));
     return z.decode(sessionTokenVerification, wire);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type RetryPolicy, isRetryableStatus, retryAfterMsOf, retryDelayMs } from "./retry-policy.js";
+import { isRetryableStatus, type RetryPolicy, retryAfterMsOf, retryDelayMs } from "./retry-policy.js";
 
 /**
  * The fetch the tRPC links use. It adds a per-attempt timeout, retries what is safe to retry
@@ -33,7 +33,8 @@ export function createHttpFetch(timeoutMs: number | undefined, policy: RetryPoli
     try {
       return await fetch(input, { ...init, signal });
     } catch (error) {
-      if (timeoutMs !== undefined && (error as Error)?.name === "TimeoutError") throw new RequestTimeoutError(timeoutMs);
+      if (timeoutMs !== undefined && (error as Error)?.name === "TimeoutError")
+        throw new RequestTimeoutError(timeoutMs);
       throw error;
     }
   };
@@ -63,7 +64,10 @@ export function createHttpFetch(timeoutMs: number | undefined, policy: RetryPoli
       if (!response.ok && !type.includes("json")) {
         const retryAfter = Number(response.headers.get("retry-after"));
         await response.body?.cancel();
-        throw new HttpAnswerError(response.status, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+        throw new HttpAnswerError(
+          response.status,
+          Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+        );
       }
       return response;
     }

@@ -1,21 +1,15 @@
-export { BillingOS, type BillingOSOptions, type MutationOptions } from "./billingos.js";
-export { BillingOSError, type BillingOSErrorCode } from "./billingos-error.js";
-export { billingOSErrorCode } from "./trpc-errors.js";
 export type {
   BindCustomerInput,
+  CreateSessionTokenInput,
+  CustomerSessionTokensRevoked,
   CustomersImported,
   CustomerToImport,
   GetCustomerInput,
   ImportCustomersInput,
   ImportedCustomer,
-  ListUnresolvedCustomersInput,
-  UnresolvedCustomer,
-  UnresolvedCustomerPage,
-  UnresolvedReason,
-  CreateSessionTokenInput,
-  CustomerSessionTokensRevoked,
   InvalidReason,
   ListSessionTokensInput,
+  ListUnresolvedCustomersInput,
   Metadata,
   Operation,
   RevokeCustomerSessionTokensInput,
@@ -25,5 +19,11 @@ export type {
   SessionTokenRevoked,
   SessionTokenSummary,
   SessionTokenVerification,
+  UnresolvedCustomer,
+  UnresolvedCustomerPage,
+  UnresolvedReason,
 } from "@billingos/contracts";
 export { OPERATIONS } from "@billingos/contracts";
+export { BillingOS, type BillingOSOptions, type MutationOptions } from "./billingos.js";
+export { BillingOSError, type BillingOSErrorCode } from "./billingos-error.js";
+export { billingOSErrorCode } from "./trpc-errors.js";

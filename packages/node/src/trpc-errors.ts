@@ -5,12 +5,20 @@ import { BillingOSError, type BillingOSErrorCode, notFromTheApi } from "./billin
 import { HttpAnswerError, RequestTimeoutError } from "./http-fetch.js";
 
 /** The server's error codes, plus CONNECTION_FAILED when no answer came back at all. */
-export const billingOSErrorCode = z.enum([...errorCode.options, "CONNECTION_FAILED"]) satisfies z.ZodType<BillingOSErrorCode>;
+export const billingOSErrorCode = z.enum([
+  ...errorCode.options,
+  "CONNECTION_FAILED",
+]) satisfies z.ZodType<BillingOSErrorCode>;
 
 /** The same error the server would answer for this input, raised before anything is sent. */
 export function billingOSErrorFromValidation(error: z.ZodError): BillingOSError {
   const details = validationDetailsOf(error);
-  return new BillingOSError({ code: "BAD_REQUEST", message: validationMessageOf(details), httpStatus: 400, ...details });
+  return new BillingOSError({
+    code: "BAD_REQUEST",
+    message: validationMessageOf(details),
+    httpStatus: 400,
+    ...details,
+  });
 }
 
 /**
@@ -34,12 +42,19 @@ export function billingOSErrorFromUnknown(error: unknown, url?: string): Billing
       });
     }
     if (error.cause instanceof RequestTimeoutError) {
-      return new BillingOSError({ code: "TIMEOUT", message: `BillingOS did not answer: ${error.cause.message}`, cause: error });
+      return new BillingOSError({
+        code: "TIMEOUT",
+        message: `BillingOS did not answer: ${error.cause.message}`,
+        cause: error,
+      });
     }
     const answer =
       error.cause instanceof HttpAnswerError
         ? { status: error.cause.status, retryAfterSeconds: error.cause.retryAfterSeconds }
-        : { status: (error.meta as { response?: { status?: unknown } } | undefined)?.response?.status, retryAfterSeconds: undefined };
+        : {
+            status: (error.meta as { response?: { status?: unknown } } | undefined)?.response?.status,
+            retryAfterSeconds: undefined,
+          };
     if (typeof answer.status === "number") return notFromTheApi(answer.status, answer.retryAfterSeconds, error);
   }
   return new BillingOSError({

@@ -31,7 +31,11 @@ describe("listSessionTokens", () => {
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const page = await billing.listSessionTokens({ externalUserId: "user_1", limit: 2, ...(cursor ? { cursor } : {}) });
+      const page = await billing.listSessionTokens({
+        externalUserId: "user_1",
+        limit: 2,
+        ...(cursor ? { cursor } : {}),
+      });
       expect(page.data.length).toBeLessThanOrEqual(2);
       seen.push(...page.data);
       cursor = page.nextCursor ?? undefined;
@@ -59,7 +63,11 @@ describe("listSessionTokens", () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page = await billing.listSessionTokens({ externalUserId: "user_fast", limit: 3, ...(cursor ? { cursor } : {}) });
+      const page = await billing.listSessionTokens({
+        externalUserId: "user_fast",
+        limit: 3,
+        ...(cursor ? { cursor } : {}),
+      });
       seen.push(...page.data.map((t) => t.tokenId));
       cursor = page.nextCursor;
       pages++;

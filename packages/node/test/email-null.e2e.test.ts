@@ -44,7 +44,9 @@ describe("createSessionToken with email: null", () => {
 
   it("still refuses, before sending, any other value that is not an address", async () => {
     const billing = h.client(h.testKey.secretKey);
-    const refused = await billing.createSessionToken({ externalUserId: "u", email: "" }).catch((error: unknown) => error);
+    const refused = await billing
+      .createSessionToken({ externalUserId: "u", email: "" })
+      .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(BillingOSError);
     expect((refused as BillingOSError).fieldErrors).toEqual({ email: ["email must be a valid email address"] });
   });

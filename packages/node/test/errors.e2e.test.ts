@@ -42,7 +42,10 @@ describe("server errors become BillingOSErrors with the code and HTTP status", (
 
   it("verifying a well-formed token that was never issued answers not_found, not an error", async () => {
     const token = formatToken("sessionToken", "test", "B".repeat(43));
-    expect(await h.client(h.testKey.secretKey).verifySessionToken(token)).toEqual({ valid: false, reason: "not_found" });
+    expect(await h.client(h.testKey.secretKey).verifySessionToken(token)).toEqual({
+      valid: false,
+      reason: "not_found",
+    });
   });
 });
 
@@ -85,7 +88,9 @@ describe("when nothing answers", () => {
     await gone.close();
     const error = await billingOSErrorOf(() => billing.verifySessionToken("bos_session_test_x"));
     expect(error.code).toBe("CONNECTION_FAILED");
-    expect(error.message).toMatch(/^Could not reach BillingOS at http:\/\/\S+: connect ECONNREFUSED \S+ \(is the server running on that port\?\)$/);
+    expect(error.message).toMatch(
+      /^Could not reach BillingOS at http:\/\/\S+: connect ECONNREFUSED \S+ \(is the server running on that port\?\)$/,
+    );
   });
 });
 

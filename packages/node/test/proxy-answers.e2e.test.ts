@@ -49,7 +49,9 @@ describe("answers that do not come from the API", () => {
       // holds the request open
     });
     const started = Date.now();
-    const error = await failure(new BillingOS({ secretKey: key, sandboxUrl: url, timeoutMs: 300, maxNetworkRetries: 0 }));
+    const error = await failure(
+      new BillingOS({ secretKey: key, sandboxUrl: url, timeoutMs: 300, maxNetworkRetries: 0 }),
+    );
     expect(error.code).toBe("TIMEOUT");
     expect(Date.now() - started).toBeLessThan(10_000);
   });

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BillingOS, BillingOSError } from "../src/index.js";
-import { type FlakyProxy, type ProxyAction, type SeenRequest, startFlakyProxy } from "./support/flaky-proxy.js";
 import { rejectionOf, type ServerHarness, startServerHarness } from "./server-harness.js";
+import { type FlakyProxy, type ProxyAction, type SeenRequest, startFlakyProxy } from "./support/flaky-proxy.js";
 
 // The client retries what is safe to retry, and each retried mutation carries the Idempotency-Key
 // of its first attempt, so the real server behind a failing proxy does the work once.
@@ -34,11 +34,14 @@ async function clientBehindProxy(
   options: { maxNetworkRetries?: number; timeoutMs?: number } = {},
 ): Promise<BillingOS> {
   let n = 0;
-  proxy = await startFlakyProxy(harness.url, (_all, request) => (request.path === `/trpc/${procedure}` ? decide(++n) : "forward"));
+  proxy = await startFlakyProxy(harness.url, (_all, request) =>
+    request.path === `/trpc/${procedure}` ? decide(++n) : "forward",
+  );
   return new BillingOS({ secretKey: harness.testKey.secretKey, sandboxUrl: proxy.url, ...options });
 }
 
-const requestsTo = (procedure: string): SeenRequest[] => proxy!.seen.filter((request) => request.path === `/trpc/${procedure}`);
+const requestsTo = (procedure: string): SeenRequest[] =>
+  proxy!.seen.filter((request) => request.path === `/trpc/${procedure}`);
 
 describe("a mutation whose answer is lost", () => {
   it("is sent again with the same Idempotency-Key, and one token exists", async () => {
@@ -75,9 +78,18 @@ describe("answers that say later", () => {
   it("retries a 503 and a 429, waiting the Retry-After the server sent", async () => {
     const client = await clientBehindProxy("sessionTokens.create", (n) =>
       n === 1
-        ? { status: 503, json: { error: { message: "busy", code: -32000, data: { code: "SERVICE_UNAVAILABLE", httpStatus: 503 } } } }
+        ? {
+            status: 503,
+            json: { error: { message: "busy", code: -32000, data: { code: "SERVICE_UNAVAILABLE", httpStatus: 503 } } },
+          }
         : n === 2
-          ? { status: 429, headers: { "retry-after": "1" }, json: { error: { message: "slow down", code: -32029, data: { code: "TOO_MANY_REQUESTS", httpStatus: 429 } } } }
+          ? {
+              status: 429,
+              headers: { "retry-after": "1" },
+              json: {
+                error: { message: "slow down", code: -32029, data: { code: "TOO_MANY_REQUESTS", httpStatus: 429 } },
+              },
+            }
           : "forward",
     );
     const started = Date.now();
@@ -91,9 +103,17 @@ describe("answers that say later", () => {
     const client = await clientBehindProxy("sessionTokens.create", () => ({
       status: 429,
       headers: { "retry-after": "60" },
-      json: { error: { message: "slow down", code: -32029, data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, retryAfterSeconds: 60 } } },
+      json: {
+        error: {
+          message: "slow down",
+          code: -32029,
+          data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, retryAfterSeconds: 60 },
+        },
+      },
     }));
-    const error = (await rejectionOf(() => client.createSessionToken({ externalUserId: "too_long" }))) as BillingOSError;
+    const error = (await rejectionOf(() =>
+      client.createSessionToken({ externalUserId: "too_long" }),
+    )) as BillingOSError;
     expect(error.code).toBe("TOO_MANY_REQUESTS");
     expect(error.retryAfterSeconds).toBe(60);
     expect(requestsTo("sessionTokens.create")).toHaveLength(1);
@@ -101,7 +121,9 @@ describe("answers that say later", () => {
 
   it("never retries a final answer (a 409 conflict, a 400)", async () => {
     const client = await clientBehindProxy("customers.bind", () => "forward");
-    const error = (await rejectionOf(() => client.bindCustomer({ stripeCustomerId: "cus_missing", externalUserId: "u" }))) as BillingOSError;
+    const error = (await rejectionOf(() =>
+      client.bindCustomer({ stripeCustomerId: "cus_missing", externalUserId: "u" }),
+    )) as BillingOSError;
     expect(error.code).toBe("NOT_FOUND");
     expect(requestsTo("customers.bind")).toHaveLength(1);
   });
@@ -109,7 +131,9 @@ describe("answers that say later", () => {
 
 describe("timeouts", () => {
   it("sends an attempt with no answer within timeoutMs again, with the same key", async () => {
-    const client = await clientBehindProxy("sessionTokens.create", (n) => (n === 1 ? "hold" : "forward"), { timeoutMs: 300 });
+    const client = await clientBehindProxy("sessionTokens.create", (n) => (n === 1 ? "hold" : "forward"), {
+      timeoutMs: 300,
+    });
     await client.createSessionToken({ externalUserId: "slow" });
     const attempts = requestsTo("sessionTokens.create");
     expect(attempts).toHaveLength(2);
@@ -118,7 +142,10 @@ describe("timeouts", () => {
   });
 
   it("fails with TIMEOUT once every attempt has timed out", async () => {
-    const client = await clientBehindProxy("sessionTokens.create", () => "hold", { timeoutMs: 200, maxNetworkRetries: 1 });
+    const client = await clientBehindProxy("sessionTokens.create", () => "hold", {
+      timeoutMs: 200,
+      maxNetworkRetries: 1,
+    });
     const error = (await rejectionOf(() => client.createSessionToken({ externalUserId: "never" }))) as BillingOSError;
     expect(error.code).toBe("TIMEOUT");
     expect(requestsTo("sessionTokens.create")).toHaveLength(2);
@@ -133,7 +160,8 @@ describe("which calls carry a key", () => {
     await client.verifySessionToken(first.sessionToken);
     await client.listSessionTokens({ externalUserId: "keys" });
     await client.revokeSessionToken(first.tokenId);
-    const keyOf = (path: string) => proxy!.seen.filter((r) => r.path === `/trpc/${path}`).map((r) => r.headers["idempotency-key"]);
+    const keyOf = (path: string) =>
+      proxy!.seen.filter((r) => r.path === `/trpc/${path}`).map((r) => r.headers["idempotency-key"]);
     const creates = keyOf("sessionTokens.create");
     expect(creates).toHaveLength(2);
     expect(creates[0]).not.toBe(creates[1]);
@@ -144,7 +172,9 @@ describe("which calls carry a key", () => {
 
   it("refuses a maxNetworkRetries that is not an integer from 0 to 10", () => {
     for (const bad of [-1, 1.5, 11, Number.NaN]) {
-      expect(() => new BillingOS({ secretKey: harness.testKey.secretKey, maxNetworkRetries: bad })).toThrow(/maxNetworkRetries must be an integer from 0 to 10/);
+      expect(() => new BillingOS({ secretKey: harness.testKey.secretKey, maxNetworkRetries: bad })).toThrow(
+        /maxNetworkRetries must be an integer from 0 to 10/,
+      );
     }
   });
 });
@@ -152,29 +182,45 @@ describe("which calls carry a key", () => {
 describe("your own idempotencyKey", () => {
   it("replays across clients (a process restarted mid-call), and refuses other input under it", async () => {
     const key = crypto.randomUUID();
-    const first = await harness.client(harness.testKey.secretKey).createSessionToken({ externalUserId: "own_key" }, { idempotencyKey: key });
+    const first = await harness
+      .client(harness.testKey.secretKey)
+      .createSessionToken({ externalUserId: "own_key" }, { idempotencyKey: key });
     const restarted = harness.client(harness.testKey.secretKey);
     expect(await restarted.createSessionToken({ externalUserId: "own_key" }, { idempotencyKey: key })).toEqual(first);
     expect(await tokensOf("own_key")).toBe(1);
-    const error = (await rejectionOf(() => restarted.createSessionToken({ externalUserId: "other" }, { idempotencyKey: key }))) as BillingOSError;
+    const error = (await rejectionOf(() =>
+      restarted.createSessionToken({ externalUserId: "other" }, { idempotencyKey: key }),
+    )) as BillingOSError;
     expect(error.code).toBe("CONFLICT");
     expect(error.message).toMatch(/already used for a different request/);
   });
 
   it("is sent even without retries, and on every attempt of a retried call", async () => {
-    const client = await clientBehindProxy("sessionTokens.revokeForCustomer", (n) => (n === 1 ? "lose-answer" : "forward"));
+    const client = await clientBehindProxy("sessionTokens.revokeForCustomer", (n) =>
+      n === 1 ? "lose-answer" : "forward",
+    );
     await client.createSessionToken({ externalUserId: "own_revoke" });
-    const revoked = await client.revokeCustomerSessionTokens({ externalUserId: "own_revoke" }, { idempotencyKey: "revoke-own-1" });
+    const revoked = await client.revokeCustomerSessionTokens(
+      { externalUserId: "own_revoke" },
+      { idempotencyKey: "revoke-own-1" },
+    );
     expect(revoked.revokedCount).toBe(1);
-    expect(requestsTo("sessionTokens.revokeForCustomer").map((r) => r.headers["idempotency-key"])).toEqual(["revoke-own-1", "revoke-own-1"]);
+    expect(requestsTo("sessionTokens.revokeForCustomer").map((r) => r.headers["idempotency-key"])).toEqual([
+      "revoke-own-1",
+      "revoke-own-1",
+    ]);
     const once = new BillingOS({ secretKey: harness.testKey.secretKey, sandboxUrl: harness.url, maxNetworkRetries: 0 });
-    expect(await once.revokeCustomerSessionTokens({ externalUserId: "own_revoke" }, { idempotencyKey: "revoke-own-1" })).toEqual(revoked);
+    expect(
+      await once.revokeCustomerSessionTokens({ externalUserId: "own_revoke" }, { idempotencyKey: "revoke-own-1" }),
+    ).toEqual(revoked);
   });
 
   it("is checked before anything is sent", async () => {
     const client = harness.client(harness.testKey.secretKey);
     for (const bad of ["", "k".repeat(256), "clé", "a\nb"]) {
-      const error = (await rejectionOf(() => client.createSessionToken({ externalUserId: "bad_key" }, { idempotencyKey: bad }))) as BillingOSError;
+      const error = (await rejectionOf(() =>
+        client.createSessionToken({ externalUserId: "bad_key" }, { idempotencyKey: bad }),
+      )) as BillingOSError;
       expect(error.code).toBe("BAD_REQUEST");
       expect(error.message).toMatch(/idempotencyKey must be 1–255 printable ASCII characters/);
     }

@@ -23,7 +23,9 @@ afterEach(() => {
 
 describe("routing by key prefix", () => {
   it("sends sk_live_ keys to the production URL and sk_test_ keys to the sandbox URL", () => {
-    expect(new BillingOS({ secretKey: LIVE_KEY, sandboxUrl: SANDBOX, productionUrl: PRODUCTION }).apiUrl).toBe(PRODUCTION);
+    expect(new BillingOS({ secretKey: LIVE_KEY, sandboxUrl: SANDBOX, productionUrl: PRODUCTION }).apiUrl).toBe(
+      PRODUCTION,
+    );
     expect(new BillingOS({ secretKey: TEST_KEY, sandboxUrl: SANDBOX, productionUrl: PRODUCTION }).apiUrl).toBe(SANDBOX);
   });
 
@@ -75,7 +77,9 @@ describe("routing on the wire", () => {
 
       const created = await test.createSessionToken({ externalUserId: "u1" });
       expect(created.sessionToken.startsWith("bos_session_test_")).toBe(true);
-      expect(await rejectionOf(() => live.createSessionToken({ externalUserId: "u1" }))).toMatchObject({ code: "CONNECTION_FAILED" });
+      expect(await rejectionOf(() => live.createSessionToken({ externalUserId: "u1" }))).toMatchObject({
+        code: "CONNECTION_FAILED",
+      });
     } finally {
       await h.close();
     }

@@ -1,14 +1,13 @@
-import { openTestStore } from "@billingos/server/testing";
 import {
   type Clock,
   createApiKey,
   createLogger,
-  type Store,
-  openStore,
   type RunningHttpServer,
+  type Store,
   startHttpServer,
   systemClock,
 } from "@billingos/server";
+import { openTestStore } from "@billingos/server/testing";
 import { BillingOS } from "../src/index.js";
 import { checkAnswersFrom } from "./support/openapi-conformance.js";
 

@@ -69,7 +69,9 @@ describe("the SPEC §2 flow through the real client and server", () => {
     const scoped = await billing.createSessionToken({ externalUserId: "user_1", allowedOperations: ["customer:read"] });
     const unscoped = await billing.createSessionToken({ externalUserId: "user_1" });
 
-    expect(await billing.verifySessionToken(scoped.sessionToken, { operation: "customer:read" })).toMatchObject({ valid: true });
+    expect(await billing.verifySessionToken(scoped.sessionToken, { operation: "customer:read" })).toMatchObject({
+      valid: true,
+    });
     expect(await billing.verifySessionToken(scoped.sessionToken, { operation: "session:revoke" })).toEqual({
       valid: false,
       reason: "operation_not_allowed",
@@ -123,7 +125,10 @@ describe("the SPEC §2 flow through the real client and server", () => {
   it("does not show another organization's token", async () => {
     const { sessionToken } = await h.client(h.testKey.secretKey).createSessionToken({ externalUserId: "user_1" });
     const globex = await h.createKey("Globex", "test");
-    expect(await h.client(globex.secretKey).verifySessionToken(sessionToken)).toEqual({ valid: false, reason: "not_found" });
+    expect(await h.client(globex.secretKey).verifySessionToken(sessionToken)).toEqual({
+      valid: false,
+      reason: "not_found",
+    });
   });
 });
 
@@ -144,7 +149,10 @@ describe("test and live keep apart", () => {
     expect(byToken).toMatchObject({ code: "BAD_REQUEST", httpStatus: 400 });
     expect((byToken as BillingOSError).message).toMatch(/test session token/);
 
-    expect(await test.verifySessionToken(created.sessionToken)).toMatchObject({ valid: true, tokenId: created.tokenId });
+    expect(await test.verifySessionToken(created.sessionToken)).toMatchObject({
+      valid: true,
+      tokenId: created.tokenId,
+    });
   });
 });
 

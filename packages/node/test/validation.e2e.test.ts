@@ -19,27 +19,85 @@ interface BadCreateInput {
 }
 
 const badCreateInputs: BadCreateInput[] = [
-  { name: "expiresIn below 60", input: { externalUserId: "u1", expiresIn: 59 }, field: "expiresIn", message: /at least 60/ },
-  { name: "expiresIn above 86400", input: { externalUserId: "u1", expiresIn: 86_401 }, field: "expiresIn", message: /at most 86400/ },
-  { name: "fractional expiresIn", input: { externalUserId: "u1", expiresIn: 60.5 }, field: "expiresIn", message: /whole number/ },
-  { name: "an unknown field (typo)", input: { externalUserId: "u1", expiresin: 120 }, field: "expiresin", message: /Unknown field "expiresin"/ },
-  { name: "an empty externalUserId", input: { externalUserId: "" }, field: "externalUserId", message: /must not be empty/ },
-  { name: "a missing externalUserId", input: { email: "a@example.com" }, field: "externalUserId", message: /externalUserId/ },
-  { name: "a 256-character externalUserId", input: { externalUserId: "u".repeat(256) }, field: "externalUserId", message: /at most 255/ },
-  { name: "a bad email", input: { externalUserId: "u1", email: "not-an-email" }, field: "email", message: /valid email/ },
-  { name: "8193-byte metadata", input: { externalUserId: "u1", metadata: metadataOfBytes(8193) }, field: "metadata", message: /got 8193/ },
-  { name: "metadata that is not an object", input: { externalUserId: "u1", metadata: "ip=1" }, field: "metadata", message: /JSON object/ },
+  {
+    name: "expiresIn below 60",
+    input: { externalUserId: "u1", expiresIn: 59 },
+    field: "expiresIn",
+    message: /at least 60/,
+  },
+  {
+    name: "expiresIn above 86400",
+    input: { externalUserId: "u1", expiresIn: 86_401 },
+    field: "expiresIn",
+    message: /at most 86400/,
+  },
+  {
+    name: "fractional expiresIn",
+    input: { externalUserId: "u1", expiresIn: 60.5 },
+    field: "expiresIn",
+    message: /whole number/,
+  },
+  {
+    name: "an unknown field (typo)",
+    input: { externalUserId: "u1", expiresin: 120 },
+    field: "expiresin",
+    message: /Unknown field "expiresin"/,
+  },
+  {
+    name: "an empty externalUserId",
+    input: { externalUserId: "" },
+    field: "externalUserId",
+    message: /must not be empty/,
+  },
+  {
+    name: "a missing externalUserId",
+    input: { email: "a@example.com" },
+    field: "externalUserId",
+    message: /externalUserId/,
+  },
+  {
+    name: "a 256-character externalUserId",
+    input: { externalUserId: "u".repeat(256) },
+    field: "externalUserId",
+    message: /at most 255/,
+  },
+  {
+    name: "a bad email",
+    input: { externalUserId: "u1", email: "not-an-email" },
+    field: "email",
+    message: /valid email/,
+  },
+  {
+    name: "8193-byte metadata",
+    input: { externalUserId: "u1", metadata: metadataOfBytes(8193) },
+    field: "metadata",
+    message: /got 8193/,
+  },
+  {
+    name: "metadata that is not an object",
+    input: { externalUserId: "u1", metadata: "ip=1" },
+    field: "metadata",
+    message: /JSON object/,
+  },
   {
     name: "an unknown operation",
     input: { externalUserId: "u1", allowedOperations: ["customer:write"] },
     field: "allowedOperations.0",
     message: /Unknown operation "customer:write"\. Valid operations: customer:read, session:read, session:revoke/,
   },
-  { name: "an empty allowedOperations", input: { externalUserId: "u1", allowedOperations: [] }, field: "allowedOperations", message: /at least one/ },
+  {
+    name: "an empty allowedOperations",
+    input: { externalUserId: "u1", allowedOperations: [] },
+    field: "allowedOperations",
+    message: /at least one/,
+  },
 ];
 
 interface ServerError {
-  error: { message: string; data: { code: string; httpStatus: number; fieldErrors?: Record<string, string[]>; formErrors?: string[] } };
+  error: {
+    message: string;
+    data: { code: string; httpStatus: number; fieldErrors?: Record<string, string[]>; formErrors?: string[] };
+  };
 }
 
 describe("createSessionToken rejects bad input before sending it, with the server's words", () => {
@@ -65,7 +123,9 @@ describe("createSessionToken rejects bad input before sending it, with the serve
   });
 
   it("accepts metadata of exactly 8192 bytes", async () => {
-    const created = await h.client(h.testKey.secretKey).createSessionToken({ externalUserId: "u1", metadata: metadataOfBytes(8192) });
+    const created = await h
+      .client(h.testKey.secretKey)
+      .createSessionToken({ externalUserId: "u1", metadata: metadataOfBytes(8192) });
     expect(created.sessionToken.startsWith("bos_session_test_")).toBe(true);
   });
 });
@@ -80,7 +140,12 @@ describe("the other calls validate before sending too", () => {
     expect(error).toMatchObject({ code: "BAD_REQUEST" });
     expect((error as BillingOSError).fieldErrors.operation?.[0]).toMatch(/Valid operations/);
 
-    const server = await postTrpc(h.url, "sessionTokens.verify", { sessionToken: "bos_session_test_x", operation: "customer:write" }, h.testKey.secretKey);
+    const server = await postTrpc(
+      h.url,
+      "sessionTokens.verify",
+      { sessionToken: "bos_session_test_x", operation: "customer:write" },
+      h.testKey.secretKey,
+    );
     expect((error as BillingOSError).message).toBe((server.json as ServerError).error.message);
   });
 

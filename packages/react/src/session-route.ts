@@ -30,14 +30,21 @@ export class SessionRouteError extends Error {
 /** `POST route`: 200 `{ sessionToken, expiresAt }`, or 401 when the visitor is not signed in (null). */
 export function sessionTokenFromRoute(route: string): GetSessionToken {
   return async () => {
-    const response = await fetch(route, { method: "POST", credentials: "same-origin", headers: { accept: "application/json" } });
+    const response = await fetch(route, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { accept: "application/json" },
+    });
     if (response.status === 401) {
       await response.body?.cancel();
       return null;
     }
     if (!response.ok) {
       await response.body?.cancel();
-      throw new SessionRouteError(`POST ${route} answered HTTP ${response.status}; it should answer { sessionToken, expiresAt }`, response.status);
+      throw new SessionRouteError(
+        `POST ${route} answered HTTP ${response.status}; it should answer { sessionToken, expiresAt }`,
+        response.status,
+      );
     }
     const body: unknown = await response.json().catch(() => null);
     const grant = body as Partial<SessionTokenGrant> | null;
@@ -51,11 +58,18 @@ export function sessionTokenFromRoute(route: string): GetSessionToken {
 /** `DELETE route`: the backend revokes every token of its signed-in user (revokeCustomerSessionTokens). */
 export function revokeThroughRoute(route: string): RevokeSessionTokens {
   return async () => {
-    const response = await fetch(route, { method: "DELETE", credentials: "same-origin", headers: { accept: "application/json" } });
+    const response = await fetch(route, {
+      method: "DELETE",
+      credentials: "same-origin",
+      headers: { accept: "application/json" },
+    });
     await response.body?.cancel();
     // 401: the merchant app's own session is already over, so there is no customer to act for.
     if (!response.ok && response.status !== 401) {
-      throw new SessionRouteError(`DELETE ${route} answered HTTP ${response.status}; the customer's tokens may still be active`, response.status);
+      throw new SessionRouteError(
+        `DELETE ${route} answered HTTP ${response.status}; the customer's tokens may still be active`,
+        response.status,
+      );
     }
   };
 }

@@ -1,4 +1,4 @@
-import { type BillingOSSession, BillingOSError, createSessionClient } from "@billingos/node/session";
+import { BillingOSError, type BillingOSSession, createSessionClient } from "@billingos/node/session";
 import type { GetSessionToken, RevokeSessionTokens, SessionTokenGrant } from "./session-route.js";
 
 // The provider's state machine, with no React in it: one token at a time, fetched from the merchant
@@ -254,7 +254,8 @@ export class SessionTokenStore {
     const expiresAt = new Date(grant.expiresAt).getTime();
     const now = Date.now();
     if (Number.isNaN(expiresAt)) throw new TypeError("The session token's expiresAt is not a date");
-    if (expiresAt - EXPIRY_SKEW_MS <= now) throw new RangeError("The merchant backend handed over a session token that has already expired");
+    if (expiresAt - EXPIRY_SKEW_MS <= now)
+      throw new RangeError("The merchant backend handed over a session token that has already expired");
     const margin = Math.min(this.#options.refreshMarginSeconds * 1000, (expiresAt - now) / 3);
     return { client, expiresAt, refreshAt: expiresAt - margin, notBefore: now + MIN_REFRESH_INTERVAL_MS };
   }
@@ -292,5 +293,9 @@ export class SessionTokenStore {
 }
 
 function signedOutError(): BillingOSError {
-  return new BillingOSError({ code: "UNAUTHORIZED", httpStatus: 401, message: "Signed out: there is no BillingOS session token" });
+  return new BillingOSError({
+    code: "UNAUTHORIZED",
+    httpStatus: 401,
+    message: "Signed out: there is no BillingOS session token",
+  });
 }

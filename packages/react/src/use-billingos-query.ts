@@ -32,6 +32,7 @@ export function useBillingOSQuery<T>(hook: string, read: (client: BillingOSSessi
   const ready = state.status === "ready";
   const key = `${state.tokenGeneration}:${request}`;
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `read` is one of this package's fixed readers; a new token or refetch() asks again.
   useEffect(() => {
     // Signed out, failed, or starting over: what was read with an earlier token is not shown again
     // (after a sign-out and a retry, it may have been another user's).
@@ -39,12 +40,17 @@ export function useBillingOSQuery<T>(hook: string, read: (client: BillingOSSessi
     let current = true;
     store.run(read).then(
       (data) => current && setAnswer({ data, error: undefined, key }),
-      (error: unknown) => current && setAnswer((last) => ({ data: last.data, error: error instanceof Error ? error : new Error(String(error)), key })),
+      (error: unknown) =>
+        current &&
+        setAnswer((last) => ({
+          data: last.data,
+          error: error instanceof Error ? error : new Error(String(error)),
+          key,
+        })),
     );
     return () => {
       current = false;
     };
-    // `read` is one of this package's fixed readers; a new token or refetch() asks again.
   }, [store, ready, key]);
 
   const refetch = useCallback(() => setRequest((count) => count + 1), []);

@@ -19,7 +19,12 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 describe("the CommonJS build", () => {
   it("requires, and exports what the ESM entry exports", { timeout: 60_000 }, async () => {
     const outfile = join(outDir, "index.cjs");
-    await build({ ...cjsBuildOptions(outfile), absWorkingDir: PACKAGE_ROOT, conditions: ["source"], logLevel: "silent" });
+    await build({
+      ...cjsBuildOptions(outfile),
+      absWorkingDir: PACKAGE_ROOT,
+      conditions: ["source"],
+      logLevel: "silent",
+    });
     expect(readFileSync(outfile, "utf8").startsWith('"use client";')).toBe(true);
     const required = createRequire(import.meta.url)(outfile) as Record<string, unknown>;
     const esm = (await import("../src/index.js")) as Record<string, unknown>;

@@ -1,8 +1,13 @@
-import { render, screen, waitFor, cleanup, act } from "@testing-library/react";
+import { act, cleanup, render, screen, waitFor } from "@testing-library/react";
 import { StrictMode } from "react";
 import { afterEach, describe, expect, it } from "vitest";
 import { BillingOSError, BillingOSProvider, useBillingOS, useCustomer, useSession } from "../src/index.js";
-import { activeTokensOf, type BillingOSStack, type RouteSettings, startBillingOSStack } from "./support/billingos-stack.js";
+import {
+  activeTokensOf,
+  type BillingOSStack,
+  type RouteSettings,
+  startBillingOSStack,
+} from "./support/billingos-stack.js";
 
 let stack: BillingOSStack | undefined;
 afterEach(async () => {
@@ -164,7 +169,11 @@ describe("BillingOSProvider against a real BillingOS server and session route", 
     function Customer() {
       const query = useCustomer();
       refetch = query.refetch;
-      return <p data-testid="customer-0">{query.error ? `error ${(query.error as BillingOSError).code}` : (query.data?.externalUserId ?? "…")}</p>;
+      return (
+        <p data-testid="customer-0">
+          {query.error ? `error ${(query.error as BillingOSError).code}` : (query.data?.externalUserId ?? "…")}
+        </p>
+      );
     }
     renderApp(s, <Customer />);
     await waitFor(() => expect(text("customer-0")).toBe(ADA.id));
@@ -214,7 +223,10 @@ describe("BillingOSProvider against a real BillingOS server and session route", 
     expect(s.route.deletes).toBe(1);
     expect(await activeTokensOf(s.merchant, ADA.id)).toEqual([]);
     expect(await s.merchant.verifySessionToken(elsewhere.sessionToken)).toEqual({ valid: false, reason: "revoked" });
-    expect(await s.merchant.verifySessionToken(s.route.handedOut[0]!.sessionToken)).toEqual({ valid: false, reason: "revoked" });
+    expect(await s.merchant.verifySessionToken(s.route.handedOut[0]!.sessionToken)).toEqual({
+      valid: false,
+      reason: "revoked",
+    });
     // Signed out stays signed out: no new token is fetched behind the user's back.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(s.route.handedOut).toHaveLength(1);
@@ -287,7 +299,12 @@ describe("BillingOSProvider against a real BillingOS server and session route", 
   it("a backend answering something that is not a session token is an error, and nothing is sent to BillingOS", async () => {
     const s = await start();
     render(
-      <BillingOSProvider getSessionToken={async () => ({ sessionToken: "sk_test_not_a_session_token", expiresAt: new Date(Date.now() + 60_000) })}>
+      <BillingOSProvider
+        getSessionToken={async () => ({
+          sessionToken: "sk_test_not_a_session_token",
+          expiresAt: new Date(Date.now() + 60_000),
+        })}
+      >
         <Status />
       </BillingOSProvider>,
     );

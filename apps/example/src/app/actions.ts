@@ -1,7 +1,7 @@
 "use server";
 
-import { AuthError } from "next-auth";
 import { redirect } from "next/navigation";
+import { AuthError } from "next-auth";
 import { signIn, signOut } from "@/auth";
 
 /** The sign-in form's action: the demo credentials provider, then on to the billing page. */

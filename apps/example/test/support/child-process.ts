@@ -24,7 +24,9 @@ export function start(command: string, args: string[], options: { cwd: string; e
   };
   child.stdout!.on("data", collect);
   child.stderr!.on("data", collect);
-  const exited = new Promise<number>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+  const exited = new Promise<number>((resolve) =>
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1))),
+  );
   const running = () => child.exitCode === null && child.signalCode === null;
   const signal = (name: NodeJS.Signals) => {
     if (running()) child.kill(name);
@@ -50,7 +52,8 @@ export function start(command: string, args: string[], options: { cwd: string; e
         const poll = setInterval(() => {
           const match = output.match(pattern);
           if (match) done(() => resolve(match));
-          else if (!running()) done(() => reject(new Error(`exited before printing ${pattern}:\n${output.slice(-4_000)}`)));
+          else if (!running())
+            done(() => reject(new Error(`exited before printing ${pattern}:\n${output.slice(-4_000)}`)));
         }, 50);
         const timer = setTimeout(
           () => done(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${output.slice(-4_000)}`))),

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 
 /** Debian's Chromium (`apt-get install chromium`); Playwright's own browser download is not used. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";

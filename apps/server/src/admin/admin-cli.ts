@@ -1,12 +1,12 @@
-import type { Store } from "../store/store.js";
 import { ENVIRONMENTS } from "@billingos/contracts";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { createApiKeyForOrganization, listApiKeys, revokeApiKey } from "../api-keys/api-keys.service.js";
 import { type Config, ConfigError, loadConfig } from "../config.js";
-import { StoreOpenError } from "../store/store-open-error.js";
-import { openStore } from "../store/open-store.js";
 import { systemClock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
+import { openStore } from "../store/open-store.js";
+import type { Store } from "../store/store.js";
+import { StoreOpenError } from "../store/store-open-error.js";
 import { addCustomerCommands } from "./customer-commands.js";
 import { addOrganizationCommands } from "./organization-commands.js";
 
@@ -23,7 +23,8 @@ const consoleIo: AdminIo = { out: (line) => console.log(line), err: (line) => co
 
 function organizationName(value: string): string {
   const name = value.trim();
-  if (name.length === 0 || name.length > 255) throw new InvalidArgumentError("an organization name is 1–255 characters");
+  if (name.length === 0 || name.length > 255)
+    throw new InvalidArgumentError("an organization name is 1–255 characters");
   return name;
 }
 
@@ -45,13 +46,20 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
     return EXIT_FAILED;
   }
   // One command at a time: a small pool, and no key cache (nothing here reads a key twice).
-  const settings = { databaseUrl: config.databaseUrl, databasePath: config.databasePath, poolSize: ADMIN_POOL_SIZE, keyCache: "off" as const };
+  const settings = {
+    databaseUrl: config.databaseUrl,
+    databasePath: config.databasePath,
+    poolSize: ADMIN_POOL_SIZE,
+    keyCache: "off" as const,
+  };
   let store: Store | undefined;
   // Keys commands migrate first, so they work on a database the server has never opened.
   const database = async () => (store ??= await openStore(settings));
 
   const program = new Command("admin")
-    .description(`BillingOS administration (database: ${config.databaseUrl === undefined ? config.databasePath : "PostgreSQL at DATABASE_URL"})`)
+    .description(
+      `BillingOS administration (database: ${config.databaseUrl === undefined ? config.databasePath : "PostgreSQL at DATABASE_URL"})`,
+    )
     .exitOverride()
     .showHelpAfterError()
     .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) });
@@ -60,9 +68,17 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
   keys
     .command("create")
     .description("create a secret key for an existing organization; it is printed once, alone on the last line")
-    .requiredOption("--org <name or id>", "the organization: its exact name or its id (org_…), as orgs list shows it", organizationName)
+    .requiredOption(
+      "--org <name or id>",
+      "the organization: its exact name or its id (org_…), as orgs list shows it",
+      organizationName,
+    )
     .addOption(new Option("--env <environment>", "environment").choices(ENVIRONMENTS).makeOptionMandatory())
-    .option("--create-org", "create the organization first if no organization has this name (never one differing only in case or spaces)", false)
+    .option(
+      "--create-org",
+      "create the organization first if no organization has this name (never one differing only in case or spaces)",
+      false,
+    )
     .action(async (options: { org: string; env: "test" | "live"; createOrg: boolean }) => {
       const key = await createApiKeyForOrganization(await database(), systemClock, {
         organization: options.org,
@@ -70,7 +86,9 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
         createOrganization: options.createOrg,
       });
       if (key.organizationCreated) io.out(`Created organization "${key.organizationName}" (${key.organizationId}).`);
-      io.out(`Created ${key.environment} key ${key.id} for organization "${key.organizationName}" (${key.organizationId}).`);
+      io.out(
+        `Created ${key.environment} key ${key.id} for organization "${key.organizationName}" (${key.organizationId}).`,
+      );
       io.out("Store it now: it is shown only once.");
       io.out(key.secretKey);
     });
@@ -82,7 +100,11 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
       if (rows.length === 0) return io.out("No keys yet. Create one: pnpm admin keys create --org NAME --env test");
       for (const row of rows) {
         const state = row.revokedAt ? `revoked ${row.revokedAt.toISOString()}` : "active";
-        io.out([row.id, row.organization, row.environment, row.key, `created ${row.createdAt.toISOString()}`, state].join("  "));
+        io.out(
+          [row.id, row.organization, row.environment, row.key, `created ${row.createdAt.toISOString()}`, state].join(
+            "  ",
+          ),
+        );
       }
     });
   keys
@@ -91,7 +113,9 @@ export async function runAdminCli(argv: string[], io: AdminIo = consoleIo, env =
     .argument("<id>", "key id (key_…), as shown by keys list")
     .action(async (id: string) => {
       const result = await revokeApiKey(await database(), systemClock, id);
-      io.out(`Revoked ${result.id} at ${result.revokedAt.toISOString()}; ${result.revokedSessionTokens} session token(s) revoked with it.`);
+      io.out(
+        `Revoked ${result.id} at ${result.revokedAt.toISOString()}; ${result.revokedSessionTokens} session token(s) revoked with it.`,
+      );
     });
   addOrganizationCommands(program, { database, out: (line) => io.out(line), organizationName });
   addCustomerCommands(program, { database, out: (line) => io.out(line), organizationName });

@@ -1,9 +1,9 @@
-import type { Store } from "../store/store.js";
 import { type Environment, externalId, stripeCustomerId as stripeCustomerIdSchema } from "@billingos/contracts";
-import type { z } from "zod";
 import { InvalidArgumentError } from "commander";
+import type { z } from "zod";
 import { resolveOrganization } from "../organizations/organizations.service.js";
 import type { Scope } from "../shared/scope.js";
+import type { Store } from "../store/store.js";
 
 // What the customer commands share: option parsers, the operator as actor, the scope an operator names.
 
@@ -32,4 +32,3 @@ export const externalUserId = parsedWith(externalId("externalUserId"));
 export async function scopeOf(store: Store, organization: string, environment: Environment): Promise<Scope> {
   return { organizationId: (await resolveOrganization(store, organization)).id, environment };
 }
-

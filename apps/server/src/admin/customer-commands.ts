@@ -20,10 +20,16 @@ interface ScopeOptions {
 export function addCustomerCommands(program: Command, context: CustomerCommandContext): void {
   const customers = program
     .command("customers")
-    .description("look up a customer (binding, tokens, audit trail), revoke its tokens, bind or unbind an imported Stripe customer");
+    .description(
+      "look up a customer (binding, tokens, audit trail), revoke its tokens, bind or unbind an imported Stripe customer",
+    );
   const inScope = (command: Command) =>
     command
-      .requiredOption("--org <name or id>", "the organization: its exact name or its id (org_…)", context.organizationName)
+      .requiredOption(
+        "--org <name or id>",
+        "the organization: its exact name or its id (org_…)",
+        context.organizationName,
+      )
       .addOption(new Option("--env <environment>", "environment").choices(ENVIRONMENTS).makeOptionMandatory());
   const scoped = (command: Command) =>
     inScope(command).requiredOption("--stripe-customer <id>", "the imported Stripe customer (cus_…)", stripeCustomerId);
@@ -60,6 +66,8 @@ export function addCustomerCommands(program: Command, context: CustomerCommandCo
         { stripeCustomerId: options.stripeCustomer, externalUserId: options.user, rebind: options.rebind },
         OPERATOR,
       );
-      context.out(`Bound ${customer.stripeCustomerId} to user ${JSON.stringify(customer.externalUserId)} (${customer.boundBy}).`);
+      context.out(
+        `Bound ${customer.stripeCustomerId} to user ${JSON.stringify(customer.externalUserId)} (${customer.boundBy}).`,
+      );
     });
 }

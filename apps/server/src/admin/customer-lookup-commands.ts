@@ -1,12 +1,12 @@
-import { type ImportedCustomer, unresolvedReason, type UnresolvedReason } from "@billingos/contracts";
+import { type ImportedCustomer, type UnresolvedReason, unresolvedReason } from "@billingos/contracts";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { toAuditEvent } from "../audit/audit.mapper.js";
 import { listAuditEventsOfCustomer } from "../audit/audit.repository.js";
 import { getCustomer, listUnresolved } from "../customers/customers.service.js";
-import { systemClock } from "../shared/clock.js";
-import { keysetPage } from "../shared/keyset-page.js";
 import { listSessionTokens } from "../session-tokens/session-tokens.list.js";
 import { revokeCustomerSessionTokens } from "../session-tokens/session-tokens.revoke.js";
+import { systemClock } from "../shared/clock.js";
+import { keysetPage } from "../shared/keyset-page.js";
 import { type CustomerCommandContext, externalUserId, OPERATOR, scopeOf, stripeCustomerId } from "./admin-options.js";
 
 /**
@@ -22,7 +22,8 @@ interface ScopeOptions {
 
 function limit(value: string): number {
   const number = Number(value);
-  if (!/^\d+$/.test(value) || number < 1 || number > 100) throw new InvalidArgumentError("a whole number from 1 to 100");
+  if (!/^\d+$/.test(value) || number < 1 || number > 100)
+    throw new InvalidArgumentError("a whole number from 1 to 100");
   return number;
 }
 
@@ -41,8 +42,13 @@ function customerLines(customer: ImportedCustomer): string[] {
   ];
 }
 
-export function addLookupCommands(customers: Command, inScope: (command: Command) => Command, context: CustomerCommandContext): void {
-  const user = (command: Command) => command.requiredOption("--user <externalUserId>", "the merchant's user id", externalUserId);
+export function addLookupCommands(
+  customers: Command,
+  inScope: (command: Command) => Command,
+  context: CustomerCommandContext,
+): void {
+  const user = (command: Command) =>
+    command.requiredOption("--user <externalUserId>", "the merchant's user id", externalUserId);
 
   inScope(customers.command("show"))
     .description("show an imported Stripe customer and its binding, by Stripe id or by the user it is bound to")
@@ -57,7 +63,9 @@ export function addLookupCommands(customers: Command, inScope: (command: Command
       const customer = await getCustomer(
         { store, clock: systemClock },
         scope,
-        options.stripeCustomer !== undefined ? { stripeCustomerId: options.stripeCustomer } : { externalUserId: options.user! },
+        options.stripeCustomer !== undefined
+          ? { stripeCustomerId: options.stripeCustomer }
+          : { externalUserId: options.user! },
       );
       for (const line of customerLines(customer)) context.out(line);
     });
@@ -74,7 +82,10 @@ export function addLookupCommands(customers: Command, inScope: (command: Command
         status: options.all ? "all" : "active",
         limit: options.limit,
       });
-      if (page.data.length === 0) return context.out(`No ${options.all ? "" : "active "}session tokens for user ${JSON.stringify(options.user)}.`);
+      if (page.data.length === 0)
+        return context.out(
+          `No ${options.all ? "" : "active "}session tokens for user ${JSON.stringify(options.user)}.`,
+        );
       for (const token of page.data) {
         context.out(
           [
@@ -95,8 +106,15 @@ export function addLookupCommands(customers: Command, inScope: (command: Command
     .action(async (options: ScopeOptions & { user: string }) => {
       const store = await context.database();
       const scope = await scopeOf(store, options.org, options.env);
-      const result = await revokeCustomerSessionTokens({ store, clock: systemClock }, scope, { externalUserId: options.user }, OPERATOR);
-      context.out(`Revoked ${result.revokedCount} session token(s) of user ${JSON.stringify(options.user)} at ${iso(result.revokedAt)}.`);
+      const result = await revokeCustomerSessionTokens(
+        { store, clock: systemClock },
+        scope,
+        { externalUserId: options.user },
+        OPERATOR,
+      );
+      context.out(
+        `Revoked ${result.revokedCount} session token(s) of user ${JSON.stringify(options.user)} at ${iso(result.revokedAt)}.`,
+      );
     });
 
   user(inScope(customers.command("audit")))
@@ -107,7 +125,8 @@ export function addLookupCommands(customers: Command, inScope: (command: Command
       const scope = await scopeOf(store, options.org, options.env);
       const page = await keysetPage(
         options.limit,
-        (fetchLimit) => listAuditEventsOfCustomer(store, scope, { externalUserId: options.user, before: null, limit: fetchLimit }),
+        (fetchLimit) =>
+          listAuditEventsOfCustomer(store, scope, { externalUserId: options.user, before: null, limit: fetchLimit }),
         toAuditEvent,
       );
       if (page.data.length === 0) return context.out(`No audit events for user ${JSON.stringify(options.user)}.`);
@@ -126,10 +145,20 @@ export function addLookupCommands(customers: Command, inScope: (command: Command
     .action(async (options: ScopeOptions & { reason?: UnresolvedReason; limit: number }) => {
       const store = await context.database();
       const scope = await scopeOf(store, options.org, options.env);
-      const page = await listUnresolved({ store, clock: systemClock }, scope, { reason: options.reason, limit: options.limit });
+      const page = await listUnresolved({ store, clock: systemClock }, scope, {
+        reason: options.reason,
+        limit: options.limit,
+      });
       if (page.data.length === 0) return context.out("No unresolved customers.");
       for (const customer of page.data) {
-        context.out([customer.stripeCustomerId, customer.reason, customer.email ?? "-", customer.name === null ? "-" : JSON.stringify(customer.name)].join("  "));
+        context.out(
+          [
+            customer.stripeCustomerId,
+            customer.reason,
+            customer.email ?? "-",
+            customer.name === null ? "-" : JSON.stringify(customer.name),
+          ].join("  "),
+        );
       }
       if (page.nextCursor !== null) context.out(`(more: only the first ${options.limit} are shown)`);
     });

@@ -1,9 +1,9 @@
-import type { Store } from "../store/store.js";
 import type { Command } from "commander";
-import { createOrganization } from "../organizations/organizations.service.js";
-import { listOrganizations } from "../organizations/organizations.repository.js";
 import { organizationNameKey } from "../organizations/organization-name.js";
+import { listOrganizations } from "../organizations/organizations.repository.js";
+import { createOrganization } from "../organizations/organizations.service.js";
 import { systemClock } from "../shared/clock.js";
+import type { Store } from "../store/store.js";
 
 /** What the organization commands need from the CLI around them. */
 export interface OrganizationCommandContext {

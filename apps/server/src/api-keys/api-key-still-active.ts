@@ -1,7 +1,7 @@
 import type { AuditActorType } from "@billingos/contracts";
+import { DomainError } from "../shared/domain-error.js";
 import type { Queryable } from "../store/queryable.js";
 import type { TransactionOptions } from "../store/store.js";
-import { DomainError } from "../shared/domain-error.js";
 import { isApiKeyActive } from "./api-keys.repository.js";
 
 /** The lock key a key's revocation holds exclusively and every write made with the key holds shared. */
@@ -37,6 +37,9 @@ export async function assertApiKeyStillActive(trx: Queryable, key: { id: string 
  * The same check for a write made on behalf of `actor`: a merchant's key (an import, a bind or
  * unbind through the API) must still be active; an operator at the admin CLI has no key to check.
  */
-export async function assertActorStillActive(trx: Queryable, actor: { type: AuditActorType; id: string | null }): Promise<void> {
+export async function assertActorStillActive(
+  trx: Queryable,
+  actor: { type: AuditActorType; id: string | null },
+): Promise<void> {
   if (actor.type === "api_key" && actor.id !== null) await assertApiKeyStillActive(trx, { id: actor.id });
 }

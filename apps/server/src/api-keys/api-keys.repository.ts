@@ -1,5 +1,5 @@
-import type { Queryable } from "../store/queryable.js";
 import { preparedQuery } from "../store/prepared-query.js";
+import type { Queryable } from "../store/queryable.js";
 import type { ApiKeyRow, NewApiKeyRow } from "./api-keys.table.js";
 
 export async function insertApiKey(db: Queryable, row: NewApiKeyRow): Promise<void> {
@@ -57,5 +57,10 @@ export async function listApiKeysWithOrganization(db: Queryable) {
 
 /** Sets revoked_at once; a second call leaves the first time in place. */
 export async function markApiKeyRevoked(db: Queryable, id: string, now: number): Promise<void> {
-  await db.kysely.updateTable("api_keys").set({ revoked_at: now }).where("id", "=", id).where("revoked_at", "is", null).execute();
+  await db.kysely
+    .updateTable("api_keys")
+    .set({ revoked_at: now })
+    .where("id", "=", id)
+    .where("revoked_at", "is", null)
+    .execute();
 }

@@ -1,26 +1,29 @@
-import type { Store } from "../store/store.js";
 import { ENVIRONMENTS, type Environment, environmentOfPrefix, formatToken, parseToken } from "@billingos/contracts";
-import type { Queryable } from "../store/queryable.js";
-import { apiKeyLockKey } from "./api-key-still-active.js";
-import { createOrganization, findOrCreateOrganization, resolveOrganization, UnknownOrganizationError } from "../organizations/organizations.service.js";
-import type { OrganizationRow } from "../organizations/organizations.table.js";
 import { recordAuditEvent } from "../audit/audit.repository.js";
+import {
+  createOrganization,
+  findOrCreateOrganization,
+  resolveOrganization,
+  UnknownOrganizationError,
+} from "../organizations/organizations.service.js";
+import type { OrganizationRow } from "../organizations/organizations.table.js";
 import { revokeTokensInBulk } from "../session-tokens/session-tokens.revoke.js";
-import type { Clock } from "../shared/clock.js";
 import { bearerCredential } from "../shared/bearer.js";
+import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
 import { digestSecret, hashSecret, randomSecretBody, storedDigestMatches } from "../shared/secrets.js";
-import { KEY_REFUSED } from "./api-key-still-active.js";
-import type { AuthenticatedKey } from "./authenticated-key.js";
+import type { Queryable } from "../store/queryable.js";
+import type { Store } from "../store/store.js";
+import { apiKeyLockKey, KEY_REFUSED } from "./api-key-still-active.js";
 import {
-  findApiKeyById,
   findApiKeyByHash,
+  findApiKeyById,
   insertApiKey,
   listApiKeysWithOrganization,
   markApiKeyRevoked,
 } from "./api-keys.repository.js";
-
+import type { AuthenticatedKey } from "./authenticated-key.js";
 
 export interface CreatedApiKey {
   id: string;
@@ -57,7 +60,10 @@ export async function createApiKeyForOrganization(
       organization = await resolveOrganization(trx, input.organization);
     } catch (error) {
       // Only a name nobody has taken is created; an id, or a near miss of an existing name, is not.
-      const creatable = error instanceof UnknownOrganizationError && error.similar === undefined && !input.organization.trim().startsWith("org_");
+      const creatable =
+        error instanceof UnknownOrganizationError &&
+        error.similar === undefined &&
+        !input.organization.trim().startsWith("org_");
       if (!(input.createOrganization && creatable)) throw error;
       organization = await createOrganization(trx, clock, input.organization);
       organizationCreated = true;
@@ -188,13 +194,22 @@ export async function revokeApiKey(
     const revokedSessionTokens = await revokeTokensInBulk(
       trx,
       { apiKeyId: id },
-      { reason: "key_revoked", action: "session_token.revoked_by_key_revocation", actor: { type: "operator", id: null } },
+      {
+        reason: "key_revoked",
+        action: "session_token.revoked_by_key_revocation",
+        actor: { type: "operator", id: null },
+      },
       now,
     );
     await recordAuditEvent(
       trx,
       { organizationId: key.organization_id, environment: key.environment },
-      { action: "api_key.revoked", actor: { type: "operator", id: null }, subjectId: id, details: { revokedSessionTokens } },
+      {
+        action: "api_key.revoked",
+        actor: { type: "operator", id: null },
+        subjectId: id,
+        details: { revokedSessionTokens },
+      },
       now,
     );
     return { id, revokedAt: new Date(now), revokedSessionTokens };

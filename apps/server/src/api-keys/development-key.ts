@@ -1,7 +1,6 @@
-import type { Store } from "../store/store.js";
-import type { Queryable } from "../store/queryable.js";
 import { hasAnyOrganization } from "../organizations/organizations.repository.js";
 import type { Clock } from "../shared/clock.js";
+import type { Store } from "../store/store.js";
 import { type CreatedApiKey, insertNewApiKey } from "./api-keys.service.js";
 
 export const DEVELOPMENT_ORGANIZATION = "Development";

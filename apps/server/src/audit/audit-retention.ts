@@ -1,8 +1,7 @@
-import type { Store } from "../store/store.js";
 import { type AuditAction, auditAction } from "@billingos/contracts";
 import { type ExpressionBuilder, sql } from "kysely";
-import type { Queryable } from "../store/queryable.js";
 import type { DatabaseSchema } from "../store/schema.js";
+import type { Store } from "../store/store.js";
 
 /** Events looked at per write transaction: a large purge never holds the write lock for long. */
 export const AUDIT_PURGE_BATCH = 1_000;
@@ -29,7 +28,10 @@ type AuditEvents = ExpressionBuilder<DatabaseSchema, "audit_events">;
 const ONE = sql.lit(1).as("one");
 
 function subjectGone(eb: AuditEvents) {
-  const tokenStored = eb.selectFrom("session_tokens").select(ONE).whereRef("session_tokens.id", "=", "audit_events.subject_id");
+  const tokenStored = eb
+    .selectFrom("session_tokens")
+    .select(ONE)
+    .whereRef("session_tokens.id", "=", "audit_events.subject_id");
   const bindingStands = eb
     .selectFrom("imported_customers")
     .select(ONE)
@@ -73,7 +75,11 @@ export async function purgeAuditEvents(store: Store, cutoff: number): Promise<nu
       if (events.length === 0) return { events, deleted: 0 };
       const result = await trx.kysely
         .deleteFrom("audit_events")
-        .where("id", "in", events.map((event) => event.id))
+        .where(
+          "id",
+          "in",
+          events.map((event) => event.id),
+        )
         .where(subjectGone)
         .executeTakeFirst();
       return { events, deleted: Number(result.numDeletedRows) };

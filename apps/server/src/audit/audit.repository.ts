@@ -1,9 +1,9 @@
 import type { AuditAction, AuditActorType } from "@billingos/contracts";
-import type { Queryable } from "../store/queryable.js";
-import { chunksOf } from "../store/chunks.js";
-import { preparedInsert } from "../store/prepared-query.js";
 import { newId } from "../shared/ids.js";
 import type { Scope } from "../shared/scope.js";
+import { chunksOf } from "../store/chunks.js";
+import { preparedInsert } from "../store/prepared-query.js";
+import type { Queryable } from "../store/queryable.js";
 import type { AuditEventRow, NewAuditEventRow } from "./audit-events.table.js";
 
 export interface AuditEntry {
@@ -49,7 +49,12 @@ export async function recordAuditEvent(db: Queryable, scope: Scope, entry: Audit
 }
 
 /** Records several events of one scope, in the order given, in one statement per chunk. */
-export async function recordAuditEvents(db: Queryable, scope: Scope, entries: readonly AuditEntry[], now: number): Promise<void> {
+export async function recordAuditEvents(
+  db: Queryable,
+  scope: Scope,
+  entries: readonly AuditEntry[],
+  now: number,
+): Promise<void> {
   const rows = entries.map((entry) => auditRow(scope, entry, now));
   for (const chunk of chunksOf(rows)) await db.kysely.insertInto("audit_events").values(chunk).execute();
 }
@@ -57,7 +62,12 @@ export async function recordAuditEvents(db: Queryable, scope: Scope, entries: re
 /** Records one event per session token about to be revoked in bulk (a revoke-all, a key revocation). */
 export async function recordTokenRevocations(
   db: Queryable,
-  tokens: { id: string; organization_id: string; environment: AuditEventRow["environment"]; external_user_id: string }[],
+  tokens: {
+    id: string;
+    organization_id: string;
+    environment: AuditEventRow["environment"];
+    external_user_id: string;
+  }[],
   entry: Pick<AuditEntry, "action" | "actor">,
   now: number,
 ): Promise<void> {

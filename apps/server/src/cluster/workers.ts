@@ -54,7 +54,10 @@ export function superviseWorkers({ count, logger, shutdownTimeoutMs }: WorkerSet
     const quick = role !== undefined && Date.now() - role.startedAt < QUICK_DEATH_MS;
     quickDeaths = quick ? quickDeaths + 1 : 0;
     if (quickDeaths >= MAX_QUICK_DEATHS) {
-      logger.error({ code, signal }, `workers keep dying right after they start (${MAX_QUICK_DEATHS} in a row); stopping`);
+      logger.error(
+        { code, signal },
+        `workers keep dying right after they start (${MAX_QUICK_DEATHS} in a row); stopping`,
+      );
       stopping = true;
       failed = true;
       for (const other of roles.keys()) other.process.kill("SIGTERM");

@@ -1,7 +1,7 @@
 import type { BindingMethod } from "@billingos/contracts";
 import { type AuditEntry, recordAuditEvent } from "../audit/audit.repository.js";
-import type { Queryable } from "../store/queryable.js";
 import type { Scope } from "../shared/scope.js";
+import type { Queryable } from "../store/queryable.js";
 
 /** Audits a bind, whichever way it happened (metadata at import, email at first session, by hand, a rebind). */
 export async function recordBinding(

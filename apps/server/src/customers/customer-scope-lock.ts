@@ -1,5 +1,5 @@
-import type { Queryable } from "../store/queryable.js";
 import type { Scope } from "../shared/scope.js";
+import type { Queryable } from "../store/queryable.js";
 
 /**
  * Held, until its transaction ends, by every write that decides which customers of a scope are

@@ -2,11 +2,12 @@ import type { ImportedCustomer, unbindCustomerInput } from "@billingos/contracts
 import type { z } from "zod";
 import { assertActorStillActive } from "../api-keys/api-key-still-active.js";
 import type { AuditEntry } from "../audit/audit.repository.js";
-import type { Queryable } from "../store/queryable.js";
 import { DomainError } from "../shared/domain-error.js";
 import type { Scope } from "../shared/scope.js";
+import type { Queryable } from "../store/queryable.js";
 import { recordUnbinding } from "./customer-binding-audit.js";
 import type { CustomerDeps } from "./customer-deps.js";
+import { lockCustomersOf } from "./customer-scope-lock.js";
 import { toImportedCustomer } from "./customers.mapper.js";
 import {
   adjustUnresolvedCount,
@@ -15,10 +16,12 @@ import {
   unbindCustomerRow,
 } from "./imported-customers.repository.js";
 import type { ImportedCustomerRow } from "./imported-customers.table.js";
-import { lockCustomersOf } from "./customer-scope-lock.js";
 
 export function customerNotFound(scope: Scope, stripeCustomerId: string): DomainError {
-  return new DomainError("NOT_FOUND", `No imported customer ${stripeCustomerId} in the ${scope.environment} environment`);
+  return new DomainError(
+    "NOT_FOUND",
+    `No imported customer ${stripeCustomerId} in the ${scope.environment} environment`,
+  );
 }
 
 /**

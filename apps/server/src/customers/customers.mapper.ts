@@ -1,7 +1,8 @@
 import type { ImportedCustomer } from "@billingos/contracts";
 import type { ImportedCustomerRow } from "./imported-customers.table.js";
 
-const dateOrNull = (epochMilliseconds: number | null) => (epochMilliseconds === null ? null : new Date(epochMilliseconds));
+const dateOrNull = (epochMilliseconds: number | null) =>
+  epochMilliseconds === null ? null : new Date(epochMilliseconds);
 
 /** A row as the API shows it. */
 export function toImportedCustomer(row: ImportedCustomerRow): ImportedCustomer {

@@ -26,13 +26,19 @@ export const customersRouter = router({
   bind: writeLimitedSecretKeyProcedure
     .input(bindCustomerInput)
     .mutation(async ({ ctx, input, path }) =>
-      z.encode(importedCustomer, await bindCustomerManually(idempotentDeps(ctx, path, input), ctx.apiKey, input, actorOf(ctx.apiKey))),
+      z.encode(
+        importedCustomer,
+        await bindCustomerManually(idempotentDeps(ctx, path, input), ctx.apiKey, input, actorOf(ctx.apiKey)),
+      ),
     ),
 
   unbind: writeLimitedSecretKeyProcedure
     .input(unbindCustomerInput)
     .mutation(async ({ ctx, input, path }) =>
-      z.encode(importedCustomer, (await unbindCustomer(idempotentDeps(ctx, path, input), ctx.apiKey, input, actorOf(ctx.apiKey))).customer),
+      z.encode(
+        importedCustomer,
+        (await unbindCustomer(idempotentDeps(ctx, path, input), ctx.apiKey, input, actorOf(ctx.apiKey))).customer,
+      ),
     ),
 
   get: secretKeyProcedure

@@ -1,25 +1,25 @@
-import {
-  type bindCustomerInput,
-  type CustomersImported,
-  type getCustomerInput,
-  type ImportedCustomer,
-  type importCustomersInput,
-  type listUnresolvedCustomersInput,
-  type UnresolvedCounts,
-  type UnresolvedCustomerPage,
-} from "@billingos/contracts";
 import { setImmediate } from "node:timers/promises";
+import type {
+  bindCustomerInput,
+  CustomersImported,
+  getCustomerInput,
+  ImportedCustomer,
+  importCustomersInput,
+  listUnresolvedCustomersInput,
+  UnresolvedCounts,
+  UnresolvedCustomerPage,
+} from "@billingos/contracts";
 import type { z } from "zod";
 import { assertActorStillActive } from "../api-keys/api-key-still-active.js";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import type { AuditEntry } from "../audit/audit.repository.js";
-import { lockCustomersOf } from "./customer-scope-lock.js";
-import { recordBinding } from "./customer-binding-audit.js";
-import { rollbackWith } from "../store/rollback.js";
 import { DomainError } from "../shared/domain-error.js";
 import { keysetPage } from "../shared/keyset-page.js";
 import type { Scope } from "../shared/scope.js";
+import { rollbackWith } from "../store/rollback.js";
+import { recordBinding } from "./customer-binding-audit.js";
 import type { CustomerDeps } from "./customer-deps.js";
+import { lockCustomersOf } from "./customer-scope-lock.js";
 import { customerNotFound, undoBinding } from "./customer-unbinding.js";
 import { toImportedCustomer } from "./customers.mapper.js";
 import { recordImportEvents } from "./import-audit.js";
@@ -103,7 +103,11 @@ export async function listUnresolved(
   return keysetPage(
     input.limit,
     (fetchLimit) =>
-      listUnresolvedCustomers(store, scope, { reason: input.reason ?? null, after: input.cursor ?? null, limit: fetchLimit }),
+      listUnresolvedCustomers(store, scope, {
+        reason: input.reason ?? null,
+        after: input.cursor ?? null,
+        limit: fetchLimit,
+      }),
     (row) => ({ ...toImportedCustomer(row), reason: row.reason }),
   );
 }
@@ -143,7 +147,13 @@ export async function bindCustomerManually(
     }
     const now = clock.now();
     if (previousUser !== null) {
-      await undoBinding(trx, scope, { ...customer, external_user_id: previousUser }, { actor, reboundTo: input.externalUserId }, now);
+      await undoBinding(
+        trx,
+        scope,
+        { ...customer, external_user_id: previousUser },
+        { actor, reboundTo: input.externalUserId },
+        now,
+      );
     } else {
       await adjustUnresolvedCount(trx, scope, -1);
     }
@@ -151,7 +161,12 @@ export async function bindCustomerManually(
     await recordBinding(
       trx,
       scope,
-      { stripe_customer_id: customer.stripe_customer_id, externalUserId: input.externalUserId, method: "manual", actor },
+      {
+        stripe_customer_id: customer.stripe_customer_id,
+        externalUserId: input.externalUserId,
+        method: "manual",
+        actor,
+      },
       now,
     );
     return toImportedCustomer((await findCustomerByStripeId(trx, scope, input.stripeCustomerId))!);

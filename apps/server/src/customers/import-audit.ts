@@ -1,6 +1,6 @@
 import { type AuditEntry, recordAuditEvents } from "../audit/audit.repository.js";
-import type { Queryable } from "../store/queryable.js";
 import type { Scope } from "../shared/scope.js";
+import type { Queryable } from "../store/queryable.js";
 import type { MetadataBinding } from "./import-plan.js";
 
 /**

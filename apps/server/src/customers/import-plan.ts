@@ -6,11 +6,26 @@ import type { ImportedCustomerRow } from "./imported-customers.table.js";
 import { externalUserIdFromMetadata } from "./pre-bind-metadata.js";
 
 /** What an import row sets on a new or unbound customer. */
-type ImportedFields = Pick<ImportedCustomerRow, "email" | "email_normalized" | "name" | "metadata" | "stripe_created_at">;
-const IMPORTED_FIELDS = ["email", "email_normalized", "name", "metadata", "stripe_created_at"] as const satisfies readonly (keyof ImportedFields)[];
+type ImportedFields = Pick<
+  ImportedCustomerRow,
+  "email" | "email_normalized" | "name" | "metadata" | "stripe_created_at"
+>;
+const IMPORTED_FIELDS = [
+  "email",
+  "email_normalized",
+  "name",
+  "metadata",
+  "stripe_created_at",
+] as const satisfies readonly (keyof ImportedFields)[];
 
 /** Every column an import may change, the compared ones for "does this row need writing". */
-const WRITTEN_COLUMNS = [...IMPORTED_FIELDS, "updated_at", "external_user_id", "bound_at", "bound_by"] as const satisfies readonly (keyof ImportedCustomerRow)[];
+const WRITTEN_COLUMNS = [
+  ...IMPORTED_FIELDS,
+  "updated_at",
+  "external_user_id",
+  "bound_at",
+  "bound_by",
+] as const satisfies readonly (keyof ImportedCustomerRow)[];
 
 /** What the database holds of a batch before it is applied, read in a few set-based statements. */
 export interface ImportSnapshot {
@@ -87,7 +102,12 @@ export function keysOfBatch(customers: readonly ImportRowInput[]): { stripeIds: 
  * and metadata; bound customers are never changed; a customer whose metadata names a user id not yet
  * bound in the scope is bound at once ("metadata"), unless its binding was undone by the merchant.
  */
-export function planImport(scope: Scope, customers: readonly ImportRowInput[], snapshot: ImportSnapshot, now: number): ImportPlan {
+export function planImport(
+  scope: Scope,
+  customers: readonly ImportRowInput[],
+  snapshot: ImportSnapshot,
+  now: number,
+): ImportPlan {
   const report = { created: 0, updated: 0, unchanged: 0, preBound: 0 };
   let unresolvedDelta = 0;
   /** Each named customer as the batch leaves it so far. */

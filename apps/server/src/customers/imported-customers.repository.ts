@@ -1,19 +1,20 @@
 import type { BindingMethod, Environment, UnresolvedReason } from "@billingos/contracts";
 import { type ExpressionBuilder, sql } from "kysely";
-import { chunksOf } from "../store/chunks.js";
-import type { Queryable } from "../store/queryable.js";
-import { preparedQuery } from "../store/prepared-query.js";
-import type { DatabaseSchema } from "../store/schema.js";
 import type { Scope } from "../shared/scope.js";
+import { chunksOf } from "../store/chunks.js";
+import { preparedQuery } from "../store/prepared-query.js";
+import type { Queryable } from "../store/queryable.js";
+import type { DatabaseSchema } from "../store/schema.js";
 import type { ImportedCustomerRow, NewImportedCustomerRow } from "./imported-customers.table.js";
 
-const selectBoundTo = preparedQuery((db: Queryable, organizationId: string, environment: Environment, externalUserId: string) =>
-  db.kysely
-    .selectFrom("imported_customers")
-    .selectAll()
-    .where("organization_id", "=", organizationId)
-    .where("environment", "=", environment)
-    .where("external_user_id", "=", externalUserId),
+const selectBoundTo = preparedQuery(
+  (db: Queryable, organizationId: string, environment: Environment, externalUserId: string) =>
+    db.kysely
+      .selectFrom("imported_customers")
+      .selectAll()
+      .where("organization_id", "=", organizationId)
+      .where("environment", "=", environment)
+      .where("external_user_id", "=", externalUserId),
 );
 
 export async function findCustomerBoundTo(
@@ -68,10 +69,20 @@ export async function findUnboundCustomersByEmail(
 }
 
 /** Marks one email of a scope ambiguous, for good (a no-op if it already is). */
-export async function markEmailAmbiguous(db: Queryable, scope: Scope, emailNormalized: string, now: number): Promise<void> {
+export async function markEmailAmbiguous(
+  db: Queryable,
+  scope: Scope,
+  emailNormalized: string,
+  now: number,
+): Promise<void> {
   await db.kysely
     .insertInto("ambiguous_customer_emails")
-    .values({ organization_id: scope.organizationId, environment: scope.environment, email_normalized: emailNormalized, marked_at: now })
+    .values({
+      organization_id: scope.organizationId,
+      environment: scope.environment,
+      email_normalized: emailNormalized,
+      marked_at: now,
+    })
     .onConflict((conflict) => conflict.doNothing())
     .execute();
 }
@@ -115,7 +126,12 @@ export async function markSharedEmails(db: Queryable, customerIds: readonly stri
  * Marks ambiguous, for good, those of `emails` (normalized) that two or more unbound customers of the
  * scope have: an import, which knows the emails it left unbound, calls it directly.
  */
-export async function markEmailsShared(db: Queryable, scope: Scope, emails: readonly string[], now: number): Promise<void> {
+export async function markEmailsShared(
+  db: Queryable,
+  scope: Scope,
+  emails: readonly string[],
+  now: number,
+): Promise<void> {
   for (const chunk of chunksOf(emails)) {
     await db.kysely
       .insertInto("ambiguous_customer_emails")
@@ -123,7 +139,12 @@ export async function markEmailsShared(db: Queryable, scope: Scope, emails: read
       .expression(
         db.kysely
           .selectFrom("imported_customers")
-          .select(["organization_id", "environment", "email_normalized", sql<number>`cast(${now} as bigint)`.as("marked_at")])
+          .select([
+            "organization_id",
+            "environment",
+            "email_normalized",
+            sql<number>`cast(${now} as bigint)`.as("marked_at"),
+          ])
           .where("organization_id", "=", scope.organizationId)
           .where("environment", "=", scope.environment)
           .where("email_normalized", "in", chunk)
@@ -140,7 +161,12 @@ export async function markEmailsShared(db: Queryable, scope: Scope, emails: read
  * Undoes the binding of a customer still bound to `externalUserId`; returns whether it did. It
  * becomes unbound (bound_at null, as the unbound index expects) and remembers when (unbound_at).
  */
-export async function unbindCustomerRow(db: Queryable, id: string, externalUserId: string, now: number): Promise<boolean> {
+export async function unbindCustomerRow(
+  db: Queryable,
+  id: string,
+  externalUserId: string,
+  now: number,
+): Promise<boolean> {
   const result = await db.kysely
     .updateTable("imported_customers")
     .set({ external_user_id: null, bound_by: null, bound_at: null, unbound_at: now, updated_at: now })
@@ -158,7 +184,12 @@ export async function bindCustomer(
 ): Promise<boolean> {
   const result = await db.kysely
     .updateTable("imported_customers")
-    .set({ external_user_id: binding.externalUserId, bound_by: binding.method, bound_at: binding.now, updated_at: binding.now })
+    .set({
+      external_user_id: binding.externalUserId,
+      bound_by: binding.method,
+      bound_at: binding.now,
+      updated_at: binding.now,
+    })
     .where("id", "=", id)
     .where("external_user_id", "is", null)
     .executeTakeFirst();
@@ -208,7 +239,10 @@ function hasUnambiguousEmail(eb: CustomerExpressions) {
 export type UnresolvedCustomerRow = ImportedCustomerRow & { reason: UnresolvedReason };
 
 /** Why an unbound customer is: the reasons, in order of precedence; listing by reason filters with the same rules. */
-function reasonOf(customer: Pick<ImportedCustomerRow, "email_normalized" | "unbound_at">, emailAmbiguous: unknown): UnresolvedReason {
+function reasonOf(
+  customer: Pick<ImportedCustomerRow, "email_normalized" | "unbound_at">,
+  emailAmbiguous: unknown,
+): UnresolvedReason {
   return customer.email_normalized === null
     ? "no_email"
     : customer.unbound_at !== null
@@ -238,9 +272,13 @@ export async function listUnresolvedCustomers(
     // bound_at is null exactly while external_user_id is; this form seeks imported_customers_unbound.
     .where("c.bound_at", "is", null);
   if (query.reason === "no_email") select = select.where("c.email_normalized", "is", null);
-  if (query.reason === "binding_undone") select = select.where("c.email_normalized", "is not", null).where("c.unbound_at", "is not", null);
+  if (query.reason === "binding_undone")
+    select = select.where("c.email_normalized", "is not", null).where("c.unbound_at", "is not", null);
   if (query.reason === "email_shared") {
-    select = select.where("c.email_normalized", "is not", null).where("c.unbound_at", "is", null).where(hasAmbiguousEmail);
+    select = select
+      .where("c.email_normalized", "is not", null)
+      .where("c.unbound_at", "is", null)
+      .where(hasAmbiguousEmail);
   }
   if (query.reason === "awaiting_first_session") {
     select = select
@@ -268,17 +306,22 @@ export async function unresolvedReasonsOf(db: Queryable, ids: readonly string[])
   return reasons;
 }
 
-const selectByStripeId = preparedQuery((db: Queryable, organizationId: string, environment: Environment, stripeCustomerId: string) =>
-  db.kysely
-    .selectFrom("imported_customers")
-    .selectAll()
-    .where("organization_id", "=", organizationId)
-    .where("environment", "=", environment)
-    .where("stripe_customer_id", "=", stripeCustomerId),
+const selectByStripeId = preparedQuery(
+  (db: Queryable, organizationId: string, environment: Environment, stripeCustomerId: string) =>
+    db.kysely
+      .selectFrom("imported_customers")
+      .selectAll()
+      .where("organization_id", "=", organizationId)
+      .where("environment", "=", environment)
+      .where("stripe_customer_id", "=", stripeCustomerId),
 );
 
 /** A customer of the scope by its Stripe id, on a statement prepared once. */
-export async function findCustomerByStripeId(db: Queryable, scope: Scope, stripeCustomerId: string): Promise<ImportedCustomerRow | undefined> {
+export async function findCustomerByStripeId(
+  db: Queryable,
+  scope: Scope,
+  stripeCustomerId: string,
+): Promise<ImportedCustomerRow | undefined> {
   return (await selectByStripeId(db, scope.organizationId, scope.environment, stripeCustomerId)).rows[0];
 }
 
@@ -288,7 +331,11 @@ export async function findCustomerByStripeId(db: Queryable, scope: Scope, stripe
 // each on PostgreSQL (a 50,000-row import took 124 s); the decisions are taken in memory (import-plan.ts).
 
 /** The scope's customers with the given Stripe ids (each given once). */
-export async function findCustomersByStripeIds(db: Queryable, scope: Scope, stripeCustomerIds: readonly string[]): Promise<ImportedCustomerRow[]> {
+export async function findCustomersByStripeIds(
+  db: Queryable,
+  scope: Scope,
+  stripeCustomerIds: readonly string[],
+): Promise<ImportedCustomerRow[]> {
   const found: ImportedCustomerRow[] = [];
   for (const ids of chunksOf(stripeCustomerIds)) {
     const rows = await db.kysely
@@ -304,7 +351,11 @@ export async function findCustomersByStripeIds(db: Queryable, scope: Scope, stri
 }
 
 /** Those of the given user ids that a customer of the scope is bound to. */
-export async function findBoundUsers(db: Queryable, scope: Scope, externalUserIds: readonly string[]): Promise<string[]> {
+export async function findBoundUsers(
+  db: Queryable,
+  scope: Scope,
+  externalUserIds: readonly string[],
+): Promise<string[]> {
   const bound: string[] = [];
   for (const ids of chunksOf(externalUserIds)) {
     const rows = await db.kysely
@@ -346,7 +397,11 @@ function insertedRow(row: ImportedCustomerRow): NewImportedCustomerRow {
  * unbound_at, imported_at and the scope are never changed. Without `binding` the binding columns
  * are not set, so SQLite leaves the indexes on them alone (~30% of an update-only batch's cost).
  */
-export async function writeImportedCustomers(db: Queryable, rows: readonly ImportedCustomerRow[], binding: boolean): Promise<void> {
+export async function writeImportedCustomers(
+  db: Queryable,
+  rows: readonly ImportedCustomerRow[],
+  binding: boolean,
+): Promise<void> {
   for (const chunk of chunksOf(rows)) {
     await db.kysely
       .insertInto("imported_customers")
@@ -362,7 +417,11 @@ export async function writeImportedCustomers(db: Queryable, rows: readonly Impor
             stripe_created_at: eb.ref("excluded.stripe_created_at"),
             updated_at: eb.ref("excluded.updated_at"),
             ...(binding
-              ? { external_user_id: eb.ref("excluded.external_user_id"), bound_at: eb.ref("excluded.bound_at"), bound_by: eb.ref("excluded.bound_by") }
+              ? {
+                  external_user_id: eb.ref("excluded.external_user_id"),
+                  bound_at: eb.ref("excluded.bound_at"),
+                  bound_by: eb.ref("excluded.bound_by"),
+                }
               : {}),
           }))
           .where("imported_customers.external_user_id", "is", null),

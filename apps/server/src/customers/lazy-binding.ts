@@ -1,9 +1,9 @@
 import { normalizeEmail } from "@billingos/contracts";
-import { type AuditEntry } from "../audit/audit.repository.js";
+import type { AuditEntry } from "../audit/audit.repository.js";
+import type { Scope } from "../shared/scope.js";
 import type { Queryable } from "../store/queryable.js";
 import { recordBinding } from "./customer-binding-audit.js";
 import { lockCustomersOf } from "./customer-scope-lock.js";
-import type { Scope } from "../shared/scope.js";
 import {
   adjustUnresolvedCount,
   bindCustomer,

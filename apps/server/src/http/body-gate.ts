@@ -56,7 +56,8 @@ const SESSION_PROCEDURE_PREFIX = "session.";
 /** As the session procedures read their header (trpc.ts). */
 export const NOT_UTF8_BODY_MESSAGE = "Request body is not valid UTF-8";
 export const BUSY_MESSAGE = "The server is receiving too many request bodies at once; retry in 1 s";
-export const TENANT_BUSY_MESSAGE = "Too many request bodies from this organization are being received at once; retry in 1 s";
+export const TENANT_BUSY_MESSAGE =
+  "Too many request bodies from this organization are being received at once; retry in 1 s";
 /**
  * Whose share of the budget a body counts against when the credential's lookup failed (a database
  * fault: the ladder answers it) and so no tenant is known: one share for all such requests.
@@ -110,9 +111,10 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
     const customer = await sessionToken;
     // A batch mixing both kinds can pass for one kind only: the other calls are refused before
     // their input is read, so they do not count toward the body limit.
-    const readingPaths = paths.filter((path) =>
-      procedures[path]?._def.type === "mutation" &&
-      (path.startsWith(SESSION_PROCEDURE_PREFIX) ? customer?.passes === true : merchant?.passes === true),
+    const readingPaths = paths.filter(
+      (path) =>
+        procedures[path]?._def.type === "mutation" &&
+        (path.startsWith(SESSION_PROCEDURE_PREFIX) ? customer?.passes === true : merchant?.passes === true),
     );
     const tenant = merchant?.value?.organizationId ?? customer?.value ?? UNKNOWN_TENANT;
     return { readingPaths, apiKey: merchant?.value, tenant };
@@ -163,7 +165,13 @@ export function createBodyGate({ deps, router, maxBodyBytes, budget, onError }: 
       return null;
     }
     if (!isUtf8(body)) {
-      answerCallsWithError(res, router, calls, new TRPCError({ code: "BAD_REQUEST", message: NOT_UTF8_BODY_MESSAGE }), onError);
+      answerCallsWithError(
+        res,
+        router,
+        calls,
+        new TRPCError({ code: "BAD_REQUEST", message: NOT_UTF8_BODY_MESSAGE }),
+        onError,
+      );
       return null;
     }
     return body.toString("utf8");

@@ -19,7 +19,9 @@ export function createBodyLimit(router: AnyTRPCRouter, maxBodyBytes: number): (p
   const limitOf = (path: string): number => {
     const procedure = Object.hasOwn(procedures, path) ? procedures[path] : undefined;
     // No input parser, or only the contracts' "takes no input" one (the session.* procedures).
-    return procedure !== undefined && (procedure._def.inputs ?? []).every(takesNoInput) ? NO_INPUT_BODY_BYTES : maxBodyBytes;
+    return procedure !== undefined && (procedure._def.inputs ?? []).every(takesNoInput)
+      ? NO_INPUT_BODY_BYTES
+      : maxBodyBytes;
   };
   return (paths) => {
     let limit = 0;

@@ -11,7 +11,10 @@ import type { Server } from "node:net";
  * The counts are a Map that drops an address when its last connection closes, so it holds only
  * addresses with a connection open and cannot grow past the number of open connections.
  */
-export function limitConnectionsPerAddress(server: Server, max: number): { openFrom(address: string): number; addresses(): number } {
+export function limitConnectionsPerAddress(
+  server: Server,
+  max: number,
+): { openFrom(address: string): number; addresses(): number } {
   const open = new Map<string, number>();
   server.on("connection", (socket) => {
     const address = addressGroup(socket.remoteAddress ?? "");
@@ -40,7 +43,14 @@ export function addressGroup(address: string): string {
   const [head = "", tail] = bare.split("::", 2);
   const headGroups = head === "" ? [] : head.split(":");
   const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill("0"), ...tailGroups];
+  const groups =
+    tail === undefined
+      ? headGroups
+      : [
+          ...headGroups,
+          ...Array<string>(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill("0"),
+          ...tailGroups,
+        ];
   return `${groups
     .slice(0, 4)
     .map((group) => Number.parseInt(group, 16).toString(16))

@@ -33,7 +33,8 @@ export function corsHeaders(
 export function keepVaryOrigin(res: ServerResponse): void {
   const setHeader = res.setHeader.bind(res);
   res.setHeader = (name: string, value: number | string | readonly string[]) => {
-    if (name.toLowerCase() === "vary" && !/\borigin\b/i.test(String(value))) return setHeader(name, `${String(value)}, Origin`);
+    if (name.toLowerCase() === "vary" && !/\borigin\b/i.test(String(value)))
+      return setHeader(name, `${String(value)}, Origin`);
     return setHeader(name, value);
   };
 }

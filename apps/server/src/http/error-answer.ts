@@ -19,7 +19,10 @@ export function answerCallsWithError(
   onError: (opts: { error: TRPCError; path: string; res: ServerResponse }) => void,
 ): void {
   const config = router._def._config;
-  const procedures = router._def.procedures as Record<string, { _def: { type: "query" | "mutation" | "subscription" } } | undefined>;
+  const procedures = router._def.procedures as Record<
+    string,
+    { _def: { type: "query" | "mutation" | "subscription" } } | undefined
+  >;
   const items = call.paths.map((path) => {
     onError({ error, path, res });
     const type = (Object.hasOwn(procedures, path) ? procedures[path]?._def.type : undefined) ?? "unknown";

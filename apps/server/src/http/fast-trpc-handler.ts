@@ -49,7 +49,8 @@ function isJsonContentType(value: string | undefined): boolean {
 function wantsStream(req: IncomingMessage): boolean {
   if (req.headers["trpc-accept"] !== undefined) return true;
   const accept = req.headers.accept;
-  return accept !== undefined && accept.split(",").some((type) => type.trim() === "application/jsonl");
+  if (accept === undefined) return false;
+  return accept.split(",").some((type) => type.trim() === "application/jsonl");
 }
 
 /** The procedures a path names, or null when any of them is not a plain query/mutation for this method. */
@@ -94,7 +95,13 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
    * is already percent-decoded (as tRPC decodes it). A POST's `body` is passed when the caller has
    * read it (the server's body gate, body-gate.ts, always has); without it the body is read here.
    */
-  return function handle(req: IncomingMessage, res: ServerResponse, procedurePath: string, search: string, body?: string): boolean {
+  return function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    procedurePath: string,
+    search: string,
+    body?: string,
+  ): boolean {
     const method = req.method;
     if ((method !== "GET" && method !== "POST") || wantsStream(req)) return false;
     const contentType = req.headers["content-type"];
@@ -124,7 +131,13 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
       options.onError({ error: getTRPCErrorFromUnknown(error), path: calls.map((call) => call.path).join(","), res });
       if (!res.headersSent) {
         res.writeHead(500, { vary: TRPC_VARY, "content-type": "application/json" }).end(
-          JSON.stringify({ error: { message: "Internal server error", code: -32603, data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500 } } }),
+          JSON.stringify({
+            error: {
+              message: "Internal server error",
+              code: -32603,
+              data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500 },
+            },
+          }),
         );
       } else {
         res.destroy();
@@ -159,7 +172,11 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
             error:
               cause instanceof TRPCError
                 ? cause
-                : new TRPCError({ code: "BAD_REQUEST", message: cause instanceof Error ? cause.message : "Invalid input", cause }),
+                : new TRPCError({
+                    code: "BAD_REQUEST",
+                    message: cause instanceof Error ? cause.message : "Invalid input",
+                    cause,
+                  }),
           };
         }
       }
@@ -169,7 +186,9 @@ export function createFastTRPCHandler<TContext>(options: FastHandlerOptions<TCon
     const ctx = options.createContext(req, res);
 
     // The common case, one successful call, is answered without the batch bookkeeping below.
-    const outcomes = isBatch ? await Promise.all(calls.map((call, index) => run(call, index))) : [await run(calls[0]!, 0)];
+    const outcomes = isBatch
+      ? await Promise.all(calls.map((call, index) => run(call, index)))
+      : [await run(calls[0]!, 0)];
     let status = 200;
     let payload: string;
     if (!isBatch && outcomes[0]!.ok) {

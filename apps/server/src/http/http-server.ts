@@ -2,23 +2,24 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { type Context, createContextInner, type ServiceDeps } from "../trpc/context.js";
+import { appRouter } from "../trpc/router.js";
 import { type AccessRecord, accessRecordOf, createAccessLog, type LoggedRequest } from "./access-log.js";
 import { BodyBudget, defaultMaxBufferedBodyBytesPerTenant } from "./body-budget.js";
 import { createBodyGate, type GatedRequest, type NamedCalls } from "./body-gate.js";
+import { limitConnectionsPerAddress } from "./connections-per-address.js";
 import { corsHeaders, keepVaryOrigin } from "./cors.js";
 import { answerCallsWithError } from "./error-answer.js";
-import { limitConnectionsPerAddress } from "./connections-per-address.js";
-import { batchedIdempotencyKeyRefusal, idempotencyKeyOf } from "./idempotency-header.js";
 import { createFastTRPCHandler } from "./fast-trpc-handler.js";
 import { isValidHostHeader } from "./host-header.js";
+import { batchedIdempotencyKeyRefusal, idempotencyKeyOf } from "./idempotency-header.js";
 import { OPENAPI_PATH, serveOpenApiDocument } from "./openapi-route.js";
 import { answerParserRefusal, setSecurityHeaders } from "./security-headers.js";
-import { isWellFormedQuery } from "./utf8.js";
 import { TRPC_BASE_PATH } from "./trpc-base-path.js";
-import { appRouter } from "../trpc/router.js";
-import { type Context, createContextInner, type ServiceDeps } from "../trpc/context.js";
+import { isWellFormedQuery } from "./utf8.js";
 
 export { TRPC_BASE_PATH };
+
 /** tRPC's stock adapter answers other methods (TRACE, PUT, …) with a 500; they get a 405 here. */
 const TRPC_METHODS = new Set(["GET", "POST", "HEAD", "OPTIONS"]);
 /** Larger than any valid request this API takes; bigger bodies get 413 before they are parsed. */
@@ -89,7 +90,9 @@ export interface RunningHttpServer {
 
 const procedures = appRouter._def.procedures as Record<string, unknown>;
 const NOT_UTF8_QUERY_MESSAGE = "Request input (the query string) is not valid UTF-8";
-const INTERNAL_ERROR = { error: { message: "Internal server error", code: -32603, data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500 } } };
+const INTERNAL_ERROR = {
+  error: { message: "Internal server error", code: -32603, data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500 } },
+};
 
 /** The procedure path as tRPC reads it (percent-decoded), or null when it cannot be decoded. */
 function decodeProcedurePath(procedurePath: string): string | null {
@@ -109,7 +112,11 @@ function namedCalls(decodedPath: string, search: string): NamedCalls {
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), ...headers });
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(payload),
+    ...headers,
+  });
   res.end(payload);
 }
 
@@ -145,10 +152,21 @@ export async function startHttpServer({
   // Only the code and path: inputs can hold tokens, and callers' mistakes are not ours to shout about.
   // The refusal's code goes on the request's access-log line (the stock adapter hands over the
   // context, the others the response).
-  const onError = ({ error, path, ctx, res }: { error: TRPCError; path: string | undefined; ctx?: Context | undefined; res?: ServerResponse }) => {
+  const onError = ({
+    error,
+    path,
+    ctx,
+    res,
+  }: {
+    error: TRPCError;
+    path: string | undefined;
+    ctx?: Context | undefined;
+    res?: ServerResponse;
+  }) => {
     const record: AccessRecord | undefined = ctx?.access ?? (res === undefined ? undefined : accessRecordOf(res));
     if (record !== undefined && record.errorCode === undefined) record.errorCode = error.code;
-    if (error.code === "INTERNAL_SERVER_ERROR") deps.logger.error({ err: error.cause ?? error, path }, "request failed");
+    if (error.code === "INTERNAL_SERVER_ERROR")
+      deps.logger.error({ err: error.cause ?? error, path }, "request failed");
     else deps.logger.debug({ code: error.code, path }, "request refused");
   };
   const stockHandler = createHTTPHandler({
@@ -168,7 +186,13 @@ export async function startHttpServer({
   const admitBody = createBodyGate({ deps, router: appRouter, maxBodyBytes, budget, onError });
 
   /** The fast handler if it takes the request, else the stock adapter, which takes a read body as `req.body`. */
-  const dispatch = (req: IncomingMessage, res: ServerResponse, decodedPath: string | null, search: string, body: string | undefined) => {
+  const dispatch = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    decodedPath: string | null,
+    search: string,
+    body: string | undefined,
+  ) => {
     if (decodedPath !== null && fastHandler?.(req, res, decodedPath, search, body)) return;
     if (body !== undefined) (req as IncomingMessage & { body?: string }).body = body;
     stockHandler(req, res);
@@ -193,7 +217,10 @@ export async function startHttpServer({
     if (req.method === "OPTIONS") {
       // A preflight: allowed only for session.* from a configured origin; anything else is refused plainly.
       if (cors) res.writeHead(204, cors).end();
-      else sendJson(res, 403, { error: { message: "Cross-origin calls are allowed only to session.* procedures from configured origins" } });
+      else
+        sendJson(res, 403, {
+          error: { message: "Cross-origin calls are allowed only to session.* procedures from configured origins" },
+        });
       return;
     }
     if (cors) {
@@ -226,7 +253,13 @@ export async function startHttpServer({
     }
     if (!isWellFormedQuery(search)) {
       // Refused: URLSearchParams would turn the ill-formed bytes into U+FFFD.
-      answerCallsWithError(res, appRouter, calls, new TRPCError({ code: "BAD_REQUEST", message: NOT_UTF8_QUERY_MESSAGE }), onError);
+      answerCallsWithError(
+        res,
+        appRouter,
+        calls,
+        new TRPCError({ code: "BAD_REQUEST", message: NOT_UTF8_QUERY_MESSAGE }),
+        onError,
+      );
       return;
     }
     if (req.method !== "POST") {
@@ -258,7 +291,12 @@ export async function startHttpServer({
     const access = accessLog.start(req, res);
     if (!isValidHostHeader(req.headers.host)) {
       // Refused before anything builds a URL from it (the stock adapter's `new Request` throws on `a@b`).
-      sendJson(res, 400, { error: { message: "Invalid Host header", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } }, { connection: "close" });
+      sendJson(
+        res,
+        400,
+        { error: { message: "Invalid Host header", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } },
+        { connection: "close" },
+      );
       return;
     }
     const url = req.url ?? "/";
@@ -309,7 +347,8 @@ export async function startHttpServer({
     });
   });
   const address = server.address() as AddressInfo;
-  const urlHost = host === undefined || host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  const urlHost =
+    host === undefined || host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
 
   return {
     url: `http://${urlHost}:${address.port}`,

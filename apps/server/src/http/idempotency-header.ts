@@ -16,7 +16,10 @@ export function idempotencyKeyOf(req: IncomingMessage): string | readonly string
  * replay some calls and run others (each call succeeds or fails on its own), so it is refused,
  * before its body is read: send each mutation in a request of its own, each with its own key.
  */
-export function batchedIdempotencyKeyRefusal(req: IncomingMessage, calls: { paths: readonly string[] }): TRPCError | undefined {
+export function batchedIdempotencyKeyRefusal(
+  req: IncomingMessage,
+  calls: { paths: readonly string[] },
+): TRPCError | undefined {
   if (calls.paths.length < 2 || idempotencyKeyOf(req) === undefined) return undefined;
   return new TRPCError({
     code: "BAD_REQUEST",

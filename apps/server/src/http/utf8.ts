@@ -9,7 +9,7 @@ const HEX = /^[0-9A-Fa-f]{2}$/;
  * `%XX` stay literal bytes, as URLSearchParams keeps them (so `%ZZ` still fails as bad JSON).
  */
 export function isWellFormedQuery(search: string): boolean {
-  if (!search.includes("%") && !/[^\x00-\x7f]/.test(search)) return true;
+  if (!search.includes("%") && !/[\u0080-\uffff]/.test(search)) return true;
   // node hands the request target over as latin1: one char per byte.
   const raw = Buffer.from(search.replace(/\+/g, " "), "latin1");
   const bytes = Buffer.allocUnsafe(raw.length);

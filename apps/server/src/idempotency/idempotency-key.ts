@@ -20,9 +20,16 @@ export function checkedIdempotencyKey(sent: string | readonly string[]): string 
     throw new DomainError("BAD_REQUEST", `Idempotency-Key was sent ${sent.length} times; send it once`);
   }
   const value = sent;
-  if (value.length === 0) throw new DomainError("BAD_REQUEST", "Idempotency-Key is empty: send 1–255 printable ASCII characters (a UUID is best)");
+  if (value.length === 0)
+    throw new DomainError(
+      "BAD_REQUEST",
+      "Idempotency-Key is empty: send 1–255 printable ASCII characters (a UUID is best)",
+    );
   if (value.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw new DomainError("BAD_REQUEST", `Idempotency-Key is ${value.length} characters long; at most ${MAX_IDEMPOTENCY_KEY_LENGTH} are allowed`);
+    throw new DomainError(
+      "BAD_REQUEST",
+      `Idempotency-Key is ${value.length} characters long; at most ${MAX_IDEMPOTENCY_KEY_LENGTH} are allowed`,
+    );
   }
   if (!PRINTABLE_ASCII.test(value)) {
     throw new DomainError("BAD_REQUEST", "Idempotency-Key may hold only printable ASCII characters (space to ~)");

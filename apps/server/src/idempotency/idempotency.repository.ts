@@ -1,6 +1,6 @@
 import { sql } from "kysely";
-import type { Queryable } from "../store/queryable.js";
 import type { Scope } from "../shared/scope.js";
+import type { Queryable } from "../store/queryable.js";
 import type { IdempotencyKeyRow } from "./idempotency-keys.table.js";
 
 export async function findIdempotencyRecord(

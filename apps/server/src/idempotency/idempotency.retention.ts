@@ -1,7 +1,7 @@
-import type { Store } from "../store/store.js";
 import type { Clock } from "../shared/clock.js";
-import { IDEMPOTENCY_WINDOW_MS } from "./idempotency-key.js";
+import type { Store } from "../store/store.js";
 import { deleteIdempotencyRecordsBefore } from "./idempotency.repository.js";
+import { IDEMPOTENCY_WINDOW_MS } from "./idempotency-key.js";
 
 /** Records deleted per write transaction: a large purge never holds the write lock for long. */
 export const IDEMPOTENCY_PURGE_BATCH = 1_000;
@@ -14,7 +14,9 @@ export async function purgeIdempotencyRecords(store: Store, clock: Clock): Promi
   const cutoff = clock.now() - IDEMPOTENCY_WINDOW_MS;
   let purged = 0;
   for (;;) {
-    const deleted = await store.transaction((trx) => deleteIdempotencyRecordsBefore(trx, cutoff, IDEMPOTENCY_PURGE_BATCH));
+    const deleted = await store.transaction((trx) =>
+      deleteIdempotencyRecordsBefore(trx, cutoff, IDEMPOTENCY_PURGE_BATCH),
+    );
     purged += deleted;
     if (deleted < IDEMPOTENCY_PURGE_BATCH) return purged;
     await new Promise((resolve) => setImmediate(resolve));

@@ -1,11 +1,11 @@
-import type { Queryable } from "../store/queryable.js";
-import type { Store, TransactionOptions } from "../store/store.js";
 import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import type { Scope } from "../shared/scope.js";
+import type { Queryable } from "../store/queryable.js";
+import type { Store, TransactionOptions } from "../store/store.js";
+import { findIdempotencyRecord, saveIdempotencyRecord } from "./idempotency.repository.js";
 import { idempotencyKeyHash, openAnswer, sealAnswer } from "./idempotency-answer.js";
 import { IDEMPOTENCY_WINDOW_MS } from "./idempotency-key.js";
-import { findIdempotencyRecord, saveIdempotencyRecord } from "./idempotency.repository.js";
 
 export interface IdempotentRequest {
   scope: Scope;

@@ -30,29 +30,50 @@ const MEANINGS: Record<ErrorCode, { responseName: string; meaning: string }> = {
     meaning:
       "The credential is missing, malformed, unknown, revoked, expired or of the wrong kind or environment. A session token's refusal never says why.",
   },
-  FORBIDDEN: { responseName: "Forbidden", meaning: "The session token is valid but not scoped to the operation the procedure needs." },
-  NOT_FOUND: { responseName: "NotFound", meaning: "No such token or customer in this organization and environment, or no such procedure." },
+  FORBIDDEN: {
+    responseName: "Forbidden",
+    meaning: "The session token is valid but not scoped to the operation the procedure needs.",
+  },
+  NOT_FOUND: {
+    responseName: "NotFound",
+    meaning: "No such token or customer in this organization and environment, or no such procedure.",
+  },
   CONFLICT: {
     responseName: "Conflict",
     meaning:
       "The customer is bound to another user, or the user to another customer; or the Idempotency-Key was used for a different request in the last 24 hours.",
   },
-  PAYLOAD_TOO_LARGE: { responseName: "PayloadTooLarge", meaning: "The body is over the procedure's limit (MAX_BODY_BYTES; 1 KiB for a procedure without input), or a request imports more than 1,000 customers." },
+  PAYLOAD_TOO_LARGE: {
+    responseName: "PayloadTooLarge",
+    meaning:
+      "The body is over the procedure's limit (MAX_BODY_BYTES; 1 KiB for a procedure without input), or a request imports more than 1,000 customers.",
+  },
   TOO_MANY_REQUESTS: {
     responseName: "TooManyRequests",
-    meaning: "A per-key rate limit, or this organization's share of the bodies being received at once. Retry after `Retry-After` seconds.",
+    meaning:
+      "A per-key rate limit, or this organization's share of the bodies being received at once. Retry after `Retry-After` seconds.",
   },
-  METHOD_NOT_SUPPORTED: { responseName: "MethodNotSupported", meaning: "A query called with POST or a mutation with GET, or another HTTP method." },
+  METHOD_NOT_SUPPORTED: {
+    responseName: "MethodNotSupported",
+    meaning: "A query called with POST or a mutation with GET, or another HTTP method.",
+  },
   UNSUPPORTED_MEDIA_TYPE: {
     responseName: "UnsupportedMediaType",
     meaning: "A POST without `Content-Type: application/json` (curl -d sends a form type unless told otherwise).",
   },
-  TIMEOUT: { responseName: "RequestTimeout", meaning: "The request did not arrive in time (headers within 10 s, the whole request within 30 s)." },
+  TIMEOUT: {
+    responseName: "RequestTimeout",
+    meaning: "The request did not arrive in time (headers within 10 s, the whole request within 30 s).",
+  },
   SERVICE_UNAVAILABLE: {
     responseName: "ServiceUnavailable",
-    meaning: "The database is busy or unreachable, or the server is receiving too many bodies at once. Nothing was written; retry after `Retry-After` seconds.",
+    meaning:
+      "The database is busy or unreachable, or the server is receiving too many bodies at once. Nothing was written; retry after `Retry-After` seconds.",
   },
-  INTERNAL_SERVER_ERROR: { responseName: "InternalServerError", meaning: "A fault of the server's; the message says only \"Internal server error\" and the log has the rest." },
+  INTERNAL_SERVER_ERROR: {
+    responseName: "InternalServerError",
+    meaning: 'A fault of the server\'s; the message says only "Internal server error" and the log has the rest.',
+  },
 };
 
 const RETRY_AFTER: ReadonlySet<ErrorCode> = new Set(["TOO_MANY_REQUESTS", "SERVICE_UNAVAILABLE"]);

@@ -23,7 +23,13 @@ const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const responseRef = (doc: ErrorCodeDoc) => ({ $ref: `#/components/responses/${doc.responseName}` });
 
 /** Refusals every call can get, and those every mutation (a POST with a body) can get besides. */
-const EVERY_CALL = ["BAD_REQUEST", "UNAUTHORIZED", "METHOD_NOT_SUPPORTED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"] as const;
+const EVERY_CALL = [
+  "BAD_REQUEST",
+  "UNAUTHORIZED",
+  "METHOD_NOT_SUPPORTED",
+  "INTERNAL_SERVER_ERROR",
+  "SERVICE_UNAVAILABLE",
+] as const;
 const EVERY_MUTATION = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "TOO_MANY_REQUESTS"] as const;
 
 const DESCRIPTION = `The BillingOS session-token service over HTTP, usable from any language.
@@ -107,7 +113,8 @@ function errorDataSchema(): Json {
   const properties = schema.properties as Json;
   return {
     ...schema,
-    description: "Beside tRPC's `code` and `httpStatus`: the procedure's `path`, field errors for bad input, and the wait for 429 and 503.",
+    description:
+      "Beside tRPC's `code` and `httpStatus`: the procedure's `path`, field errors for bad input, and the wait for 429 and 503.",
     properties: { ...properties, code: schemaRef("ErrorCode"), httpStatus: { type: "integer" } },
     required: ["code", "httpStatus"],
     additionalProperties: false,
@@ -145,26 +152,36 @@ function errorResponse(doc: ErrorCodeDoc): Json {
     },
   };
   if (doc.retryAfter) {
-    (exact.properties as { error: { properties: { data: Json } } }).error.properties.data.required = ["retryAfterSeconds"];
+    (exact.properties as { error: { properties: { data: Json } } }).error.properties.data.required = [
+      "retryAfterSeconds",
+    ];
   }
   const schema = { allOf: [schemaRef("ErrorEnvelope"), exact] };
   return {
     description: `\`${doc.code}\`: ${doc.meaning}`,
     ...(doc.retryAfter ? { headers: { "Retry-After": { $ref: "#/components/headers/RetryAfter" } } } : {}),
     // tRPC's stock adapter labels its 415 answer text/plain, though the body is the same JSON envelope.
-    content: doc.code === "UNSUPPORTED_MEDIA_TYPE" ? { "application/json": { schema }, "text/plain": { schema } } : { "application/json": { schema } },
+    content:
+      doc.code === "UNSUPPORTED_MEDIA_TYPE"
+        ? { "application/json": { schema }, "text/plain": { schema } }
+        : { "application/json": { schema } },
   };
 }
 
 function successResponse(doc: ProcedureDoc): Json {
   return {
-    description: "`{\"result\":{\"data\": …}}`",
+    description: '`{"result":{"data": …}}`',
     content: {
       "application/json": {
         schema: {
           type: "object",
           properties: {
-            result: { type: "object", properties: { data: schemaRef(doc.outputName) }, required: ["data"], additionalProperties: false },
+            result: {
+              type: "object",
+              properties: { data: schemaRef(doc.outputName) },
+              required: ["data"],
+              additionalProperties: false,
+            },
           },
           required: ["result"],
           additionalProperties: false,
@@ -174,11 +191,20 @@ function successResponse(doc: ProcedureDoc): Json {
   };
 }
 
-function operation(path: string, doc: ProcedureDoc, procedure: AnyTRPCProcedure): { method: "get" | "post"; operation: Json } {
+function operation(
+  path: string,
+  doc: ProcedureDoc,
+  procedure: AnyTRPCProcedure,
+): { method: "get" | "post"; operation: Json } {
   const type = procedure._def.type;
   if (type !== "query" && type !== "mutation") throw new Error(`${path}: only queries and mutations are described`);
   const optional = inputIsOptional(procedureInput(procedure));
-  const codes = [...EVERY_CALL, ...(type === "mutation" ? EVERY_MUTATION : []), ...(doc.errors ?? []), ...(doc.idempotent ? (["CONFLICT"] as const) : [])];
+  const codes = [
+    ...EVERY_CALL,
+    ...(type === "mutation" ? EVERY_MUTATION : []),
+    ...(doc.errors ?? []),
+    ...(doc.idempotent ? (["CONFLICT"] as const) : []),
+  ];
   const responses: Json = { "200": successResponse(doc) };
   for (const errorDoc of ERROR_CODE_DOCS.filter((candidate) => codes.includes(candidate.code))) {
     responses[String(errorDoc.httpStatus)] = responseRef(errorDoc);
@@ -214,7 +240,10 @@ function operation(path: string, doc: ProcedureDoc, procedure: AnyTRPCProcedure)
     };
   }
   const parameters = doc.idempotent ? { parameters: [{ $ref: "#/components/parameters/IdempotencyKey" }] } : {};
-  return { method: "post", operation: { ...common, ...parameters, requestBody: { required: !optional, content }, responses } };
+  return {
+    method: "post",
+    operation: { ...common, ...parameters, requestBody: { required: !optional, content }, responses },
+  };
 }
 
 export function buildOpenApiDocument(): Json {
@@ -222,7 +251,9 @@ export function buildOpenApiDocument(): Json {
   const undocumented = Object.keys(procedures).filter((path) => !Object.hasOwn(PROCEDURE_DOCS, path));
   const unknown = Object.keys(PROCEDURE_DOCS).filter((path) => !Object.hasOwn(procedures, path));
   if (undocumented.length > 0 || unknown.length > 0) {
-    throw new Error(`procedure-docs.ts and the router disagree: undocumented ${undocumented.join(", ") || "none"}; unknown ${unknown.join(", ") || "none"}`);
+    throw new Error(
+      `procedure-docs.ts and the router disagree: undocumented ${undocumented.join(", ") || "none"}; unknown ${unknown.join(", ") || "none"}`,
+    );
   }
 
   const paths: Json = {};
@@ -252,7 +283,12 @@ export function buildOpenApiDocument(): Json {
       tags: ["service"],
       summary: "This document",
       security: [],
-      responses: { "200": { description: "The OpenAPI 3.1 document.", content: { "application/json": { schema: { type: "object" } } } } },
+      responses: {
+        "200": {
+          description: "The OpenAPI 3.1 document.",
+          content: { "application/json": { schema: { type: "object" } } },
+        },
+      },
     },
   };
 
@@ -289,7 +325,8 @@ export function buildOpenApiDocument(): Json {
           type: "http",
           scheme: "bearer",
           bearerFormat: "bos_session_test_… or bos_session_live_…",
-          description: "A session token, for the customer-facing session.* procedures; created with sessionTokens.create.",
+          description:
+            "A session token, for the customer-facing session.* procedures; created with sessionTokens.create.",
         },
       },
       parameters: {
@@ -319,7 +356,10 @@ export function buildOpenApiDocument(): Json {
         ErrorEnvelope: ERROR_ENVELOPE,
         Health: {
           type: "object",
-          properties: { status: { type: "string", enum: ["ok", "unavailable"] }, engine: { type: "string", enum: ["sqlite", "postgres"] } },
+          properties: {
+            status: { type: "string", enum: ["ok", "unavailable"] },
+            engine: { type: "string", enum: ["sqlite", "postgres"] },
+          },
           required: ["status", "engine"],
           additionalProperties: false,
         },

@@ -3,6 +3,7 @@ import {
   currentSession,
   customerSessionTokensRevoked,
   customersImported,
+  type ErrorCode,
   importedCustomer,
   sessionCustomerView,
   sessionTokenCreated,
@@ -11,7 +12,6 @@ import {
   sessionTokenVerification,
   signedOut,
   unresolvedCustomerPage,
-  type ErrorCode,
 } from "@billingos/contracts";
 import type { z } from "zod";
 

@@ -1,7 +1,7 @@
-import type { Queryable } from "../store/queryable.js";
 import type { Clock } from "../shared/clock.js";
 import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
+import type { Queryable } from "../store/queryable.js";
 import { organizationNameKey, tidyOrganizationName } from "./organization-name.js";
 import {
   findOrganizationById,
@@ -61,14 +61,18 @@ export async function resolveOrganization(db: Queryable, reference: string): Pro
   const wanted = reference.trim();
   if (ORGANIZATION_ID.test(wanted)) {
     const byId = await findOrganizationById(db, wanted);
-    if (byId === undefined) throw new UnknownOrganizationError(`No organization with id ${wanted} (pnpm admin orgs list shows them)`);
+    if (byId === undefined)
+      throw new UnknownOrganizationError(`No organization with id ${wanted} (pnpm admin orgs list shows them)`);
     return byId;
   }
   const byName = await findOrganizationByName(db, wanted);
   if (byName !== undefined) return byName;
   const similar = await findOrganizationByNameKey(db, organizationNameKey(wanted));
   if (similar !== undefined) {
-    throw new UnknownOrganizationError(`No organization named ${JSON.stringify(wanted)}; did you mean ${describe(similar)}?`, similar);
+    throw new UnknownOrganizationError(
+      `No organization named ${JSON.stringify(wanted)}; did you mean ${describe(similar)}?`,
+      similar,
+    );
   }
   throw new UnknownOrganizationError(
     `No organization named ${JSON.stringify(wanted)}; create it with: pnpm admin orgs create ${JSON.stringify(wanted)} (pnpm admin orgs list shows them)`,
@@ -86,6 +90,11 @@ export async function findOrCreateOrganization(db: Queryable, clock: Clock, name
   if (existing) return existing;
   // Two transactions may both find none (PostgreSQL runs them side by side): the name key is
   // unique, so the second inserts nothing and takes the first's.
-  await insertOrganizationUnlessNamed(db, { id: newId("org", clock.now()), name: tidy, name_key: nameKey, created_at: clock.now() });
+  await insertOrganizationUnlessNamed(db, {
+    id: newId("org", clock.now()),
+    name: tidy,
+    name_key: nameKey,
+    created_at: clock.now(),
+  });
   return (await findOrganizationByNameKey(db, nameKey))!;
 }

@@ -1,8 +1,8 @@
 import type { Clock } from "../shared/clock.js";
 import type { Store } from "../store/store.js";
-import type { RateLimitDecision, RateLimiter } from "./rate-limiter.js";
 import { readBucket, takeFromBucket } from "./rate-limit-buckets.repository.js";
-import { ALLOWED, REFILL_SLACK, neededFor, refillPerMsOf, refilled, refusal } from "./token-bucket.js";
+import type { RateLimitDecision, RateLimiter } from "./rate-limiter.js";
+import { ALLOWED, neededFor, REFILL_SLACK, refilled, refillPerMsOf, refusal } from "./token-bucket.js";
 
 /**
  * The token bucket in the database (RATE_LIMIT_STORE=database): a row per limit and key, taken

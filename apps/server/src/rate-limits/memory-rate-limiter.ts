@@ -1,6 +1,6 @@
 import type { Clock } from "../shared/clock.js";
 import type { RateLimitDecision, RateLimiter } from "./rate-limiter.js";
-import { ALLOWED, REFILL_SLACK, neededFor, refillPerMsOf, refilled, refusal } from "./token-bucket.js";
+import { ALLOWED, neededFor, REFILL_SLACK, refilled, refillPerMsOf, refusal } from "./token-bucket.js";
 
 /**
  * The token bucket in memory, per process: a second server process has its own buckets. The

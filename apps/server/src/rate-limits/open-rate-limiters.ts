@@ -47,10 +47,15 @@ export async function openRateLimiters(
       engine = (name, perMinute) => new DatabaseRateLimiter(name, perMinute, deps.store, deps.clock);
       break;
     case "redis": {
-      const redis = new RedisConnection({ url: settings.rateLimitUrl!, timeoutMs: settings.rateLimitTimeoutMs, logger: deps.logger });
+      const redis = new RedisConnection({
+        url: settings.rateLimitUrl!,
+        timeoutMs: settings.rateLimitTimeoutMs,
+        logger: deps.logger,
+      });
       connection = redis;
       await redis.connect();
-      engine = (name, perMinute) => new RedisRateLimiter(name, perMinute, redis, deps.clock, settings.rateLimitOnUnavailable);
+      engine = (name, perMinute) =>
+        new RedisRateLimiter(name, perMinute, redis, deps.clock, settings.rateLimitOnUnavailable);
       break;
     }
   }

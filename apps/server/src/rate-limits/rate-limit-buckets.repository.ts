@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from "kysely";
-import type { Queryable } from "../store/queryable.js";
 import { preparedQuery } from "../store/prepared-query.js";
+import type { Queryable } from "../store/queryable.js";
 import { REFILL_SLACK } from "./token-bucket.js";
 
 // Parameters are cast where they are used: PostgreSQL infers a parameter's type from its first
@@ -21,7 +21,15 @@ const UPDATED_AT = sql.ref("rate_limit_buckets.updated_at");
  * refused (a refusal takes nothing but stores the refill).
  */
 export const takeFromBucket = preparedQuery(
-  (db: Queryable, bucket: string, now: number, cost: number, needed: number, perMinute: number, refillPerMs: number) => {
+  (
+    db: Queryable,
+    bucket: string,
+    now: number,
+    cost: number,
+    needed: number,
+    perMinute: number,
+    refillPerMs: number,
+  ) => {
     const later = sql`case when ${ms(now)} > ${UPDATED_AT} then ${ms(now)} else ${UPDATED_AT} end`;
     const elapsed = sql`case when ${ms(now)} > ${UPDATED_AT} then ${ms(now)} - ${UPDATED_AT} else 0 end`;
     const gained = sql`${TOKENS} + ${elapsed} * ${real(refillPerMs)}`;
@@ -58,7 +66,9 @@ export async function deleteFullBuckets(db: Queryable, now: number, limit: numbe
   const result = await db.kysely
     .deleteFrom("rate_limit_buckets")
     .where("full_at", "<=", now)
-    .where("bucket", "in", (eb) => eb.selectFrom("rate_limit_buckets").select("bucket").where("full_at", "<=", now).limit(limit))
+    .where("bucket", "in", (eb) =>
+      eb.selectFrom("rate_limit_buckets").select("bucket").where("full_at", "<=", now).limit(limit),
+    )
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -33,6 +33,10 @@ export interface RateLimiter {
 /** The shared limiter could not be asked (Redis unreachable) and RATE_LIMIT_ON_UNAVAILABLE is "closed". */
 export class RateLimiterUnavailableError extends RetryLaterError {
   constructor(retryAfterSeconds: number) {
-    super("SERVICE_UNAVAILABLE", `The rate limiter cannot be reached; retry in ${retryAfterSeconds} s`, retryAfterSeconds);
+    super(
+      "SERVICE_UNAVAILABLE",
+      `The rate limiter cannot be reached; retry in ${retryAfterSeconds} s`,
+      retryAfterSeconds,
+    );
   }
 }

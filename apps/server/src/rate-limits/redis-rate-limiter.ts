@@ -51,7 +51,9 @@ export class RedisConnection {
       retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
     });
     // Each failed reconnection emits an error; the calls that fail meanwhile say it once (below).
-    this.client.on("error", (error: Error) => this.#logger.debug({ err: error }, "rate limiter: Redis connection error"));
+    this.client.on("error", (error: Error) =>
+      this.#logger.debug({ err: error }, "rate limiter: Redis connection error"),
+    );
   }
 
   /** Connects, waiting at most the timeout; unreachable now is not fatal (calls fail open or closed until it answers). */
@@ -78,7 +80,10 @@ export class RedisConnection {
   failed(error: unknown): void {
     if (!this.#reachable) return;
     this.#reachable = false;
-    this.#logger.warn({ err: error }, "rate limiter: Redis cannot be reached; limits apply per RATE_LIMIT_ON_UNAVAILABLE until it answers");
+    this.#logger.warn(
+      { err: error },
+      "rate limiter: Redis cannot be reached; limits apply per RATE_LIMIT_ON_UNAVAILABLE until it answers",
+    );
   }
 
   /** Says once that Redis answers again. */

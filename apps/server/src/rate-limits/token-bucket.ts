@@ -23,7 +23,13 @@ export function neededFor(cost: number, perMinute: number): number {
 }
 
 /** The bucket's units at `now`, from what it held at `updatedAt`; never more than `perMinute`, never less for a clock behind. */
-export function refilled(tokens: number, updatedAt: number, now: number, perMinute: number, refillPerMs: number): number {
+export function refilled(
+  tokens: number,
+  updatedAt: number,
+  now: number,
+  perMinute: number,
+  refillPerMs: number,
+): number {
   return Math.min(perMinute, tokens + Math.max(0, now - updatedAt) * refillPerMs);
 }
 

@@ -3,9 +3,9 @@ import {
   type InvalidReason,
   type Metadata,
   type Operation,
+  parseToken,
   type SessionCustomer,
   type SessionTokenVerification,
-  parseToken,
 } from "@billingos/contracts";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import { digestSecret, storedDigestMatches } from "../shared/secrets.js";

@@ -1,6 +1,11 @@
-import { DEFAULT_EXPIRES_IN, type SessionTokenCreated, type createSessionTokenInput, formatToken } from "@billingos/contracts";
+import {
+  type createSessionTokenInput,
+  DEFAULT_EXPIRES_IN,
+  formatToken,
+  type SessionTokenCreated,
+} from "@billingos/contracts";
 import type { z } from "zod";
-import { KEY_REFUSED, holdingApiKey } from "../api-keys/api-key-still-active.js";
+import { holdingApiKey, KEY_REFUSED } from "../api-keys/api-key-still-active.js";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import { recordAuditEvent } from "../audit/audit.repository.js";
 import { bindCustomerByEmail } from "../customers/lazy-binding.js";
@@ -38,7 +43,14 @@ export async function createSessionToken(
     // Otherwise the count is read again after the attempt: a bind committed meanwhile by another
     // connection (which the attempt may have found) must show in it too.
     if (unresolvedCustomers > 0 && input.email != null) {
-      await bindCustomerByEmail(trx, key, input, now, { type: "api_key", id: key.id }, lazyBindingRequiresVerifiedEmail);
+      await bindCustomerByEmail(
+        trx,
+        key,
+        input,
+        now,
+        { type: "api_key", id: key.id },
+        lazyBindingRequiresVerifiedEmail,
+      );
       unresolvedCustomers = (await readCreationState(trx, key)).unresolvedCount;
     }
     await insertSessionToken(trx, {

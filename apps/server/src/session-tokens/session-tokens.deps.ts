@@ -1,5 +1,5 @@
-import type { Store } from "../store/store.js";
 import type { Clock } from "../shared/clock.js";
+import type { Store } from "../store/store.js";
 
 /** What the session-token rules need: passed in, never imported. */
 export interface SessionTokenDeps {

@@ -1,7 +1,7 @@
-import type { SessionTokenPage, SessionTokenStatus, listSessionTokensInput } from "@billingos/contracts";
+import type { listSessionTokensInput, SessionTokenPage, SessionTokenStatus } from "@billingos/contracts";
 import type { z } from "zod";
-import type { Scope } from "../shared/scope.js";
 import { keysetPage } from "../shared/keyset-page.js";
+import type { Scope } from "../shared/scope.js";
 import type { SessionTokenDeps } from "./session-tokens.deps.js";
 import { listSessionTokensOfCustomer } from "./session-tokens.repository.js";
 import type { SessionTokenRow } from "./session-tokens.table.js";

@@ -1,8 +1,8 @@
 import type { Environment } from "@billingos/contracts";
-import type { Queryable } from "../store/queryable.js";
+import type { Scope } from "../shared/scope.js";
 import { chunksOf } from "../store/chunks.js";
 import { preparedInsert, preparedQuery } from "../store/prepared-query.js";
-import type { Scope } from "../shared/scope.js";
+import type { Queryable } from "../store/queryable.js";
 import type { NewSessionTokenRow, RevocationReason, SessionTokenRow } from "./session-tokens.table.js";
 
 const SESSION_TOKEN_COLUMNS = [
@@ -24,23 +24,32 @@ const SESSION_TOKEN_COLUMNS = [
 
 const insertRow = preparedInsert<NewSessionTokenRow & Record<string, unknown>>("session_tokens", SESSION_TOKEN_COLUMNS);
 
-const selectCreationState = preparedQuery((db: Queryable, keyId: string, organizationId: string, environment: Environment) =>
-  db.kysely.selectNoFrom((eb) => [
-    eb.selectFrom("api_keys").select(eb.lit(1).as("active")).where("id", "=", keyId).where("revoked_at", "is", null).as("key_active"),
-    eb
-      .selectFrom("customer_binding_counts")
-      .select("unresolved_count")
-      .where("organization_id", "=", organizationId)
-      .where("environment", "=", environment)
-      .as("unresolved_count"),
-  ]),
+const selectCreationState = preparedQuery(
+  (db: Queryable, keyId: string, organizationId: string, environment: Environment) =>
+    db.kysely.selectNoFrom((eb) => [
+      eb
+        .selectFrom("api_keys")
+        .select(eb.lit(1).as("active"))
+        .where("id", "=", keyId)
+        .where("revoked_at", "is", null)
+        .as("key_active"),
+      eb
+        .selectFrom("customer_binding_counts")
+        .select("unresolved_count")
+        .where("organization_id", "=", organizationId)
+        .where("environment", "=", environment)
+        .as("unresolved_count"),
+    ]),
 );
 
 /**
  * What a creation needs to know before it writes, in one read: whether its key is still unrevoked,
  * and the maintained number of customers of its scope still awaiting a bind.
  */
-export async function readCreationState(db: Queryable, key: { id: string } & Scope): Promise<{ keyActive: boolean; unresolvedCount: number }> {
+export async function readCreationState(
+  db: Queryable,
+  key: { id: string } & Scope,
+): Promise<{ keyActive: boolean; unresolvedCount: number }> {
   const row = (await selectCreationState(db, key.id, key.organizationId, key.environment)).rows[0];
   return { keyActive: row?.key_active != null, unresolvedCount: Number(row?.unresolved_count ?? 0) };
 }
@@ -81,7 +90,11 @@ export async function findSessionTokenByHash(db: Queryable, tokenHash: string) {
 }
 
 /** One token of this scope, by id or by hash: what revocation needs to know. */
-export async function findSessionTokenInScope(db: Queryable, scope: Scope, match: { id: string } | { tokenHash: string }) {
+export async function findSessionTokenInScope(
+  db: Queryable,
+  scope: Scope,
+  match: { id: string } | { tokenHash: string },
+) {
   let query = db.kysely
     .selectFrom("session_tokens")
     .select(["id", "external_user_id", "revoked_at"])

@@ -1,10 +1,9 @@
-import type { Store } from "../store/store.js";
 import { purgeAuditEvents } from "../audit/audit-retention.js";
 import { purgeIdempotencyRecords } from "../idempotency/idempotency.retention.js";
 import { purgeFullRateLimitBuckets } from "../rate-limits/rate-limit-retention.js";
-import type { Queryable } from "../store/queryable.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
+import type { Store } from "../store/store.js";
 import { deleteSessionTokensExpiredBefore } from "./session-tokens.repository.js";
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -53,7 +52,10 @@ export async function purgeExpired(
 }
 
 /** Purges now and then hourly; the timer never keeps the process alive. Returns a stop function. */
-export function schedulePurge(deps: { store: Store; clock: Clock; logger: Logger }, settings: RetentionSettings): () => void {
+export function schedulePurge(
+  deps: { store: Store; clock: Clock; logger: Logger },
+  settings: RetentionSettings,
+): () => void {
   const run = () => {
     // Several hosts on one database purge it once: a host finding another at it skips this hour.
     const purge = async () => ({
@@ -63,8 +65,15 @@ export function schedulePurge(deps: { store: Store; clock: Clock; logger: Logger
     deps.store.runAlone(PURGE_CHORE, purge).then(
       (outcome) => {
         if (!outcome.ran) deps.logger.debug("another host is purging expired session tokens; skipped");
-        else if (outcome.value.sessionTokens > 0 || outcome.value.auditEvents > 0 || outcome.value.idempotencyKeys > 0) {
-          deps.logger.info(outcome.value, "purged expired session tokens, audit events and idempotency keys past retention");
+        else if (
+          outcome.value.sessionTokens > 0 ||
+          outcome.value.auditEvents > 0 ||
+          outcome.value.idempotencyKeys > 0
+        ) {
+          deps.logger.info(
+            outcome.value,
+            "purged expired session tokens, audit events and idempotency keys past retention",
+          );
         }
       },
       (error: unknown) => deps.logger.error({ err: error }, "purging expired session tokens failed"),

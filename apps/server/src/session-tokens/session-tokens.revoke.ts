@@ -1,26 +1,26 @@
 import {
   type AuditAction,
   type CustomerSessionTokensRevoked,
-  type SessionTokenRevoked,
   parseToken,
   type revokeCustomerSessionTokensInput,
   type revokeSessionTokenInput,
+  type SessionTokenRevoked,
 } from "@billingos/contracts";
 import type { z } from "zod";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import { type AuditEntry, recordAuditEvent, recordTokenRevocations } from "../audit/audit.repository.js";
-import type { Queryable } from "../store/queryable.js";
 import { DomainError } from "../shared/domain-error.js";
 import type { Scope } from "../shared/scope.js";
 import { hashSecret } from "../shared/secrets.js";
+import type { Queryable } from "../store/queryable.js";
 import type { ActiveSessionToken } from "./session-tokens.check.js";
 import type { SessionTokenDeps } from "./session-tokens.deps.js";
 import {
   type BulkRevocation,
   findSessionTokenInScope,
   findTokensForBulkRevocation,
-  revokeSessionTokenInScope,
   markTokensRevokedInBulk,
+  revokeSessionTokenInScope,
 } from "./session-tokens.repository.js";
 import type { RevocationReason } from "./session-tokens.table.js";
 
@@ -67,7 +67,10 @@ export async function revokeSessionToken(
   if (input.sessionToken !== undefined) {
     const parsed = parseToken(input.sessionToken, "sessionToken");
     if (parsed === null) {
-      throw new DomainError("BAD_REQUEST", "sessionToken is not a BillingOS session token (bad prefix, length or checksum)");
+      throw new DomainError(
+        "BAD_REQUEST",
+        "sessionToken is not a BillingOS session token (bad prefix, length or checksum)",
+      );
     }
     if (parsed.environment !== key.environment) {
       throw new DomainError(
@@ -87,12 +90,20 @@ export async function revokeSessionToken(
 }
 
 /** The holder of a token revokes it (the browser's sign-out). */
-export async function signOutSessionToken(deps: SessionTokenDeps, token: ActiveSessionToken): Promise<SessionTokenRevoked> {
-  return revokeOne(deps, token, { id: token.id }, {
-    reason: "signed_out",
-    action: "session_token.signed_out",
-    actor: { type: "session_token", id: token.id },
-  });
+export async function signOutSessionToken(
+  deps: SessionTokenDeps,
+  token: ActiveSessionToken,
+): Promise<SessionTokenRevoked> {
+  return revokeOne(
+    deps,
+    token,
+    { id: token.id },
+    {
+      reason: "signed_out",
+      action: "session_token.signed_out",
+      actor: { type: "session_token", id: token.id },
+    },
+  );
 }
 
 /**

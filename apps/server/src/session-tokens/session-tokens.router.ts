@@ -5,16 +5,21 @@ import {
   revokeCustomerSessionTokensInput,
   revokeSessionTokenInput,
   type SessionTokenCreated,
-  sessionTokenCreated,
+  type SessionTokenVerification,
+  type sessionTokenCreated,
   sessionTokenPage,
   sessionTokenRevoked,
-  type SessionTokenVerification,
-  sessionTokenVerification,
+  type sessionTokenVerification,
   verifySessionTokenInput,
 } from "@billingos/contracts";
 import { z } from "zod";
 import { idempotentDeps } from "../trpc/idempotent-deps.js";
-import { rateLimitedSecretKeyProcedure, router, secretKeyProcedure, writeLimitedSecretKeyProcedure } from "../trpc/trpc.js";
+import {
+  rateLimitedSecretKeyProcedure,
+  router,
+  secretKeyProcedure,
+  writeLimitedSecretKeyProcedure,
+} from "../trpc/trpc.js";
 import { verifySessionToken } from "./session-tokens.check.js";
 import { createSessionToken } from "./session-tokens.create.js";
 import { listSessionTokens } from "./session-tokens.list.js";
@@ -82,7 +87,10 @@ export const sessionTokensRouter = router({
     .mutation(async ({ ctx, input, path }) =>
       z.encode(
         customerSessionTokensRevoked,
-        await revokeCustomerSessionTokens(idempotentDeps(ctx, path, input), ctx.apiKey, input, { type: "api_key", id: ctx.apiKey.id }),
+        await revokeCustomerSessionTokens(idempotentDeps(ctx, path, input), ctx.apiKey, input, {
+          type: "api_key",
+          id: ctx.apiKey.id,
+        }),
       ),
     ),
 });

@@ -1,7 +1,7 @@
 import { currentSession, noInput, OPERATIONS, sessionCustomerView, signedOut } from "@billingos/contracts";
 import { z } from "zod";
-import { findCustomerBoundTo } from "../customers/imported-customers.repository.js";
 import { toImportedCustomer } from "../customers/customers.mapper.js";
+import { findCustomerBoundTo } from "../customers/imported-customers.repository.js";
 import { router, sessionProcedure } from "../trpc/trpc.js";
 import { signOutSessionToken } from "./session-tokens.revoke.js";
 
@@ -32,7 +32,12 @@ export const sessionRouter = router({
         stripeCustomer:
           stripe === null
             ? null
-            : { stripeCustomerId: stripe.stripeCustomerId, email: stripe.email, name: stripe.name, createdAt: stripe.createdAt },
+            : {
+                stripeCustomerId: stripe.stripeCustomerId,
+                email: stripe.email,
+                name: stripe.name,
+                createdAt: stripe.createdAt,
+              },
       });
     }),
 

@@ -1,4 +1,4 @@
-import { pino, type Logger, type LevelWithSilent } from "pino";
+import { type LevelWithSilent, type Logger, pino } from "pino";
 import pretty from "pino-pretty";
 
 export type { Logger };
@@ -7,13 +7,33 @@ export type { Logger };
 export type LogFormat = "json" | "pretty";
 
 /** The fields of an access-log line (http/access-log.ts), folded into one readable line when pretty. */
-const ACCESS_FIELDS = ["requestId", "method", "procedure", "status", "durationMs", "keyId", "tokenId", "organizationId", "environment", "errorCode", "reason", "aborted"];
+const ACCESS_FIELDS = [
+  "requestId",
+  "method",
+  "procedure",
+  "status",
+  "durationMs",
+  "keyId",
+  "tokenId",
+  "organizationId",
+  "environment",
+  "errorCode",
+  "reason",
+  "aborted",
+];
 
 /** `POST sessionTokens.create 401 UNAUTHORIZED 2.1 ms key_… org_… test (req_…)`, or the message as is. */
 function readableMessage(log: Record<string, unknown>, messageKey: string): string {
   const message = String(log[messageKey] ?? "");
   if (message !== "request" || log.requestId === undefined) return message;
-  const parts = [log.method, log.procedure ?? "-", log.status, log.errorCode, log.reason, `${String(log.durationMs)} ms`];
+  const parts = [
+    log.method,
+    log.procedure ?? "-",
+    log.status,
+    log.errorCode,
+    log.reason,
+    `${String(log.durationMs)} ms`,
+  ];
   for (const field of ["keyId", "tokenId", "organizationId", "environment"]) parts.push(log[field]);
   if (log.aborted) parts.push("aborted by the client");
   return `${parts.filter((part) => part !== undefined).join(" ")} (${String(log.requestId)})`;
@@ -35,13 +55,25 @@ function prettyStream(destination: pino.DestinationStream | undefined): pino.Des
  * Authorization header and anything named like a token or key is redacted wherever it appears,
  * and the access log names callers by ids only.
  */
-export function createLogger(level: LevelWithSilent = "info", destination?: pino.DestinationStream, format: LogFormat = "json"): Logger {
+export function createLogger(
+  level: LevelWithSilent = "info",
+  destination?: pino.DestinationStream,
+  format: LogFormat = "json",
+): Logger {
   return pino(
     {
       level,
       base: { service: "billingos" },
       redact: {
-        paths: ["authorization", "*.authorization", "headers.authorization", "sessionToken", "*.sessionToken", "secretKey", "*.secretKey"],
+        paths: [
+          "authorization",
+          "*.authorization",
+          "headers.authorization",
+          "sessionToken",
+          "*.sessionToken",
+          "secretKey",
+          "*.secretKey",
+        ],
         censor: "[redacted]",
       },
     },

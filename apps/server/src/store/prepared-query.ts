@@ -41,8 +41,14 @@ export function preparedQuery<Args extends unknown[], Row>(
   };
 
   return (db, ...args) => {
-    const compiled = (compiledByEngine[db.engine] ??= compile(db));
-    const parameters = compiled.bindings.map((binding) => ("argument" in binding ? args[binding.argument] : binding.constant));
+    let compiled = compiledByEngine[db.engine];
+    if (compiled === undefined) {
+      compiled = compile(db);
+      compiledByEngine[db.engine] = compiled;
+    }
+    const parameters = compiled.bindings.map((binding) =>
+      "argument" in binding ? args[binding.argument] : binding.constant,
+    );
     return db.run<Row>(compiled.sql, parameters, compiled.isSelect);
   };
 }

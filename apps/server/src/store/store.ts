@@ -1,5 +1,5 @@
-import type { LockMode, Queryable } from "./queryable.js";
 import type { RetryLaterError } from "../shared/domain-error.js";
+import type { LockMode, Queryable } from "./queryable.js";
 
 /** How a unit of work starts (Store.transaction). */
 export interface TransactionOptions {

@@ -1,11 +1,10 @@
-import type { Store } from "../store/store.js";
 import { ENVIRONMENTS, type Environment } from "@billingos/contracts";
 import type { AuthenticatedKey } from "../api-keys/authenticated-key.js";
 import type { AccessRecord } from "../http/access-log.js";
-import type { Queryable } from "../store/queryable.js";
+import type { RateLimiter } from "../rate-limits/rate-limiter.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
-import type { RateLimiter } from "../rate-limits/rate-limiter.js";
+import type { Store } from "../store/store.js";
 
 /** What every procedure can reach. Passed in, never imported, so each test brings its own. */
 export interface ServiceDeps {

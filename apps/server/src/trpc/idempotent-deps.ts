@@ -10,7 +10,11 @@ import type { Context } from "./context.js";
  * without the header (token creation is the hot path) pays one property read, not a tRPC
  * middleware layer (~1.4 µs a call, measured).
  */
-export function idempotentDeps<C extends Context & { apiKey: AuthenticatedKey }>(ctx: C, path: string, input: unknown): C {
+export function idempotentDeps<C extends Context & { apiKey: AuthenticatedKey }>(
+  ctx: C,
+  path: string,
+  input: unknown,
+): C {
   if (ctx.idempotencyKey === undefined) return ctx;
   const store = idempotentStore(ctx.store, ctx.clock, {
     scope: ctx.apiKey,

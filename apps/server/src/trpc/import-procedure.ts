@@ -1,6 +1,6 @@
 import { importCustomersInput, MAX_IMPORT_BATCH } from "@billingos/contracts";
-import { DomainError, RateLimitedError } from "../shared/domain-error.js";
 import type { RateLimiter } from "../rate-limits/rate-limiter.js";
+import { DomainError, RateLimitedError } from "../shared/domain-error.js";
 import type { Context } from "./context.js";
 import { secretKeyProcedure } from "./trpc.js";
 

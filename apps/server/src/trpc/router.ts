@@ -1,7 +1,7 @@
 import { auditRouter } from "../audit/audit.router.js";
 import { customersRouter } from "../customers/customers.router.js";
-import { sessionTokensRouter } from "../session-tokens/session-tokens.router.js";
 import { sessionRouter } from "../session-tokens/session.router.js";
+import { sessionTokensRouter } from "../session-tokens/session-tokens.router.js";
 import { router } from "./trpc.js";
 
 export const appRouter = router({

@@ -2,10 +2,10 @@ import { type Operation, validationDetailsOf, validationMessageOf } from "@billi
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { authenticateSecretKey } from "../api-keys/api-keys.service.js";
+import type { RateLimiter } from "../rate-limits/rate-limiter.js";
 import { checkSessionToken, type SessionTokenCheck } from "../session-tokens/session-tokens.check.js";
 import { bearerCredential } from "../shared/bearer.js";
 import { RateLimitedError, RetryLaterError } from "../shared/domain-error.js";
-import type { RateLimiter } from "../rate-limits/rate-limiter.js";
 import type { Context } from "./context.js";
 
 /** All a caller learns of a fault of the server's. */
@@ -149,7 +149,10 @@ export const limitedSecretKeyProcedure = (pick: (ctx: Context) => RateLimiter | 
   });
 
 /** Token creation (CREATE_RATE_LIMIT_PER_MINUTE). */
-export const rateLimitedSecretKeyProcedure = limitedSecretKeyProcedure((ctx) => ctx.createRateLimiter, "session tokens created");
+export const rateLimitedSecretKeyProcedure = limitedSecretKeyProcedure(
+  (ctx) => ctx.createRateLimiter,
+  "session tokens created",
+);
 
 /**
  * The merchant's other writes (token revocations, binds, unbinds: WRITE_RATE_LIMIT_PER_MINUTE), one

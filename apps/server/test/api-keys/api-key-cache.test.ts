@@ -1,10 +1,10 @@
-import type { Store } from "../../src/store/store.js";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { Store } from "../../src/store/store.js";
 import { createHarness, type Harness, rejectionOf } from "../harness.js";
 
 // The key lookup is cached in memory while SQLite's data_version is unchanged. These tests prove
@@ -23,7 +23,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const verifyWith = (secretKey: string) => h.caller(secretKey).sessionTokens.verify({ sessionToken: "bos_session_test_x" });
+const verifyWith = (secretKey: string) =>
+  h.caller(secretKey).sessionTokens.verify({ sessionToken: "bos_session_test_x" });
 
 describe("the cached key lookup", () => {
   it("refuses a key revoked through the same database handle on the next call", async () => {

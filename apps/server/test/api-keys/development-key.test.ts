@@ -1,9 +1,9 @@
-import type { Store } from "../../src/store/store.js";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createDevelopmentKeyIfEmpty, DEVELOPMENT_ORGANIZATION } from "../../src/api-keys/development-key.js";
 import { ManualClock } from "../../src/shared/clock.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { Store } from "../../src/store/store.js";
 import { START_TIME } from "../harness.js";
 import { killAllServers, makeTempDir, queryFile, startServer, type TempDir } from "../reliability/support.js";
 
@@ -50,7 +50,10 @@ describe("createDevelopmentKeyIfEmpty", () => {
       const clock = new ManualClock(START_TIME);
       const [a, b] = [await connect(path), await connect(path)];
       const results = await Promise.all([createDevelopmentKeyIfEmpty(a, clock), createDevelopmentKeyIfEmpty(b, clock)]);
-      expect(results.filter((key) => key !== null), `round ${round}: one development key`).toHaveLength(1);
+      expect(
+        results.filter((key) => key !== null),
+        `round ${round}: one development key`,
+      ).toHaveLength(1);
       expect(results.find((key) => key !== null)!.organizationName).toBe(DEVELOPMENT_ORGANIZATION);
       expect(keyCount(path)).toEqual({ keys: 1, organizations: 1 });
     }

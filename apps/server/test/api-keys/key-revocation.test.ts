@@ -1,6 +1,3 @@
-import { testEngine } from "../support/test-store.js";
-import type { Store } from "../../src/store/store.js";
-import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authenticateSecretKey, createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
@@ -11,6 +8,7 @@ import { DomainError } from "../../src/shared/domain-error.js";
 import { createHarness, type Harness } from "../harness.js";
 import { makeTempDir, type TempDir } from "../reliability/support.js";
 import { expectBareUnauthorized, sessionCaller } from "../session/support.js";
+import { testEngine } from "../support/test-store.js";
 
 // Issue: a key's revocation missed tokens whose creation was in flight. The key is authenticated
 // before the write transaction; a creation authenticated before the revocation and stored after it
@@ -28,7 +26,11 @@ afterEach(async () => {
 });
 
 async function tokensOfKey(keyId: string): Promise<{ id: string; revoked_at: number | null }[]> {
-  return h.store.kysely.selectFrom("session_tokens").select(["id", "revoked_at"]).where("api_key_id", "=", keyId).execute();
+  return h.store.kysely
+    .selectFrom("session_tokens")
+    .select(["id", "revoked_at"])
+    .where("api_key_id", "=", keyId)
+    .execute();
 }
 
 describe("a creation in flight while its key is revoked", () => {
@@ -57,11 +59,15 @@ describe("a creation in flight while its key is revoked", () => {
     } else {
       // PostgreSQL ran the creation first (it held the key's lock shared): the sweep revoked it.
       expect(revokedSessionTokens).toBe(1);
-      expect(await tokensOfKey(h.testKey.id)).toEqual([{ id: outcome.created.tokenId, revoked_at: expect.any(Number) }]);
+      expect(await tokensOfKey(h.testKey.id)).toEqual([
+        { id: outcome.created.tokenId, revoked_at: expect.any(Number) },
+      ]);
     }
 
     const created = await sibling;
-    expect(await h.caller(h.liveKey.secretKey).sessionTokens.verify({ sessionToken: created.sessionToken })).toMatchObject({
+    expect(
+      await h.caller(h.liveKey.secretKey).sessionTokens.verify({ sessionToken: created.sessionToken }),
+    ).toMatchObject({
       valid: true,
       tokenId: created.tokenId,
     });
@@ -100,7 +106,10 @@ describe("a customer write authenticated before its key's revocation and run aft
     );
     for (const error of refusals) {
       expect(error).toBeInstanceOf(DomainError);
-      expect([(error as DomainError).code, (error as DomainError).message]).toEqual(["UNAUTHORIZED", "Unknown or revoked secret key"]);
+      expect([(error as DomainError).code, (error as DomainError).message]).toEqual([
+        "UNAUTHORIZED",
+        "Unknown or revoked secret key",
+      ]);
     }
     expect(await h.store.kysely.selectFrom("imported_customers").selectAll().orderBy("id").execute()).toEqual(before);
     expect((await h.store.kysely.selectFrom("audit_events").select("id").execute()).length).toBe(eventsBefore);
@@ -126,7 +135,9 @@ describe("verify of a token whose key is revoked", () => {
     const second = await createApiKey(h.store, h.clock, { organizationName: "Acme", environment: "test" });
     const ofSecond = await h.caller(second.secretKey).sessionTokens.create({ externalUserId: "user_1" });
     await revokeApiKey(h.store, h.clock, h.testKey.id);
-    expect(await h.caller(second.secretKey).sessionTokens.verify({ sessionToken: ofSecond.sessionToken })).toMatchObject({
+    expect(
+      await h.caller(second.secretKey).sessionTokens.verify({ sessionToken: ofSecond.sessionToken }),
+    ).toMatchObject({
       valid: true,
     });
     expect(await sessionCaller(h, ofSecond.sessionToken).session.get()).toMatchObject({ tokenId: ofSecond.tokenId });
@@ -146,7 +157,11 @@ describe("upgrading a database where the race left tokens of a revoked key unrev
       .execute();
     expect(await h.store.migrate()).toEqual(["2026-12-02-0011-revoke-tokens-of-revoked-keys"]);
 
-    const rows = await h.store.kysely.selectFrom("session_tokens").select(["id", "revocation_reason"]).where("revoked_at", "is not", null).execute();
+    const rows = await h.store.kysely
+      .selectFrom("session_tokens")
+      .select(["id", "revocation_reason"])
+      .where("revoked_at", "is not", null)
+      .execute();
     expect(rows).toEqual([{ id: leaked.tokenId, revocation_reason: "key_revoked" }]);
     const listed = await h.caller(second.secretKey).sessionTokens.list({ externalUserId: "user_1" });
     expect(listed.data.map((token) => [token.tokenId, token.status])).toEqual([

@@ -52,7 +52,10 @@ describe("audit.listForCustomer", () => {
       subjectId: second.tokenId,
       actor: { type: "session_token", id: second.tokenId },
     });
-    expect(byAction("session_token.revoked")[0]).toMatchObject({ subjectId: first.tokenId, actor: { type: "api_key" } });
+    expect(byAction("session_token.revoked")[0]).toMatchObject({
+      subjectId: first.tokenId,
+      actor: { type: "api_key" },
+    });
     expect(page.data[0]!.occurredAt).toBe(new Date(h.clock.now()).toISOString());
   });
 
@@ -81,7 +84,11 @@ describe("audit.listForCustomer", () => {
   it("pages with a cursor without repeating or skipping events", async () => {
     for (let i = 0; i < 7; i++) await merchant().sessionTokens.create({ externalUserId: "user_4" });
     const first = await merchant().audit.listForCustomer({ externalUserId: "user_4", limit: 4 });
-    const second = await merchant().audit.listForCustomer({ externalUserId: "user_4", limit: 4, cursor: first.nextCursor! });
+    const second = await merchant().audit.listForCustomer({
+      externalUserId: "user_4",
+      limit: 4,
+      cursor: first.nextCursor!,
+    });
     expect(first.data).toHaveLength(4);
     expect(second.data).toHaveLength(3);
     expect(second.nextCursor).toBeNull();

@@ -23,12 +23,21 @@ afterEach(() => h.close());
 const merchant = () => h.caller(h.testKey.secretKey);
 
 async function eventsAbout(subjectId: string): Promise<string[]> {
-  const rows = await h.store.kysely.selectFrom("audit_events").select("action").where("subject_id", "=", subjectId).orderBy("id").execute();
+  const rows = await h.store.kysely
+    .selectFrom("audit_events")
+    .select("action")
+    .where("subject_id", "=", subjectId)
+    .orderBy("id")
+    .execute();
   return rows.map((row) => row.action);
 }
 
 async function countEvents(action: string): Promise<number> {
-  const rows = await h.store.kysely.selectFrom("audit_events").select("id").where("action", "=", action as never).execute();
+  const rows = await h.store.kysely
+    .selectFrom("audit_events")
+    .select("id")
+    .where("action", "=", action as never)
+    .execute();
   return rows.length;
 }
 
@@ -39,7 +48,9 @@ describe("audit retention", () => {
     h.clock.set(START_TIME + 1_000 * DAY_MS);
 
     // The token is still stored (a long token retention): its events stay.
-    expect(await purgeExpired(h.store, h.clock, { tokenRetentionMs: 3_650 * DAY_MS, auditRetentionMs: 90 * DAY_MS })).toEqual({
+    expect(
+      await purgeExpired(h.store, h.clock, { tokenRetentionMs: 3_650 * DAY_MS, auditRetentionMs: 90 * DAY_MS }),
+    ).toEqual({
       sessionTokens: 0,
       auditEvents: 0,
     });
@@ -144,7 +155,10 @@ describe("audit retention", () => {
 
 describe("AUDIT_RETENTION_DAYS", () => {
   it("defaults to 90 days, apart from the token retention", () => {
-    expect(loadConfig({ TOKEN_RETENTION_DAYS: "0" })).toMatchObject({ tokenRetentionMs: 0, auditRetentionMs: 90 * DAY_MS });
+    expect(loadConfig({ TOKEN_RETENTION_DAYS: "0" })).toMatchObject({
+      tokenRetentionMs: 0,
+      auditRetentionMs: 90 * DAY_MS,
+    });
     expect(loadConfig({ AUDIT_RETENTION_DAYS: "400" }).auditRetentionMs).toBe(400 * DAY_MS);
   });
 

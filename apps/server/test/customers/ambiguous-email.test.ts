@@ -107,7 +107,10 @@ describe("an email shared by two unbound customers stays ambiguous", () => {
 
   it("a dry run that would share an email marks nothing", async () => {
     await acme().customers.import({ customers: [stripeCustomer("a", { email: "x@example.com" })] });
-    const dry = await acme().customers.import({ customers: [stripeCustomer("b", { email: "x@example.com" })], dryRun: true });
+    const dry = await acme().customers.import({
+      customers: [stripeCustomer("b", { email: "x@example.com" })],
+      dryRun: true,
+    });
     expect(dry.unresolved).toMatchObject({ email_shared: 1 });
     expect(await h.store.kysely.selectFrom("ambiguous_customer_emails").selectAll().execute()).toEqual([]);
     await acme().sessionTokens.create({ externalUserId: "user_a", email: "x@example.com" });
@@ -158,10 +161,16 @@ describe("migration 2026-12-02-0021 marks existing data", () => {
     await acme().customers.import({ customers: [stripeCustomer("l2", { email: "lazy@example.com" })] });
     // The database as it was before this change: no table of ambiguous emails, migration not applied.
     await h.store.kysely.schema.dropTable("ambiguous_customer_emails").execute();
-    await sql`delete from kysely_migration where name = '2026-12-02-0021-ambiguous-customer-emails'`.execute(h.store.kysely);
+    await sql`delete from kysely_migration where name = '2026-12-02-0021-ambiguous-customer-emails'`.execute(
+      h.store.kysely,
+    );
 
     expect(await h.store.migrate()).toEqual(["2026-12-02-0021-ambiguous-customer-emails"]);
-    const marked = await h.store.kysely.selectFrom("ambiguous_customer_emails").select("email_normalized").orderBy("email_normalized").execute();
+    const marked = await h.store.kysely
+      .selectFrom("ambiguous_customer_emails")
+      .select("email_normalized")
+      .orderBy("email_normalized")
+      .execute();
     expect(marked.map((row) => row.email_normalized)).toEqual(["hand@example.com", "shared@example.com"]);
     expect(await reasons()).toEqual([
       ["cus_s1", "email_shared"],

@@ -64,7 +64,9 @@ describe("customers.bind (manual bind)", () => {
     const row = await customerRow(h.store, h.testKey, "cus_a");
 
     // Rejected: a bound customer is never re-bound, not even by hand.
-    const rejection = await rejectionOf(acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_second" }));
+    const rejection = await rejectionOf(
+      acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_second" }),
+    );
     expect(rejection.error.code).toBe("CONFLICT");
     expect(rejection.message).toContain("cus_a");
     expect(rejection.message).toContain("user_first");
@@ -74,7 +76,9 @@ describe("customers.bind (manual bind)", () => {
   it("refuses a customer pre-bound from metadata to someone else with CONFLICT", async () => {
     await acme().customers.import({ customers: [stripeCustomer("a", { metadata: { external_id: "user_meta" } })] });
     // Rejected: cus_a was bound at import to user_meta.
-    const rejection = await rejectionOf(acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_other" }));
+    const rejection = await rejectionOf(
+      acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_other" }),
+    );
     expect(rejection.error.code).toBe("CONFLICT");
     expect(rejection.message).toContain("user_meta");
   });
@@ -96,7 +100,9 @@ describe("customers.bind (manual bind)", () => {
   it("refuses an unknown Stripe id with NOT_FOUND naming it", async () => {
     await acme().customers.import({ customers: [stripeCustomer("a")] });
     // Rejected: there is no imported customer cus_unknown to bind.
-    const rejection = await rejectionOf(acme().customers.bind({ stripeCustomerId: "cus_unknown", externalUserId: "user_1" }));
+    const rejection = await rejectionOf(
+      acme().customers.bind({ stripeCustomerId: "cus_unknown", externalUserId: "user_1" }),
+    );
     expect(rejection.error.code).toBe("NOT_FOUND");
     expect(rejection.message).toContain("cus_unknown");
   });

@@ -37,11 +37,18 @@ afterAll(async () => {
   temp?.remove();
 });
 
-const mutate = async (server: ServerProcess, path: string, input: unknown) => dataOf(await call(server.url, secretKey, path, input));
+const mutate = async (server: ServerProcess, path: string, input: unknown) =>
+  dataOf(await call(server.url, secretKey, path, input));
 
 function counterAndUnbound(): { counter: number; unbound: number } {
-  const [counter] = queryFile<{ n: number }>(databasePath, "select coalesce(sum(unresolved_count), 0) as n from customer_binding_counts");
-  const [unbound] = queryFile<{ n: number }>(databasePath, "select count(*) as n from imported_customers where external_user_id is null");
+  const [counter] = queryFile<{ n: number }>(
+    databasePath,
+    "select coalesce(sum(unresolved_count), 0) as n from customer_binding_counts",
+  );
+  const [unbound] = queryFile<{ n: number }>(
+    databasePath,
+    "select count(*) as n from imported_customers where external_user_id is null",
+  );
   return { counter: Number(counter!.n), unbound: Number(unbound!.n) };
 }
 
@@ -50,14 +57,21 @@ describe("two server processes on one file", () => {
     const rounds = 12;
     await Promise.all(
       Array.from({ length: rounds }, (_, i) => [
-        mutate(servers.A, "customers.import", { customers: [{ stripeCustomerId: `cus_x${i}`, email: `race${i}@example.com` }] }),
-        mutate(servers.B, "customers.import", { customers: [{ stripeCustomerId: `cus_y${i}`, email: ` RACE${i}@example.com` }] }),
+        mutate(servers.A, "customers.import", {
+          customers: [{ stripeCustomerId: `cus_x${i}`, email: `race${i}@example.com` }],
+        }),
+        mutate(servers.B, "customers.import", {
+          customers: [{ stripeCustomerId: `cus_y${i}`, email: ` RACE${i}@example.com` }],
+        }),
       ]).flat(),
     );
     // Tokens presenting those emails, on both processes: none binds.
     await Promise.all(
       Array.from({ length: rounds }, (_, i) =>
-        mutate(i % 2 ? servers.A : servers.B, "sessionTokens.create", { externalUserId: `user_race${i}`, email: `race${i}@example.com` }),
+        mutate(i % 2 ? servers.A : servers.B, "sessionTokens.create", {
+          externalUserId: `user_race${i}`,
+          email: `race${i}@example.com`,
+        }),
       ),
     );
     const page = dataOf<{ data: { stripeCustomerId: string; reason: string }[] }>(
@@ -72,7 +86,10 @@ describe("two server processes on one file", () => {
 
   it("unbinds on one process racing lazy binds and token creations on the other leave the counter exact", async () => {
     const n = 16;
-    const customers = Array.from({ length: n }, (_, i) => ({ stripeCustomerId: `cus_u${i}`, email: `u${i}@example.com` }));
+    const customers = Array.from({ length: n }, (_, i) => ({
+      stripeCustomerId: `cus_u${i}`,
+      email: `u${i}@example.com`,
+    }));
     const fresh = Array.from({ length: n }, (_, i) => ({ stripeCustomerId: `cus_f${i}`, email: `f${i}@example.com` }));
     await mutate(servers.A, "customers.import", { customers: [...customers, ...fresh] });
     // Bind the u customers lazily first: these are the bindings to undo.
@@ -82,10 +99,16 @@ describe("two server processes on one file", () => {
 
     await Promise.all([
       // A undoes every u binding, twice over (the second is a no-op)…
-      ...[...customers, ...customers].map((c) => mutate(servers.A, "customers.unbind", { stripeCustomerId: c.stripeCustomerId })),
+      ...[...customers, ...customers].map((c) =>
+        mutate(servers.A, "customers.unbind", { stripeCustomerId: c.stripeCustomerId }),
+      ),
       // …while B binds the f customers lazily, and the u users present their emails again.
-      ...fresh.map((c, i) => mutate(servers.B, "sessionTokens.create", { externalUserId: `user_f${i}`, email: c.email })),
-      ...customers.map((c, i) => mutate(servers.B, "sessionTokens.create", { externalUserId: `user_u${i}`, email: c.email })),
+      ...fresh.map((c, i) =>
+        mutate(servers.B, "sessionTokens.create", { externalUserId: `user_f${i}`, email: c.email }),
+      ),
+      ...customers.map((c, i) =>
+        mutate(servers.B, "sessionTokens.create", { externalUserId: `user_u${i}`, email: c.email }),
+      ),
     ]);
 
     const rows = queryFile<{ stripe_customer_id: string; external_user_id: string | null; unbound_at: number | null }>(
@@ -94,10 +117,14 @@ describe("two server processes on one file", () => {
     );
     // Every u customer is unbound (a token after the unbind does not bind it back); every f is bound.
     for (const row of rows) {
-      if (row.stripe_customer_id.startsWith("cus_u")) expect(row, row.stripe_customer_id).toMatchObject({ external_user_id: null });
+      if (row.stripe_customer_id.startsWith("cus_u"))
+        expect(row, row.stripe_customer_id).toMatchObject({ external_user_id: null });
       else expect(row.external_user_id, row.stripe_customer_id).toBe(`user_${row.stripe_customer_id.slice(4)}`);
     }
-    const unboundEvents = queryFile<{ n: number }>(databasePath, "select count(*) as n from audit_events where action = 'customer.unbound'");
+    const unboundEvents = queryFile<{ n: number }>(
+      databasePath,
+      "select count(*) as n from audit_events where action = 'customer.unbound'",
+    );
     expect(Number(unboundEvents[0]!.n)).toBe(n);
     const { counter, unbound } = counterAndUnbound();
     expect(counter).toBe(unbound);

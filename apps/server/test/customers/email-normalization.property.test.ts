@@ -19,7 +19,20 @@ function differOnlyByAsciiCase(a: string, b: string): boolean {
 }
 
 /** Characters whose Unicode case mappings land on, or next to, ASCII letters. */
-const TRICKY = ["\u212A", "\u017F", "\u0130", "\u0131", "\uFB00", "\uFB01", "\u00DF", "\u1E9E", "\u212B", "\u2126", "\u03A3", "\u03C2"];
+const TRICKY = [
+  "\u212A",
+  "\u017F",
+  "\u0130",
+  "\u0131",
+  "\uFB00",
+  "\uFB01",
+  "\u00DF",
+  "\u1E9E",
+  "\u212B",
+  "\u2126",
+  "\u03A3",
+  "\u03C2",
+];
 
 const character = fc.oneof(
   fc.constantFrom(...TRICKY),
@@ -77,7 +90,9 @@ describe("normalizeEmail cannot make two different mailboxes equal", () => {
     fc.assert(
       fc.property(address, asciiFlips, fc.constantFrom("", " ", "\t\n"), (a, flips, padding) => {
         const b = [...a]
-          .map((char, i) => (flips[i] && /^[A-Za-z]$/.test(char) ? String.fromCharCode(char.charCodeAt(0) ^ 0x20) : char))
+          .map((char, i) =>
+            flips[i] && /^[A-Za-z]$/.test(char) ? String.fromCharCode(char.charCodeAt(0) ^ 0x20) : char,
+          )
           .join("");
         expect(normalizeEmail(padding + b + padding)).toBe(normalizeEmail(a));
       }),

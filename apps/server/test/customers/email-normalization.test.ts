@@ -27,7 +27,10 @@ describe("lazy binding matches emails with ASCII-only case folding", () => {
 
   it("an imported \\u212AATE@X.COM and an imported kate@x.com are two emails, not one shared email", async () => {
     await acme().customers.import({
-      customers: [stripeCustomer("kelvin", { email: "\u212AATE@X.COM" }), stripeCustomer("kate", { email: "Kate@x.com" })],
+      customers: [
+        stripeCustomer("kelvin", { email: "\u212AATE@X.COM" }),
+        stripeCustomer("kate", { email: "Kate@x.com" }),
+      ],
     });
     const page = await acme().customers.listUnresolved({});
     expect(page.data.map((c) => [c.stripeCustomerId, c.reason])).toEqual([
@@ -49,7 +52,10 @@ describe("lazy binding matches emails with ASCII-only case folding", () => {
 describe("migration 2026-12-02-0020 recomputes stored normalized emails", () => {
   it("a customer stored with the Unicode-folded form is no longer bound by the ASCII address after the upgrade", async () => {
     await acme().customers.import({
-      customers: [stripeCustomer("kelvin", { email: "\u212Aate@x.com" }), stripeCustomer("plain", { email: " Plain@X.com " })],
+      customers: [
+        stripeCustomer("kelvin", { email: "\u212Aate@x.com" }),
+        stripeCustomer("plain", { email: " Plain@X.com " }),
+      ],
     });
     // Recreate a database written before the fix: the value `trim().toLowerCase()` gave, and the
     // migration not yet applied.
@@ -59,7 +65,9 @@ describe("migration 2026-12-02-0020 recomputes stored normalized emails", () => 
       .where("stripe_customer_id", "=", "cus_kelvin")
       .execute();
     expect((await customerRow(h.store, h.testKey, "cus_kelvin")).email_normalized).toBe("kate@x.com");
-    await sql`delete from kysely_migration where name = '2026-12-02-0020-ascii-email-normalization'`.execute(h.store.kysely);
+    await sql`delete from kysely_migration where name = '2026-12-02-0020-ascii-email-normalization'`.execute(
+      h.store.kysely,
+    );
 
     expect(await h.store.migrate()).toEqual(["2026-12-02-0020-ascii-email-normalization"]);
     expect((await customerRow(h.store, h.testKey, "cus_kelvin")).email_normalized).toBe("\u212Aate@x.com");
@@ -74,8 +82,13 @@ describe("migration 2026-12-02-0020 recomputes stored normalized emails", () => 
     for (let from = 0; from < customers.length; from += 1_000) {
       await acme().customers.import({ customers: customers.slice(from, from + 1_000) });
     }
-    await h.store.kysely.updateTable("imported_customers").set({ email_normalized: sql<string>`lower(replace(email, '\u212A', 'k'))` }).execute();
-    await sql`delete from kysely_migration where name = '2026-12-02-0020-ascii-email-normalization'`.execute(h.store.kysely);
+    await h.store.kysely
+      .updateTable("imported_customers")
+      .set({ email_normalized: sql<string>`lower(replace(email, '\u212A', 'k'))` })
+      .execute();
+    await sql`delete from kysely_migration where name = '2026-12-02-0020-ascii-email-normalization'`.execute(
+      h.store.kysely,
+    );
     await h.store.migrate();
     const stale = await h.store.kysely
       .selectFrom("imported_customers")

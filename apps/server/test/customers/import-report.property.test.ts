@@ -22,7 +22,17 @@ const customer = fc.record({
   user: fc.constantFrom(...USERS),
 });
 
-function toImport({ stripeCustomerId, email, name, user }: { stripeCustomerId: string; email: string | null; name: string; user: string | null }): CustomerToImport {
+function toImport({
+  stripeCustomerId,
+  email,
+  name,
+  user,
+}: {
+  stripeCustomerId: string;
+  email: string | null;
+  name: string;
+  user: string | null;
+}): CustomerToImport {
   return { stripeCustomerId, email, name, ...(user === null ? {} : { metadata: { external_user_id: user } }) };
 }
 
@@ -32,27 +42,35 @@ describe("customers.import: the report's reasons", () => {
     async () => {
       await checkProperty(
         "import report reasons",
-        fc.asyncProperty(fc.array(fc.array(customer, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 3 }), async (batches) => {
-          const h = await createHarness();
-          try {
-            const acme = () => h.caller(h.testKey.secretKey);
-            for (const batch of batches) {
-              const customers = batch.map(toImport);
-              const dry = await acme().customers.import({ customers, dryRun: true });
-              const report = await acme().customers.import({ customers });
-              expect({ ...dry, dryRun: false }).toEqual(report);
+        fc.asyncProperty(
+          fc.array(fc.array(customer, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 3 }),
+          async (batches) => {
+            const h = await createHarness();
+            try {
+              const acme = () => h.caller(h.testKey.secretKey);
+              for (const batch of batches) {
+                const customers = batch.map(toImport);
+                const dry = await acme().customers.import({ customers, dryRun: true });
+                const report = await acme().customers.import({ customers });
+                expect({ ...dry, dryRun: false }).toEqual(report);
 
-              const unbound = (await acme().customers.listUnresolved({ limit: 100 })).data;
-              const inBatch = new Set(customers.map((c) => c.stripeCustomerId));
-              const expected: Record<UnresolvedReason, number> = { awaiting_first_session: 0, no_email: 0, email_shared: 0, binding_undone: 0 };
-              for (const row of unbound) if (inBatch.has(row.stripeCustomerId)) expected[row.reason]++;
-              expect(report.unresolved).toEqual(expected);
+                const unbound = (await acme().customers.listUnresolved({ limit: 100 })).data;
+                const inBatch = new Set(customers.map((c) => c.stripeCustomerId));
+                const expected: Record<UnresolvedReason, number> = {
+                  awaiting_first_session: 0,
+                  no_email: 0,
+                  email_shared: 0,
+                  binding_undone: 0,
+                };
+                for (const row of unbound) if (inBatch.has(row.stripeCustomerId)) expected[row.reason]++;
+                expect(report.unresolved).toEqual(expected);
+              }
+              await expectCounterConsistent(h);
+            } finally {
+              await h.close();
             }
-            await expectCounterConsistent(h);
-          } finally {
-            await h.close();
-          }
-        }),
+          },
+        ),
       );
     },
     PROPERTY_TIMEOUT_MS,

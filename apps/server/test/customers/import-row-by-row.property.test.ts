@@ -28,14 +28,29 @@ const row = fc.record({
 type Row = typeof row extends fc.Arbitrary<infer T> ? T : never;
 
 function toImport({ stripeCustomerId, email, name, user, created }: Row): CustomerToImport {
-  return { stripeCustomerId, email, name, createdAt: created, ...(user === null ? {} : { metadata: { external_user_id: user } }) };
+  return {
+    stripeCustomerId,
+    email,
+    name,
+    createdAt: created,
+    ...(user === null ? {} : { metadata: { external_user_id: user } }),
+  };
 }
 
 /** What an import decides of a scope's customers, without the ids it draws. */
 async function customersOf(store: Store, scope: KeyScope) {
   const rows = await store.kysely
     .selectFrom("imported_customers")
-    .select(["stripe_customer_id", "email", "email_normalized", "name", "metadata", "stripe_created_at", "imported_at", "updated_at"])
+    .select([
+      "stripe_customer_id",
+      "email",
+      "email_normalized",
+      "name",
+      "metadata",
+      "stripe_created_at",
+      "imported_at",
+      "updated_at",
+    ])
     .select(["external_user_id", "bound_at", "bound_by", "unbound_at"])
     .where("organization_id", "=", scope.organizationId)
     .where("environment", "=", scope.environment)
@@ -86,7 +101,8 @@ describe("customers.import: a batch does what its rows imported one by one do", 
               const oneByOne = h.caller(h.otherOrgKey.secretKey);
               // The same stored state in both scopes: earlier imports, some bindings undone.
               if (before.length > 0) {
-                for (const caller of [batched, oneByOne]) await caller.customers.import({ customers: before.map(toImport) });
+                for (const caller of [batched, oneByOne])
+                  await caller.customers.import({ customers: before.map(toImport) });
               }
               for (const stripeCustomerId of toUnbind) {
                 const stored = await batched.customers.get({ stripeCustomerId }).catch(() => null);
@@ -101,7 +117,12 @@ describe("customers.import: a batch does what its rows imported one by one do", 
                 const one = await oneByOne.customers.import({ customers: [toImport(customer)] });
                 for (const key of Object.keys(sums) as (keyof typeof sums)[]) sums[key] += one[key];
               }
-              expect({ created: report.created, updated: report.updated, unchanged: report.unchanged, preBound: report.preBound }).toEqual(sums);
+              expect({
+                created: report.created,
+                updated: report.updated,
+                unchanged: report.unchanged,
+                preBound: report.preBound,
+              }).toEqual(sums);
               await compare(h);
             } finally {
               await h.close();

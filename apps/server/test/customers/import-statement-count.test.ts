@@ -1,5 +1,12 @@
 import { type CustomerToImport, MAX_IMPORT_BATCH } from "@billingos/contracts";
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from "kysely";
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { importCustomers } from "../../src/customers/customers.service.js";
 import type { Queryable } from "../../src/store/queryable.js";
@@ -39,7 +46,8 @@ function countingStatements(store: Store): { store: Store; counter: StatementCou
   });
   const wrapped = new Proxy(store, {
     get(target, property) {
-      if (property === "transaction") return <T>(work: (trx: Queryable) => Promise<T>) => target.transaction((trx) => work(counted(trx)));
+      if (property === "transaction")
+        return <T>(work: (trx: Queryable) => Promise<T>) => target.transaction((trx) => work(counted(trx)));
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === "function" ? value.bind(target) : value;
     },

@@ -80,7 +80,10 @@ describe("customers.import: the report", () => {
 
   it("accepts exactly 1000 customers in one batch", async () => {
     const report = await acme().customers.import({ customers: stripeCustomers("big", MAX_IMPORT_BATCH) });
-    expect(report).toMatchObject({ created: 1000, unresolved: { awaiting_first_session: 1000, no_email: 0, email_shared: 0 } });
+    expect(report).toMatchObject({
+      created: 1000,
+      unresolved: { awaiting_first_session: 1000, no_email: 0, email_shared: 0 },
+    });
     expect(await expectCounterConsistent(h)).toBe(1000);
   });
 
@@ -191,8 +194,16 @@ describe("customers.import: idempotent upsert", () => {
     const report = await acme().customers.import({
       customers: [{ stripeCustomerId: "cus_u", email: null, name: null, metadata: null }],
     });
-    expect(report).toMatchObject({ updated: 1, unresolved: { awaiting_first_session: 0, no_email: 1, email_shared: 0 } });
-    expect(await customerRow(h.store, h.testKey, "cus_u")).toMatchObject({ email: null, email_normalized: null, name: null, metadata: null });
+    expect(report).toMatchObject({
+      updated: 1,
+      unresolved: { awaiting_first_session: 0, no_email: 1, email_shared: 0 },
+    });
+    expect(await customerRow(h.store, h.testKey, "cus_u")).toMatchObject({
+      email: null,
+      email_normalized: null,
+      name: null,
+      metadata: null,
+    });
   });
 
   it("re-import never unbinds or changes a bound customer, however it was bound", async () => {
@@ -210,7 +221,14 @@ describe("customers.import: idempotent upsert", () => {
         stripeCustomer("keep", { metadata: { external_id: "user_someone_else" } }),
       ],
     });
-    expect(report).toEqual({ dryRun: false, created: 0, updated: 0, unchanged: 3, preBound: 0, unresolved: NO_UNRESOLVED });
+    expect(report).toEqual({
+      dryRun: false,
+      created: 0,
+      updated: 0,
+      unchanged: 3,
+      preBound: 0,
+      unresolved: NO_UNRESOLVED,
+    });
     expect(await Promise.all(bound.map((id) => customerRow(h.store, h.testKey, id)))).toEqual(before);
     expect(await expectCounterConsistent(h)).toBe(4);
   });
@@ -269,7 +287,9 @@ describe("customers.import: rejected batches store nothing", () => {
 
   it("rejects a batch of 1001", async () => {
     // Rejected: a batch holds at most 1000 customers (MAX_IMPORT_BATCH).
-    const rejection = await rejectionOf(acme().customers.import({ customers: stripeCustomers("big", MAX_IMPORT_BATCH + 1) }));
+    const rejection = await rejectionOf(
+      acme().customers.import({ customers: stripeCustomers("big", MAX_IMPORT_BATCH + 1) }),
+    );
     expect(rejection.error.code).toBe("BAD_REQUEST");
     expect(rejection.data.fieldErrors).toHaveProperty("customers");
     expect(rejection.message).toContain("customers");
@@ -284,7 +304,11 @@ describe("customers.import: rejected batches store nothing", () => {
   });
 
   it("rejects a batch whose fourth row has a bad Stripe id, naming customers.3.stripeCustomerId", async () => {
-    const customers = [...stripeCustomers("ok", 3), { ...stripeCustomer("bad"), stripeCustomerId: "xyz" }, stripeCustomer("ok3")];
+    const customers = [
+      ...stripeCustomers("ok", 3),
+      { ...stripeCustomer("bad"), stripeCustomerId: "xyz" },
+      stripeCustomer("ok3"),
+    ];
     // Rejected: "xyz" is not a Stripe customer id (cus_…); the whole batch is refused.
     const rejection = await rejectionOf(acme().customers.import({ customers }));
     expect(rejection.error.code).toBe("BAD_REQUEST");
@@ -308,17 +332,23 @@ describe("customers.import: rejected batches store nothing", () => {
     // Rejected: Stripe metadata values are strings; a number means the file was not Stripe's.
     const rejection = await rejectionOf(acme().customers.import(untyped({ customers })));
     expect(rejection.error.code).toBe("BAD_REQUEST");
-    expect(Object.keys(rejection.data.fieldErrors ?? {}).some((field) => field.startsWith("customers.1.metadata"))).toBe(true);
+    expect(
+      Object.keys(rejection.data.fieldErrors ?? {}).some((field) => field.startsWith("customers.1.metadata")),
+    ).toBe(true);
     await expectNothingStored();
   });
 
   it("rejects an unknown top-level field, and a dryRun that is not a boolean", async () => {
     // Rejected: "dryrun" (lower case) is a typo of dryRun and would otherwise write for real.
-    const typo = await rejectionOf(acme().customers.import(untyped({ customers: [stripeCustomer("a")], dryrun: true })));
+    const typo = await rejectionOf(
+      acme().customers.import(untyped({ customers: [stripeCustomer("a")], dryrun: true })),
+    );
     expect(typo.error.code).toBe("BAD_REQUEST");
     expect(typo.data.fieldErrors).toHaveProperty("dryrun");
     // Rejected: dryRun "yes" is not a boolean; guessing could write when the caller meant not to.
-    const notBoolean = await rejectionOf(acme().customers.import(untyped({ customers: [stripeCustomer("a")], dryRun: "yes" })));
+    const notBoolean = await rejectionOf(
+      acme().customers.import(untyped({ customers: [stripeCustomer("a")], dryRun: "yes" })),
+    );
     expect(notBoolean.data.fieldErrors).toHaveProperty("dryRun");
     await expectNothingStored();
   });

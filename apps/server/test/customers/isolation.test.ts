@@ -106,7 +106,9 @@ describe("organizations never see each other's customers", () => {
   });
 
   it("a user id bound in Acme may be bound in Globex too", async () => {
-    await h.caller(h.testKey.secretKey).customers.import({ customers: [stripeCustomer("a", { metadata: { userId: "user_1" } })] });
+    await h
+      .caller(h.testKey.secretKey)
+      .customers.import({ customers: [stripeCustomer("a", { metadata: { userId: "user_1" } })] });
     const report = await h
       .caller(h.otherOrgKey.secretKey)
       .customers.import({ customers: [stripeCustomer("g", { metadata: { userId: "user_1" } })] });

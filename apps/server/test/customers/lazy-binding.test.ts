@@ -127,7 +127,10 @@ describe("lazy binding at token creation: email matching (SPEC §5)", () => {
 
   it("does not bind a second customer to a user already bound by email", async () => {
     await acme().customers.import({
-      customers: [stripeCustomer("a", { email: "first@example.com" }), stripeCustomer("b", { email: "second@example.com" })],
+      customers: [
+        stripeCustomer("a", { email: "first@example.com" }),
+        stripeCustomer("b", { email: "second@example.com" }),
+      ],
     });
     await acme().sessionTokens.create({ externalUserId: "user_1", email: "first@example.com" });
     // The same user later signs in with another address, which is the email of another unbound customer.
@@ -173,7 +176,9 @@ describe("lazy binding at token creation: email matching (SPEC §5)", () => {
   });
 
   it("never matches a customer without email", async () => {
-    await acme().customers.import({ customers: [stripeCustomer("none", { email: null }), stripeCustomer("blank", { email: "   " })] });
+    await acme().customers.import({
+      customers: [stripeCustomer("none", { email: null }), stripeCustomer("blank", { email: "   " })],
+    });
     await acme().sessionTokens.create({ externalUserId: "user_1", email: "none@example.com" });
     const page = await acme().customers.listUnresolved({});
     expect(page.data.map((c) => [c.stripeCustomerId, c.reason, c.externalUserId])).toEqual([
@@ -192,7 +197,11 @@ describe("pre-binding at import from metadata (SPEC §5)", () => {
       const report = await acme().customers.import({
         customers: [stripeCustomer("m", { metadata: { [key]: `user_from_${key}`, plan: "pro" } })],
       });
-      expect(report).toMatchObject({ created: 1, preBound: 1, unresolved: { awaiting_first_session: 0, no_email: 0, email_shared: 0 } });
+      expect(report).toMatchObject({
+        created: 1,
+        preBound: 1,
+        unresolved: { awaiting_first_session: 0, no_email: 0, email_shared: 0 },
+      });
       expect(await acme().customers.get({ externalUserId: `user_from_${key}` })).toMatchObject({
         stripeCustomerId: "cus_m",
         externalUserId: `user_from_${key}`,
@@ -219,7 +228,11 @@ describe("pre-binding at import from metadata (SPEC §5)", () => {
         stripeCustomer("second", { metadata: { userId: "user_1" } }),
       ],
     });
-    expect(report).toMatchObject({ created: 2, preBound: 1, unresolved: { awaiting_first_session: 1, no_email: 0, email_shared: 0 } });
+    expect(report).toMatchObject({
+      created: 2,
+      preBound: 1,
+      unresolved: { awaiting_first_session: 1, no_email: 0, email_shared: 0 },
+    });
     expect((await customerRow(h.store, h.testKey, "cus_first")).external_user_id).toBe("user_1");
     expect((await customerRow(h.store, h.testKey, "cus_second")).external_user_id).toBeNull();
     expect(await expectCounterConsistent(h)).toBe(1);
@@ -228,7 +241,9 @@ describe("pre-binding at import from metadata (SPEC §5)", () => {
   it("does not pre-bind to a user already bound by email in an earlier session", async () => {
     await acme().customers.import({ customers: [stripeCustomer("a")] });
     await acme().sessionTokens.create({ externalUserId: "user_1", email: "a@example.com" });
-    const report = await acme().customers.import({ customers: [stripeCustomer("b", { metadata: { external_id: "user_1" } })] });
+    const report = await acme().customers.import({
+      customers: [stripeCustomer("b", { metadata: { external_id: "user_1" } })],
+    });
     expect(report.preBound).toBe(0);
     expect((await customerRow(h.store, h.testKey, "cus_b")).external_user_id).toBeNull();
     expect(await expectCounterConsistent(h)).toBe(1);

@@ -16,7 +16,11 @@ async function allPages(limit: number, reason?: UnresolvedReason) {
   const pages: Array<{ ids: string[]; nextCursor: string | null }> = [];
   let cursor: string | undefined;
   do {
-    const page = await acme().customers.listUnresolved({ limit, ...(reason ? { reason } : {}), ...(cursor ? { cursor } : {}) });
+    const page = await acme().customers.listUnresolved({
+      limit,
+      ...(reason ? { reason } : {}),
+      ...(cursor ? { cursor } : {}),
+    });
     pages.push({ ids: page.data.map((c) => c.stripeCustomerId), nextCursor: page.nextCursor });
     cursor = page.nextCursor ?? undefined;
     if (pages.length > 100) throw new Error("pagination does not end");
@@ -147,12 +151,21 @@ describe("customers.get", () => {
   });
 
   it("finds a customer by stripeCustomerId, bound or not", async () => {
-    expect(await acme().customers.get({ stripeCustomerId: "cus_a" })).toMatchObject({ email: "a@example.com", externalUserId: "user_a" });
-    expect(await acme().customers.get({ stripeCustomerId: "cus_b" })).toMatchObject({ email: "b@example.com", externalUserId: null });
+    expect(await acme().customers.get({ stripeCustomerId: "cus_a" })).toMatchObject({
+      email: "a@example.com",
+      externalUserId: "user_a",
+    });
+    expect(await acme().customers.get({ stripeCustomerId: "cus_b" })).toMatchObject({
+      email: "b@example.com",
+      externalUserId: null,
+    });
   });
 
   it("finds a customer by the externalUserId it is bound to", async () => {
-    expect(await acme().customers.get({ externalUserId: "user_a" })).toMatchObject({ stripeCustomerId: "cus_a", boundBy: "email" });
+    expect(await acme().customers.get({ externalUserId: "user_a" })).toMatchObject({
+      stripeCustomerId: "cus_a",
+      boundBy: "email",
+    });
   });
 
   it("answers NOT_FOUND for an unknown Stripe id, naming it", async () => {

@@ -1,14 +1,14 @@
-import type { Store } from "../../src/store/store.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
-import { MIGRATION_TABLE } from "../../src/store/migrate.js";
+import { type CreatedApiKey, createApiKey } from "../../src/api-keys/api-keys.service.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
+import { MIGRATION_TABLE } from "../../src/store/migrate.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { Store } from "../../src/store/store.js";
 import { createContextInner } from "../../src/trpc/context.js";
 import { appRouter } from "../../src/trpc/router.js";
 import { createCallerFactory } from "../../src/trpc/trpc.js";
@@ -92,7 +92,8 @@ describe("email lookups are index seeks on the email", () => {
     expect(lookup, "the candidate lookup reads the ambiguous-email marks").toBeDefined();
     const steps = planOf(lookup!).filter((step) => /\ba\b|ambiguous_customer_emails/.test(step));
     expect(steps.length).toBeGreaterThan(0);
-    for (const step of steps) expect(step, lookup!.sql).toMatch(/^SEARCH a USING .*(PRIMARY KEY|INDEX).*email_normalized=\?/);
+    for (const step of steps)
+      expect(step, lookup!.sql).toMatch(/^SEARCH a USING .*(PRIMARY KEY|INDEX).*email_normalized=\?/);
   });
 
   it("the import report's email_shared check seeks the email index for each customer", async () => {
@@ -153,7 +154,10 @@ describe("upgrading a database created before the covering email index", () => {
       .columns(["organization_id", "environment", "email_normalized"])
       .execute();
     // Such a database has not run the migration that rebuilds the index either.
-    await db.kysely.deleteFrom(MIGRATION_TABLE as never).where("name" as never, "=", "2026-11-26-0004-unbound-customer-indexes" as never).execute();
+    await db.kysely
+      .deleteFrom(MIGRATION_TABLE as never)
+      .where("name" as never, "=", "2026-11-26-0004-unbound-customer-indexes" as never)
+      .execute();
     await db.migrate();
 
     await caller().customers.import({ customers: stripeCustomers("c", 50) });

@@ -1,6 +1,6 @@
-import type { Store } from "../../src/store/store.js";
 import type { CustomerToImport, Environment } from "@billingos/contracts";
 import { expect } from "vitest";
+import type { Store } from "../../src/store/store.js";
 import type { Harness } from "../harness.js";
 
 // Helpers for the imported-customer tests. They only read the database or call the real procedures:
@@ -61,7 +61,12 @@ export async function allCustomerRows(db: Store) {
 
 /** Every counter row, in key order. */
 export async function allCounterRows(db: Store) {
-  return db.kysely.selectFrom("customer_binding_counts").selectAll().orderBy("organization_id").orderBy("environment").execute();
+  return db.kysely
+    .selectFrom("customer_binding_counts")
+    .selectAll()
+    .orderBy("organization_id")
+    .orderBy("environment")
+    .execute();
 }
 
 /** One imported-customer row by Stripe id within a scope (throws if absent). */

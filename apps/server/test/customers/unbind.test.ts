@@ -14,7 +14,12 @@ afterEach(() => h.close());
 const acme = () => h.caller(h.testKey.secretKey);
 
 async function auditEvents() {
-  return h.store.kysely.selectFrom("audit_events").selectAll().where("action", "in", ["customer.bound", "customer.unbound"]).orderBy("id").execute();
+  return h.store.kysely
+    .selectFrom("audit_events")
+    .selectAll()
+    .where("action", "in", ["customer.bound", "customer.unbound"])
+    .orderBy("id")
+    .execute();
 }
 
 describe("customers.unbind", () => {
@@ -26,13 +31,18 @@ describe("customers.unbind", () => {
 
     const unbound = await acme().customers.unbind({ stripeCustomerId: "cus_a" });
     expect(unbound).toMatchObject({ stripeCustomerId: "cus_a", externalUserId: null, boundAt: null, boundBy: null });
-    expect(await customerRow(h.store, h.testKey, "cus_a")).toMatchObject({ unbound_at: START_TIME + 9_000, bound_at: null });
+    expect(await customerRow(h.store, h.testKey, "cus_a")).toMatchObject({
+      unbound_at: START_TIME + 9_000,
+      bound_at: null,
+    });
     expect(await expectCounterConsistent(h)).toBe(2);
     expect((await acme().customers.listUnresolved({})).data.map((c) => [c.stripeCustomerId, c.reason])).toEqual([
       ["cus_a", "binding_undone"],
       ["cus_b", "awaiting_first_session"],
     ]);
-    expect((await acme().customers.listUnresolved({ reason: "binding_undone" })).data.map((c) => c.stripeCustomerId)).toEqual(["cus_a"]);
+    expect(
+      (await acme().customers.listUnresolved({ reason: "binding_undone" })).data.map((c) => c.stripeCustomerId),
+    ).toEqual(["cus_a"]);
 
     const trail = await acme().audit.listForCustomer({ externalUserId: "user_wrong" });
     expect(trail.data[0]).toMatchObject({
@@ -60,7 +70,9 @@ describe("customers.unbind", () => {
   it("an undone customer is not bound again from import metadata; it binds by hand", async () => {
     await acme().customers.import({ customers: [stripeCustomer("a", { metadata: { userId: "user_meta" } })] });
     await acme().customers.unbind({ stripeCustomerId: "cus_a" });
-    const report = await acme().customers.import({ customers: [stripeCustomer("a", { metadata: { userId: "user_meta" } })] });
+    const report = await acme().customers.import({
+      customers: [stripeCustomer("a", { metadata: { userId: "user_meta" } })],
+    });
     expect(report).toMatchObject({ preBound: 0, unresolved: { binding_undone: 1 } });
     expect((await customerRow(h.store, h.testKey, "cus_a")).external_user_id).toBeNull();
 
@@ -71,7 +83,11 @@ describe("customers.unbind", () => {
 
   it("unbinding a customer that is not bound returns it unchanged and writes nothing", async () => {
     await acme().customers.import({ customers: [stripeCustomer("a")] });
-    const [rows, counters, events] = [await allCustomerRows(h.store), await allCounterRows(h.store), await auditEvents()];
+    const [rows, counters, events] = [
+      await allCustomerRows(h.store),
+      await allCounterRows(h.store),
+      await auditEvents(),
+    ];
     h.clock.advance(1_000);
     const result = await acme().customers.unbind({ stripeCustomerId: "cus_a" });
     expect(result).toEqual(await acme().customers.get({ stripeCustomerId: "cus_a" }));
@@ -94,7 +110,9 @@ describe("customers.unbind", () => {
   });
 
   it("unbinding one of two customers with the same email makes that email ambiguous for good", async () => {
-    await acme().customers.import({ customers: [stripeCustomer("a", { email: "x@example.com", metadata: { userId: "user_a" } })] });
+    await acme().customers.import({
+      customers: [stripeCustomer("a", { email: "x@example.com", metadata: { userId: "user_a" } })],
+    });
     await acme().customers.import({ customers: [stripeCustomer("b", { email: "x@example.com" })] });
     await acme().customers.unbind({ stripeCustomerId: "cus_a" });
     expect((await acme().customers.listUnresolved({})).data.map((c) => [c.stripeCustomerId, c.reason])).toEqual([
@@ -127,7 +145,9 @@ describe("customers.unbind", () => {
     // @ts-expect-error: an unknown field is refused, not ignored
     const unknown = await rejectionOf(acme().customers.unbind({ stripeCustomerId: "cus_a", externalUserId: "user_1" }));
     expect(unknown.error.code).toBe("BAD_REQUEST");
-    expect((await rejectionOf(h.caller().customers.unbind({ stripeCustomerId: "cus_a" }))).error.code).toBe("UNAUTHORIZED");
+    expect((await rejectionOf(h.caller().customers.unbind({ stripeCustomerId: "cus_a" }))).error.code).toBe(
+      "UNAUTHORIZED",
+    );
   });
 });
 
@@ -139,14 +159,22 @@ describe("customers.bind with rebind: true (move a binding in one call)", () => 
     h.clock.advance(3_000);
 
     const moved = await acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_b", rebind: true });
-    expect(moved).toMatchObject({ externalUserId: "user_b", boundBy: "manual", boundAt: new Date(START_TIME + 3_000).toISOString() });
+    expect(moved).toMatchObject({
+      externalUserId: "user_b",
+      boundBy: "manual",
+      boundAt: new Date(START_TIME + 3_000).toISOString(),
+    });
     expect(await expectCounterConsistent(h)).toBe(before);
     const events = (await auditEvents()).slice(-2);
     expect(events.map((e) => [e.action, e.external_user_id, e.subject_id])).toEqual([
       ["customer.unbound", "user_a", "cus_a"],
       ["customer.bound", "user_b", "cus_a"],
     ]);
-    expect(JSON.parse(events[0]!.details!)).toEqual({ boundBy: "email", boundAt: new Date(START_TIME).toISOString(), reboundTo: "user_b" });
+    expect(JSON.parse(events[0]!.details!)).toEqual({
+      boundBy: "email",
+      boundAt: new Date(START_TIME).toISOString(),
+      reboundTo: "user_b",
+    });
     // user_a is free again: bound to nothing, it may be bound by hand elsewhere.
     await expect(acme().customers.get({ externalUserId: "user_a" })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await acme().customers.bind({ stripeCustomerId: "cus_z", externalUserId: "user_a" });
@@ -161,10 +189,19 @@ describe("customers.bind with rebind: true (move a binding in one call)", () => 
 
   it("refuses to move a binding to a user already bound to another customer, and changes nothing", async () => {
     await acme().customers.import({
-      customers: [stripeCustomer("a", { metadata: { userId: "user_a" } }), stripeCustomer("b", { metadata: { userId: "user_b" } })],
+      customers: [
+        stripeCustomer("a", { metadata: { userId: "user_a" } }),
+        stripeCustomer("b", { metadata: { userId: "user_b" } }),
+      ],
     });
-    const [rows, counters, events] = [await allCustomerRows(h.store), await allCounterRows(h.store), await auditEvents()];
-    const rejection = await rejectionOf(acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_b", rebind: true }));
+    const [rows, counters, events] = [
+      await allCustomerRows(h.store),
+      await allCounterRows(h.store),
+      await auditEvents(),
+    ];
+    const rejection = await rejectionOf(
+      acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_b", rebind: true }),
+    );
     expect(rejection.error.code).toBe("CONFLICT");
     expect(rejection.message).toContain("cus_b");
     expect(await allCustomerRows(h.store)).toEqual(rows);
@@ -176,14 +213,18 @@ describe("customers.bind with rebind: true (move a binding in one call)", () => 
     await acme().customers.import({ customers: [stripeCustomer("a")] });
     const bound = await acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_a", rebind: true });
     expect(bound).toMatchObject({ externalUserId: "user_a", boundBy: "manual" });
-    expect(await acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_a", rebind: true })).toEqual(bound);
+    expect(await acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_a", rebind: true })).toEqual(
+      bound,
+    );
     expect((await auditEvents()).map((e) => e.action)).toEqual(["customer.bound"]);
     expect(await expectCounterConsistent(h)).toBe(0);
   });
 
   it("refuses a rebind that is not a boolean with BAD_REQUEST naming it", async () => {
-    // @ts-expect-error: rebind is a boolean
-    const rejection = await rejectionOf(acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "u", rebind: "yes" }));
+    const rejection = await rejectionOf(
+      // @ts-expect-error: rebind is a boolean
+      acme().customers.bind({ stripeCustomerId: "cus_a", externalUserId: "u", rebind: "yes" }),
+    );
     expect(rejection.error.code).toBe("BAD_REQUEST");
     expect(rejection.data.fieldErrors).toHaveProperty("rebind");
   });

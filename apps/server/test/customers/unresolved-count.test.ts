@@ -57,7 +57,9 @@ describe("unresolvedCustomers in sessionTokens.create (SPEC §2)", () => {
         stripeCustomer("s2", { email: "s@example.com" }),
       ],
     });
-    expect((await acme().sessionTokens.create({ externalUserId: "u", email: "s@example.com" })).unresolvedCustomers).toBe(3);
+    expect(
+      (await acme().sessionTokens.create({ externalUserId: "u", email: "s@example.com" })).unresolvedCustomers,
+    ).toBe(3);
   });
 
   it("does not change when token creation is rejected", async () => {
@@ -89,18 +91,42 @@ describe("the maintained counter (customer_binding_counts)", () => {
         8,
       ],
       ["lazy bind c0", () => acme().sessionTokens.create({ externalUserId: "user_c0", email: "c0@example.com" }), 7],
-      ["a token that binds nothing (shared)", () => acme().sessionTokens.create({ externalUserId: "u9", email: "shared@example.com" }), 7],
+      [
+        "a token that binds nothing (shared)",
+        () => acme().sessionTokens.create({ externalUserId: "u9", email: "shared@example.com" }),
+        7,
+      ],
       ["manual bind s1", () => acme().customers.bind({ stripeCustomerId: "cus_s1", externalUserId: "user_s1" }), 6],
-      ["manual bind s1 again (no-op)", () => acme().customers.bind({ stripeCustomerId: "cus_s1", externalUserId: "user_s1" }), 6],
+      [
+        "manual bind s1 again (no-op)",
+        () => acme().customers.bind({ stripeCustomerId: "cus_s1", externalUserId: "user_s1" }),
+        6,
+      ],
       // The email stays ambiguous once shared: s2 is not bound lazily (issue item 6).
-      ["s2 stays email_shared: no lazy bind", () => acme().sessionTokens.create({ externalUserId: "user_s2", email: "shared@example.com" }), 6],
-      ["unbind s1 (back to unresolved, binding_undone)", () => acme().customers.unbind({ stripeCustomerId: "cus_s1" }), 7],
+      [
+        "s2 stays email_shared: no lazy bind",
+        () => acme().sessionTokens.create({ externalUserId: "user_s2", email: "shared@example.com" }),
+        6,
+      ],
+      [
+        "unbind s1 (back to unresolved, binding_undone)",
+        () => acme().customers.unbind({ stripeCustomerId: "cus_s1" }),
+        7,
+      ],
       ["unbind s1 again (no-op)", () => acme().customers.unbind({ stripeCustomerId: "cus_s1" }), 7],
-      ["rebind c0 from user_c0 to user_moved (counter unchanged)", () => acme().customers.bind({ stripeCustomerId: "cus_c0", externalUserId: "user_moved", rebind: true }), 7],
-      ["bind s2 and s1 by hand", async () => {
-        await acme().customers.bind({ stripeCustomerId: "cus_s2", externalUserId: "user_s2" });
-        await acme().customers.bind({ stripeCustomerId: "cus_s1", externalUserId: "user_s1" });
-      }, 5],
+      [
+        "rebind c0 from user_c0 to user_moved (counter unchanged)",
+        () => acme().customers.bind({ stripeCustomerId: "cus_c0", externalUserId: "user_moved", rebind: true }),
+        7,
+      ],
+      [
+        "bind s2 and s1 by hand",
+        async () => {
+          await acme().customers.bind({ stripeCustomerId: "cus_s2", externalUserId: "user_s2" });
+          await acme().customers.bind({ stripeCustomerId: "cus_s1", externalUserId: "user_s1" });
+        },
+        5,
+      ],
       ["re-import everything unchanged", () => acme().customers.import({ customers: stripeCustomers("c", 5) }), 5],
       [
         "re-import c1 with metadata naming a user (pre-binds an existing customer), c2 renamed, 2 new",
@@ -115,12 +141,36 @@ describe("the maintained counter (customer_binding_counts)", () => {
           }),
         5,
       ],
-      ["dry-run import of 10 new", () => acme().customers.import({ customers: stripeCustomers("dry", 10), dryRun: true }), 5],
-      ["re-import a bound customer with another email", () => acme().customers.import({ customers: [stripeCustomer("c0", { email: "c3@example.com" })] }), 5],
-      ["c3 binds despite c0's re-import naming its email", () => acme().sessionTokens.create({ externalUserId: "user_c3", email: "c3@example.com" }), 4],
-      ["live import does not touch test's count", () => h.caller(h.liveKey.secretKey).customers.import({ customers: stripeCustomers("c", 3) }), 4],
-      ["Globex import does not touch Acme's count", () => h.caller(h.otherOrgKey.secretKey).customers.import({ customers: stripeCustomers("c", 2) }), 4],
-      ["live lazy bind", () => h.caller(h.liveKey.secretKey).sessionTokens.create({ externalUserId: "u", email: "c0@example.com" }), 4],
+      [
+        "dry-run import of 10 new",
+        () => acme().customers.import({ customers: stripeCustomers("dry", 10), dryRun: true }),
+        5,
+      ],
+      [
+        "re-import a bound customer with another email",
+        () => acme().customers.import({ customers: [stripeCustomer("c0", { email: "c3@example.com" })] }),
+        5,
+      ],
+      [
+        "c3 binds despite c0's re-import naming its email",
+        () => acme().sessionTokens.create({ externalUserId: "user_c3", email: "c3@example.com" }),
+        4,
+      ],
+      [
+        "live import does not touch test's count",
+        () => h.caller(h.liveKey.secretKey).customers.import({ customers: stripeCustomers("c", 3) }),
+        4,
+      ],
+      [
+        "Globex import does not touch Acme's count",
+        () => h.caller(h.otherOrgKey.secretKey).customers.import({ customers: stripeCustomers("c", 2) }),
+        4,
+      ],
+      [
+        "live lazy bind",
+        () => h.caller(h.liveKey.secretKey).sessionTokens.create({ externalUserId: "u", email: "c0@example.com" }),
+        4,
+      ],
     ];
 
     for (const [name, step, expectedTestCount] of steps) {
@@ -129,7 +179,9 @@ describe("the maintained counter (customer_binding_counts)", () => {
       expect(await expectCounterConsistent(h), `after "${name}"`).toBe(expectedTestCount);
       // The listing by reason partitions exactly those customers: each once, under one reason.
       const byReason = await Promise.all(
-        unresolvedReason.options.map(async (reason) => (await acme().customers.listUnresolved({ reason, limit: 100 })).data),
+        unresolvedReason.options.map(
+          async (reason) => (await acme().customers.listUnresolved({ reason, limit: 100 })).data,
+        ),
       );
       const ids = byReason.flat().map((c) => c.stripeCustomerId);
       expect(new Set(ids).size, `after "${name}"`).toBe(ids.length);

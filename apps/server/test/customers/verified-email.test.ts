@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { createContextInner } from "../../src/trpc/context.js";
 import { appRouter } from "../../src/trpc/router.js";
@@ -22,7 +22,12 @@ afterEach(() => h.close());
 
 /** Acme's test key on a deployment with the setting as given. */
 const acme = (lazyBindingRequiresVerifiedEmail: boolean) =>
-  createCaller(createContextInner({ ...h.deps, lazyBindingRequiresVerifiedEmail }, { authorization: `Bearer ${h.testKey.secretKey}` }));
+  createCaller(
+    createContextInner(
+      { ...h.deps, lazyBindingRequiresVerifiedEmail },
+      { authorization: `Bearer ${h.testKey.secretKey}` },
+    ),
+  );
 
 const boundUser = async () => (await customerRow(h.store, h.testKey, "cus_a")).external_user_id;
 
@@ -33,7 +38,11 @@ describe("emailVerified at token creation", () => {
   });
 
   it("by default: false never binds; true binds", async () => {
-    const created = await acme(false).sessionTokens.create({ externalUserId: "user_x", email: "a@example.com", emailVerified: false });
+    const created = await acme(false).sessionTokens.create({
+      externalUserId: "user_x",
+      email: "a@example.com",
+      emailVerified: false,
+    });
     expect(created.unresolvedCustomers).toBe(1);
     expect(await boundUser()).toBeNull();
     await acme(false).sessionTokens.create({ externalUserId: "user_a", email: "a@example.com", emailVerified: true });
@@ -51,8 +60,10 @@ describe("emailVerified at token creation", () => {
   });
 
   it("refuses an emailVerified that is not a boolean with BAD_REQUEST naming it, and stores nothing", async () => {
-    // @ts-expect-error: emailVerified is a boolean
-    const rejection = await rejectionOf(acme(false).sessionTokens.create({ externalUserId: "u", email: "a@example.com", emailVerified: "yes" }));
+    const rejection = await rejectionOf(
+      // @ts-expect-error: emailVerified is a boolean
+      acme(false).sessionTokens.create({ externalUserId: "u", email: "a@example.com", emailVerified: "yes" }),
+    );
     expect(rejection.error.code).toBe("BAD_REQUEST");
     expect(rejection.data.fieldErrors).toHaveProperty("emailVerified");
     expect(await boundUser()).toBeNull();
@@ -72,15 +83,25 @@ describe("LAZY_BINDING_REQUIRES_VERIFIED_EMAIL", () => {
   it("is honoured by the server process (src/main.ts)", async () => {
     const temp = makeTempDir("billingos-verified-");
     try {
-      const server = await startServer(join(temp.path, "billingos.sqlite"), { LAZY_BINDING_REQUIRES_VERIFIED_EMAIL: "true" });
+      const server = await startServer(join(temp.path, "billingos.sqlite"), {
+        LAZY_BINDING_REQUIRES_VERIFIED_EMAIL: "true",
+      });
       const key = server.developmentKey!;
-      await dataOf(await call(server.url, key, "customers.import", { customers: [{ stripeCustomerId: "cus_a", email: "a@example.com" }] }));
+      await dataOf(
+        await call(server.url, key, "customers.import", {
+          customers: [{ stripeCustomerId: "cus_a", email: "a@example.com" }],
+        }),
+      );
       const unverified = dataOf<{ unresolvedCustomers?: number }>(
         await call(server.url, key, "sessionTokens.create", { externalUserId: "user_a", email: "a@example.com" }),
       );
       expect(unverified.unresolvedCustomers).toBe(1);
       const verified = dataOf<{ unresolvedCustomers?: number }>(
-        await call(server.url, key, "sessionTokens.create", { externalUserId: "user_a", email: "a@example.com", emailVerified: true }),
+        await call(server.url, key, "sessionTokens.create", {
+          externalUserId: "user_a",
+          email: "a@example.com",
+          emailVerified: true,
+        }),
       );
       expect(verified.unresolvedCustomers).toBeUndefined();
     } finally {

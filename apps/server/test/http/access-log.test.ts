@@ -1,9 +1,9 @@
 import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
-import { createLogger } from "../../src/shared/logger.js";
-import { createSessionToken } from "../../src/session-tokens/session-tokens.create.js";
 import { authenticateSecretKey } from "../../src/api-keys/api-keys.service.js";
+import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
+import { createSessionToken } from "../../src/session-tokens/session-tokens.create.js";
+import { createLogger } from "../../src/shared/logger.js";
 import { createHarness, type Harness } from "../harness.js";
 
 // Every request leaves one access-log line at info: its id (also answered as x-request-id), the
@@ -30,7 +30,9 @@ describe.each(HANDLERS)("access log (%s handler)", (handler) => {
   /** The access-log lines written so far (they are written when each response closes). */
   async function requestLines(count: number): Promise<Record<string, unknown>[]> {
     for (let wait = 0; wait < 100; wait++) {
-      const found = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === "request");
+      const found = lines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.msg === "request");
       if (found.length >= count) return found;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -78,15 +80,30 @@ describe.each(HANDLERS)("access log (%s handler)", (handler) => {
   it("logs a browser call by its token id, and a refused token with the reason the browser is not told", async () => {
     const key = await authenticateSecretKey(h.store, `Bearer ${h.testKey.secretKey}`);
     const token = await createSessionToken(h.deps, key, { externalUserId: "user_1", expiresIn: 60 });
-    const served = await fetch(`${server.url}/trpc/session.get`, { headers: { authorization: `Bearer ${token.sessionToken}` } });
+    const served = await fetch(`${server.url}/trpc/session.get`, {
+      headers: { authorization: `Bearer ${token.sessionToken}` },
+    });
     expect(served.status).toBe(200);
     h.clock.advance(61_000);
-    const refused = await fetch(`${server.url}/trpc/session.get`, { headers: { authorization: `Bearer ${token.sessionToken}` } });
+    const refused = await fetch(`${server.url}/trpc/session.get`, {
+      headers: { authorization: `Bearer ${token.sessionToken}` },
+    });
     expect(refused.status).toBe(401);
     expect(await refused.text()).not.toContain("expired");
     const [ok, expired] = await requestLines(2);
-    expect(ok).toMatchObject({ method: "GET", procedure: "session.get", status: 200, tokenId: token.tokenId, organizationId: key.organizationId });
-    expect(expired).toMatchObject({ procedure: "session.get", status: 401, errorCode: "UNAUTHORIZED", reason: "expired" });
+    expect(ok).toMatchObject({
+      method: "GET",
+      procedure: "session.get",
+      status: 200,
+      tokenId: token.tokenId,
+      organizationId: key.organizationId,
+    });
+    expect(expired).toMatchObject({
+      procedure: "session.get",
+      status: 401,
+      errorCode: "UNAUTHORIZED",
+      reason: "expired",
+    });
     expect(lines.join("")).not.toContain(token.sessionToken.slice(20, 40));
   });
 
@@ -131,14 +148,20 @@ describe("LOG_FORMAT=pretty", () => {
     const logger = createLogger("info", destination, "pretty");
     const server = await startHttpServer({ deps: { ...h.deps, logger }, port: 0, host: "127.0.0.1" });
     try {
-      const response = await fetch(`${server.url}/trpc/sessionTokens.list?input=${encodeURIComponent(JSON.stringify({ externalUserId: "u" }))}`, {
-        headers: { authorization: `Bearer ${h.testKey.secretKey}` },
-      });
+      const response = await fetch(
+        `${server.url}/trpc/sessionTokens.list?input=${encodeURIComponent(JSON.stringify({ externalUserId: "u" }))}`,
+        {
+          headers: { authorization: `Bearer ${h.testKey.secretKey}` },
+        },
+      );
       expect(response.status).toBe(200);
-      for (let wait = 0; wait < 100 && !out.join("").includes("sessionTokens.list"); wait++) await new Promise((r) => setTimeout(r, 10));
+      for (let wait = 0; wait < 100 && !out.join("").includes("sessionTokens.list"); wait++)
+        await new Promise((r) => setTimeout(r, 10));
       const text = out.join("");
       expect(text).toMatch(
-        new RegExp(`INFO.*: GET sessionTokens\\.list 200 [\\d.]+ ms ${h.testKey.id} ${h.testKey.organizationId} test \\(req_[0-9a-f-]+\\)\\n`),
+        new RegExp(
+          `INFO.*: GET sessionTokens\\.list 200 [\\d.]+ ms ${h.testKey.id} ${h.testKey.organizationId} test \\(req_[0-9a-f-]+\\)\\n`,
+        ),
       );
       expect(text).not.toContain("{");
       expect(text).not.toContain(h.testKey.secretKey);

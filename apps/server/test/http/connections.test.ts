@@ -41,7 +41,10 @@ it("past MAX_CONNECTIONS a new connection is closed unanswered; once one closes,
   // Served again once the server has seen that close (retried briefly: the close reaches it asynchronously).
   let served = false;
   for (let attempt = 0; attempt < 50 && !served; attempt++) {
-    served = await send(server.port, { path: "/health", reuseConnection: false }).then((answer) => answer.status === 200, () => false);
+    served = await send(server.port, { path: "/health", reuseConnection: false }).then(
+      (answer) => answer.status === 200,
+      () => false,
+    );
     if (!served) await new Promise((resolve) => setTimeout(resolve, 20));
   }
   expect(served).toBe(true);
@@ -60,7 +63,10 @@ describe("MAX_CONNECTIONS_PER_ADDRESS", () => {
   });
 
   /** A connection from `localAddress` that sends nothing; 127.0.0.2 is another loopback address on Linux. */
-  function idleFrom(port: number, localAddress: string): { socket: Socket; connected: Promise<void>; closed: Promise<void> } {
+  function idleFrom(
+    port: number,
+    localAddress: string,
+  ): { socket: Socket; connected: Promise<void>; closed: Promise<void> } {
     const socket = connect({ port, host: "127.0.0.1", localAddress });
     socket.on("error", () => {});
     return {
@@ -89,7 +95,10 @@ describe("MAX_CONNECTIONS_PER_ADDRESS", () => {
     capped = await startHttpServer({ deps: h.deps, port: 0, host: "127.0.0.1", maxConnectionsPerAddress: PER_ADDRESS });
     const held = Array.from({ length: PER_ADDRESS }, () => idleFrom(capped.port, "127.0.0.1"));
     await Promise.all(held.map((connection) => connection.connected));
-    await eventually(() => capped.connectionsFrom("127.0.0.1") === PER_ADDRESS, "the server counted the idle connections");
+    await eventually(
+      () => capped.connectionsFrom("127.0.0.1") === PER_ADDRESS,
+      "the server counted the idle connections",
+    );
 
     // Refused: one more from the same address is closed unanswered, and was never counted.
     const extra = idleFrom(capped.port, "127.0.0.1");

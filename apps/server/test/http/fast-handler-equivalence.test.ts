@@ -1,13 +1,13 @@
-import type { Store } from "../../src/store/store.js";
-import { openTestStore } from "../support/test-store.js";
 import { createTRPCClient, httpBatchLink, httpLink } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
+import { type CreatedApiKey, createApiKey } from "../../src/api-keys/api-keys.service.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
+import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
+import type { Store } from "../../src/store/store.js";
 import type { AppRouter } from "../../src/trpc/router.js";
+import { openTestStore } from "../support/test-store.js";
 
 // The fast handler must answer exactly as tRPC's stock adapter: every request below goes to a
 // server of each kind (same database, same clock), and status, body bytes and the headers that
@@ -45,13 +45,15 @@ beforeAll(async () => {
   stock = await start("stock");
   fast = await start("fast");
   const api = client(fast);
-  validToken = (await api.sessionTokens.create.mutate({ externalUserId: "user_1", email: "a@example.com" })).sessionToken;
+  validToken = (await api.sessionTokens.create.mutate({ externalUserId: "user_1", email: "a@example.com" }))
+    .sessionToken;
   const revoked = await api.sessionTokens.create.mutate({ externalUserId: "user_2" });
   revokedToken = revoked.sessionToken;
   revokedTokenId = revoked.tokenId;
   await api.sessionTokens.revoke.mutate({ tokenId: revokedTokenId });
-  scopedToken = (await api.sessionTokens.create.mutate({ externalUserId: "user_3", allowedOperations: ["session:read"] }))
-    .sessionToken;
+  scopedToken = (
+    await api.sessionTokens.create.mutate({ externalUserId: "user_3", allowedOperations: ["session:read"] })
+  ).sessionToken;
   await api.customers.import.mutate({ customers: [{ stripeCustomerId: "cus_A1", email: "b@example.com" }] });
   await api.customers.bind.mutate({ stripeCustomerId: "cus_A1", externalUserId: "user_9" });
 });
@@ -74,7 +76,6 @@ async function send(server: RunningHttpServer, path: string, init: RequestInit =
   const framedByLength = response.headers.get("content-length") !== null;
   return { status: response.status, headers, body: await response.text(), framedByLength };
 }
-
 
 /**
  * Sends the same request to both servers and expects the same answer; returns it, with whether
@@ -112,7 +113,9 @@ describe("fast handler vs stock adapter: successes", () => {
   });
 
   it("a query with input in the URL (list)", async () => {
-    const answer = await expectSame(`/trpc/sessionTokens.list?input=${input({ externalUserId: "user_1" })}`, () => get());
+    const answer = await expectSame(`/trpc/sessionTokens.list?input=${input({ externalUserId: "user_1" })}`, () =>
+      get(),
+    );
     expect(JSON.parse(answer.body).result.data.data).toHaveLength(1);
   });
 
@@ -145,27 +148,93 @@ describe("fast handler vs stock adapter: successes", () => {
 
 describe("fast handler vs stock adapter: every error code", () => {
   it.each([
-    ["BAD_REQUEST: field errors", "/trpc/sessionTokens.create", () => post({ externalUserId: "", expiresIn: 59 }), 400, true],
-    ["BAD_REQUEST: unknown field", "/trpc/sessionTokens.create", () => post({ externalUserId: "u", expiresin: 60 }), 400, true],
+    [
+      "BAD_REQUEST: field errors",
+      "/trpc/sessionTokens.create",
+      () => post({ externalUserId: "", expiresIn: 59 }),
+      400,
+      true,
+    ],
+    [
+      "BAD_REQUEST: unknown field",
+      "/trpc/sessionTokens.create",
+      () => post({ externalUserId: "u", expiresin: 60 }),
+      400,
+      true,
+    ],
     ["BAD_REQUEST: malformed JSON body", "/trpc/sessionTokens.create", () => post("{bad"), 400, true],
     ["BAD_REQUEST: empty body", "/trpc/sessionTokens.create", () => post(""), 400, true],
     ["BAD_REQUEST: JSON null body", "/trpc/sessionTokens.create", () => post("null"), 400, true],
     ["BAD_REQUEST: malformed input query", "/trpc/sessionTokens.list?input=%7Bbad", () => get(), 400, true],
     ["BAD_REQUEST: batch input not an object", "/trpc/sessionTokens.verify?batch=1", () => post("[1]"), 400, true],
-    ["BAD_REQUEST: batch over the limit", "/trpc/session.get,session.get,session.get,session.get?batch=1", () => get(), 400, false],
+    [
+      "BAD_REQUEST: batch over the limit",
+      "/trpc/session.get,session.get,session.get,session.get?batch=1",
+      () => get(),
+      400,
+      false,
+    ],
     ["UNAUTHORIZED: no key", "/trpc/sessionTokens.verify", () => post({ sessionToken: validToken }, {}), 401, true],
-    ["UNAUTHORIZED: malformed key", "/trpc/sessionTokens.verify", () => post({ sessionToken: validToken }, bearer("sk_test_x")), 401, true],
+    [
+      "UNAUTHORIZED: malformed key",
+      "/trpc/sessionTokens.verify",
+      () => post({ sessionToken: validToken }, bearer("sk_test_x")),
+      401,
+      true,
+    ],
     ["UNAUTHORIZED: revoked session token", "/trpc/session.get", () => get(bearer(revokedToken)), 401, true],
-    ["FORBIDDEN: operation outside the token's scope", "/trpc/session.customer", () => get(bearer(scopedToken)), 403, true],
-    ["NOT_FOUND: unknown token id", "/trpc/sessionTokens.revoke", () => post({ tokenId: "tok_01jx0000000000000000000000" }), 404, true],
+    [
+      "FORBIDDEN: operation outside the token's scope",
+      "/trpc/session.customer",
+      () => get(bearer(scopedToken)),
+      403,
+      true,
+    ],
+    [
+      "NOT_FOUND: unknown token id",
+      "/trpc/sessionTokens.revoke",
+      () => post({ tokenId: "tok_01jx0000000000000000000000" }),
+      404,
+      true,
+    ],
     // Unknown procedures are answered before either handler (without repeating the path).
     ["NOT_FOUND: unknown procedure", "/trpc/sessionTokens.nope", () => post({}), 404, true],
-    ["CONFLICT: customer already bound", "/trpc/customers.bind", () => post({ stripeCustomerId: "cus_A1", externalUserId: "user_8" }), 409, true],
-    ["METHOD_NOT_SUPPORTED: GET of a mutation", `/trpc/sessionTokens.verify?input=${input({ sessionToken: "x" })}`, () => get(), 405, false],
-    ["METHOD_NOT_SUPPORTED: POST of a query", "/trpc/sessionTokens.list", () => post({ externalUserId: "user_1" }), 405, false],
-    ["UNSUPPORTED_MEDIA_TYPE: form body", "/trpc/sessionTokens.verify", () => ({ method: "POST", headers: { "content-type": "text/plain", ...bearer(key.secretKey) }, body: "x" }), 415, false],
+    [
+      "CONFLICT: customer already bound",
+      "/trpc/customers.bind",
+      () => post({ stripeCustomerId: "cus_A1", externalUserId: "user_8" }),
+      409,
+      true,
+    ],
+    [
+      "METHOD_NOT_SUPPORTED: GET of a mutation",
+      `/trpc/sessionTokens.verify?input=${input({ sessionToken: "x" })}`,
+      () => get(),
+      405,
+      false,
+    ],
+    [
+      "METHOD_NOT_SUPPORTED: POST of a query",
+      "/trpc/sessionTokens.list",
+      () => post({ externalUserId: "user_1" }),
+      405,
+      false,
+    ],
+    [
+      "UNSUPPORTED_MEDIA_TYPE: form body",
+      "/trpc/sessionTokens.verify",
+      () => ({ method: "POST", headers: { "content-type": "text/plain", ...bearer(key.secretKey) }, body: "x" }),
+      415,
+      false,
+    ],
     // Refused from its Content-Length, before the body is read: by the server's own code for both handlers.
-    ["PAYLOAD_TOO_LARGE: body over the limit", "/trpc/sessionTokens.verify", () => post({ sessionToken: "x".repeat(70_000) }), 413, true],
+    [
+      "PAYLOAD_TOO_LARGE: body over the limit",
+      "/trpc/sessionTokens.verify",
+      () => post({ sessionToken: "x".repeat(70_000) }),
+      413,
+      true,
+    ],
   ])("%s", async (_name, path, init, status, fastPath) => {
     const answer = await expectSame(path, init);
     expect(answer.status).toBe(status);
@@ -174,8 +243,14 @@ describe("fast handler vs stock adapter: every error code", () => {
   });
 
   it("a batch with mixed results answers 207 with each result in place", async () => {
-    const answer = await expectSame("/trpc/sessionTokens.verify,sessionTokens.revoke,sessionTokens.verify?batch=1", () =>
-      post({ 0: { sessionToken: validToken }, 1: { tokenId: "tok_01jx0000000000000000000000" }, 2: { sessionToken: 7 } }),
+    const answer = await expectSame(
+      "/trpc/sessionTokens.verify,sessionTokens.revoke,sessionTokens.verify?batch=1",
+      () =>
+        post({
+          0: { sessionToken: validToken },
+          1: { tokenId: "tok_01jx0000000000000000000000" },
+          2: { sessionToken: 7 },
+        }),
     );
     expect(answer.status).toBe(207);
     expect(answer.answeredByFastPath).toBe(true);
@@ -233,7 +308,9 @@ describe("the real @trpc/client against the fast handler", () => {
       expect(created.sessionToken).toMatch(/^bos_session_test_/);
       expect(page.data).toHaveLength(1);
       expect((await api.sessionTokens.verify.mutate({ sessionToken: created.sessionToken })).valid).toBe(true);
-      await expect(api.sessionTokens.revoke.mutate({ tokenId: "tok_01jx0000000000000000000000" })).rejects.toMatchObject({
+      await expect(
+        api.sessionTokens.revoke.mutate({ tokenId: "tok_01jx0000000000000000000000" }),
+      ).rejects.toMatchObject({
         data: { code: "NOT_FOUND", httpStatus: 404 },
       });
     }

@@ -1,10 +1,10 @@
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { createHarness, type Harness } from "../harness.js";
 import { send } from "../security/http-client.js";
 

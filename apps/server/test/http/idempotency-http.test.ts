@@ -15,7 +15,11 @@ afterEach(async () => {
   await h.close();
 });
 
-async function post(path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+async function post(
+  path: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
   const response = await fetch(`${server.url}/trpc/${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${h.testKey.secretKey}`, ...headers },
@@ -25,7 +29,11 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 }
 
 /** A POST carrying the Idempotency-Key header twice (fetch would merge them into one line). */
-function postWithTwoKeys(path: string, body: unknown, keys: [string, string]): Promise<{ status: number; text: string }> {
+function postWithTwoKeys(
+  path: string,
+  body: unknown,
+  keys: [string, string],
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${server.url}/trpc/${path}`, { method: "POST" }, (res) => {
       let text = "";
@@ -75,7 +83,11 @@ describe.each(HANDLERS)("the %s handler", (handler) => {
 
   it("refuses a key too long with 400", async () => {
     await start();
-    const refused = await post("sessionTokens.create", { externalUserId: "user_1" }, { "idempotency-key": "k".repeat(256) });
+    const refused = await post(
+      "sessionTokens.create",
+      { externalUserId: "user_1" },
+      { "idempotency-key": "k".repeat(256) },
+    );
     expect(refused.status).toBe(400);
     expect(JSON.parse(refused.text).error.message).toMatch(/at most 255/);
     expect(await countSessionTokens(h.store)).toBe(0);

@@ -16,7 +16,11 @@ export interface RawResponse {
 
 export function parseResponse(text: string): RawResponse {
   const interim: number[] = [];
-  for (let match = /^HTTP\/1\.[01] (1\d\d)[^\r]*\r\n(?:[^\r]+\r\n)*\r\n/.exec(text); match; match = /^HTTP\/1\.[01] (1\d\d)[^\r]*\r\n(?:[^\r]+\r\n)*\r\n/.exec(text)) {
+  for (
+    let match = /^HTTP\/1\.[01] (1\d\d)[^\r]*\r\n(?:[^\r]+\r\n)*\r\n/.exec(text);
+    match;
+    match = /^HTTP\/1\.[01] (1\d\d)[^\r]*\r\n(?:[^\r]+\r\n)*\r\n/.exec(text)
+  ) {
     interim.push(Number(match[1]));
     text = text.slice(match[0].length);
   }
@@ -75,7 +79,9 @@ export function openRequest(port: number, bytes: string | Buffer, timeoutMs = 5_
 
 /** The head of a POST to `path`, with the given headers (no body). */
 export function postHead(path: string, headers: Record<string, string | number>): string {
-  const lines = Object.entries({ host: "x", "content-type": "application/json", ...headers }).map(([name, value]) => `${name}: ${value}`);
+  const lines = Object.entries({ host: "x", "content-type": "application/json", ...headers }).map(
+    ([name, value]) => `${name}: ${value}`,
+  );
   return `POST ${path} HTTP/1.1\r\n${lines.join("\r\n")}\r\n\r\n`;
 }
 

@@ -24,7 +24,12 @@ beforeEach(async () => {
   for (let i = 0; i < TOKENS; i++) {
     await merchant.sessionTokens.create({ externalUserId: "user_big", metadata: { pad: "x".repeat(8_000) } });
   }
-  server = await startHttpServer({ deps: h.deps, port: 0, host: "127.0.0.1", responseWriteTimeoutMs: WRITE_TIMEOUT_MS });
+  server = await startHttpServer({
+    deps: h.deps,
+    port: 0,
+    host: "127.0.0.1",
+    responseWriteTimeoutMs: WRITE_TIMEOUT_MS,
+  });
 });
 afterEach(async () => {
   await server.close(500);
@@ -33,23 +38,33 @@ afterEach(async () => {
 
 /** A batch of 10 list calls, 100 tokens each: an answer of ~8 MB, more than the socket buffers between server and client hold. */
 function bigBatchRequest(): string {
-  const input = Object.fromEntries(Array.from({ length: 10 }, (_, index) => [index, { externalUserId: "user_big", limit: 100 }]));
+  const input = Object.fromEntries(
+    Array.from({ length: 10 }, (_, index) => [index, { externalUserId: "user_big", limit: 100 }]),
+  );
   const path = `/trpc/${Array(10).fill("sessionTokens.list").join(",")}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`;
   return `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${h.testKey.secretKey}\r\n\r\n`;
 }
 
 describe("a response its client does not take", () => {
-  it("is cut, with its connection, once the write timeout passes", async () => {
-    const socket = connect(server.port, "127.0.0.1");
-    socket.on("error", () => {});
-    // Never reads: the answer piles up in the kernel's buffers, then in the server's.
-    socket.pause();
-    socket.write(bigBatchRequest());
-    await eventually(() => server.connectionsFrom("127.0.0.1") === 1, "the server accepted the connection");
-    // Cut: the server closes its side; nothing of the answer is kept waiting for a reader.
-    await eventually(() => server.connectionsFrom("127.0.0.1") === 0, "the server cut the unread answer", CUT_WITHIN_MS);
-    socket.destroy();
-  }, CUT_WITHIN_MS + 10_000);
+  it(
+    "is cut, with its connection, once the write timeout passes",
+    async () => {
+      const socket = connect(server.port, "127.0.0.1");
+      socket.on("error", () => {});
+      // Never reads: the answer piles up in the kernel's buffers, then in the server's.
+      socket.pause();
+      socket.write(bigBatchRequest());
+      await eventually(() => server.connectionsFrom("127.0.0.1") === 1, "the server accepted the connection");
+      // Cut: the server closes its side; nothing of the answer is kept waiting for a reader.
+      await eventually(
+        () => server.connectionsFrom("127.0.0.1") === 0,
+        "the server cut the unread answer",
+        CUT_WITHIN_MS,
+      );
+      socket.destroy();
+    },
+    CUT_WITHIN_MS + 10_000,
+  );
 
   it("a client that reads gets the same answer whole (the timeout cuts only what is not taken)", async () => {
     const socket = connect(server.port, "127.0.0.1");

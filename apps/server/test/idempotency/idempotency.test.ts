@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { IDEMPOTENCY_WINDOW_MS } from "../../src/idempotency/idempotency-key.js";
 import { purgeIdempotencyRecords } from "../../src/idempotency/idempotency.retention.js";
+import { IDEMPOTENCY_WINDOW_MS } from "../../src/idempotency/idempotency-key.js";
 import { schedulePurge } from "../../src/session-tokens/session-tokens.retention.js";
 import type { Queryable } from "../../src/store/queryable.js";
 import { createContextInner } from "../../src/trpc/context.js";
@@ -24,24 +24,39 @@ const withKey = (secretKey: string, idempotencyKey: string | undefined) =>
   createCaller(createContextInner(h.deps, { authorization: `Bearer ${secretKey}`, idempotencyKey }));
 
 async function countRows(db: Queryable, table: "idempotency_keys" | "audit_events"): Promise<number> {
-  const row = await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const row = await db.kysely
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 describe("the same key and the same request", () => {
   it("answers the first answer again and creates one token", async () => {
-    const first = await withKey(h.testKey.secretKey, "key-1").sessionTokens.create({ externalUserId: "user_1", expiresIn: 600 });
+    const first = await withKey(h.testKey.secretKey, "key-1").sessionTokens.create({
+      externalUserId: "user_1",
+      expiresIn: 600,
+    });
     const auditEvents = await countRows(h.store, "audit_events");
     h.clock.advance(60_000);
-    const again = await withKey(h.testKey.secretKey, "key-1").sessionTokens.create({ externalUserId: "user_1", expiresIn: 600 });
+    const again = await withKey(h.testKey.secretKey, "key-1").sessionTokens.create({
+      externalUserId: "user_1",
+      expiresIn: 600,
+    });
     expect(again).toEqual(first);
     expect(await countSessionTokens(h.store)).toBe(1);
     expect(await countRows(h.store, "audit_events")).toBe(auditEvents);
   });
 
   it("treats the same fields sent in another order as the same request", async () => {
-    const first = await withKey(h.testKey.secretKey, "key-2").sessionTokens.create({ externalUserId: "user_1", metadata: { a: 1, b: 2 } });
-    const again = await withKey(h.testKey.secretKey, "key-2").sessionTokens.create({ metadata: { b: 2, a: 1 }, externalUserId: "user_1" });
+    const first = await withKey(h.testKey.secretKey, "key-2").sessionTokens.create({
+      externalUserId: "user_1",
+      metadata: { a: 1, b: 2 },
+    });
+    const again = await withKey(h.testKey.secretKey, "key-2").sessionTokens.create({
+      metadata: { b: 2, a: 1 },
+      externalUserId: "user_1",
+    });
     expect(again).toEqual(first);
     expect(await countSessionTokens(h.store)).toBe(1);
   });
@@ -51,7 +66,9 @@ describe("the same key and the same request", () => {
     const token = await acme.sessionTokens.create({ externalUserId: "user_1" });
     const revoked = await withKey(h.testKey.secretKey, "revoke-1").sessionTokens.revoke({ tokenId: token.tokenId });
     h.clock.advance(5_000);
-    expect(await withKey(h.testKey.secretKey, "revoke-1").sessionTokens.revoke({ tokenId: token.tokenId })).toEqual(revoked);
+    expect(await withKey(h.testKey.secretKey, "revoke-1").sessionTokens.revoke({ tokenId: token.tokenId })).toEqual(
+      revoked,
+    );
 
     const batch = { customers: [stripeCustomer("a"), stripeCustomer("b")] };
     const imported = await withKey(h.testKey.secretKey, "import-1").customers.import(batch);
@@ -59,26 +76,40 @@ describe("the same key and the same request", () => {
     // Run again, the import would report the two as unchanged; the replay says what the first run did.
     expect(await withKey(h.testKey.secretKey, "import-1").customers.import(batch)).toEqual(imported);
 
-    const bound = await withKey(h.testKey.secretKey, "bind-1").customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_a" });
+    const bound = await withKey(h.testKey.secretKey, "bind-1").customers.bind({
+      stripeCustomerId: "cus_a",
+      externalUserId: "user_a",
+    });
     const auditEvents = await countRows(h.store, "audit_events");
-    expect(await withKey(h.testKey.secretKey, "bind-1").customers.bind({ stripeCustomerId: "cus_a", externalUserId: "user_a" })).toEqual(bound);
+    expect(
+      await withKey(h.testKey.secretKey, "bind-1").customers.bind({
+        stripeCustomerId: "cus_a",
+        externalUserId: "user_a",
+      }),
+    ).toEqual(bound);
     expect(await countRows(h.store, "audit_events")).toBe(auditEvents);
   });
 
   it("replays a revocation of a customer's tokens and an unbind", async () => {
     const acme = withKey(h.testKey.secretKey, undefined);
     await acme.sessionTokens.create({ externalUserId: "user_1" });
-    const revoked = await withKey(h.testKey.secretKey, "all-1").sessionTokens.revokeForCustomer({ externalUserId: "user_1" });
+    const revoked = await withKey(h.testKey.secretKey, "all-1").sessionTokens.revokeForCustomer({
+      externalUserId: "user_1",
+    });
     expect(revoked.revokedCount).toBe(1);
     h.clock.advance(1_000);
     // Run again it would revoke 0 at a later time; the replay answers what the first call did.
-    expect(await withKey(h.testKey.secretKey, "all-1").sessionTokens.revokeForCustomer({ externalUserId: "user_1" })).toEqual(revoked);
+    expect(
+      await withKey(h.testKey.secretKey, "all-1").sessionTokens.revokeForCustomer({ externalUserId: "user_1" }),
+    ).toEqual(revoked);
 
     await acme.customers.import({ customers: [stripeCustomer("u")] });
     await acme.customers.bind({ stripeCustomerId: "cus_u", externalUserId: "user_u" });
     const unbound = await withKey(h.testKey.secretKey, "unbind-1").customers.unbind({ stripeCustomerId: "cus_u" });
     const auditEvents = await countRows(h.store, "audit_events");
-    expect(await withKey(h.testKey.secretKey, "unbind-1").customers.unbind({ stripeCustomerId: "cus_u" })).toEqual(unbound);
+    expect(await withKey(h.testKey.secretKey, "unbind-1").customers.unbind({ stripeCustomerId: "cus_u" })).toEqual(
+      unbound,
+    );
     expect(await countRows(h.store, "audit_events")).toBe(auditEvents);
   });
 
@@ -91,7 +122,9 @@ describe("the same key and the same request", () => {
 describe("the same key and a different request", () => {
   it("is a CONFLICT that says so, and does nothing", async () => {
     await withKey(h.testKey.secretKey, "key-1").sessionTokens.create({ externalUserId: "user_1" });
-    const refused = await rejectionOf(withKey(h.testKey.secretKey, "key-1").sessionTokens.create({ externalUserId: "user_2" }));
+    const refused = await rejectionOf(
+      withKey(h.testKey.secretKey, "key-1").sessionTokens.create({ externalUserId: "user_2" }),
+    );
     expect(refused.data).toMatchObject({ code: "CONFLICT", httpStatus: 409 });
     expect(refused.message).toMatch(/Idempotency-Key was already used for a different request/);
     expect(await countSessionTokens(h.store)).toBe(1);
@@ -99,18 +132,27 @@ describe("the same key and a different request", () => {
 
   it("is a CONFLICT on another procedure too", async () => {
     const token = await withKey(h.testKey.secretKey, "key-1").sessionTokens.create({ externalUserId: "user_1" });
-    const refused = await rejectionOf(withKey(h.testKey.secretKey, "key-1").sessionTokens.revoke({ tokenId: token.tokenId }));
+    const refused = await rejectionOf(
+      withKey(h.testKey.secretKey, "key-1").sessionTokens.revoke({ tokenId: token.tokenId }),
+    );
     expect(refused.data.code).toBe("CONFLICT");
-    const [listed] = (await withKey(h.testKey.secretKey, undefined).sessionTokens.list({ externalUserId: "user_1" })).data;
+    const [listed] = (await withKey(h.testKey.secretKey, undefined).sessionTokens.list({ externalUserId: "user_1" }))
+      .data;
     expect(listed?.status).toBe("active");
   });
 });
 
 describe("scope", () => {
   it("keeps keys apart per organization and per environment", async () => {
-    const acmeTest = await withKey(h.testKey.secretKey, "shared-key").sessionTokens.create({ externalUserId: "user_1" });
-    const acmeLive = await withKey(h.liveKey.secretKey, "shared-key").sessionTokens.create({ externalUserId: "user_1" });
-    const globex = await withKey(h.otherOrgKey.secretKey, "shared-key").sessionTokens.create({ externalUserId: "user_1" });
+    const acmeTest = await withKey(h.testKey.secretKey, "shared-key").sessionTokens.create({
+      externalUserId: "user_1",
+    });
+    const acmeLive = await withKey(h.liveKey.secretKey, "shared-key").sessionTokens.create({
+      externalUserId: "user_1",
+    });
+    const globex = await withKey(h.otherOrgKey.secretKey, "shared-key").sessionTokens.create({
+      externalUserId: "user_1",
+    });
     expect(new Set([acmeTest.tokenId, acmeLive.tokenId, globex.tokenId]).size).toBe(3);
     expect(await countSessionTokens(h.store)).toBe(3);
   });
@@ -129,7 +171,9 @@ describe("concurrency", () => {
 
   it("lets requests with different keys run side by side", async () => {
     await Promise.all(
-      Array.from({ length: 4 }, (_, i) => withKey(h.testKey.secretKey, `key-${i}`).sessionTokens.create({ externalUserId: "user_1" })),
+      Array.from({ length: 4 }, (_, i) =>
+        withKey(h.testKey.secretKey, `key-${i}`).sessionTokens.create({ externalUserId: "user_1" }),
+      ),
     );
     expect(await countSessionTokens(h.store)).toBe(4);
   });
@@ -143,12 +187,18 @@ describe("what is recorded", () => {
     expect(refused.data.code).toBe("NOT_FOUND");
     expect(await countRows(h.store, "idempotency_keys")).toBe(0);
     await withKey(h.testKey.secretKey, undefined).customers.import({ customers: [stripeCustomer("late")] });
-    const bound = await withKey(h.testKey.secretKey, "bind-2").customers.bind({ stripeCustomerId: "cus_late", externalUserId: "user_9" });
+    const bound = await withKey(h.testKey.secretKey, "bind-2").customers.bind({
+      stripeCustomerId: "cus_late",
+      externalUserId: "user_9",
+    });
     expect(bound.externalUserId).toBe("user_9");
   });
 
   it("records no dry run (it wrote nothing)", async () => {
-    const dry = await withKey(h.testKey.secretKey, "dry").customers.import({ customers: [stripeCustomer("d")], dryRun: true });
+    const dry = await withKey(h.testKey.secretKey, "dry").customers.import({
+      customers: [stripeCustomer("d")],
+      dryRun: true,
+    });
     expect(dry.dryRun).toBe(true);
     expect(await countRows(h.store, "idempotency_keys")).toBe(0);
   });
@@ -176,7 +226,9 @@ describe("expiry and purge", () => {
     expect(await countSessionTokens(h.store)).toBe(2);
     // The key now replays the new answer, and refuses another body, for its next 24 hours.
     expect(await withKey(h.testKey.secretKey, "day").sessionTokens.create({ externalUserId: "user_1" })).toEqual(later);
-    expect((await rejectionOf(withKey(h.testKey.secretKey, "day").sessionTokens.create({ externalUserId: "x" }))).data.code).toBe("CONFLICT");
+    expect(
+      (await rejectionOf(withKey(h.testKey.secretKey, "day").sessionTokens.create({ externalUserId: "x" }))).data.code,
+    ).toBe("CONFLICT");
   });
 
   it("purges records past 24 hours and keeps younger ones", async () => {
@@ -196,7 +248,10 @@ describe("expiry and purge", () => {
   it("is part of the scheduled retention pass", async () => {
     await withKey(h.testKey.secretKey, "scheduled").sessionTokens.create({ externalUserId: "user_1" });
     h.clock.advance(IDEMPOTENCY_WINDOW_MS + 1);
-    const stop = schedulePurge(h.deps, { tokenRetentionMs: 7 * IDEMPOTENCY_WINDOW_MS, auditRetentionMs: 90 * IDEMPOTENCY_WINDOW_MS });
+    const stop = schedulePurge(h.deps, {
+      tokenRetentionMs: 7 * IDEMPOTENCY_WINDOW_MS,
+      auditRetentionMs: 90 * IDEMPOTENCY_WINDOW_MS,
+    });
     try {
       await expect.poll(() => countRows(h.store, "idempotency_keys"), { timeout: 5_000 }).toBe(0);
     } finally {
@@ -214,7 +269,9 @@ describe("bad keys", () => {
     ["a control character", "key\u0001", /printable ASCII/],
     ["a non-ASCII character", "clé", /printable ASCII/],
   ])("refuses a key that is %s with a 400, doing nothing", async (_what, key, message) => {
-    const refused = await rejectionOf(withKey(h.testKey.secretKey, key).sessionTokens.create({ externalUserId: "user_1" }));
+    const refused = await rejectionOf(
+      withKey(h.testKey.secretKey, key).sessionTokens.create({ externalUserId: "user_1" }),
+    );
     expect(refused.data).toMatchObject({ code: "BAD_REQUEST", httpStatus: 400 });
     expect(refused.message).toMatch(message);
     expect(await countSessionTokens(h.store)).toBe(0);

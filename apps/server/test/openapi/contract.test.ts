@@ -18,7 +18,7 @@ const paths = document.paths as Record<string, Record<string, unknown>>;
 const procedures = Object.keys(appRouter._def.procedures as object);
 
 type Method = "get" | "post";
-const methodOf = (procedure: string): Method => (Object.keys(paths[`/trpc/${procedure}`]!)[0] as Method);
+const methodOf = (procedure: string): Method => Object.keys(paths[`/trpc/${procedure}`]!)[0] as Method;
 
 interface CallOptions {
   /** The Authorization header's credential (Bearer); none when undefined. */
@@ -59,7 +59,10 @@ async function send(base: string, procedure: string, input: unknown, options: Ca
 async function call(procedure: string, input: unknown, options: CallOptions = {}, base = server.url) {
   const answer = await send(base, procedure, input, options);
   const method = (options.method ?? methodOf(procedure)).toUpperCase();
-  expect(contract.problemsOfRequest(method, new URL(`${base}/trpc/${procedure}`), answer), `${method} ${procedure}`).toEqual([]);
+  expect(
+    contract.problemsOfRequest(method, new URL(`${base}/trpc/${procedure}`), answer),
+    `${method} ${procedure}`,
+  ).toEqual([]);
   return { status: answer.status, body: JSON.parse(answer.text) as any, headers: answer.headers };
 }
 
@@ -97,7 +100,11 @@ describe("happy paths", () => {
     );
     expect(full.body.result.data.sessionToken).toMatch(/^bos_session_test_/);
 
-    const valid = await call("sessionTokens.verify", { sessionToken: full.body.result.data.sessionToken }, { credential: key });
+    const valid = await call(
+      "sessionTokens.verify",
+      { sessionToken: full.body.result.data.sessionToken },
+      { credential: key },
+    );
     expect(valid.body.result.data).toMatchObject({ valid: true, metadata: { ip: "203.0.113.9" } });
     const outOfScope = await call(
       "sessionTokens.verify",
@@ -105,7 +112,11 @@ describe("happy paths", () => {
       { credential: key },
     );
     expect(outOfScope.body.result.data).toEqual({ valid: false, reason: "operation_not_allowed" });
-    const malformed = await call("sessionTokens.verify", { sessionToken: "bos_session_test_nope" }, { credential: key });
+    const malformed = await call(
+      "sessionTokens.verify",
+      { sessionToken: "bos_session_test_nope" },
+      { credential: key },
+    );
     expect(malformed.body.result.data).toEqual({ valid: false, reason: "malformed" });
 
     const first = await call("sessionTokens.list", { externalUserId: "user_1", limit: 1 }, { credential: key });
@@ -117,13 +128,28 @@ describe("happy paths", () => {
     );
     expect(second.body.result.data.data).toHaveLength(1);
 
-    const revoked = await call("sessionTokens.revoke", { tokenId: plain.body.result.data.tokenId }, { credential: key });
-    const again = await call("sessionTokens.revoke", { sessionToken: plain.body.result.data.sessionToken }, { credential: key });
+    const revoked = await call(
+      "sessionTokens.revoke",
+      { tokenId: plain.body.result.data.tokenId },
+      { credential: key },
+    );
+    const again = await call(
+      "sessionTokens.revoke",
+      { sessionToken: plain.body.result.data.sessionToken },
+      { credential: key },
+    );
     expect(again.body.result.data.revokedAt).toBe(revoked.body.result.data.revokedAt);
 
     const all = await call("sessionTokens.list", { externalUserId: "user_1", status: "all" }, { credential: key });
-    expect(all.body.result.data.data.map((token: { status: string }) => token.status).sort()).toEqual(["active", "revoked"]);
-    const forCustomer = await call("sessionTokens.revokeForCustomer", { externalOrganizationId: "org_9" }, { credential: key });
+    expect(all.body.result.data.data.map((token: { status: string }) => token.status).sort()).toEqual([
+      "active",
+      "revoked",
+    ]);
+    const forCustomer = await call(
+      "sessionTokens.revokeForCustomer",
+      { externalOrganizationId: "org_9" },
+      { credential: key },
+    );
     expect(forCustomer.body.result.data.revokedCount).toBe(1);
   });
 
@@ -133,7 +159,12 @@ describe("happy paths", () => {
       "customers.import",
       {
         customers: [
-          { stripeCustomerId: "cus_Contract1", email: "ada@example.com", name: "Ada", createdAt: "2025-01-01T00:00:00.000Z" },
+          {
+            stripeCustomerId: "cus_Contract1",
+            email: "ada@example.com",
+            name: "Ada",
+            createdAt: "2025-01-01T00:00:00.000Z",
+          },
           { stripeCustomerId: "cus_Contract2", email: null, metadata: { user_id: "user_pre" } },
           { stripeCustomerId: "cus_Contract3" },
         ],
@@ -141,7 +172,11 @@ describe("happy paths", () => {
       { credential: key },
     );
     expect(imported.body.result.data).toMatchObject({ created: 3, preBound: 1 });
-    const dryRun = await call("customers.import", { customers: [{ stripeCustomerId: "cus_Contract4" }], dryRun: true }, { credential: key });
+    const dryRun = await call(
+      "customers.import",
+      { customers: [{ stripeCustomerId: "cus_Contract4" }], dryRun: true },
+      { credential: key },
+    );
     expect(dryRun.body.result.data.dryRun).toBe(true);
 
     const unresolved = await call("customers.listUnresolved", { limit: 1 }, { credential: key });
@@ -154,7 +189,11 @@ describe("happy paths", () => {
     const created = await call("sessionTokens.create", { externalUserId: "user_c" }, { credential: key });
     expect(created.body.result.data.unresolvedCustomers).toBeGreaterThan(0);
 
-    const bound = await call("customers.bind", { stripeCustomerId: "cus_Contract3", externalUserId: "user_bound" }, { credential: key });
+    const bound = await call(
+      "customers.bind",
+      { stripeCustomerId: "cus_Contract3", externalUserId: "user_bound" },
+      { credential: key },
+    );
     expect(bound.body.result.data).toMatchObject({ externalUserId: "user_bound", boundBy: "manual" });
     await call("customers.get", { externalUserId: "user_bound" }, { credential: key });
     await call("customers.get", { stripeCustomerId: "cus_Contract1" }, { credential: key });
@@ -166,8 +205,16 @@ describe("happy paths", () => {
 
   it("customer-facing: session.get, session.customer (with its Stripe customer), session.signOut", async () => {
     const key = h.testKey.secretKey;
-    await call("customers.import", { customers: [{ stripeCustomerId: "cus_Facing1", email: "facing@example.com", name: "F" }] }, { credential: key });
-    const created = await call("sessionTokens.create", { externalUserId: "user_facing", email: "facing@example.com" }, { credential: key });
+    await call(
+      "customers.import",
+      { customers: [{ stripeCustomerId: "cus_Facing1", email: "facing@example.com", name: "F" }] },
+      { credential: key },
+    );
+    const created = await call(
+      "sessionTokens.create",
+      { externalUserId: "user_facing", email: "facing@example.com" },
+      { credential: key },
+    );
     const token = created.body.result.data.sessionToken as string;
 
     const session = await call("session.get", undefined, { credential: token });
@@ -188,41 +235,65 @@ describe("error paths", () => {
   beforeAll(async () => {
     const api = h.caller(h.testKey.secretKey).sessionTokens;
     sessionToken = (await api.create({ externalUserId: "user_errors" })).sessionToken;
-    readOnlyToken = (await api.create({ externalUserId: "user_errors", allowedOperations: ["session:read"] })).sessionToken;
+    readOnlyToken = (await api.create({ externalUserId: "user_errors", allowedOperations: ["session:read"] }))
+      .sessionToken;
   });
   const credentialFor = (procedure: string) => (procedure.startsWith("session.") ? sessionToken : h.testKey.secretKey);
 
-  it.each(procedures)("%s: 400 for an unknown field, 401 without a credential, 405 with the other method", async (procedure) => {
-    const unknownField = await call(procedure, { bogusField: 1 }, { credential: credentialFor(procedure) });
-    expect(unknownField.status).toBe(400);
-    expect(unknownField.body.error.data.fieldErrors).toHaveProperty("bogusField");
+  it.each(procedures)(
+    "%s: 400 for an unknown field, 401 without a credential, 405 with the other method",
+    async (procedure) => {
+      const unknownField = await call(procedure, { bogusField: 1 }, { credential: credentialFor(procedure) });
+      expect(unknownField.status).toBe(400);
+      expect(unknownField.body.error.data.fieldErrors).toHaveProperty("bogusField");
 
-    const anonymous = await call(procedure, {}, {});
-    expect(anonymous.status).toBe(401);
-    const wrongKind = await call(procedure, {}, { credential: procedure.startsWith("session.") ? h.testKey.secretKey : sessionToken });
-    expect(wrongKind.status).toBe(401);
+      const anonymous = await call(procedure, {}, {});
+      expect(anonymous.status).toBe(401);
+      const wrongKind = await call(
+        procedure,
+        {},
+        { credential: procedure.startsWith("session.") ? h.testKey.secretKey : sessionToken },
+      );
+      expect(wrongKind.status).toBe(401);
 
-    const otherMethod = await call(procedure, {}, { credential: credentialFor(procedure), method: methodOf(procedure) === "get" ? "post" : "get" });
-    expect(otherMethod.status).toBe(405);
-  });
+      const otherMethod = await call(
+        procedure,
+        {},
+        { credential: credentialFor(procedure), method: methodOf(procedure) === "get" ? "post" : "get" },
+      );
+      expect(otherMethod.status).toBe(405);
+    },
+  );
 
   it("400 for input that is not JSON, in a body and in ?input=, and for a missing required input", async () => {
     const key = h.testKey.secretKey;
-    expect((await call("sessionTokens.create", undefined, { credential: key, raw: "{not json" })).body.error.message).toBe("Input is not valid JSON");
+    expect(
+      (await call("sessionTokens.create", undefined, { credential: key, raw: "{not json" })).body.error.message,
+    ).toBe("Input is not valid JSON");
     expect((await call("sessionTokens.list", undefined, { credential: key, raw: "{not json" })).status).toBe(400);
     expect((await call("sessionTokens.list", undefined, { credential: key })).status).toBe(400);
     expect((await call("sessionTokens.create", undefined, { credential: key })).status).toBe(400);
     const both = await call("sessionTokens.revoke", {}, { credential: key });
     expect(both.body.error.data.formErrors).toEqual(["Give exactly one of tokenId or sessionToken"]);
-    const range = await call("sessionTokens.create", { externalUserId: "u", expiresIn: 5, allowedOperations: ["nope"] }, { credential: key });
+    const range = await call(
+      "sessionTokens.create",
+      { externalUserId: "u", expiresIn: 5, allowedOperations: ["nope"] },
+      { credential: key },
+    );
     expect(Object.keys(range.body.error.data.fieldErrors).sort()).toEqual(["allowedOperations.0", "expiresIn"]);
   });
 
   it("415 for a POST whose body is not declared JSON", async () => {
-    const form = await call("sessionTokens.create", { externalUserId: "u" }, { credential: h.testKey.secretKey, contentType: "application/x-www-form-urlencoded" });
+    const form = await call(
+      "sessionTokens.create",
+      { externalUserId: "u" },
+      { credential: h.testKey.secretKey, contentType: "application/x-www-form-urlencoded" },
+    );
     expect(form.status).toBe(415);
     expect(form.body.error.data.code).toBe("UNSUPPORTED_MEDIA_TYPE");
-    expect((await call("session.signOut", {}, { credential: sessionToken, contentType: "text/plain" })).status).toBe(415);
+    expect((await call("session.signOut", {}, { credential: sessionToken, contentType: "text/plain" })).status).toBe(
+      415,
+    );
   });
 
   it("403 for a session token not scoped to the procedure's operation", async () => {
@@ -233,48 +304,95 @@ describe("error paths", () => {
 
   it("404 for a token or customer that does not exist", async () => {
     const key = h.testKey.secretKey;
-    expect((await call("sessionTokens.revoke", { tokenId: "tok_00000000000000000000000000" }, { credential: key })).status).toBe(404);
+    expect(
+      (await call("sessionTokens.revoke", { tokenId: "tok_00000000000000000000000000" }, { credential: key })).status,
+    ).toBe(404);
     expect((await call("customers.get", { stripeCustomerId: "cus_Missing" }, { credential: key })).status).toBe(404);
-    expect((await call("customers.bind", { stripeCustomerId: "cus_Missing", externalUserId: "u" }, { credential: key })).status).toBe(404);
+    expect(
+      (await call("customers.bind", { stripeCustomerId: "cus_Missing", externalUserId: "u" }, { credential: key }))
+        .status,
+    ).toBe(404);
     expect((await call("customers.unbind", { stripeCustomerId: "cus_Missing" }, { credential: key })).status).toBe(404);
   });
 
   it("409 for a bind that conflicts with another binding", async () => {
     const key = h.testKey.secretKey;
-    await call("customers.import", { customers: [{ stripeCustomerId: "cus_Taken1" }, { stripeCustomerId: "cus_Taken2" }] }, { credential: key });
+    await call(
+      "customers.import",
+      { customers: [{ stripeCustomerId: "cus_Taken1" }, { stripeCustomerId: "cus_Taken2" }] },
+      { credential: key },
+    );
     await call("customers.bind", { stripeCustomerId: "cus_Taken1", externalUserId: "user_taken" }, { credential: key });
-    const conflict = await call("customers.bind", { stripeCustomerId: "cus_Taken1", externalUserId: "user_other" }, { credential: key });
+    const conflict = await call(
+      "customers.bind",
+      { stripeCustomerId: "cus_Taken1", externalUserId: "user_other" },
+      { credential: key },
+    );
     expect(conflict.status).toBe(409);
-    expect((await call("customers.bind", { stripeCustomerId: "cus_Taken2", externalUserId: "user_taken" }, { credential: key })).status).toBe(409);
+    expect(
+      (
+        await call(
+          "customers.bind",
+          { stripeCustomerId: "cus_Taken2", externalUserId: "user_taken" },
+          { credential: key },
+        )
+      ).status,
+    ).toBe(409);
   });
 
   it("413 for a body over the limit", async () => {
     const tooBig = await call("session.signOut", { padding: "x".repeat(2_000) }, { credential: sessionToken });
     expect(tooBig.status).toBe(413);
     const small = await startExtraServer({ maxBodyBytes: 200 });
-    const merchant = await call("sessionTokens.create", { externalUserId: "u", metadata: { pad: "x".repeat(400) } }, { credential: h.testKey.secretKey }, small.url);
+    const merchant = await call(
+      "sessionTokens.create",
+      { externalUserId: "u", metadata: { pad: "x".repeat(400) } },
+      { credential: h.testKey.secretKey },
+      small.url,
+    );
     expect(merchant.status).toBe(413);
   });
 
   it("429 with Retry-After for a rate limit and for an organization's share of bodies", async () => {
-    const limited = await startExtraServer({}, { ...h.deps, createRateLimiter: new MemoryRateLimiter(1, h.clock), writeRateLimiter: new MemoryRateLimiter(1, h.clock) });
+    const limited = await startExtraServer(
+      {},
+      {
+        ...h.deps,
+        createRateLimiter: new MemoryRateLimiter(1, h.clock),
+        writeRateLimiter: new MemoryRateLimiter(1, h.clock),
+      },
+    );
     const key = h.testKey.secretKey;
-    expect((await call("sessionTokens.create", { externalUserId: "u" }, { credential: key }, limited.url)).status).toBe(200);
+    expect((await call("sessionTokens.create", { externalUserId: "u" }, { credential: key }, limited.url)).status).toBe(
+      200,
+    );
     const refused = await call("sessionTokens.create", { externalUserId: "u" }, { credential: key }, limited.url);
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBe(refused.body.error.data.retryAfterSeconds);
     await call("sessionTokens.revokeForCustomer", { externalUserId: "u" }, { credential: key }, limited.url);
-    expect((await call("sessionTokens.revokeForCustomer", { externalUserId: "u" }, { credential: key }, limited.url)).status).toBe(429);
+    expect(
+      (await call("sessionTokens.revokeForCustomer", { externalUserId: "u" }, { credential: key }, limited.url)).status,
+    ).toBe(429);
 
     const narrow = await startExtraServer({ maxBufferedBodyBytes: 10_000, maxBufferedBodyBytesPerTenant: 20 });
-    const share = await call("sessionTokens.create", { externalUserId: "user_with_a_long_id" }, { credential: key }, narrow.url);
+    const share = await call(
+      "sessionTokens.create",
+      { externalUserId: "user_with_a_long_id" },
+      { credential: key },
+      narrow.url,
+    );
     expect(share.status).toBe(429);
     expect(share.headers.get("retry-after")).toBe("1");
   });
 
   it("503 with Retry-After when the server is receiving too many bodies at once", async () => {
     const busy = await startExtraServer({ maxBufferedBodyBytes: 20, maxBufferedBodyBytesPerTenant: 10_000 });
-    const refused = await call("sessionTokens.create", { externalUserId: "user_with_a_long_id" }, { credential: h.testKey.secretKey }, busy.url);
+    const refused = await call(
+      "sessionTokens.create",
+      { externalUserId: "user_with_a_long_id" },
+      { credential: h.testKey.secretKey },
+      busy.url,
+    );
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("1");
     expect(refused.body.error.data).toMatchObject({ code: "SERVICE_UNAVAILABLE", retryAfterSeconds: 1 });
@@ -297,8 +415,18 @@ describe("the checker itself", () => {
     headers: new Headers({ "content-type": "application/json", ...headers }),
     text: JSON.stringify(body),
   });
-  const created = { tokenId: "tok_0123456789abcdefghjkmnpqrs", sessionToken: "bos_session_test_x", expiresAt: "2026-01-01T13:00:00.000Z" };
-  const tooMany = { error: { message: "Too many", code: -32029, data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, retryAfterSeconds: 3 } } };
+  const created = {
+    tokenId: "tok_0123456789abcdefghjkmnpqrs",
+    sessionToken: "bos_session_test_x",
+    expiresAt: "2026-01-01T13:00:00.000Z",
+  };
+  const tooMany = {
+    error: {
+      message: "Too many",
+      code: -32029,
+      data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, retryAfterSeconds: 3 },
+    },
+  };
   const path = "/trpc/sessionTokens.create";
 
   it("accepts a documented answer", () => {
@@ -307,10 +435,18 @@ describe("the checker itself", () => {
   });
 
   it("refuses an answer the document does not describe", () => {
-    const [missingField] = contract.problems(path, "post", answer(200, { result: { data: { ...created, expiresAt: undefined } } }));
+    const [missingField] = contract.problems(
+      path,
+      "post",
+      answer(200, { result: { data: { ...created, expiresAt: undefined } } }),
+    );
     expect(missingField).toMatch(/does not validate/);
-    expect(contract.problems(path, "post", answer(200, { result: { data: { ...created, extra: 1 } } }))).toHaveLength(1);
-    expect(contract.problems(path, "post", answer(200, { result: { data: { ...created, expiresAt: "tomorrow" } } }))).toHaveLength(1);
+    expect(contract.problems(path, "post", answer(200, { result: { data: { ...created, extra: 1 } } }))).toHaveLength(
+      1,
+    );
+    expect(
+      contract.problems(path, "post", answer(200, { result: { data: { ...created, expiresAt: "tomorrow" } } })),
+    ).toHaveLength(1);
     expect(contract.problems(path, "post", answer(200, created))).toHaveLength(1);
     expect(contract.problems(path, "post", answer(404, tooMany))[0]).toMatch(/does not document status 404/);
     expect(contract.problems(path, "post", answer(429, tooMany))).toEqual(["header Retry-After is missing"]);
@@ -324,6 +460,7 @@ describe("coverage", () => {
   it("checked a 200 for every procedure and each documented error status somewhere", () => {
     for (const procedure of procedures) expect(contract.seen, procedure).toContain(`/trpc/${procedure} 200`);
     const statuses = new Set([...contract.seen].map((entry) => entry.split(" ")[1]));
-    for (const status of ["400", "401", "403", "404", "405", "409", "413", "415", "429", "503"]) expect(statuses, status).toContain(status);
+    for (const status of ["400", "401", "403", "404", "405", "409", "413", "415", "429", "503"])
+      expect(statuses, status).toContain(status);
   });
 });

@@ -33,14 +33,19 @@ export function createContract(document: Json) {
     pointer
       .split("/")
       .slice(1)
-      .reduce<unknown>((node, token) => (node as Json | undefined)?.[token.replaceAll("~1", "/").replaceAll("~0", "~")], document);
+      .reduce<unknown>(
+        (node, token) => (node as Json | undefined)?.[token.replaceAll("~1", "/").replaceAll("~0", "~")],
+        document,
+      );
 
   /** Follows a response's `$ref` (#/components/responses/…) to the response and its pointer. */
   function resolveResponse(pointer: string): { pointer: string; response: Json } | undefined {
     const response = at(pointer) as Json | undefined;
     if (response === undefined) return undefined;
     const ref = response.$ref;
-    return typeof ref === "string" ? { pointer: ref.slice(1), response: at(ref.slice(1)) as Json } : { pointer, response };
+    return typeof ref === "string"
+      ? { pointer: ref.slice(1), response: at(ref.slice(1)) as Json }
+      : { pointer, response };
   }
 
   /** What is wrong with `answer` as the answer of `method path` (an empty list: it conforms). */
@@ -48,7 +53,8 @@ export function createContract(document: Json) {
     const operationPointer = `/paths/${pointerToken(path)}/${method}`;
     if (at(operationPointer) === undefined) return [`the document has no ${method.toUpperCase()} ${path}`];
     const resolved = resolveResponse(`${operationPointer}/responses/${answer.status}`);
-    if (resolved === undefined) return [`${method.toUpperCase()} ${path} does not document status ${answer.status}: ${answer.text}`];
+    if (resolved === undefined)
+      return [`${method.toUpperCase()} ${path} does not document status ${answer.status}: ${answer.text}`];
     seen.add(`${path} ${answer.status}`);
     const found: string[] = [];
     const content = resolved.response.content as Json | undefined;
@@ -56,7 +62,8 @@ export function createContract(document: Json) {
       if (answer.text !== "") found.push(`status ${answer.status} documents no body, got ${answer.text}`);
     } else {
       const contentType = answer.headers.get("content-type")?.split(";")[0];
-      if (contentType === undefined || !(contentType in content)) found.push(`content-type ${contentType} is not documented`);
+      if (contentType === undefined || !(contentType in content))
+        found.push(`content-type ${contentType} is not documented`);
       const mediaType = contentType !== undefined && contentType in content ? contentType : "application/json";
       const schemaPointer = `${resolved.pointer}/content/${pointerToken(mediaType)}/schema`;
       let validate = validators.get(schemaPointer);
@@ -73,13 +80,16 @@ export function createContract(document: Json) {
       if (!validate(body)) found.push(`body ${answer.text} does not validate: ${ajv.errorsText(validate.errors)}`);
     }
     for (const [name, header] of Object.entries((resolved.response.headers as Json | undefined) ?? {})) {
-      const definition = ((header as Json).$ref === undefined ? header : at(((header as Json).$ref as string).slice(1))) as Json;
+      const definition = (
+        (header as Json).$ref === undefined ? header : at(((header as Json).$ref as string).slice(1))
+      ) as Json;
       const value = answer.headers.get(name);
       if (value === null) {
         if (definition.required === true) found.push(`header ${name} is missing`);
         continue;
       }
-      if (!ajv.validate(definition.schema as Json, Number(value))) found.push(`header ${name}: ${value} does not validate`);
+      if (!ajv.validate(definition.schema as Json, Number(value)))
+        found.push(`header ${name}: ${value} does not validate`);
     }
     return found;
   }

@@ -2,7 +2,11 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openPostgresStore } from "../../src/store/postgres/open-postgres-store.js";
 import type { Store } from "../../src/store/store.js";
-import { createEmptyPostgresDatabase, describeOnPostgres, type PostgresTestDatabase } from "../support/postgres-databases.js";
+import {
+  createEmptyPostgresDatabase,
+  describeOnPostgres,
+  type PostgresTestDatabase,
+} from "../support/postgres-databases.js";
 
 const describePostgres = await describeOnPostgres();
 
@@ -44,13 +48,24 @@ describePostgres("text ids on a database whose default collation is not bytewise
     const seen: string[] = [];
     let after = "";
     for (;;) {
-      const page = await store.kysely.selectFrom("organizations").select("id").where("id", ">", after).orderBy("id").limit(2).execute();
+      const page = await store.kysely
+        .selectFrom("organizations")
+        .select("id")
+        .where("id", ">", after)
+        .orderBy("id")
+        .limit(2)
+        .execute();
       seen.push(...page.map((row) => row.id));
       if (page.length < 2) break;
       after = page.at(-1)!.id;
     }
     expect(seen).toEqual(BYTEWISE);
-    const before = await store.kysely.selectFrom("organizations").select("id").where("id", "<", "tok__").orderBy("id", "desc").execute();
+    const before = await store.kysely
+      .selectFrom("organizations")
+      .select("id")
+      .where("id", "<", "tok__")
+      .orderBy("id", "desc")
+      .execute();
     expect(before.map((row) => row.id)).toEqual(BYTEWISE.filter((id) => id < "tok__").reverse());
   });
 });

@@ -6,7 +6,11 @@ import { createMigrationTable, MIGRATION_TABLE } from "../../src/store/migrate.j
 import { migrations } from "../../src/store/migrations/index.js";
 import { openPostgresStore } from "../../src/store/postgres/open-postgres-store.js";
 import type { Store } from "../../src/store/store.js";
-import { createEmptyPostgresDatabase, describeOnPostgres, type PostgresTestDatabase } from "../support/postgres-databases.js";
+import {
+  createEmptyPostgresDatabase,
+  describeOnPostgres,
+  type PostgresTestDatabase,
+} from "../support/postgres-databases.js";
 
 const describePostgres = await describeOnPostgres();
 const SERVER_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -20,7 +24,14 @@ interface MigrateProcess {
 }
 
 function startMigrating(url: string, startAt?: number): MigrateProcess {
-  const args = ["--conditions=source", "--import", "tsx", SCRIPT, url, ...(startAt === undefined ? [] : [String(startAt)])];
+  const args = [
+    "--conditions=source",
+    "--import",
+    "tsx",
+    SCRIPT,
+    url,
+    ...(startAt === undefined ? [] : [String(startAt)]),
+  ];
   const child = spawn(process.execPath, args, { cwd: SERVER_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -34,7 +45,9 @@ function startMigrating(url: string, startAt?: number): MigrateProcess {
 }
 
 async function appliedNames(store: Store): Promise<string[]> {
-  const { rows } = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(store.kysely);
+  const { rows } = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(
+    store.kysely,
+  );
   return rows.map((row) => row.name);
 }
 
@@ -47,7 +60,10 @@ describePostgres("migrating PostgreSQL from several processes", () => {
   async function emptyDatabase(): Promise<{ database: PostgresTestDatabase; store: Store }> {
     const database = await createEmptyPostgresDatabase();
     const store = await openPostgresStore({ url: database.url, poolSize: 3, migrate: false });
-    cleanups.push(() => database.drop(), () => store.close());
+    cleanups.push(
+      () => database.drop(),
+      () => store.close(),
+    );
     return { database, store };
   }
 
@@ -109,7 +125,9 @@ describePostgres("migrating PostgreSQL from several processes", () => {
       .toBe(0);
 
     expect(await appliedNames(store)).toEqual([]);
-    const { rows } = await sql<{ exists: boolean }>`select to_regclass('organizations') is not null as exists`.execute(store.kysely);
+    const { rows } = await sql<{ exists: boolean }>`select to_regclass('organizations') is not null as exists`.execute(
+      store.kysely,
+    );
     expect(rows[0]!.exists).toBe(false);
     expect(first).toBe("2026-11-26-0001-initial");
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
-import { startHttpServer, type RunningHttpServer } from "../../src/http/http-server.js";
+import { type CreatedApiKey, createApiKey } from "../../src/api-keys/api-keys.service.js";
+import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { openPostgresStore } from "../../src/store/postgres/open-postgres-store.js";
@@ -33,7 +33,11 @@ describePostgres("the HTTP service while its PostgreSQL database is gone", () =>
     proxy = await startPostgresProxy(postgresServerAddress());
     store = await openPostgresStore({ url: postgresUrlFor(database.name, proxy), poolSize: 4, migrate: false });
     key = await createApiKey(store, clock, { organizationName: "Acme", environment: "test" });
-    server = await startHttpServer({ deps: { store, clock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1" });
+    server = await startHttpServer({
+      deps: { store, clock, logger: createLogger("silent") },
+      port: 0,
+      host: "127.0.0.1",
+    });
   });
   afterAll(async () => {
     await server?.close(1_000);
@@ -70,7 +74,12 @@ describePostgres("the HTTP service while its PostgreSQL database is gone", () =>
     ] as const) {
       const answer = await call(procedure, input);
       const body = (await answer.json()) as { error: { data: { code: string } } };
-      expect([procedure, answer.status, answer.headers.get("retry-after"), body.error.data.code]).toEqual([procedure, 503, "1", "SERVICE_UNAVAILABLE"]);
+      expect([procedure, answer.status, answer.headers.get("retry-after"), body.error.data.code]).toEqual([
+        procedure,
+        503,
+        "1",
+        "SERVICE_UNAVAILABLE",
+      ]);
     }
 
     await proxy.restore();

@@ -2,10 +2,20 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
-import { authenticateSecretKey, createApiKey, type CreatedApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
+import {
+  authenticateSecretKey,
+  type CreatedApiKey,
+  createApiKey,
+  revokeApiKey,
+} from "../../src/api-keys/api-keys.service.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { DomainError } from "../../src/shared/domain-error.js";
-import { CACHE_CHANNEL, HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS, NotifiedCache } from "../../src/store/postgres/notified-cache.js";
+import {
+  CACHE_CHANNEL,
+  HEARTBEAT_MS,
+  HEARTBEAT_TIMEOUT_MS,
+  NotifiedCache,
+} from "../../src/store/postgres/notified-cache.js";
 import { openPostgresStore } from "../../src/store/postgres/open-postgres-store.js";
 import { LISTENER_APPLICATION_NAME } from "../../src/store/postgres/postgres-pool.js";
 import type { Store } from "../../src/store/store.js";
@@ -45,7 +55,13 @@ describePostgres("the PostgreSQL key cache shared by several hosts", () => {
   const setRevokedQuietly = (revokedAt: number | null) =>
     sql`update api_keys set revoked_at = ${revokedAt} where id = ${key.id}`.execute(hostA.kysely);
   const listeners = async () =>
-    (await sql<{ pid: number }>`select pid from pg_stat_activity where application_name = ${LISTENER_APPLICATION_NAME} and datname = current_database()`.execute(hostA.kysely)).rows;
+    (
+      await sql<{
+        pid: number;
+      }>`select pid from pg_stat_activity where application_name = ${LISTENER_APPLICATION_NAME} and datname = current_database()`.execute(
+        hostA.kysely,
+      )
+    ).rows;
 
   async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -130,7 +146,10 @@ describePostgres("the key cache's listener behind a network that fails", () => {
 
   it("stops keeping rows while the database cannot be reached and keeps them again once it can", async () => {
     const errors: Error[] = [];
-    cache = new NotifiedCache(() => new pg.Client({ connectionString: postgresUrlFor(database.name, proxy), connectionTimeoutMillis: 1_000 }), (error) => errors.push(error));
+    cache = new NotifiedCache(
+      () => new pg.Client({ connectionString: postgresUrlFor(database.name, proxy), connectionTimeoutMillis: 1_000 }),
+      (error) => errors.push(error),
+    );
     await cache.start();
     expect(cache.listening).toBe(true);
     let loads = 0;

@@ -4,13 +4,21 @@ import { MIGRATION_TABLE } from "../../src/store/migrate.js";
 import { migrations } from "../../src/store/migrations/index.js";
 import { openPostgresStore } from "../../src/store/postgres/open-postgres-store.js";
 import type { Store } from "../../src/store/store.js";
-import { createEmptyPostgresDatabase, describeOnPostgres, type PostgresTestDatabase } from "../support/postgres-databases.js";
+import {
+  createEmptyPostgresDatabase,
+  describeOnPostgres,
+  type PostgresTestDatabase,
+} from "../support/postgres-databases.js";
 
 const describePostgres = await describeOnPostgres();
 const migrationNames = Object.keys(migrations).sort();
 
 async function appliedNames(store: Store): Promise<string[]> {
-  const rows = await store.kysely.selectFrom(MIGRATION_TABLE as never).select("name" as never).orderBy("name" as never).execute();
+  const rows = await store.kysely
+    .selectFrom(MIGRATION_TABLE as never)
+    .select("name" as never)
+    .orderBy("name" as never)
+    .execute();
   return rows.map((row) => (row as { name: string }).name);
 }
 

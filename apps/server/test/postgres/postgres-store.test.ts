@@ -6,7 +6,11 @@ import { MAX_ATTEMPTS } from "../../src/store/postgres/postgres-transaction.js";
 import type { Queryable } from "../../src/store/queryable.js";
 import { rollbackWith } from "../../src/store/rollback.js";
 import type { Store } from "../../src/store/store.js";
-import { createPostgresDatabase, describeOnPostgres, type PostgresTestDatabase } from "../support/postgres-databases.js";
+import {
+  createPostgresDatabase,
+  describeOnPostgres,
+  type PostgresTestDatabase,
+} from "../support/postgres-databases.js";
 
 const describePostgres = await describeOnPostgres();
 
@@ -24,7 +28,10 @@ function barrier(count: number): () => Promise<void> {
 const T0 = 1_764_000_000_123; // a millisecond time beyond 2^31
 
 async function addOrganization(db: Queryable, id: string, createdAt = T0): Promise<void> {
-  await db.kysely.insertInto("organizations").values({ id, name: `Org ${id}`, created_at: createdAt }).execute();
+  await db.kysely
+    .insertInto("organizations")
+    .values({ id, name: `Org ${id}`, created_at: createdAt })
+    .execute();
 }
 
 describePostgres("the PostgreSQL store", () => {
@@ -34,7 +41,12 @@ describePostgres("the PostgreSQL store", () => {
 
   beforeAll(async () => {
     database = await createPostgresDatabase();
-    store = await openPostgresStore({ url: database.url, poolSize: 4, migrate: false, onIdleClientError: (error) => idleErrors.push(error) });
+    store = await openPostgresStore({
+      url: database.url,
+      poolSize: 4,
+      migrate: false,
+      onIdleClientError: (error) => idleErrors.push(error),
+    });
   });
   afterAll(async () => {
     await store?.close();
@@ -51,9 +63,16 @@ describePostgres("the PostgreSQL store", () => {
   it("reads int8 columns and count(*) as numbers, through Kysely and run()", async () => {
     await addOrganization(store, "org_1");
     await addOrganization(store, "org_2", T0 + 1);
-    const row = await store.kysely.selectFrom("organizations").select("created_at").where("id", "=", "org_1").executeTakeFirstOrThrow();
+    const row = await store.kysely
+      .selectFrom("organizations")
+      .select("created_at")
+      .where("id", "=", "org_1")
+      .executeTakeFirstOrThrow();
     expect(row.created_at).toBe(T0);
-    const counted = await store.kysely.selectFrom("organizations").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+    const counted = await store.kysely
+      .selectFrom("organizations")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirstOrThrow();
     expect(counted.n).toBe(2);
     const raw = await store.run<{ created_at: unknown; n: unknown }>(
       "select max(created_at) as created_at, count(*) as n from organizations where id <> $1",
@@ -83,7 +102,11 @@ describePostgres("the PostgreSQL store", () => {
 
   it("rollbackWith undoes the transaction and returns its result; run() inside uses the transaction's connection", async () => {
     const result = await store.transaction(async (trx) => {
-      await trx.run("insert into organizations (id, name, created_at) values ($1, $2, $3)", ["org_dry", "Dry", T0], false);
+      await trx.run(
+        "insert into organizations (id, name, created_at) values ($1, $2, $3)",
+        ["org_dry", "Dry", T0],
+        false,
+      );
       const seen = await trx.run<{ n: number }>("select count(*) as n from organizations", [], true);
       return rollbackWith({ seenInside: seen.rows[0]!.n });
     });
@@ -126,9 +149,17 @@ describePostgres("the PostgreSQL store", () => {
     const update = (firstId: string, secondId: string) =>
       store.transaction(async (trx) => {
         const run = ++runs;
-        await trx.kysely.updateTable("organizations").set({ created_at: T0 + run }).where("id", "=", firstId).execute();
+        await trx.kysely
+          .updateTable("organizations")
+          .set({ created_at: T0 + run })
+          .where("id", "=", firstId)
+          .execute();
         if (run <= 2) await meet();
-        await trx.kysely.updateTable("organizations").set({ created_at: T0 + run }).where("id", "=", secondId).execute();
+        await trx.kysely
+          .updateTable("organizations")
+          .set({ created_at: T0 + run })
+          .where("id", "=", secondId)
+          .execute();
         return run;
       });
     const results = await Promise.all([update("org_a", "org_b"), update("org_b", "org_a")]);
@@ -146,7 +177,10 @@ describePostgres("the PostgreSQL store", () => {
       store.transaction(async (trx) => {
         const run = ++runs;
         await sql`set transaction isolation level serializable`.execute(trx.kysely);
-        const { n } = await trx.kysely.selectFrom("organizations").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+        const { n } = await trx.kysely
+          .selectFrom("organizations")
+          .select((eb) => eb.fn.countAll().as("n"))
+          .executeTakeFirstOrThrow();
         if (run <= 2) await meet();
         await addOrganization(trx, `${id}_${n}`);
       });
@@ -162,7 +196,9 @@ describePostgres("the PostgreSQL store", () => {
     const error = await store
       .transaction(async (trx) => {
         runs++;
-        await sql`do $$ begin raise exception 'conflict' using errcode = 'serialization_failure'; end $$`.execute(trx.kysely);
+        await sql`do $$ begin raise exception 'conflict' using errcode = 'serialization_failure'; end $$`.execute(
+          trx.kysely,
+        );
       })
       .catch((caught: unknown) => caught);
     expect(runs).toBe(MAX_ATTEMPTS);
@@ -185,7 +221,9 @@ describePostgres("the PostgreSQL store", () => {
 
   it("cachedRead keeps a found row until a change is announced; a miss is never kept", async () => {
     const read = () =>
-      store.cachedRead("org_c", (db) => db.kysely.selectFrom("organizations").selectAll().where("id", "=", "org_c").executeTakeFirst());
+      store.cachedRead("org_c", (db) =>
+        db.kysely.selectFrom("organizations").selectAll().where("id", "=", "org_c").executeTakeFirst(),
+      );
     expect(await read()).toBeUndefined();
     await addOrganization(store, "org_c");
     expect((await read())?.created_at).toBe(T0);
@@ -199,7 +237,9 @@ describePostgres("the PostgreSQL store", () => {
     const uncached = await openPostgresStore({ url: database.url, poolSize: 1, migrate: false, keyCache: "off" });
     try {
       const read = () =>
-        uncached.cachedRead("org_d", (db) => db.kysely.selectFrom("organizations").selectAll().where("id", "=", "org_d").executeTakeFirst());
+        uncached.cachedRead("org_d", (db) =>
+          db.kysely.selectFrom("organizations").selectAll().where("id", "=", "org_d").executeTakeFirst(),
+        );
       await addOrganization(uncached, "org_d");
       expect((await read())?.created_at).toBe(T0);
       await sql`update organizations set created_at = ${T0 + 9} where id = 'org_d'`.execute(uncached.kysely);

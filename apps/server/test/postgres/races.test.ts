@@ -1,8 +1,8 @@
 import { sql } from "kysely";
 import pg from "pg";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { createApiKey, type CreatedApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
 import { apiKeyLockKey } from "../../src/api-keys/api-key-still-active.js";
+import { type CreatedApiKey, createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
 import type { Store } from "../../src/store/store.js";
@@ -42,10 +42,19 @@ describePostgres("races between two hosts on one PostgreSQL database", () => {
   });
 
   const api = (store: Store) =>
-    createCaller(createContextInner({ store, clock, logger: createLogger("silent") }, { authorization: `Bearer ${key.secretKey}` }));
+    createCaller(
+      createContextInner(
+        { store, clock, logger: createLogger("silent") },
+        { authorization: `Bearer ${key.secretKey}` },
+      ),
+    );
 
   /** Holds `lock` (SQL run in an open transaction) until `waiters` other transactions wait for a lock, then lets go. */
-  async function holdWhile<T>(lock: { sql: string; values?: unknown[] }, waiters: number, race: () => Promise<T>): Promise<T> {
+  async function holdWhile<T>(
+    lock: { sql: string; values?: unknown[] },
+    waiters: number,
+    race: () => Promise<T>,
+  ): Promise<T> {
     await holder.query("begin");
     await holder.query(lock.sql, lock.values);
     const raced = race();
@@ -92,7 +101,11 @@ describePostgres("races between two hosts on one PostgreSQL database", () => {
       ]),
     );
     expect(created.map((token) => token.unresolvedCustomers)).toEqual([1, 1]);
-    const bound = await hostA.kysely.selectFrom("imported_customers").select("stripe_customer_id").where("external_user_id", "=", "user_1").execute();
+    const bound = await hostA.kysely
+      .selectFrom("imported_customers")
+      .select("stripe_customer_id")
+      .where("external_user_id", "=", "user_1")
+      .execute();
     expect(bound).toHaveLength(1);
     await expectBindingInvariants();
   });
@@ -105,9 +118,16 @@ describePostgres("races between two hosts on one PostgreSQL database", () => {
         api(hostB).sessionTokens.create({ externalUserId: "user_b", email: "shared@example.com" }),
       ]),
     );
-    const row = await hostA.kysely.selectFrom("imported_customers").select("external_user_id").executeTakeFirstOrThrow();
+    const row = await hostA.kysely
+      .selectFrom("imported_customers")
+      .select("external_user_id")
+      .executeTakeFirstOrThrow();
     expect(["user_a", "user_b"]).toContain(row.external_user_id);
-    const bindings = await hostA.kysely.selectFrom("audit_events").select("id").where("action", "=", "customer.bound").execute();
+    const bindings = await hostA.kysely
+      .selectFrom("audit_events")
+      .select("id")
+      .where("action", "=", "customer.bound")
+      .execute();
     expect(bindings).toHaveLength(1);
     await expectBindingInvariants();
   });
@@ -115,11 +135,14 @@ describePostgres("races between two hosts on one PostgreSQL database", () => {
   it("two revocations of one token at once on two hosts both answer the first revocation's time, audited once", async () => {
     const token = await api(hostA).sessionTokens.create({ externalUserId: "user_1" });
     clock.advance(1_000);
-    const answers = await holdWhile({ sql: "select id from session_tokens where id = $1 for update", values: [token.tokenId] }, 2, () =>
-      Promise.all([
-        api(hostA).sessionTokens.revoke({ tokenId: token.tokenId }),
-        api(hostB).sessionTokens.revoke({ tokenId: token.tokenId }),
-      ]),
+    const answers = await holdWhile(
+      { sql: "select id from session_tokens where id = $1 for update", values: [token.tokenId] },
+      2,
+      () =>
+        Promise.all([
+          api(hostA).sessionTokens.revoke({ tokenId: token.tokenId }),
+          api(hostB).sessionTokens.revoke({ tokenId: token.tokenId }),
+        ]),
     );
     expect(answers[0]!.revokedAt).toEqual(answers[1]!.revokedAt);
     const events = await hostA.kysely
@@ -155,7 +178,10 @@ describePostgres("races between two hosts on one PostgreSQL database", () => {
     );
     expect(lazy.status).toBe("fulfilled");
     if (manual.status === "rejected") expect(manual.reason).toMatchObject({ code: "CONFLICT" });
-    const row = await hostA.kysely.selectFrom("imported_customers").select("external_user_id").executeTakeFirstOrThrow();
+    const row = await hostA.kysely
+      .selectFrom("imported_customers")
+      .select("external_user_id")
+      .executeTakeFirstOrThrow();
     expect(row.external_user_id).toBe(manual.status === "fulfilled" ? "user_hand" : "user_lazy");
     await expectBindingInvariants();
   });
@@ -178,17 +204,32 @@ describePostgres("races between two hosts on one PostgreSQL database", () => {
     await holder.query("rollback");
     const [a, b] = await raced;
     expect(a.organizationId).toBe(b.organizationId);
-    const organizations = await hostA.kysely.selectFrom("organizations").select("id").where("name", "=", "Initech").execute();
+    const organizations = await hostA.kysely
+      .selectFrom("organizations")
+      .select("id")
+      .where("name", "=", "Initech")
+      .execute();
     expect(organizations).toHaveLength(1);
   });
 
   it("a token created on one host while another revokes its key is refused or swept: no live token of a revoked key", async () => {
-    const created = await holdWhile({ sql: "select pg_advisory_xact_lock(hashtextextended($1, 0))", values: [apiKeyLockKey(key.id)] }, 2, () =>
-      Promise.allSettled([api(hostA).sessionTokens.create({ externalUserId: "user_1" }), revokeApiKey(hostB, clock, key.id)]),
+    const created = await holdWhile(
+      { sql: "select pg_advisory_xact_lock(hashtextextended($1, 0))", values: [apiKeyLockKey(key.id)] },
+      2,
+      () =>
+        Promise.allSettled([
+          api(hostA).sessionTokens.create({ externalUserId: "user_1" }),
+          revokeApiKey(hostB, clock, key.id),
+        ]),
     );
     expect(created[1].status).toBe("fulfilled");
     if (created[0].status === "rejected") expect(created[0].reason).toMatchObject({ code: "UNAUTHORIZED" });
-    const live = await hostA.kysely.selectFrom("session_tokens").select("id").where("api_key_id", "=", key.id).where("revoked_at", "is", null).execute();
+    const live = await hostA.kysely
+      .selectFrom("session_tokens")
+      .select("id")
+      .where("api_key_id", "=", key.id)
+      .where("revoked_at", "is", null)
+      .execute();
     expect(live).toEqual([]);
   });
 });

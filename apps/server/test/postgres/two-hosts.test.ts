@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { revokeApiKey } from "../../src/api-keys/api-keys.service.js";
-import { createApiKey } from "../../src/api-keys/api-keys.service.js";
+import { createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { openPostgresStore } from "../../src/store/postgres/open-postgres-store.js";
 import type { Store } from "../../src/store/store.js";
@@ -106,12 +105,20 @@ describePostgres("two hosts on one PostgreSQL database", () => {
 
   it("a mixed load spread over both: every answer typed, nobody bound twice, the counter equals the unbound customers", async () => {
     const outcomes: { what: string; outcome: CallOutcome }[] = [];
-    const record = (what: string, outcome: CallOutcome) => (outcomes.push({ what, outcome }), outcome);
-    const customers = Array.from({ length: CUSTOMERS }, (_, i) => ({ stripeCustomerId: `cus_${i}`, email: `c${i}@example.com` }));
+    const record = (what: string, outcome: CallOutcome) => {
+      outcomes.push({ what, outcome });
+      return outcome;
+    };
+    const customers = Array.from({ length: CUSTOMERS }, (_, i) => ({
+      stripeCustomerId: `cus_${i}`,
+      email: `c${i}@example.com`,
+    }));
     // The same batch imported through both hosts at once (one Stripe id arriving twice).
     await Promise.all([
       call(url("A"), secretKey, "customers.import", { customers }).then((outcome) => record("import A", outcome)),
-      call(url("B"), secretKey, "customers.import", { customers: [...customers].reverse() }).then((outcome) => record("import B", outcome)),
+      call(url("B"), secretKey, "customers.import", { customers: [...customers].reverse() }).then((outcome) =>
+        record("import B", outcome),
+      ),
     ]);
     const until = Date.now() + LOAD_MS;
     let n = 0;
@@ -124,29 +131,52 @@ describePostgres("two hosts on one PostgreSQL database", () => {
       const user = `user_${i % 40}`;
       const email = `c${(i * 7) % CUSTOMERS}@example.com`;
       if (i % 9 === 0) {
-        record("bind", await call(url(side), secretKey, "customers.bind", { stripeCustomerId: `cus_${i % CUSTOMERS}`, externalUserId: `hand_${i % 25}` }));
+        record(
+          "bind",
+          await call(url(side), secretKey, "customers.bind", {
+            stripeCustomerId: `cus_${i % CUSTOMERS}`,
+            externalUserId: `hand_${i % 25}`,
+          }),
+        );
         return true;
       }
-      const created = record("create", await call(url(side), secretKey, "sessionTokens.create", { externalUserId: user, email }));
+      const created = record(
+        "create",
+        await call(url(side), secretKey, "sessionTokens.create", { externalUserId: user, email }),
+      );
       if (created.kind !== "response" || created.status !== 200) return true;
       const token = dataOf<{ sessionToken: string; tokenId: string }>(created);
-      record("verify", await call(url(other(side)), secretKey, "sessionTokens.verify", { sessionToken: token.sessionToken }));
+      record(
+        "verify",
+        await call(url(other(side)), secretKey, "sessionTokens.verify", { sessionToken: token.sessionToken }),
+      );
       if (i % 3 === 0) {
         // Revoked on one host, refused by the other on the very next call.
         dataOf(record("revoke", await call(url(side), secretKey, "sessionTokens.revoke", { tokenId: token.tokenId })));
         const verdict = dataOf<{ valid: boolean; reason?: string }>(
-          record("verify revoked", await call(url(other(side)), secretKey, "sessionTokens.verify", { sessionToken: token.sessionToken })),
+          record(
+            "verify revoked",
+            await call(url(other(side)), secretKey, "sessionTokens.verify", { sessionToken: token.sessionToken }),
+          ),
         );
         expect(verdict).toMatchObject({ valid: false, reason: "revoked" });
       }
       return true;
     });
 
-    const untyped = outcomes.filter(({ outcome }) => !typed(outcome)).map(({ what, outcome }) => `${what}: ${describeOutcome(outcome)}`);
+    const untyped = outcomes
+      .filter(({ outcome }) => !typed(outcome))
+      .map(({ what, outcome }) => `${what}: ${describeOutcome(outcome)}`);
     expect(untyped, "answers that were neither a success nor a typed error").toEqual([]);
-    const refusedBinds = outcomes.filter(({ what, outcome }) => what === "bind" && outcome.kind === "response" && outcome.status !== 200);
-    for (const { outcome } of refusedBinds) expect(outcome.kind === "response" && outcome.body.error?.data?.code).toMatch(/^(CONFLICT|NOT_FOUND)$/);
-    expect(outcomes.filter(({ what, outcome }) => what === "create" && outcome.kind === "response" && outcome.status === 200).length).toBeGreaterThan(10);
+    const refusedBinds = outcomes.filter(
+      ({ what, outcome }) => what === "bind" && outcome.kind === "response" && outcome.status !== 200,
+    );
+    for (const { outcome } of refusedBinds)
+      expect(outcome.kind === "response" && outcome.body.error?.data?.code).toMatch(/^(CONFLICT|NOT_FOUND)$/);
+    expect(
+      outcomes.filter(({ what, outcome }) => what === "create" && outcome.kind === "response" && outcome.status === 200)
+        .length,
+    ).toBeGreaterThan(10);
 
     const twice = await sql`select external_user_id from imported_customers where external_user_id is not null
       group by organization_id, environment, external_user_id having count(*) > 1`.execute(store.kysely);
@@ -161,9 +191,13 @@ describePostgres("two hosts on one PostgreSQL database", () => {
   }, 60_000);
 
   it("a key revoked through one host's database is refused by both hosts within the notification's delay", async () => {
-    const { secretKey: doomed, id } = await createApiKey(store, systemClock, { organizationName: "Doomed", environment: "test" });
+    const { secretKey: doomed, id } = await createApiKey(store, systemClock, {
+      organizationName: "Doomed",
+      environment: "test",
+    });
     // Both hosts have the key in their cache.
-    for (const side of ["A", "B"] as const) dataOf(await call(url(side), doomed, "sessionTokens.create", { externalUserId: "u" }));
+    for (const side of ["A", "B"] as const)
+      dataOf(await call(url(side), doomed, "sessionTokens.create", { externalUserId: "u" }));
     const revokedAt = Date.now();
     await revokeApiKey(store, systemClock, id);
     for (const side of ["A", "B"] as const) {
@@ -175,28 +209,43 @@ describePostgres("two hosts on one PostgreSQL database", () => {
       }
     }
     // No token of the revoked key is live, on either host's word or in the table.
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from session_tokens where api_key_id = ${id} and revoked_at is null`.execute(store.kysely);
+    const { rows } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from session_tokens where api_key_id = ${id} and revoked_at is null`.execute(
+      store.kysely,
+    );
     expect(rows[0]!.n).toBe(0);
   });
 
   it("the shared limiter: 2 × the limit of imported rows split over both hosts at once, exactly the limit accepted", async () => {
-    const { secretKey: importer } = await createApiKey(store, systemClock, { organizationName: "Importer", environment: "test" });
+    const { secretKey: importer } = await createApiKey(store, systemClock, {
+      organizationName: "Importer",
+      environment: "test",
+    });
     const rowsPerCall = 60;
     const calls = (2 * IMPORT_LIMIT) / rowsPerCall;
     const outcomes = await Promise.all(
       Array.from({ length: calls }, (_, call_) =>
         call(url(call_ % 2 === 0 ? "A" : "B"), importer, "customers.import", {
-          customers: Array.from({ length: rowsPerCall }, (_, i) => ({ stripeCustomerId: `cus_L${call_}x${i}`, email: `l${call_}_${i}@example.com` })),
+          customers: Array.from({ length: rowsPerCall }, (_, i) => ({
+            stripeCustomerId: `cus_L${call_}x${i}`,
+            email: `l${call_}_${i}@example.com`,
+          })),
         }),
       ),
     );
     const statuses = outcomes.map((outcome) => (outcome.kind === "response" ? outcome.status : outcome.error));
-    expect(statuses.filter((status) => status === 200), JSON.stringify(statuses)).toHaveLength(calls / 2);
+    expect(
+      statuses.filter((status) => status === 200),
+      JSON.stringify(statuses),
+    ).toHaveLength(calls / 2);
     expect(statuses.filter((status) => status === 429)).toHaveLength(calls / 2);
     for (const outcome of outcomes) {
       if (outcome.kind === "response" && outcome.status === 429) {
         expect(outcome.body.error?.data?.code).toBe("TOO_MANY_REQUESTS");
-        expect((outcome.body.error?.data as { retryAfterSeconds?: number }).retryAfterSeconds).toBeGreaterThan(0);
+        expect(
+          (outcome.body.error?.data as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds,
+        ).toBeGreaterThan(0);
       }
     }
   });
@@ -212,8 +261,14 @@ describePostgres("two hosts on one PostgreSQL database", () => {
       const side = worker % 2 === 0 ? "A" : "B";
       const started = Date.now();
       const outcome = await call(url(side), secretKey, "sessionTokens.create", { externalUserId: `outage_${worker}` });
-      if (outcome.kind === "response" && outcome.status === 200) acknowledged.push(dataOf<{ tokenId: string }>(outcome).tokenId);
-      else if (outcome.kind === "response" && outcome.status === 503 && outcome.body.error?.data?.code === "SERVICE_UNAVAILABLE") unavailable++;
+      if (outcome.kind === "response" && outcome.status === 200)
+        acknowledged.push(dataOf<{ tokenId: string }>(outcome).tokenId);
+      else if (
+        outcome.kind === "response" &&
+        outcome.status === 503 &&
+        outcome.body.error?.data?.code === "SERVICE_UNAVAILABLE"
+      )
+        unavailable++;
       else untyped.push(`${phase} via ${side} after ${Date.now() - started} ms: ${describeOutcome(outcome)}`);
       return true;
     });
@@ -238,10 +293,17 @@ describePostgres("two hosts on one PostgreSQL database", () => {
     expect(untyped, "answers other than 200 or a typed 503").toEqual([]);
     expect(unavailable).toBeGreaterThan(0);
     expect(acknowledged.length, "creations acknowledged after the database came back").toBeGreaterThan(afterRecovery);
-    const stored = await mapLimit(acknowledged, 8, async (id) =>
-      (await sql<{ n: number }>`select count(*)::int as n from session_tokens where id = ${id}`.execute(store.kysely)).rows[0]!.n,
+    const stored = await mapLimit(
+      acknowledged,
+      8,
+      async (id) =>
+        (await sql<{ n: number }>`select count(*)::int as n from session_tokens where id = ${id}`.execute(store.kysely))
+          .rows[0]!.n,
     );
-    expect(stored.filter((n) => n !== 1), "acknowledged creations missing").toEqual([]);
+    expect(
+      stored.filter((n) => n !== 1),
+      "acknowledged creations missing",
+    ).toEqual([]);
   }, 60_000);
 
   it("a host killed under load: the other serves on without an error, and every acknowledged creation is stored", async () => {
@@ -252,9 +314,10 @@ describePostgres("two hosts on one PostgreSQL database", () => {
       if (stop) return false;
       const side = worker % 2 === 0 ? "A" : "B";
       const outcome = await call(url(side), secretKey, "sessionTokens.create", { externalUserId: `kill_${worker}` });
-      if (outcome.kind === "response" && outcome.status === 200) acknowledged.push(dataOf<{ tokenId: string }>(outcome).tokenId);
+      if (outcome.kind === "response" && outcome.status === 200)
+        acknowledged.push(dataOf<{ tokenId: string }>(outcome).tokenId);
       else if (side === "B") failuresOnB.push(describeOutcome(outcome));
-      return side === "B" || hosts.A.process.child.exitCode === null && hosts.A.process.child.signalCode === null;
+      return side === "B" || (hosts.A.process.child.exitCode === null && hosts.A.process.child.signalCode === null);
     });
     await sleep(700);
     await hosts.A.crash();
@@ -263,10 +326,17 @@ describePostgres("two hosts on one PostgreSQL database", () => {
     await load;
     expect(failuresOnB).toEqual([]);
     expect(acknowledged.length).toBeGreaterThan(20);
-    const stored = await mapLimit(acknowledged, 8, async (id) =>
-      (await sql<{ n: number }>`select count(*)::int as n from session_tokens where id = ${id}`.execute(store.kysely)).rows[0]!.n,
+    const stored = await mapLimit(
+      acknowledged,
+      8,
+      async (id) =>
+        (await sql<{ n: number }>`select count(*)::int as n from session_tokens where id = ${id}`.execute(store.kysely))
+          .rows[0]!.n,
     );
-    expect(stored.filter((n) => n !== 1), "acknowledged creations missing").toEqual([]);
+    expect(
+      stored.filter((n) => n !== 1),
+      "acknowledged creations missing",
+    ).toEqual([]);
   });
 
   it("SIGTERM on both hosts leaves nothing of them in flight in pg_stat_activity", async () => {
@@ -278,12 +348,16 @@ describePostgres("two hosts on one PostgreSQL database", () => {
     // What remains is this test's own store: its pool (idle) and its key-cache listener. (Host A,
     // killed above, may take a moment more to be noticed gone by the server.)
     const others = async () =>
-      (await sql<{ application_name: string; state: string; query: string }>`
+      (
+        await sql<{ application_name: string; state: string; query: string }>`
         select application_name, state, query from pg_stat_activity
         where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle'
-          and application_name <> 'billingos-key-cache'`.execute(store.kysely)).rows;
+          and application_name <> 'billingos-key-cache'`.execute(store.kysely)
+      ).rows;
     await expect.poll(others, { timeout: 5_000 }).toEqual([]);
-    const { rows } = await sql`select pid from pg_stat_activity where datname = current_database()`.execute(store.kysely);
+    const { rows } = await sql`select pid from pg_stat_activity where datname = current_database()`.execute(
+      store.kysely,
+    );
     expect(rows.length).toBeLessThanOrEqual(3);
   });
 });

@@ -2,8 +2,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RetryLaterError } from "../../src/shared/domain-error.js";
 import { openPostgresStore } from "../../src/store/postgres/open-postgres-store.js";
-import { StoreOpenError } from "../../src/store/store-open-error.js";
 import type { Store } from "../../src/store/store.js";
+import { StoreOpenError } from "../../src/store/store-open-error.js";
 import {
   createPostgresDatabase,
   describeOnPostgres,
@@ -102,22 +102,34 @@ describePostgres("a PostgreSQL store whose server goes away", () => {
     expect(pingError).toBeDefined();
     const unavailable = store.retryLaterFor(pingError);
     expect(unavailable).toBeInstanceOf(RetryLaterError);
-    expect(unavailable).toMatchObject({ code: "SERVICE_UNAVAILABLE", retryAfterSeconds: 1, message: "The database cannot be reached; retry in 1 s" });
+    expect(unavailable).toMatchObject({
+      code: "SERVICE_UNAVAILABLE",
+      retryAfterSeconds: 1,
+      message: "The database cannot be reached; retry in 1 s",
+    });
 
-    const queryError = await store.kysely.selectFrom("organizations").selectAll().execute().then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
+    const queryError = await store.kysely
+      .selectFrom("organizations")
+      .selectAll()
+      .execute()
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
     expect(store.retryLaterFor(queryError)).toBeInstanceOf(RetryLaterError);
-    const transactionError = await store.transaction((trx) => trx.run("select 1", [], true)).then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
+    const transactionError = await store
+      .transaction((trx) => trx.run("select 1", [], true))
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
     expect(store.retryLaterFor(transactionError)).toBeInstanceOf(RetryLaterError);
 
     await proxy.restore();
     await store.ping();
-    expect((await store.run<{ n: number }>("select count(*) as n from organizations", [], true)).rows).toEqual([{ n: 0 }]);
+    expect((await store.run<{ n: number }>("select count(*) as n from organizations", [], true)).rows).toEqual([
+      { n: 0 },
+    ]);
   });
 
   it("gives a 503 for a connection lost in the middle of a transaction", async () => {

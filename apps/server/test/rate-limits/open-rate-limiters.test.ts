@@ -54,7 +54,11 @@ describeWithRedis()("openRateLimiters on Redis", () => {
   afterAll(async () => redis.stop());
 
   it("connects before the server listens, limits in Redis, and lets go of the connection on close", async () => {
-    const limiters = await openRateLimiters(settings({ rateLimitStore: "redis", rateLimitUrl: redis.url }), { store, clock, logger });
+    const limiters = await openRateLimiters(settings({ rateLimitStore: "redis", rateLimitUrl: redis.url }), {
+      store,
+      clock,
+      logger,
+    });
     expect(limiters.createRateLimiter).toBeInstanceOf(RedisRateLimiter);
     const inspect = redis.inspect();
     const clients = async () => Number(/connected_clients:(\d+)/.exec(await inspect.info("clients"))?.[1]);
@@ -65,7 +69,8 @@ describeWithRedis()("openRateLimiters on Redis", () => {
     await limiters.close();
     // Redis counts a client until it has seen the connection close, a moment after QUIT's answer.
     const deadline = Date.now() + 2_000;
-    while ((await clients()) !== clientsBefore - 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    while ((await clients()) !== clientsBefore - 1 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(await clients()).toBe(clientsBefore - 1);
   });
 });

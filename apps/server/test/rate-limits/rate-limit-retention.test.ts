@@ -20,7 +20,9 @@ beforeEach(async () => {
 afterEach(async () => store.close());
 
 const buckets = async () =>
-  (await store.kysely.selectFrom("rate_limit_buckets").select("bucket").orderBy("bucket").execute()).map((row) => row.bucket);
+  (await store.kysely.selectFrom("rate_limit_buckets").select("bucket").orderBy("bucket").execute()).map(
+    (row) => row.bucket,
+  );
 
 describe("purging the database limiter's buckets", () => {
   it("deletes a bucket once it is full again, not before, debt included", async () => {
@@ -55,7 +57,11 @@ describe("purging the database limiter's buckets", () => {
       full_at: START_TIME + 1_001,
       refused: 0,
     }));
-    for (let i = 0; i < rows.length; i += 500) await store.kysely.insertInto("rate_limit_buckets").values(rows.slice(i, i + 500)).execute();
+    for (let i = 0; i < rows.length; i += 500)
+      await store.kysely
+        .insertInto("rate_limit_buckets")
+        .values(rows.slice(i, i + 500))
+        .execute();
     clock.advance(2_000);
     expect(await purgeFullRateLimitBuckets(store, clock)).toBe(count);
     expect(await buckets()).toEqual([]);
@@ -64,10 +70,14 @@ describe("purging the database limiter's buckets", () => {
   it("runs with the hourly retention purge", async () => {
     await new DatabaseRateLimiter("create", 60, store, clock).take("key_a");
     clock.advance(1_001);
-    const stop = schedulePurge({ store, clock, logger: createLogger("silent") }, { tokenRetentionMs: 0, auditRetentionMs: 60_000 });
+    const stop = schedulePurge(
+      { store, clock, logger: createLogger("silent") },
+      { tokenRetentionMs: 0, auditRetentionMs: 60_000 },
+    );
     try {
       const deadline = Date.now() + 5_000;
-      while ((await buckets()).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      while ((await buckets()).length > 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await buckets()).toEqual([]);
     } finally {
       stop();

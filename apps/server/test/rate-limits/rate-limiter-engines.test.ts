@@ -70,7 +70,9 @@ describe("the database engine", () => {
     store = await openTestStore();
   });
   afterEach(async () => store.close());
-  behavesAsTheTokenBucket(async () => (name, perMinute, clock) => new DatabaseRateLimiter(name, perMinute, store, clock));
+  behavesAsTheTokenBucket(
+    async () => (name, perMinute, clock) => new DatabaseRateLimiter(name, perMinute, store, clock),
+  );
 });
 
 describeWithRedis()("the Redis engine", () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
+import { type CreatedApiKey, createApiKey } from "../../src/api-keys/api-keys.service.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { openRateLimiters, type RateLimiters } from "../../src/rate-limits/open-rate-limiters.js";
 import type { OnUnavailable } from "../../src/rate-limits/redis-rate-limiter.js";
@@ -87,7 +87,8 @@ async function untilRedisAnswers(withinMs = 5_000): Promise<void> {
   for (;;) {
     const answer = await create();
     if (answer.status === 200 && (await inspect.exists(`billingos:rate-limit:create:${key.id}`)) === 1) return;
-    if (Date.now() > deadline) throw new Error(`Redis did not answer again within ${withinMs} ms (last status ${answer.status})`);
+    if (Date.now() > deadline)
+      throw new Error(`Redis did not answer again within ${withinMs} ms (last status ${answer.status})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -109,8 +110,13 @@ describeWithRedis()("Redis unreachable at run time", () => {
         const refused = await create();
         expect(refused.status, refused.body).toBe(503);
         expect(refused.headers["retry-after"]).toBe("1");
-        expect(JSON.parse(refused.body).error.data).toMatchObject({ code: "SERVICE_UNAVAILABLE", retryAfterSeconds: 1 });
-        expect(refused.ms, "a refusal while Redis is down waits at most the limiter's timeout").toBeLessThan(NOT_BLOCKED_MS);
+        expect(JSON.parse(refused.body).error.data).toMatchObject({
+          code: "SERVICE_UNAVAILABLE",
+          retryAfterSeconds: 1,
+        });
+        expect(refused.ms, "a refusal while Redis is down waits at most the limiter's timeout").toBeLessThan(
+          NOT_BLOCKED_MS,
+        );
       }
       // Refused: nothing was created meanwhile.
       expect(await countSessionTokens(store)).toBe(tokensBefore);
@@ -135,7 +141,9 @@ describeWithRedis()("Redis unreachable at run time", () => {
       await proxy.cut();
       await proxy.restore();
       await untilRedisAnswers();
-      expect(await tokensInRedis(), "one more take, the call that found Redis back; the held call not again").toBe(LIMIT - 3);
+      expect(await tokensInRedis(), "one more take, the call that found Redis back; the held call not again").toBe(
+        LIMIT - 3,
+      );
     });
   });
 

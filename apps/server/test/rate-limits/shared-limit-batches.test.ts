@@ -1,13 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_IMPORT_BATCH } from "@billingos/contracts";
-import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type CreatedApiKey, createApiKey } from "../../src/api-keys/api-keys.service.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { DatabaseRateLimiter } from "../../src/rate-limits/database-rate-limiter.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
 import type { Store } from "../../src/store/store.js";
-import { countSessionTokens, START_TIME } from "../harness.js";
 import { stripeCustomers } from "../customers/support.js";
+import { countSessionTokens, START_TIME } from "../harness.js";
 import { send } from "../security/http-client.js";
 import { openTestStore } from "../support/test-store.js";
 
@@ -41,7 +41,8 @@ afterEach(async () => {
 });
 
 type BatchItem = { result?: unknown; error?: { json?: { data: { code: string } } } & { data?: { code: string } } };
-const codesOf = (items: BatchItem[]) => items.map((item) => (item.result !== undefined ? "OK" : (item.error?.json?.data ?? item.error?.data)?.code));
+const codesOf = (items: BatchItem[]) =>
+  items.map((item) => (item.result !== undefined ? "OK" : (item.error?.json?.data ?? item.error?.data)?.code));
 
 function batch(procedure: string, inputs: unknown[]) {
   return send(server.port, {
@@ -54,7 +55,10 @@ function batch(procedure: string, inputs: unknown[]) {
 
 describe("batched requests with the database limiter", () => {
   it("8 creates in one request with a limit of 3 store exactly 3 tokens; the others get 429", async () => {
-    const answer = await batch("sessionTokens.create", Array.from({ length: 8 }, (_, i) => ({ externalUserId: `user_${i}` })));
+    const answer = await batch(
+      "sessionTokens.create",
+      Array.from({ length: 8 }, (_, i) => ({ externalUserId: `user_${i}` })),
+    );
     const codes = codesOf(JSON.parse(answer.body) as BatchItem[]);
     expect(codes.filter((code) => code === "OK")).toHaveLength(3);
     expect(codes.filter((code) => code === "TOO_MANY_REQUESTS")).toHaveLength(5);
@@ -69,7 +73,10 @@ describe("batched requests with the database limiter", () => {
     const codes = codesOf(JSON.parse(answer.body) as BatchItem[]);
     expect(codes.filter((code) => code === "OK")).toHaveLength(1);
     expect(codes.filter((code) => code === "PAYLOAD_TOO_LARGE")).toHaveLength(9);
-    const { count } = await store.kysely.selectFrom("imported_customers").select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow();
+    const { count } = await store.kysely
+      .selectFrom("imported_customers")
+      .select((eb) => eb.fn.countAll<number>().as("count"))
+      .executeTakeFirstOrThrow();
     expect(Number(count)).toBe(MAX_IMPORT_BATCH);
   });
 });

@@ -27,11 +27,22 @@ afterEach(async () => {
 
 async function twoServers(env: Record<string, string>): Promise<{ urls: string[]; secretKey: string }> {
   shared = await openSharedTestStores(1);
-  const { secretKey } = await createApiKey(shared.stores[0]!, systemClock, { organizationName: "Acme", environment: "test" });
+  const { secretKey } = await createApiKey(shared.stores[0]!, systemClock, {
+    organizationName: "Acme",
+    environment: "test",
+  });
   processes = [0, 1].map(() =>
-    runEntry("src/main.ts", [], { PORT: "0", HOST: "127.0.0.1", CREATE_RATE_LIMIT_PER_MINUTE: String(LIMIT), ...shared.databaseEnv, ...env }),
+    runEntry("src/main.ts", [], {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      CREATE_RATE_LIMIT_PER_MINUTE: String(LIMIT),
+      ...shared.databaseEnv,
+      ...env,
+    }),
   );
-  const urls = await Promise.all(processes.map(async (server) => (await server.waitFor(/"url":"(http:\/\/[^"]+)"/))[1]!));
+  const urls = await Promise.all(
+    processes.map(async (server) => (await server.waitFor(/"url":"(http:\/\/[^"]+)"/))[1]!),
+  );
   return { urls, secretKey };
 }
 

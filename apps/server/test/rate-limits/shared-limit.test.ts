@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
+import { type CreatedApiKey, createApiKey } from "../../src/api-keys/api-keys.service.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { DatabaseRateLimiter } from "../../src/rate-limits/database-rate-limiter.js";
 import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
@@ -7,11 +7,11 @@ import type { RateLimiter } from "../../src/rate-limits/rate-limiter.js";
 import { RedisConnection, RedisRateLimiter } from "../../src/rate-limits/redis-rate-limiter.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
+import type { Store } from "../../src/store/store.js";
 import { countSessionTokens, START_TIME } from "../harness.js";
 import { send } from "../security/http-client.js";
 import { describeWithRedis, startRedisServer, type TestRedisServer } from "../support/redis-server.js";
 import { openSharedTestStores, type SharedTestStores } from "../support/test-store.js";
-import type { Store } from "../../src/store/store.js";
 
 // SPEC §8 and issue 12 §1: with a shared limiter, two servers on one database are one service: 2 ×
 // limit creations with one key, split over both and sent at once, get exactly `limit` accepted.
@@ -25,13 +25,19 @@ let key: CreatedApiKey;
 const clock = new ManualClock(START_TIME);
 
 /** Two servers, each on its own store of one database, each with the limiter `limiterFor` gives for its store. */
-async function startServers(limiterFor: (store: Store, server: number) => RateLimiter | Promise<RateLimiter>): Promise<void> {
+async function startServers(
+  limiterFor: (store: Store, server: number) => RateLimiter | Promise<RateLimiter>,
+): Promise<void> {
   shared = await openSharedTestStores(2);
   const limiters = await Promise.all(shared.stores.map(limiterFor));
   key = await createApiKey(shared.stores[0]!, clock, { organizationName: "Acme", environment: "test" });
   servers = await Promise.all(
     shared.stores.map((store, i) =>
-      startHttpServer({ deps: { store, clock, logger: createLogger("silent"), createRateLimiter: limiters[i] }, port: 0, host: "127.0.0.1" }),
+      startHttpServer({
+        deps: { store, clock, logger: createLogger("silent"), createRateLimiter: limiters[i] },
+        port: 0,
+        host: "127.0.0.1",
+      }),
     ),
   );
 }

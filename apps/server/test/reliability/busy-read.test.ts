@@ -2,8 +2,8 @@ import { join } from "node:path";
 import { getTRPCErrorFromUnknown, TRPCError } from "@trpc/server";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { retryLaterForBusy } from "../../src/store/sqlite/lock-wait.js";
 import { RetryLaterError } from "../../src/shared/domain-error.js";
+import { retryLaterForBusy } from "../../src/store/sqlite/lock-wait.js";
 import { makeTempDir, type TempDir } from "./support.js";
 
 // A busy database met outside the write-lock wait (a read while another process recovers the WAL

@@ -51,7 +51,8 @@ function positiveInteger(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer (got ${JSON.stringify(raw)})`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer (got ${JSON.stringify(raw)})`);
   return value;
 }
 
@@ -107,7 +108,9 @@ describe("crash durability (SIGKILL under load, restart on the same file)", () =
           stripeCustomerId: `cus_crash${start + i}`,
           email: `crash${start + i}@example.com`,
         }));
-        expect(dataOf(await call(server.url, secretKey, "customers.import", { customers })).created).toBe(customers.length);
+        expect(dataOf(await call(server.url, secretKey, "customers.import", { customers })).created).toBe(
+          customers.length,
+        );
       }
 
       const figures: Figures = {
@@ -156,7 +159,13 @@ describe("crash durability (SIGKILL under load, restart on the same file)", () =
         }
         if (outcome.status !== 200) return problem(`create answered ${describeOutcome(outcome)}`);
         const data = dataOf<{ tokenId: string; sessionToken: string }>(outcome);
-        const token: TrackedToken = { tokenId: data.tokenId, sessionToken: data.sessionToken, externalUserId, cycle, revocation: "none" };
+        const token: TrackedToken = {
+          tokenId: data.tokenId,
+          sessionToken: data.sessionToken,
+          externalUserId,
+          cycle,
+          revocation: "none",
+        };
         tokens.push(token);
         revocable.push(token);
         figures.acknowledgedCreations++;
@@ -206,18 +215,21 @@ describe("crash durability (SIGKILL under load, restart on the same file)", () =
       async function checkAfterRestart(url: string, toVerify: TrackedToken[], when: string): Promise<void> {
         const file = checkDatabaseFile(databasePath);
         if (file.integrity.join() !== "ok") problem(`${when}: integrity_check says ${file.integrity.join("; ")}`);
-        if (file.foreignKeyProblems.length > 0) problem(`${when}: foreign_key_check: ${JSON.stringify(file.foreignKeyProblems)}`);
+        if (file.foreignKeyProblems.length > 0)
+          problem(`${when}: foreign_key_check: ${JSON.stringify(file.foreignKeyProblems)}`);
         for (const row of file.incompleteRows) problem(`${when}: ${row}`);
         if (file.maintainedUnresolvedCount !== file.unboundCustomers) {
-          problem(`${when}: unresolved counter ${file.maintainedUnresolvedCount} ≠ ${file.unboundCustomers} unbound customers`);
+          problem(
+            `${when}: unresolved counter ${file.maintainedUnresolvedCount} ≠ ${file.unboundCustomers} unbound customers`,
+          );
         }
 
         // Rows of every acknowledged creation and revocation, read back from the file.
         const stored = new Map(
-          queryFile<{ id: string; revoked_at: number | null }>(databasePath, "select id, revoked_at from session_tokens").map((row) => [
-            row.id,
-            row.revoked_at,
-          ]),
+          queryFile<{ id: string; revoked_at: number | null }>(
+            databasePath,
+            "select id, revoked_at from session_tokens",
+          ).map((row) => [row.id, row.revoked_at]),
         );
         for (const token of toVerify) {
           if (!stored.has(token.tokenId)) {
@@ -229,7 +241,9 @@ describe("crash durability (SIGKILL under load, restart on the same file)", () =
             const revokedAt = stored.get(token.tokenId);
             if (revokedAt === null || new Date(revokedAt!).toISOString() !== token.revokedAt) {
               figures.lostRevocations++;
-              problem(`${when}: acknowledged revocation of ${token.tokenId} at ${token.revokedAt} reads back as ${revokedAt}`);
+              problem(
+                `${when}: acknowledged revocation of ${token.tokenId} at ${token.revokedAt} reads back as ${revokedAt}`,
+              );
             }
           }
         }
@@ -243,16 +257,27 @@ describe("crash durability (SIGKILL under load, restart on the same file)", () =
           }
           const verdict = dataOf<{ valid: boolean; reason?: string }>(outcome);
           const answer = verdict.valid ? "valid" : verdict.reason!;
-          const expected = token.revocation === "acked" ? ["revoked"] : token.revocation === "uncertain" ? ["valid", "revoked"] : ["valid"];
+          const expected =
+            token.revocation === "acked"
+              ? ["revoked"]
+              : token.revocation === "uncertain"
+                ? ["valid", "revoked"]
+                : ["valid"];
           if (!expected.includes(answer)) {
             if (token.revocation === "acked") figures.lostRevocations++;
             else figures.lostCreations++;
-            problem(`${when}: verify ${token.tokenId} (revocation ${token.revocation}) says ${answer}, expected ${expected.join(" or ")}`);
+            problem(
+              `${when}: verify ${token.tokenId} (revocation ${token.revocation}) says ${answer}, expected ${expected.join(" or ")}`,
+            );
           }
         });
 
         // Email binds: acknowledged → bound to that user; in flight → unbound or that user; unused → unbound.
-        const customers = queryFile<{ stripe_customer_id: string; external_user_id: string | null; bound_by: string | null }>(
+        const customers = queryFile<{
+          stripe_customer_id: string;
+          external_user_id: string | null;
+          bound_by: string | null;
+        }>(
           databasePath,
           "select stripe_customer_id, external_user_id, bound_by from imported_customers where stripe_customer_id like 'cus_crash%'",
         );
@@ -262,10 +287,14 @@ describe("crash durability (SIGKILL under load, restart on the same file)", () =
           if (bind?.acked) {
             if (customer.external_user_id !== bind.externalUserId || customer.bound_by !== "email") {
               figures.lostBinds++;
-              problem(`${when}: ${customer.stripe_customer_id} acknowledged bound to ${bind.externalUserId}, reads ${customer.external_user_id}`);
+              problem(
+                `${when}: ${customer.stripe_customer_id} acknowledged bound to ${bind.externalUserId}, reads ${customer.external_user_id}`,
+              );
             }
           } else if (customer.external_user_id !== null && customer.external_user_id !== bind?.externalUserId) {
-            problem(`${when}: ${customer.stripe_customer_id} bound to ${customer.external_user_id}, which never asked for it`);
+            problem(
+              `${when}: ${customer.stripe_customer_id} bound to ${customer.external_user_id}, which never asked for it`,
+            );
           }
         }
 
@@ -283,7 +312,9 @@ describe("crash durability (SIGKILL under load, restart on the same file)", () =
             figures.lostImports++;
             problem(`${when}: acknowledged import ${name} has ${n} of ${IMPORT_BATCH} customers`);
           } else if (n !== 0 && n !== IMPORT_BATCH) {
-            problem(`${when}: import ${name} (in flight at the kill) left ${n} of ${IMPORT_BATCH} customers: a torn transaction`);
+            problem(
+              `${when}: import ${name} (in flight at the kill) left ${n} of ${IMPORT_BATCH} customers: a torn transaction`,
+            );
           }
         }
       }
@@ -327,7 +358,9 @@ describe("crash durability (SIGKILL under load, restart on the same file)", () =
 
       const committedUnacknowledgedCreations = closed.tokenCount - figures.acknowledgedCreations;
       const revokedIds = new Set(
-        queryFile<{ id: string }>(databasePath, "select id from session_tokens where revoked_at is not null").map((row) => row.id),
+        queryFile<{ id: string }>(databasePath, "select id from session_tokens where revoked_at is not null").map(
+          (row) => row.id,
+        ),
       );
       const committedUncertainRevocations = tokens.filter(
         (token) => token.revocation === "uncertain" && revokedIds.has(token.tokenId),

@@ -1,9 +1,9 @@
-import type { Store } from "../../src/store/store.js";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
 import { systemClock } from "../../src/shared/clock.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { Store } from "../../src/store/store.js";
 import { runEntry } from "../run-process.js";
 import {
   type CallOutcome,
@@ -103,7 +103,9 @@ describe("revoking a key during a flood of creations with it, on two server proc
       await runWorkers(IN_FLIGHT, async (worker) => {
         const n = sequence++;
         const server = servers[worker % servers.length]!;
-        const outcome = await call(server.url, key.secretKey, "sessionTokens.create", { externalUserId: `flood_${round}_${n}` });
+        const outcome = await call(server.url, key.secretKey, "sessionTokens.create", {
+          externalUserId: `flood_${round}_${n}`,
+        });
         if (outcome.kind === "response" && outcome.status === 200) acknowledged.push(dataOf(outcome));
         else if (isKeyRefusal(outcome)) {
           if (revokeDone) refusedAfterRevoke++;

@@ -1,5 +1,3 @@
-import type { Store } from "../../src/store/store.js";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -7,9 +5,20 @@ import { createApiKey } from "../../src/api-keys/api-keys.service.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { Store } from "../../src/store/store.js";
 import { START_TIME } from "../harness.js";
 import { runEntry } from "../run-process.js";
-import { call, dataOf, describeOutcome, killAllServers, makeTempDir, type ServerProcess, startServer, type TempDir } from "./support.js";
+import {
+  call,
+  dataOf,
+  describeOutcome,
+  killAllServers,
+  makeTempDir,
+  type ServerProcess,
+  startServer,
+  type TempDir,
+} from "./support.js";
 
 /**
  * Item: another process holding SQLite's write lock (the admin CLI, a second server, a backup
@@ -71,7 +80,9 @@ describe("the write lock held by another process", () => {
   });
 
   it("health and verify answer promptly while it is held; a creation waits for it and succeeds", async () => {
-    const { sessionToken } = dataOf<{ sessionToken: string }>(await call(server.url, secretKey, "sessionTokens.create", { externalUserId: "user_1" }));
+    const { sessionToken } = dataOf<{ sessionToken: string }>(
+      await call(server.url, secretKey, "sessionTokens.create", { externalUserId: "user_1" }),
+    );
     const lock = holdWriteLock(databasePath, HOLD_MS);
     try {
       const heldAt = performance.now();
@@ -102,7 +113,9 @@ describe("the write lock held by another process", () => {
     const lock = holdWriteLock(databasePath, HOLD_MS);
     const heldAt = performance.now();
     try {
-      const cli = runEntry("src/admin/main.ts", ["keys", "create", "--org", "Late", "--create-org", "--env", "test"], { DATABASE_PATH: databasePath });
+      const cli = runEntry("src/admin/main.ts", ["keys", "create", "--org", "Late", "--create-org", "--env", "test"], {
+        DATABASE_PATH: databasePath,
+      });
       const { code } = await cli.exited;
       expect(code, cli.stderr()).toBe(0);
       expect(cli.stdout().trim().split("\n").at(-1)).toMatch(/^sk_test_/);
@@ -131,7 +144,12 @@ describe.each(["fast", "stock"] as const)("past the lock-wait budget (%s handler
     db = await openSqliteStore({ path, lockWaitMs: 300 });
     const clock = new ManualClock(START_TIME);
     const key = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
-    http = await startHttpServer({ deps: { store: db, clock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1", handler });
+    http = await startHttpServer({
+      deps: { store: db, clock, logger: createLogger("silent") },
+      port: 0,
+      host: "127.0.0.1",
+      handler,
+    });
     const tokens = () => {
       const reader = new BetterSqlite3(path, { readonly: true });
       try {

@@ -1,10 +1,15 @@
-import type { Store } from "../../src/store/store.js";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, SqliteDialect } from "kysely";
+import {
+  Kysely,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  SqliteDialect,
+} from "kysely";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createMigrationTable, migrateToLatest } from "../../src/store/migrate.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { killAllServers, makeTempDir, startServer, type TempDir } from "./support.js";
 
 /**
@@ -40,7 +45,9 @@ function schemaOf(path: string): string[] {
   const sqlite = new BetterSqlite3(path, { readonly: true });
   try {
     return (
-      sqlite.prepare("select type, name, sql from sqlite_master where name not like 'sqlite_%' order by type, name").all() as {
+      sqlite
+        .prepare("select type, name, sql from sqlite_master where name not like 'sqlite_%' order by type, name")
+        .all() as {
         type: string;
         name: string;
         sql: string | null;
@@ -55,7 +62,9 @@ function migrationsRecorded(path: string): number {
   const sqlite = new BetterSqlite3(path, { readonly: true });
   try {
     const table = sqlite.prepare("select 1 from sqlite_master where name = 'kysely_migration'").get();
-    return table === undefined ? 0 : (sqlite.prepare("select count(*) as n from kysely_migration").get() as { n: number }).n;
+    return table === undefined
+      ? 0
+      : (sqlite.prepare("select count(*) as n from kysely_migration").get() as { n: number }).n;
   } finally {
     sqlite.close();
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { runEntry, type RunningProcess } from "../run-process.js";
+import { type RunningProcess, runEntry } from "../run-process.js";
 
 // Shared by the crash-durability and two-process tests: real server processes (src/main.ts, as
 // `pnpm start` runs it) on a real database file, driven over HTTP with fetch, and the file read
@@ -128,7 +128,10 @@ export async function call(
   try {
     response = await fetch(target, {
       method: kind === "mutation" ? "POST" : "GET",
-      headers: { authorization: `Bearer ${secretKey}`, ...(kind === "mutation" ? { "content-type": "application/json" } : {}) },
+      headers: {
+        authorization: `Bearer ${secretKey}`,
+        ...(kind === "mutation" ? { "content-type": "application/json" } : {}),
+      },
       body: kind === "mutation" ? JSON.stringify(input) : undefined,
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
@@ -155,12 +158,17 @@ export function dataOf<T = any>(outcome: CallOutcome): T {
 }
 
 export function describeOutcome(outcome: CallOutcome): string {
-  return outcome.kind === "response" ? `HTTP ${outcome.status} ${outcome.text.slice(0, 300)}` : `no response (${outcome.error})`;
+  return outcome.kind === "response"
+    ? `HTTP ${outcome.status} ${outcome.text.slice(0, 300)}`
+    : `no response (${outcome.error})`;
 }
 
 /** SQLite lock contention that reached a client: the thing a busy timeout plus retries must prevent. */
 export function isBusyFailure(outcome: CallOutcome): boolean {
-  return outcome.kind === "response" && /SQLITE_BUSY|SQLITE_LOCKED|database is locked|database table is locked/i.test(outcome.text);
+  return (
+    outcome.kind === "response" &&
+    /SQLITE_BUSY|SQLITE_LOCKED|database is locked|database table is locked/i.test(outcome.text)
+  );
 }
 
 /** Runs `worker` `concurrency` times in parallel; each copy loops until it returns false. */
@@ -175,7 +183,11 @@ export async function runWorkers(concurrency: number, worker: (index: number) =>
 }
 
 /** Maps `items` through `fn` with at most `concurrency` calls in flight. */
-export async function mapLimit<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   await runWorkers(Math.min(concurrency, items.length), async () => {
@@ -211,7 +223,9 @@ export function checkDatabaseFile(databasePath: string): FileCheck {
   const sqlite = new BetterSqlite3(databasePath, { readonly: true, fileMustExist: true });
   sqlite.pragma("busy_timeout = 5000");
   try {
-    const integrity = (sqlite.pragma("integrity_check") as { integrity_check: string }[]).map((row) => row.integrity_check);
+    const integrity = (sqlite.pragma("integrity_check") as { integrity_check: string }[]).map(
+      (row) => row.integrity_check,
+    );
     const foreignKeyProblems = sqlite.pragma("foreign_key_check") as unknown[];
     const incompleteRows: string[] = [];
     const tokens = sqlite.prepare("select * from session_tokens").all() as Record<string, unknown>[];
@@ -232,9 +246,12 @@ export function checkDatabaseFile(databasePath: string): FileCheck {
       )
       .all() as { id: string; revoked_at: number | null; created: number; revoked: number }[];
     for (const row of tokenAudits) {
-      if (row.created !== 1) incompleteRows.push(`session_tokens ${row.id}: ${row.created} "created" audit events (expected 1)`);
-      if (row.revoked_at !== null && row.revoked < 1) incompleteRows.push(`session_tokens ${row.id}: revoked without a revocation audit event`);
-      if (row.revoked_at === null && row.revoked > 0) incompleteRows.push(`session_tokens ${row.id}: a revocation audit event but not revoked`);
+      if (row.created !== 1)
+        incompleteRows.push(`session_tokens ${row.id}: ${row.created} "created" audit events (expected 1)`);
+      if (row.revoked_at !== null && row.revoked < 1)
+        incompleteRows.push(`session_tokens ${row.id}: revoked without a revocation audit event`);
+      if (row.revoked_at === null && row.revoked > 0)
+        incompleteRows.push(`session_tokens ${row.id}: a revocation audit event but not revoked`);
     }
     const bindings = sqlite
       .prepare(
@@ -245,7 +262,10 @@ export function checkDatabaseFile(databasePath: string): FileCheck {
       .all() as { id: string; external_user_id: string | null; n: number }[];
     for (const row of bindings) {
       const expected = row.external_user_id === null ? 0 : 1;
-      if (row.n !== expected) incompleteRows.push(`imported_customers ${row.id}: ${row.n} "customer.bound" audit events (expected ${expected})`);
+      if (row.n !== expected)
+        incompleteRows.push(
+          `imported_customers ${row.id}: ${row.n} "customer.bound" audit events (expected ${expected})`,
+        );
     }
     const halfBound = sqlite
       .prepare(
@@ -254,10 +274,14 @@ export function checkDatabaseFile(databasePath: string): FileCheck {
       )
       .all() as { id: string }[];
     for (const row of halfBound) incompleteRows.push(`imported_customers ${row.id}: binding columns set only in part`);
-    const { n: unboundCustomers } = sqlite.prepare("select count(*) as n from imported_customers where external_user_id is null").get() as {
+    const { n: unboundCustomers } = sqlite
+      .prepare("select count(*) as n from imported_customers where external_user_id is null")
+      .get() as {
       n: number;
     };
-    const { n: maintained } = sqlite.prepare("select coalesce(sum(unresolved_count), 0) as n from customer_binding_counts").get() as {
+    const { n: maintained } = sqlite
+      .prepare("select coalesce(sum(unresolved_count), 0) as n from customer_binding_counts")
+      .get() as {
       n: number;
     };
     return {
@@ -281,8 +305,10 @@ function tokenRowProblems(row: Record<string, unknown>): string[] {
   if (!/^[0-9a-f]{64}$/.test(String(row.token_hash))) problems.push("token_hash is not a SHA-256 hex digest");
   for (const name of ["organization_id", "api_key_id", "external_user_id"]) if (!text(name)) problems.push(name);
   if (row.environment !== "test" && row.environment !== "live") problems.push("environment");
-  if (!int("created_at") || !int("expires_at") || (row.expires_at as number) <= (row.created_at as number)) problems.push("times");
-  if ((row.revoked_at === null) !== (row.revocation_reason === null)) problems.push("revoked_at/revocation_reason set only in part");
+  if (!int("created_at") || !int("expires_at") || (row.expires_at as number) <= (row.created_at as number))
+    problems.push("times");
+  if ((row.revoked_at === null) !== (row.revocation_reason === null))
+    problems.push("revoked_at/revocation_reason set only in part");
   for (const name of ["metadata", "allowed_operations"]) {
     if (row[name] === null) continue;
     try {

@@ -68,7 +68,9 @@ class Ledger {
   /** Anything else: a 5xx, an unexpected 4xx, no answer. */
   get failures(): string[] {
     return this.all
-      .filter((entry) => !(entry.outcome.kind === "response" && entry.outcome.status === 200) && !isExpectedConflict(entry))
+      .filter(
+        (entry) => !(entry.outcome.kind === "response" && entry.outcome.status === 200) && !isExpectedConflict(entry),
+      )
       .map(({ op, side, outcome }) => `${op} via ${side}: ${describeOutcome(outcome)}`);
   }
 
@@ -81,7 +83,12 @@ class Ledger {
 }
 
 function isExpectedConflict({ op, outcome }: Recorded): boolean {
-  return op === "bind" && outcome.kind === "response" && outcome.status === 409 && outcome.body.error?.data?.code === "CONFLICT";
+  return (
+    op === "bind" &&
+    outcome.kind === "response" &&
+    outcome.status === 409 &&
+    outcome.body.error?.data?.code === "CONFLICT"
+  );
 }
 
 let temp: TempDir;
@@ -116,13 +123,19 @@ describe("two server processes on one SQLite file", () => {
     // The same customers imported through both processes at once: an idempotent upsert, so
     // exactly one of the two batches creates each customer.
     const customers = [
-      ...Array.from({ length: UNIQUE_EMAILS }, (_, i) => ({ stripeCustomerId: `cus_uniq${i}`, email: `unique${i}@example.com` })),
+      ...Array.from({ length: UNIQUE_EMAILS }, (_, i) => ({
+        stripeCustomerId: `cus_uniq${i}`,
+        email: `unique${i}@example.com`,
+      })),
       ...Array.from({ length: SHARED_PAIRS }, (_, j) => [
         { stripeCustomerId: `cus_shr${j}a`, email: `shared${j}@example.com` },
         // Same address after trimming and lower-casing: the pair shares an email.
         { stripeCustomerId: `cus_shr${j}b`, email: `  Shared${j}@EXAMPLE.com ` },
       ]).flat(),
-      ...Array.from({ length: MANUAL_CUSTOMERS }, (_, k) => ({ stripeCustomerId: `cus_man${k}`, email: `manual${k}@example.com` })),
+      ...Array.from({ length: MANUAL_CUSTOMERS }, (_, k) => ({
+        stripeCustomerId: `cus_man${k}`,
+        email: `manual${k}@example.com`,
+      })),
     ];
     const imported = await Promise.all([
       via("A", "import", "customers.import", { customers }),
@@ -134,7 +147,8 @@ describe("two server processes on one SQLite file", () => {
     expect(checkDatabaseFile(databasePath).maintainedUnresolvedCount).toBe(customers.length);
 
     /** Every creation that was acknowledged: user, email it asked with, side, token. */
-    const created: { externalUserId: string; email: string; side: "A" | "B"; tokenId: string; sessionToken: string }[] = [];
+    const created: { externalUserId: string; email: string; side: "A" | "B"; tokenId: string; sessionToken: string }[] =
+      [];
     const revoked = new Map<string, "A" | "B">();
     const bindWins = new Map<string, string[]>();
     const crossProcessMisses: string[] = [];
@@ -143,20 +157,29 @@ describe("two server processes on one SQLite file", () => {
      * One token creation; once acknowledged, the OTHER process must verify it at once (it is
      * committed to the shared file), and some are revoked there, by id or for the whole customer.
      */
-    async function createAndFollow(side: "A" | "B", externalUserId: string, email: string, after: "keep" | "revoke" | "revokeForCustomer") {
+    async function createAndFollow(
+      side: "A" | "B",
+      externalUserId: string,
+      email: string,
+      after: "keep" | "revoke" | "revokeForCustomer",
+    ) {
       const outcome = await via(side, "create", "sessionTokens.create", { externalUserId, email, expiresIn: 3600 });
       if (outcome.kind !== "response" || outcome.status !== 200) return;
       const token = dataOf<{ tokenId: string; sessionToken: string }>(outcome);
       created.push({ externalUserId, email, side, tokenId: token.tokenId, sessionToken: token.sessionToken });
       const seen = await via(other(side), "verify", "sessionTokens.verify", { sessionToken: token.sessionToken });
       if (seen.kind === "response" && seen.status === 200 && dataOf(seen).valid !== true) {
-        crossProcessMisses.push(`${token.tokenId} created via ${side} does not verify via ${other(side)}: ${seen.text}`);
+        crossProcessMisses.push(
+          `${token.tokenId} created via ${side} does not verify via ${other(side)}: ${seen.text}`,
+        );
       }
       if (after === "revoke") {
         const answer = await via(other(side), "revoke", "sessionTokens.revoke", { tokenId: token.tokenId });
         if (answer.kind === "response" && answer.status === 200) revoked.set(token.tokenId, other(side));
       } else if (after === "revokeForCustomer") {
-        const answer = await via(other(side), "revokeForCustomer", "sessionTokens.revokeForCustomer", { externalUserId });
+        const answer = await via(other(side), "revokeForCustomer", "sessionTokens.revokeForCustomer", {
+          externalUserId,
+        });
         if (answer.kind === "response" && answer.status === 200) {
           expect(dataOf(answer).revokedCount).toBe(1);
           revoked.set(token.tokenId, other(side));
@@ -177,9 +200,13 @@ describe("two server processes on one SQLite file", () => {
     const afterFor = ["keep", "revoke", "revokeForCustomer", "keep"] as const;
     for (let i = 0; i < UNIQUE_EMAILS; i++) {
       for (let k = 0; k < USERS_PER_EMAIL; k++) {
-        storm.push(() => createAndFollow((i + k) % 2 === 0 ? "A" : "B", `u${i}_${k}`, `unique${i}@example.com`, afterFor[k]!));
+        storm.push(() =>
+          createAndFollow((i + k) % 2 === 0 ? "A" : "B", `u${i}_${k}`, `unique${i}@example.com`, afterFor[k]!),
+        );
       }
-      storm.push(() => createAndFollow(i % 2 === 0 ? "B" : "A", `roamer${i % ROAMERS}`, `unique${i}@example.com`, "keep"));
+      storm.push(() =>
+        createAndFollow(i % 2 === 0 ? "B" : "A", `roamer${i % ROAMERS}`, `unique${i}@example.com`, "keep"),
+      );
     }
     for (let j = 0; j < SHARED_PAIRS; j++) {
       for (let k = 0; k < USERS_PER_EMAIL; k++) {
@@ -202,8 +229,13 @@ describe("two server processes on one SQLite file", () => {
     for (const [tokenId, side] of revoked) {
       const token = created.find((entry) => entry.tokenId === tokenId)!;
       for (const reader of [side, other(side)] as const) {
-        const verdict = dataOf(await via(reader, "verify", "sessionTokens.verify", { sessionToken: token.sessionToken }));
-        expect(verdict, `${tokenId} revoked via ${side}, verified via ${reader}`).toEqual({ valid: false, reason: "revoked" });
+        const verdict = dataOf(
+          await via(reader, "verify", "sessionTokens.verify", { sessionToken: token.sessionToken }),
+        );
+        expect(verdict, `${tokenId} revoked via ${side}, verified via ${reader}`).toEqual({
+          valid: false,
+          reason: "revoked",
+        });
       }
     }
 
@@ -246,9 +278,14 @@ describe("two server processes on one SQLite file", () => {
       if (id.startsWith("cus_uniq")) {
         const i = Number(id.slice("cus_uniq".length));
         const candidates = [...Array.from({ length: USERS_PER_EMAIL }, (_, k) => `u${i}_${k}`), `roamer${i % ROAMERS}`];
-        expect(candidates, `${id} is bound to one of the users who asked with its email`).toContain(row.external_user_id);
+        expect(candidates, `${id} is bound to one of the users who asked with its email`).toContain(
+          row.external_user_id,
+        );
         expect(row.bound_by).toBe("email");
-        expect(acknowledged.has(`${row.external_user_id} unique${i}@example.com`), `${id}: its user's creation was acknowledged`).toBe(true);
+        expect(
+          acknowledged.has(`${row.external_user_id} unique${i}@example.com`),
+          `${id}: its user's creation was acknowledged`,
+        ).toBe(true);
       } else if (id.startsWith("cus_shr")) {
         expect(row.external_user_id, `${id} shares its email: bound to no one`).toBeNull();
       } else {

@@ -4,7 +4,7 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runEntry, type RunningProcess } from "../run-process.js";
+import { type RunningProcess, runEntry } from "../run-process.js";
 
 // Issue: bodies were buffered before the caller was known. 1,500 connections without a key, each
 // sending 1 MiB − 1 byte, grew the server by 1.47 GB, never given back. Here the real server
@@ -69,75 +69,81 @@ describe.each(["fast", "stock"] as const)("a flood of unauthenticated 1 MiB bodi
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it(
-    "keeps the server's memory bounded and serves a merchant's token creations meanwhile",
-    async () => {
-      // The per-address cap is off: every flooding connection comes from 127.0.0.1, and this test is
-      // about what the body gate does with all 1,500 (the cap itself: test/http/connections.test.ts).
-      server = runEntry("src/main.ts", [], {
-        PORT: "0",
-        HOST: "127.0.0.1",
-        DATABASE_PATH: join(dir, "db.sqlite"),
-        HTTP_HANDLER: handler,
-        MAX_CONNECTIONS_PER_ADDRESS: "0",
+  it("keeps the server's memory bounded and serves a merchant's token creations meanwhile", async () => {
+    // The per-address cap is off: every flooding connection comes from 127.0.0.1, and this test is
+    // about what the body gate does with all 1,500 (the cap itself: test/http/connections.test.ts).
+    server = runEntry("src/main.ts", [], {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      DATABASE_PATH: join(dir, "db.sqlite"),
+      HTTP_HANDLER: handler,
+      MAX_CONNECTIONS_PER_ADDRESS: "0",
+    });
+    const [, url] = await server.waitFor(/"url":"(http:\/\/[^"]+)"/);
+    const port = Number(new URL(url!).port);
+    const key = server.stdout().match(/^\s+(sk_test_[0-9A-Za-z]+)$/m)![1]!;
+    // The merchant's connection is kept alive, as its HTTP client keeps it: a connection already
+    // open is not one the MAX_CONNECTIONS cap refuses when the flood fills it.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const create = (externalUserId: string) =>
+      new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify({ externalUserId });
+        const req = request(
+          {
+            host: "127.0.0.1",
+            port,
+            method: "POST",
+            path: "/trpc/sessionTokens.create",
+            agent,
+            timeout: MERCHANT_TIMEOUT_MS,
+          },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.setHeader("authorization", `Bearer ${key}`);
+        req.setHeader("content-type", "application/json");
+        req.on("timeout", () => req.destroy(new Error(`no answer within ${MERCHANT_TIMEOUT_MS} ms`)));
+        req.on("error", reject);
+        req.end(body);
       });
-      const [, url] = await server.waitFor(/"url":"(http:\/\/[^"]+)"/);
-      const port = Number(new URL(url!).port);
-      const key = server.stdout().match(/^\s+(sk_test_[0-9A-Za-z]+)$/m)![1]!;
-      // The merchant's connection is kept alive, as its HTTP client keeps it: a connection already
-      // open is not one the MAX_CONNECTIONS cap refuses when the flood fills it.
-      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-      const create = (externalUserId: string) =>
-        new Promise<number>((resolve, reject) => {
-          const body = JSON.stringify({ externalUserId });
-          const req = request(
-            { host: "127.0.0.1", port, method: "POST", path: "/trpc/sessionTokens.create", agent, timeout: MERCHANT_TIMEOUT_MS },
-            (res) => {
-              res.resume();
-              res.on("end", () => resolve(res.statusCode ?? 0));
-            },
-          );
-          req.setHeader("authorization", `Bearer ${key}`);
-          req.setHeader("content-type", "application/json");
-          req.on("timeout", () => req.destroy(new Error(`no answer within ${MERCHANT_TIMEOUT_MS} ms`)));
-          req.on("error", reject);
-          req.end(body);
-        });
-      // Warm: the code paths of both answers are loaded before the baseline is taken.
-      for (let i = 0; i < 20; i++) expect(await create(`warm_${i}`)).toBe(200);
-      const pid = server.child.pid!;
-      const baseline = rssBytes(pid);
+    // Warm: the code paths of both answers are loaded before the baseline is taken.
+    for (let i = 0; i < 20; i++) expect(await create(`warm_${i}`)).toBe(200);
+    const pid = server.child.pid!;
+    const baseline = rssBytes(pid);
 
-      let peak = baseline;
-      const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 20);
-      const floods = Array.from({ length: CONNECTIONS }, () => flood(port));
-      // Meanwhile, a merchant: each creation is answered normally.
-      const served: Array<number | string> = [];
-      let statuses: Array<number | null>;
-      const started = performance.now();
-      let servedAfterMs = 0;
-      try {
-        for (let i = 0; i < 10; i++) served.push(await create(`user_${i}`).catch((error: Error) => error.message));
-        servedAfterMs = performance.now() - started;
-        statuses = await Promise.all(floods);
-      } finally {
-        clearInterval(sampler);
-      }
-      peak = Math.max(peak, rssBytes(pid));
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 20);
+    const floods = Array.from({ length: CONNECTIONS }, () => flood(port));
+    // Meanwhile, a merchant: each creation is answered normally.
+    const served: Array<number | string> = [];
+    let statuses: Array<number | null>;
+    const started = performance.now();
+    let servedAfterMs = 0;
+    try {
+      for (let i = 0; i < 10; i++) served.push(await create(`user_${i}`).catch((error: Error) => error.message));
+      servedAfterMs = performance.now() - started;
+      statuses = await Promise.all(floods);
+    } finally {
+      clearInterval(sampler);
+    }
+    peak = Math.max(peak, rssBytes(pid));
 
-      const growthMiB = (peak - baseline) / 1024 / 1024;
-      const answered = statuses.filter((status) => status !== null);
-      console.log(
-        `[flood ${handler}] RSS ${(baseline / 1024 / 1024).toFixed(0)} MiB → peak ${(peak / 1024 / 1024).toFixed(0)} MiB (+${growthMiB.toFixed(0)} MiB); ${answered.length} of ${CONNECTIONS} flooding connections got an answer before closing, statuses ${[...new Set(answered)].join(", ")}; the merchant's 10 creations took ${servedAfterMs.toFixed(0)} ms, the flood ${(performance.now() - started).toFixed(0)} ms`,
-      );
-      expect(served).toEqual(Array(10).fill(200));
-      // Refused: every flooding connection that got an answer got 401, none was read into a procedure.
-      expect(answered.every((status) => status === 401), `statuses ${[...new Set(answered)].join(", ")}`).toBe(true);
-      expect(peak - baseline, `RSS grew by ${growthMiB.toFixed(0)} MiB`).toBeLessThan(RSS_GROWTH_BOUND_BYTES);
-      // And the server still serves after the flood.
-      expect(await create("after")).toBe(200);
-      agent.destroy();
-    },
-    60_000,
-  );
+    const growthMiB = (peak - baseline) / 1024 / 1024;
+    const answered = statuses.filter((status) => status !== null);
+    console.log(
+      `[flood ${handler}] RSS ${(baseline / 1024 / 1024).toFixed(0)} MiB → peak ${(peak / 1024 / 1024).toFixed(0)} MiB (+${growthMiB.toFixed(0)} MiB); ${answered.length} of ${CONNECTIONS} flooding connections got an answer before closing, statuses ${[...new Set(answered)].join(", ")}; the merchant's 10 creations took ${servedAfterMs.toFixed(0)} ms, the flood ${(performance.now() - started).toFixed(0)} ms`,
+    );
+    expect(served).toEqual(Array(10).fill(200));
+    // Refused: every flooding connection that got an answer got 401, none was read into a procedure.
+    expect(
+      answered.every((status) => status === 401),
+      `statuses ${[...new Set(answered)].join(", ")}`,
+    ).toBe(true);
+    expect(peak - baseline, `RSS grew by ${growthMiB.toFixed(0)} MiB`).toBeLessThan(RSS_GROWTH_BOUND_BYTES);
+    // And the server still serves after the flood.
+    expect(await create("after")).toBe(200);
+    agent.destroy();
+  }, 60_000);
 });

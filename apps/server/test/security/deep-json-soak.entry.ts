@@ -1,10 +1,9 @@
-import type { Store } from "../../src/store/store.js";
-import { openTestStore } from "../support/test-store.js";
 import { Agent, request } from "node:http";
 import { createApiKey } from "../../src/api-keys/api-keys.service.js";
 import { startHttpServer } from "../../src/http/http-server.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
+import { openTestStore } from "../support/test-store.js";
 
 // Run by deep-json-soak.test.ts in a child process started with --expose-gc, so that the heap
 // measured is the server's alone. A real server on port 0 and a real SQLite database receive a
@@ -42,7 +41,12 @@ async function main() {
   const db = await openTestStore();
   const key = await createApiKey(db, systemClock, { organizationName: "Soak", environment: "test" });
   // No rate limiter: the point is what one process keeps per refused request, not how many it takes.
-  const server = await startHttpServer({ deps: { store: db, clock: systemClock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1", handler });
+  const server = await startHttpServer({
+    deps: { store: db, clock: systemClock, logger: createLogger("silent") },
+    port: 0,
+    host: "127.0.0.1",
+    handler,
+  });
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const bodies = deepBodies();
   const statuses: Record<string, number> = {};
@@ -57,7 +61,11 @@ async function main() {
           method: "POST",
           path: "/trpc/sessionTokens.create",
           agent,
-          headers: { authorization: `Bearer ${key.secretKey}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          headers: {
+            authorization: `Bearer ${key.secretKey}`,
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -96,12 +104,26 @@ async function main() {
   const before = await settledHeap();
   await stream(requests);
   const after = await settledHeap();
-  const rows = await db.kysely.selectFrom("session_tokens").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const rows = await db.kysely
+    .selectFrom("session_tokens")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
 
   agent.destroy();
   await server.close(1_000);
   await db.close();
-  console.log(JSON.stringify({ handler, requests, before, after, growthBytes: after - before, statuses, sample, storedRows: Number(rows.n) }));
+  console.log(
+    JSON.stringify({
+      handler,
+      requests,
+      before,
+      after,
+      growthBytes: after - before,
+      statuses,
+      sample,
+      storedRows: Number(rows.n),
+    }),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -29,10 +29,20 @@ function runSoak(handler: keyof typeof REQUESTS): Promise<SoakReport> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ["--expose-gc", "--max-old-space-size=512", "--conditions=source", "--import", "tsx", ENTRY, handler, String(REQUESTS[handler])],
+      [
+        "--expose-gc",
+        "--max-old-space-size=512",
+        "--conditions=source",
+        "--import",
+        "tsx",
+        ENTRY,
+        handler,
+        String(REQUESTS[handler]),
+      ],
       { cwd: SERVER_ROOT, env: { ...process.env, LOG_LEVEL: "silent" }, maxBuffer: 1024 * 1024, timeout: 240_000 },
       (error, stdout, stderr) => {
-        if (error) reject(new Error(`soak child failed (${String(error.message).slice(0, 200)}): ${stderr.slice(-2000)}`));
+        if (error)
+          reject(new Error(`soak child failed (${String(error.message).slice(0, 200)}): ${stderr.slice(-2000)}`));
         else resolve(JSON.parse(stdout.trim().split("\n").at(-1)!) as SoakReport);
       },
     );
@@ -49,7 +59,9 @@ describe("deeply nested metadata does not grow the heap (SPEC §6)", () => {
         error: { data: { code: "BAD_REQUEST", fieldErrors: { metadata: ["metadata must be at most 8 levels deep"] } } },
       });
       expect(report.storedRows).toBe(0);
-      console.log(`[soak] ${handler}: heap growth ${(report.growthBytes / 1024 / 1024).toFixed(1)} MB over ${REQUESTS[handler]} requests`);
+      console.log(
+        `[soak] ${handler}: heap growth ${(report.growthBytes / 1024 / 1024).toFixed(1)} MB over ${REQUESTS[handler]} requests`,
+      );
       expect(report.growthBytes).toBeLessThan(MAX_GROWTH_BYTES);
     },
     300_000,

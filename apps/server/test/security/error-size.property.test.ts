@@ -1,13 +1,13 @@
-import type { Store } from "../../src/store/store.js";
-import { openTestStore } from "../support/test-store.js";
 import { errorData, MAX_FIELD_ERRORS, MAX_IMPORT_BATCH } from "@billingos/contracts";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
+import { type CreatedApiKey, createApiKey } from "../../src/api-keys/api-keys.service.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
+import type { Store } from "../../src/store/store.js";
 import { START_TIME } from "../harness.js";
+import { openTestStore } from "../support/test-store.js";
 import { send } from "./http-client.js";
 import { checkProperty, PROPERTY_TIMEOUT_MS, tableNames, writeFootprint } from "./support.js";
 
@@ -27,7 +27,11 @@ beforeAll(async () => {
   db = await openTestStore();
   const clock = new ManualClock(START_TIME);
   key = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
-  server = await startHttpServer({ deps: { store: db, clock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1" });
+  server = await startHttpServer({
+    deps: { store: db, clock, logger: createLogger("silent") },
+    port: 0,
+    host: "127.0.0.1",
+  });
 });
 
 afterAll(async () => {
@@ -50,7 +54,12 @@ async function post(path: string, body: string): Promise<ErrorAnswer> {
     body,
   });
   const { error } = JSON.parse(answer.body) as { error: { message: string; data: unknown } };
-  return { status: answer.status, bytes: Buffer.byteLength(answer.body), message: error.message, data: errorData.parse(error.data) };
+  return {
+    status: answer.status,
+    bytes: Buffer.byteLength(answer.body),
+    message: error.message,
+    data: errorData.parse(error.data),
+  };
 }
 
 /** `{"externalUserId":"u","0":1,"1":1,…}` with `count` unknown keys, as the attacker sent it. */
@@ -76,11 +85,16 @@ describe("error answers stay small whatever the input", () => {
   });
 
   it("customers.import with 1,000 bad customers: a 400 under 8 KiB listing the first and counting the rest", async () => {
-    const customers = Array.from({ length: MAX_IMPORT_BATCH }, (_, i) => ({ stripeCustomerId: `bad_${"z".repeat(800)}_${i}`, email: i }));
+    const customers = Array.from({ length: MAX_IMPORT_BATCH }, (_, i) => ({
+      stripeCustomerId: `bad_${"z".repeat(800)}_${i}`,
+      email: i,
+    }));
     const answer = await post("customers.import", JSON.stringify({ customers }));
     expect(answer.status).toBe(400);
     expect(answer.bytes).toBeLessThan(MAX_ANSWER_BYTES);
-    expect(answer.data.fieldErrors?.["customers.0.stripeCustomerId"]).toEqual(["stripeCustomerId must be a Stripe customer id (cus_…)"]);
+    expect(answer.data.fieldErrors?.["customers.0.stripeCustomerId"]).toEqual([
+      "stripeCustomerId must be a Stripe customer id (cus_…)",
+    ]);
     expect(answer.data.unlistedProblems).toBe(2 * MAX_IMPORT_BATCH - MAX_FIELD_ERRORS);
     expect(answer.message).toContain("… and 1,990 more problems");
   });
@@ -91,7 +105,11 @@ describe("error answers stay small whatever the input", () => {
       const keyName = fc.oneof(fc.string({ maxLength: 40 }), fc.stringMatching(/^[a-z]{1,12}$/), fc.nat().map(String));
       const manyKeys = fc
         .record({ count: fc.integer({ min: 1, max: 20_000 }), prefix: keyName })
-        .map(({ count, prefix }) => ({ path: "sessionTokens.create", body: manyUnknownKeys(count, (i) => `${prefix}${i}`), problems: count }));
+        .map(({ count, prefix }) => ({
+          path: "sessionTokens.create",
+          body: manyUnknownKeys(count, (i) => `${prefix}${i}`),
+          problems: count,
+        }));
       const badCustomer = fc.record(
         {
           stripeCustomerId: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()),
@@ -101,9 +119,11 @@ describe("error answers stay small whatever the input", () => {
         // An unknown field in each: every customer is refused at least once.
         { requiredKeys: ["stripeCustomerId", "extra"] },
       );
-      const badCustomers = fc
-        .array(badCustomer, { minLength: 1, maxLength: MAX_IMPORT_BATCH })
-        .map((customers) => ({ path: "customers.import", body: JSON.stringify({ customers }), problems: customers.length }));
+      const badCustomers = fc.array(badCustomer, { minLength: 1, maxLength: MAX_IMPORT_BATCH }).map((customers) => ({
+        path: "customers.import",
+        body: JSON.stringify({ customers }),
+        problems: customers.length,
+      }));
       await checkProperty(
         "bounded error answers",
         fc.asyncProperty(fc.oneof(manyKeys, badCustomers), async ({ path, body, problems }) => {

@@ -25,14 +25,27 @@ export interface HttpRequest {
 }
 
 /** One request through node:http; resolves with the answer, or rejects if no answer came. */
-export function send(port: number, { method = "GET", path, headers = {}, body, reuseConnection = true }: HttpRequest): Promise<HttpAnswer> {
+export function send(
+  port: number,
+  { method = "GET", path, headers = {}, body, reuseConnection = true }: HttpRequest,
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: "127.0.0.1", port, method, path, headers, agent: reuseConnection ? keepAlive : false, timeout: ANSWER_TIMEOUT_MS },
+      {
+        host: "127.0.0.1",
+        port,
+        method,
+        path,
+        headers,
+        agent: reuseConnection ? keepAlive : false,
+        timeout: ANSWER_TIMEOUT_MS,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+        );
         res.on("error", reject);
       },
     );

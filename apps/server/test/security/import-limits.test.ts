@@ -1,5 +1,3 @@
-import type { Store } from "../../src/store/store.js";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { MAX_IMPORT_BATCH } from "@billingos/contracts";
@@ -7,11 +5,13 @@ import fc from "fast-check";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 // The node client, by path: @billingos/node depends on this package, so it cannot be a dependency back.
 import { BillingOS, BillingOSError } from "../../../../packages/node/src/index.js";
-import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
+import { type CreatedApiKey, createApiKey } from "../../src/api-keys/api-keys.service.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
+import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { Store } from "../../src/store/store.js";
 import { MAX_IMPORT_ROWS_PER_REQUEST } from "../../src/trpc/import-procedure.js";
 import { stripeCustomers } from "../customers/support.js";
 import { START_TIME } from "../harness.js";
@@ -35,7 +35,11 @@ let clock: ManualClock;
 let server: RunningHttpServer;
 let keys: { a: CreatedApiKey; a2: CreatedApiKey; b: CreatedApiKey };
 
-async function start(handler: (typeof HANDLERS)[number], path = ":memory:", rowsPerMinute: number | null = ROWS_PER_MINUTE) {
+async function start(
+  handler: (typeof HANDLERS)[number],
+  path = ":memory:",
+  rowsPerMinute: number | null = ROWS_PER_MINUTE,
+) {
   db = await openSqliteStore({ path });
   clock = new ManualClock(START_TIME);
   keys = {
@@ -104,7 +108,11 @@ describe.each(HANDLERS)("customers.import limits on the %s handler", (handler) =
       // Refused: 500 rows left in the key's bucket, 1,000 asked.
       expect(refused.status).toBe(429);
       expect(refused.headers["retry-after"]).toBe(String(WAIT_FOR_A_BATCH_SECONDS));
-      expect(json(refused).error?.data).toMatchObject({ code: "TOO_MANY_REQUESTS", httpStatus: 429, retryAfterSeconds: WAIT_FOR_A_BATCH_SECONDS });
+      expect(json(refused).error?.data).toMatchObject({
+        code: "TOO_MANY_REQUESTS",
+        httpStatus: 429,
+        retryAfterSeconds: WAIT_FOR_A_BATCH_SECONDS,
+      });
       expect(json(refused).error?.message).toMatch(/limit is 2500 a minute; this batch of 1000 can be sent in 12 s/);
       expect(await writeFootprint(db, tables)).toEqual(before);
       // What is left is still there: a smaller batch fits.
@@ -160,7 +168,9 @@ describe.each(HANDLERS)("customers.import limits on the %s handler", (handler) =
     });
 
     it("an invalid batch costs the key nothing; once the bucket is short, a batch is refused before its rows are read", async () => {
-      const invalid = batchOf(1_000).map((customer, i) => (i === 999 ? { ...customer, stripeCustomerId: "not-a-stripe-id" } : customer));
+      const invalid = batchOf(1_000).map((customer, i) =>
+        i === 999 ? { ...customer, stripeCustomerId: "not-a-stripe-id" } : customer,
+      );
       const post = (customers: unknown) =>
         send(server.port, {
           method: "POST",
@@ -183,7 +193,11 @@ describe.each(HANDLERS)("customers.import limits on the %s handler", (handler) =
       const thrown = await billing.importCustomers({ customers: batchOf(1_000) }).catch((error: unknown) => error);
       // Refused: the third batch of the minute.
       expect(thrown).toBeInstanceOf(BillingOSError);
-      expect(thrown).toMatchObject({ code: "TOO_MANY_REQUESTS", httpStatus: 429, retryAfterSeconds: WAIT_FOR_A_BATCH_SECONDS });
+      expect(thrown).toMatchObject({
+        code: "TOO_MANY_REQUESTS",
+        httpStatus: 429,
+        retryAfterSeconds: WAIT_FOR_A_BATCH_SECONDS,
+      });
     });
   });
 
@@ -196,7 +210,9 @@ describe.each(HANDLERS)("customers.import limits on the %s handler", (handler) =
       expect(items[0]!.result).toBeDefined();
       // Refused: 600 + 600 > 1,000 in one request.
       expect(items[1]!.error?.data).toMatchObject({ code: "PAYLOAD_TOO_LARGE", httpStatus: 413 });
-      expect(items[1]!.error?.message).toMatch(/at most 1000 customers across its calls; this call's 600 would make 1200/);
+      expect(items[1]!.error?.message).toMatch(
+        /at most 1000 customers across its calls; this call's 600 would make 1200/,
+      );
       expect(await importedRows()).toBe(600);
       // Each batch in a request of its own is fine.
       expect((await importCall(keys.a, MAX_IMPORT_BATCH)).status).toBe(200);
@@ -254,7 +270,9 @@ describe("an import request and the event loop", () => {
         method: "POST",
         path: `/trpc/${Array(10).fill("customers.import").join(",")}?batch=1`,
         headers: { authorization: `Bearer ${keys.a.secretKey}`, "content-type": "application/json" },
-        body: JSON.stringify(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [i, { customers: batchOf(MAX_IMPORT_BATCH) }]))),
+        body: JSON.stringify(
+          Object.fromEntries(Array.from({ length: 10 }, (_, i) => [i, { customers: batchOf(MAX_IMPORT_BATCH) }])),
+        ),
       });
     // Warm-up: the first requests of a process also pay for compiling the code they run.
     await request();
@@ -271,6 +289,9 @@ describe("an import request and the event loop", () => {
     }
     // Generous, and the best of three rounds (a shared, noisy machine): the work is sliced to a few
     // milliseconds at a time (~20 ms measured: reading the body, validating one batch, 100 rows).
-    expect(Math.min(...longest), `the longest stretch the event loop was held, ms, in each round: ${longest.join(", ")}`).toBeLessThan(100);
+    expect(
+      Math.min(...longest),
+      `the longest stretch the event loop was held, ms, in each round: ${longest.join(", ")}`,
+    ).toBeLessThan(100);
   }, 60_000);
 });

@@ -1,25 +1,25 @@
 import { type ErrorCode, errorData, MAX_IMPORT_BATCH } from "@billingos/contracts";
 import { getErrorShape, TRPCError } from "@trpc/server";
 import fc from "fast-check";
-import { ZodError } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ZodError } from "zod";
 import { DomainError } from "../../src/shared/domain-error.js";
 import { appRouter } from "../../src/trpc/router.js";
 import {
-  callByPath,
   type Caller,
+  callByPath,
   callerWith,
   checkProperty,
   createTenants,
   expectTableCoversRouter,
   inputKeysOf,
   PROCEDURE_PATHS,
-  procedureType,
   PROPERTY_TIMEOUT_MS,
+  procedureType,
   schemaAccepts,
   settle,
-  tableNames,
   type Tenants,
+  tableNames,
   writeFootprint,
 } from "./support.js";
 
@@ -54,8 +54,12 @@ beforeAll(async () => {
   });
   seed.tokenId = created.tokenId;
   seed.sessionToken = created.sessionToken;
-  seed.unresolvedCursor = (await t.h.store.kysely.selectFrom("imported_customers").select("id").orderBy("id").executeTakeFirstOrThrow()).id;
-  seed.auditCursor = (await t.h.store.kysely.selectFrom("audit_events").select("id").orderBy("id", "desc").executeTakeFirstOrThrow()).id;
+  seed.unresolvedCursor = (
+    await t.h.store.kysely.selectFrom("imported_customers").select("id").orderBy("id").executeTakeFirstOrThrow()
+  ).id;
+  seed.auditCursor = (
+    await t.h.store.kysely.selectFrom("audit_events").select("id").orderBy("id", "desc").executeTakeFirstOrThrow()
+  ).id;
   tables = await tableNames(t.h.store);
 });
 afterAll(() => t.h.close());
@@ -110,7 +114,13 @@ const ENTRIES: Record<string, FuzzEntry> = {
   "customers.import": {
     valid: () => ({
       customers: [
-        { stripeCustomerId: "cus_fuzz", email: "fuzz@example.com", name: "Fuzz", metadata: { plan: "pro" }, createdAt: "2025-01-01T00:00:00.000Z" },
+        {
+          stripeCustomerId: "cus_fuzz",
+          email: "fuzz@example.com",
+          name: "Fuzz",
+          metadata: { plan: "pro" },
+          createdAt: "2025-01-01T00:00:00.000Z",
+        },
       ],
       dryRun: false,
     }),
@@ -174,7 +184,9 @@ async function expectSafeOutcome(path: string, input: unknown): Promise<void> {
   const error = outcome.error;
   expect(error, `${path} threw a non-tRPC error for ${shown}`).toBeInstanceOf(TRPCError);
   const { code, cause } = error as TRPCError;
-  expect(code, `${path} answered INTERNAL_SERVER_ERROR for ${shown}: ${String(cause)}`).not.toBe("INTERNAL_SERVER_ERROR");
+  expect(code, `${path} answered INTERNAL_SERVER_ERROR for ${shown}: ${String(cause)}`).not.toBe(
+    "INTERNAL_SERVER_ERROR",
+  );
   if (accepts) {
     expect(entry.domainCodes, `${path}: ${code} is not a code its rules give, for ${shown}`).toContain(code);
     // DomainError is itself the TRPCError a service throws.
@@ -186,12 +198,21 @@ async function expectSafeOutcome(path: string, input: unknown): Promise<void> {
   }
   // What a client reads: the root error formatter shapes the refusal (field errors, code) without throwing.
   const shape = await settle(async () =>
-    getErrorShape({ config: appRouter._def._config, error: error as TRPCError, type: procedureType(path), path, input, ctx: undefined }),
+    getErrorShape({
+      config: appRouter._def._config,
+      error: error as TRPCError,
+      type: procedureType(path),
+      path,
+      input,
+      ctx: undefined,
+    }),
   );
   expect(shape.ok, `${path}: the error formatter threw ${shape.ok ? "" : String(shape.error)} for ${shown}`).toBe(true);
   const data = errorData.safeParse((shape as { value: { data: unknown } }).value.data);
   expect(data.success && data.data.code, `${path}: malformed error data for ${shown}`).toBe(code);
-  expect(await writeFootprint(t.h.store, tables), `${path}: a refused call wrote to the database (${shown})`).toEqual(before);
+  expect(await writeFootprint(t.h.store, tables), `${path}: a refused call wrote to the database (${shown})`).toEqual(
+    before,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,7 +222,17 @@ async function expectSafeOutcome(path: string, input: unknown): Promise<void> {
 const randomJson = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }),
   fc
-    .anything({ maxDepth: 3, withBoxedValues: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true, withObjectString: true })
+    .anything({
+      maxDepth: 3,
+      withBoxedValues: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withTypedArray: true,
+      withSparseArray: true,
+      withNullPrototype: true,
+      withObjectString: true,
+    })
     .map((value) => {
       const json = JSON.stringify(value);
       return json === undefined ? undefined : (JSON.parse(json) as unknown);
@@ -266,8 +297,9 @@ type Path = (string | number)[];
 /** Every place inside a value where a mutation can land: the root, each key, each array slot. */
 function pathsOf(value: unknown, prefix: Path = []): Path[] {
   const paths: Path[] = [prefix];
-  if (Array.isArray(value)) value.forEach((item, index) => paths.push(...pathsOf(item, [...prefix, index])));
-  else if (value !== null && typeof value === "object") {
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) paths.push(...pathsOf(item, [...prefix, index]));
+  } else if (value !== null && typeof value === "object") {
     for (const [key, item] of Object.entries(value)) paths.push(...pathsOf(item, [...prefix, key]));
   }
   return paths;
@@ -297,7 +329,12 @@ function applyMutation(root: unknown, mutation: Mutation): unknown {
   const target = parent as Record<string | number, unknown>;
   if (mutation.kind === "extra") {
     // defineProperty, so that a key named __proto__ is an own property, as JSON.parse makes it.
-    Object.defineProperty(target, mutation.key, { value: mutation.value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(target, mutation.key, {
+      value: mutation.value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   } else {
     const last = mutation.path[mutation.path.length - 1]!;
     if (mutation.kind === "set") target[last] = mutation.value;
@@ -311,19 +348,38 @@ function applyMutation(root: unknown, mutation: Mutation): unknown {
 function mutationsOf(path: string): fc.Arbitrary<unknown> {
   const valid = ENTRIES[path]!.valid();
   const places = pathsOf(valid);
-  const knownKeys = [...new Set([...inputKeysOf(path), ...places.flatMap((place) => place.filter((step): step is string => typeof step === "string"))])];
-  const value = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...edgeValues()) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) });
+  const knownKeys = [
+    ...new Set([
+      ...inputKeysOf(path),
+      ...places.flatMap((place) => place.filter((step): step is string => typeof step === "string")),
+    ]),
+  ];
+  const value = fc.oneof(
+    { weight: 2, arbitrary: fc.constantFrom(...edgeValues()) },
+    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+  );
   const extraKey = fc.oneof(
     fc.string({ maxLength: 20 }),
     // Typos and look-alikes of real fields (expiresin for expiresIn) and prototype names.
-    fc.constantFrom("__proto__", "constructor", "prototype", "toString", ...knownKeys.flatMap((key) => [key.toLowerCase(), key.toUpperCase(), `${key} `])),
+    fc.constantFrom(
+      "__proto__",
+      "constructor",
+      "prototype",
+      "toString",
+      ...knownKeys.flatMap((key) => [key.toLowerCase(), key.toUpperCase(), `${key} `]),
+    ),
   );
   const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     { weight: 3, arbitrary: fc.record({ kind: fc.constant("set" as const), path: fc.constantFrom(...places), value }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("delete" as const), path: fc.constantFrom(...places) }) },
     {
       weight: 2,
-      arbitrary: fc.record({ kind: fc.constant("extra" as const), path: fc.constantFrom(...places), key: extraKey, value }),
+      arbitrary: fc.record({
+        kind: fc.constant("extra" as const),
+        path: fc.constantFrom(...places),
+        key: extraKey,
+        value,
+      }),
     },
   );
   return fc.array(mutation, { minLength: 1, maxLength: 3 }).map((mutations) => mutations.reduce(applyMutation, valid));
@@ -348,7 +404,10 @@ describe.each(PROCEDURE_PATHS.filter((path) => path in ENTRIES))("%s", (path) =>
   it(
     "property: random JSON gets success or BAD_REQUEST, never a 500, and a refusal writes nothing",
     async () => {
-      await checkProperty(`inputs: random JSON → ${path}`, fc.asyncProperty(randomJson, (input) => expectSafeOutcome(path, input)));
+      await checkProperty(
+        `inputs: random JSON → ${path}`,
+        fc.asyncProperty(randomJson, (input) => expectSafeOutcome(path, input)),
+      );
     },
     PROPERTY_TIMEOUT_MS,
   );
@@ -356,7 +415,10 @@ describe.each(PROCEDURE_PATHS.filter((path) => path in ENTRIES))("%s", (path) =>
   it(
     "property: damaged valid inputs (wrong types, edge values, missing and unknown keys) get success or a typed refusal",
     async () => {
-      await checkProperty(`inputs: mutations → ${path}`, fc.asyncProperty(mutationsOf(path), (input) => expectSafeOutcome(path, input)));
+      await checkProperty(
+        `inputs: mutations → ${path}`,
+        fc.asyncProperty(mutationsOf(path), (input) => expectSafeOutcome(path, input)),
+      );
     },
     PROPERTY_TIMEOUT_MS,
   );

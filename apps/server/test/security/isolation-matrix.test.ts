@@ -42,7 +42,8 @@ interface IsolationProbe {
 }
 
 /** What verify says of A/test's token to a key of another scope: unknown in its own environment, the wrong one otherwise. */
-const verifyReasonFor = (w: World, who: Intruder) => (w.environmentOf(who) === "test" ? "not_found" : "wrong_environment");
+const verifyReasonFor = (w: World, who: Intruder) =>
+  w.environmentOf(who) === "test" ? "not_found" : "wrong_environment";
 
 /**
  * How to call each procedure with another tenant's ids. A procedure of the router without a row
@@ -57,14 +58,19 @@ const PROBES: Record<string, IsolationProbe> = {
     },
     async intruder(w, who) {
       // The same user id, organization id and the email of A's unbound customer.
-      const created = await w.caller(who).sessionTokens.create({ externalUserId: "user_2", email: "free@example.com", externalOrganizationId: "org_1" });
+      const created = await w
+        .caller(who)
+        .sessionTokens.create({ externalUserId: "user_2", email: "free@example.com", externalOrganizationId: "org_1" });
       // A's customers awaiting a bind are not counted for the intruder…
       expect(created.unresolvedCustomers).toBeUndefined();
       // …nor bound by it (the snapshot check proves cus_aFree untouched), nor bound in its own scope.
       await expectRefused(w.caller(who).customers.get({ externalUserId: "user_2" }), ["NOT_FOUND"]);
       // The intruder's token does not exist for A.
       const seenByA = await w.caller("A/test").sessionTokens.verify({ sessionToken: created.sessionToken });
-      expect(seenByA).toEqual({ valid: false, reason: w.environmentOf(who) === "test" ? "not_found" : "wrong_environment" });
+      expect(seenByA).toEqual({
+        valid: false,
+        reason: w.environmentOf(who) === "test" ? "not_found" : "wrong_environment",
+      });
       expect((await w.caller("A/test").sessionTokens.list({ externalUserId: "user_2" })).data).toEqual([]);
     },
   },
@@ -77,7 +83,9 @@ const PROBES: Record<string, IsolationProbe> = {
     async intruder(w, who) {
       // Refused: another scope's token is unknown (same environment) or of the wrong environment, never valid.
       for (const operation of [undefined, "customer:read"] as const) {
-        const verified = await w.caller(who).sessionTokens.verify({ sessionToken: w.a.sessionToken, ...(operation ? { operation } : {}) });
+        const verified = await w
+          .caller(who)
+          .sessionTokens.verify({ sessionToken: w.a.sessionToken, ...(operation ? { operation } : {}) });
         expect(verified).toEqual({ valid: false, reason: verifyReasonFor(w, who) });
       }
     },
@@ -86,7 +94,10 @@ const PROBES: Record<string, IsolationProbe> = {
   "sessionTokens.revoke": {
     async owner(w) {
       await w.caller("A/test").sessionTokens.revoke({ tokenId: w.a.tokenId });
-      expect(await w.caller("A/test").sessionTokens.verify({ sessionToken: w.a.sessionToken })).toEqual({ valid: false, reason: "revoked" });
+      expect(await w.caller("A/test").sessionTokens.verify({ sessionToken: w.a.sessionToken })).toEqual({
+        valid: false,
+        reason: "revoked",
+      });
     },
     async intruder(w, who) {
       // Refused: A's token id does not exist in the intruder's scope.
@@ -118,18 +129,24 @@ const PROBES: Record<string, IsolationProbe> = {
 
   "sessionTokens.revokeForCustomer": {
     async owner(w) {
-      expect((await w.caller("A/test").sessionTokens.revokeForCustomer({ externalUserId: "user_1" })).revokedCount).toBe(1);
+      expect(
+        (await w.caller("A/test").sessionTokens.revokeForCustomer({ externalUserId: "user_1" })).revokedCount,
+      ).toBe(1);
     },
     async intruder(w, who) {
       // Revokes nothing: neither by A's user id nor by A's customer organization id.
       expect((await w.caller(who).sessionTokens.revokeForCustomer({ externalUserId: "user_1" })).revokedCount).toBe(0);
-      expect((await w.caller(who).sessionTokens.revokeForCustomer({ externalOrganizationId: "org_1" })).revokedCount).toBe(0);
+      expect(
+        (await w.caller(who).sessionTokens.revokeForCustomer({ externalOrganizationId: "org_1" })).revokedCount,
+      ).toBe(0);
     },
   },
 
   "customers.import": {
     async owner(w) {
-      const report = await w.caller("A/test").customers.import({ customers: [{ stripeCustomerId: "cus_aFree", email: "free@example.com", name: "Renamed" }] });
+      const report = await w.caller("A/test").customers.import({
+        customers: [{ stripeCustomerId: "cus_aFree", email: "free@example.com", name: "Renamed" }],
+      });
       expect(report.updated).toBe(1);
     },
     async intruder(w, who) {
@@ -153,20 +170,36 @@ const PROBES: Record<string, IsolationProbe> = {
     },
     async intruder(w, who) {
       // Sees nothing of A's customers awaiting a bind.
-      for (const reason of [undefined, "awaiting_first_session", "no_email", "email_shared", "binding_undone"] as const) {
-        expect(await w.caller(who).customers.listUnresolved(reason ? { reason } : {})).toEqual({ data: [], nextCursor: null });
+      for (const reason of [
+        undefined,
+        "awaiting_first_session",
+        "no_email",
+        "email_shared",
+        "binding_undone",
+      ] as const) {
+        expect(await w.caller(who).customers.listUnresolved(reason ? { reason } : {})).toEqual({
+          data: [],
+          nextCursor: null,
+        });
       }
     },
   },
 
   "customers.bind": {
     async owner(w) {
-      expect((await w.caller("A/test").customers.bind({ stripeCustomerId: "cus_aFree", externalUserId: "user_3" })).externalUserId).toBe("user_3");
+      expect(
+        (await w.caller("A/test").customers.bind({ stripeCustomerId: "cus_aFree", externalUserId: "user_3" }))
+          .externalUserId,
+      ).toBe("user_3");
     },
     async intruder(w, who) {
       // Refused: A's customers do not exist for the intruder: NOT_FOUND, not even a CONFLICT that would confirm them.
-      await expectRefused(w.caller(who).customers.bind({ stripeCustomerId: "cus_aFree", externalUserId: "user_3" }), ["NOT_FOUND"]);
-      await expectRefused(w.caller(who).customers.bind({ stripeCustomerId: "cus_aBound", externalUserId: "user_1" }), ["NOT_FOUND"]);
+      await expectRefused(w.caller(who).customers.bind({ stripeCustomerId: "cus_aFree", externalUserId: "user_3" }), [
+        "NOT_FOUND",
+      ]);
+      await expectRefused(w.caller(who).customers.bind({ stripeCustomerId: "cus_aBound", externalUserId: "user_1" }), [
+        "NOT_FOUND",
+      ]);
     },
   },
 
@@ -188,8 +221,12 @@ const PROBES: Record<string, IsolationProbe> = {
 
   "customers.get": {
     async owner(w) {
-      expect((await w.caller("A/test").customers.get({ stripeCustomerId: "cus_aBound" })).externalUserId).toBe("user_1");
-      expect((await w.caller("A/test").customers.get({ externalUserId: "user_1" })).stripeCustomerId).toBe("cus_aBound");
+      expect((await w.caller("A/test").customers.get({ stripeCustomerId: "cus_aBound" })).externalUserId).toBe(
+        "user_1",
+      );
+      expect((await w.caller("A/test").customers.get({ externalUserId: "user_1" })).stripeCustomerId).toBe(
+        "cus_aBound",
+      );
     },
     async intruder(w, who) {
       // Refused: neither A's Stripe id nor A's binding of user_1 exists in the intruder's scope.
@@ -200,12 +237,17 @@ const PROBES: Record<string, IsolationProbe> = {
 
   "audit.listForCustomer": {
     async owner(w) {
-      const actions = (await w.caller("A/test").audit.listForCustomer({ externalUserId: "user_1" })).data.map((event) => event.action);
+      const actions = (await w.caller("A/test").audit.listForCustomer({ externalUserId: "user_1" })).data.map(
+        (event) => event.action,
+      );
       expect(actions).toEqual(expect.arrayContaining(["session_token.created", "customer.bound"]));
     },
     async intruder(w, who) {
       // Sees nothing of A's audit trail for user_1.
-      expect(await w.caller(who).audit.listForCustomer({ externalUserId: "user_1" })).toEqual({ data: [], nextCursor: null });
+      expect(await w.caller(who).audit.listForCustomer({ externalUserId: "user_1" })).toEqual({
+        data: [],
+        nextCursor: null,
+      });
     },
   },
 
@@ -226,7 +268,11 @@ const PROBES: Record<string, IsolationProbe> = {
   "session.customer": {
     async owner(w) {
       const view = await w.session(w.a.sessionToken, ["test"]).session.customer();
-      expect(view).toMatchObject({ externalUserId: "user_1", externalOrganizationId: "org_1", stripeCustomer: { stripeCustomerId: "cus_aBound" } });
+      expect(view).toMatchObject({
+        externalUserId: "user_1",
+        externalOrganizationId: "org_1",
+        stripeCustomer: { stripeCustomerId: "cus_aBound" },
+      });
     },
     async intruder(w, who) {
       await expectCrossEnvironmentRefusals(w, who, (caller) => caller.session.customer());
@@ -239,7 +285,10 @@ const PROBES: Record<string, IsolationProbe> = {
   "session.signOut": {
     async owner(w) {
       await w.session(w.a.sessionToken, ["test"]).session.signOut();
-      expect(await w.caller("A/test").sessionTokens.verify({ sessionToken: w.a.sessionToken })).toEqual({ valid: false, reason: "revoked" });
+      expect(await w.caller("A/test").sessionTokens.verify({ sessionToken: w.a.sessionToken })).toEqual({
+        valid: false,
+        reason: "revoked",
+      });
     },
     async intruder(w, who) {
       await expectCrossEnvironmentRefusals(w, who, (caller) => caller.session.signOut());
@@ -256,7 +305,11 @@ const PROBES: Record<string, IsolationProbe> = {
  * on a live-only deployment, A's test token is UNAUTHORIZED. (Same-environment intruders have no
  * cross-environment call to make; their own token is probed by the caller.)
  */
-async function expectCrossEnvironmentRefusals(w: World, who: Intruder, call: (caller: Caller) => Promise<unknown>): Promise<void> {
+async function expectCrossEnvironmentRefusals(
+  w: World,
+  who: Intruder,
+  call: (caller: Caller) => Promise<unknown>,
+): Promise<void> {
   if (w.environmentOf(who) !== "live") return;
   // Refused: a live token on the sandbox deployment.
   await expectRefused(call(w.session(await w.intruderToken(who), ["test"])), ["UNAUTHORIZED"]);
@@ -275,14 +328,20 @@ beforeEach(async () => {
       { stripeCustomerId: "cus_aFree", email: "free@example.com" },
     ],
   });
-  const created = await acme.sessionTokens.create({ externalUserId: "user_1", externalOrganizationId: "org_1", email: "user1@example.com" });
+  const created = await acme.sessionTokens.create({
+    externalUserId: "user_1",
+    externalOrganizationId: "org_1",
+    email: "user1@example.com",
+  });
   w = {
     t,
     a: { tokenId: created.tokenId, sessionToken: created.sessionToken },
     caller: (tenant) => t.caller(tenant),
     environmentOf: (tenant) => t.keys[tenant].environment,
     session: (sessionToken, environments) => callerWith({ ...t.h.deps, environments }, `Bearer ${sessionToken}`),
-    intruderToken: async (who) => (await t.caller(who).sessionTokens.create({ externalUserId: "user_1", externalOrganizationId: "org_1" })).sessionToken,
+    intruderToken: async (who) =>
+      (await t.caller(who).sessionTokens.create({ externalUserId: "user_1", externalOrganizationId: "org_1" }))
+        .sessionToken,
   };
 });
 afterEach(() => w.t.h.close());
@@ -297,12 +356,14 @@ describe.each(PROCEDURE_PATHS)("%s", (path) => {
   const probe = PROBES[path];
 
   it("A/test reaches its own data (the control)", async () => {
-    if (probe === undefined) throw new Error(`No isolation probe for ${path}: add a row to PROBES in test/security/isolation-matrix.test.ts`);
+    if (probe === undefined)
+      throw new Error(`No isolation probe for ${path}: add a row to PROBES in test/security/isolation-matrix.test.ts`);
     await probe.owner(w);
   });
 
   it.each(INTRUDERS)("%s cannot read, verify, list, revoke or bind A/test's data", async (who) => {
-    if (probe === undefined) throw new Error(`No isolation probe for ${path}: add a row to PROBES in test/security/isolation-matrix.test.ts`);
+    if (probe === undefined)
+      throw new Error(`No isolation probe for ${path}: add a row to PROBES in test/security/isolation-matrix.test.ts`);
     const scopeA = { organizationId: w.t.keys["A/test"].organizationId, environment: "test" as const };
     const before = await scopeSnapshot(w.t.h.store, scopeA);
     await probe.intruder(w, who);

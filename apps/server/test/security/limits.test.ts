@@ -1,17 +1,23 @@
-import type { Store } from "../../src/store/store.js";
-import { openTestStore } from "../support/test-store.js";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 // The node client, by path: @billingos/node depends on this package, so it cannot be a dependency back.
 import { BillingOS, BillingOSError } from "../../../../packages/node/src/index.js";
-import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
+import { type CreatedApiKey, createApiKey } from "../../src/api-keys/api-keys.service.js";
 import { loadConfig } from "../../src/config.js";
-import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES, MAX_HEADER_BYTES, type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
+import {
+  DEFAULT_MAX_BATCH_SIZE,
+  DEFAULT_MAX_BODY_BYTES,
+  MAX_HEADER_BYTES,
+  type RunningHttpServer,
+  startHttpServer,
+} from "../../src/http/http-server.js";
+import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
+import type { Store } from "../../src/store/store.js";
 import { START_TIME } from "../harness.js";
+import { openTestStore } from "../support/test-store.js";
 import { type HttpAnswer, send, sendRaw } from "./http-client.js";
 import { tableNames, writeFootprint } from "./support.js";
 
@@ -38,7 +44,12 @@ async function start(handler: (typeof HANDLERS)[number]) {
     b: await createApiKey(db, clock, { organizationName: "Globex", environment: "test" }),
   };
   server = await startHttpServer({
-    deps: { store: db, clock, logger: createLogger("silent"), createRateLimiter: new MemoryRateLimiter(PER_MINUTE, clock) },
+    deps: {
+      store: db,
+      clock,
+      logger: createLogger("silent"),
+      createRateLimiter: new MemoryRateLimiter(PER_MINUTE, clock),
+    },
     port: 0,
     host: "127.0.0.1",
     handler,
@@ -50,7 +61,8 @@ afterEach(async () => {
   await db.close();
 });
 
-const json = (answer: HttpAnswer) => JSON.parse(answer.body) as { error?: { message: string; data: Record<string, unknown> } } & Array<unknown>;
+const json = (answer: HttpAnswer) =>
+  JSON.parse(answer.body) as { error?: { message: string; data: Record<string, unknown> } } & Array<unknown>;
 
 function create(key: CreatedApiKey, externalUserId = "user_1") {
   return send(server.port, {
@@ -73,7 +85,11 @@ describe.each(HANDLERS)("limits on the %s handler", (handler) => {
       // Refused: the key's bucket is empty.
       expect(refused.status).toBe(429);
       expect(refused.headers["retry-after"]).toBe(String(REFILL_SECONDS));
-      expect(json(refused).error?.data).toMatchObject({ code: "TOO_MANY_REQUESTS", httpStatus: 429, retryAfterSeconds: REFILL_SECONDS });
+      expect(json(refused).error?.data).toMatchObject({
+        code: "TOO_MANY_REQUESTS",
+        httpStatus: 429,
+        retryAfterSeconds: REFILL_SECONDS,
+      });
       expect(json(refused).error?.message).toMatch(/retry in 12 s/);
       expect(await writeFootprint(db, tables)).toEqual(before);
     });
@@ -183,10 +199,17 @@ describe.each(HANDLERS)("limits on the %s handler", (handler) => {
 
     it("request headers over 16 KiB get 431; 15 KiB of headers are served", async () => {
       const path = `/trpc/sessionTokens.list?input=${encodeURIComponent(JSON.stringify({ externalUserId: "user_1" }))}`;
-      const headers = (bytes: number) => ({ authorization: `Bearer ${keys.a.secretKey}`, "x-padding": "p".repeat(bytes) });
+      const headers = (bytes: number) => ({
+        authorization: `Bearer ${keys.a.secretKey}`,
+        "x-padding": "p".repeat(bytes),
+      });
       // Refused: more header bytes than the parser accepts.
-      expect((await send(server.port, { path, headers: headers(MAX_HEADER_BYTES + 1), reuseConnection: false })).status).toBe(431);
-      expect((await send(server.port, { path, headers: headers(MAX_HEADER_BYTES - 1024), reuseConnection: false })).status).toBe(200);
+      expect(
+        (await send(server.port, { path, headers: headers(MAX_HEADER_BYTES + 1), reuseConnection: false })).status,
+      ).toBe(431);
+      expect(
+        (await send(server.port, { path, headers: headers(MAX_HEADER_BYTES - 1024), reuseConnection: false })).status,
+      ).toBe(200);
     });
 
     it("a batch of 11 calls gets 400 (queries and mutations); a batch of 10 is served", async () => {
@@ -208,7 +231,9 @@ describe.each(HANDLERS)("limits on the %s handler", (handler) => {
         method: "POST",
         path: `/trpc/${Array(n).fill("sessionTokens.create").join(",")}?batch=1`,
         headers: { ...auth, "content-type": "application/json" },
-        body: JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [i, { externalUserId: "user_1" }]))),
+        body: JSON.stringify(
+          Object.fromEntries(Array.from({ length: n }, (_, i) => [i, { externalUserId: "user_1" }])),
+        ),
       });
       // Refused as a whole: none of the 11 creates runs.
       expect(mutations.status).toBe(400);
@@ -253,7 +278,9 @@ describe("the README's configuration table matches config.ts", () => {
 
   it("finds both (the parsers below read something)", () => {
     expect(documentedDefaults().size).toBeGreaterThanOrEqual(5);
-    expect(variablesRead()).toEqual(expect.arrayContaining(["PORT", "DATABASE_PATH", "CREATE_RATE_LIMIT_PER_MINUTE", "MAX_BODY_BYTES"]));
+    expect(variablesRead()).toEqual(
+      expect.arrayContaining(["PORT", "DATABASE_PATH", "CREATE_RATE_LIMIT_PER_MINUTE", "MAX_BODY_BYTES"]),
+    );
   });
 
   it("each documented default is the default: setting it explicitly changes nothing", () => {
@@ -261,7 +288,10 @@ describe("the README's configuration table matches config.ts", () => {
     for (const [variable, documented] of documentedDefaults()) {
       // A prose default ("all interfaces") is checked for presence only.
       if (!documented.literal) continue;
-      expect(loadConfig({ [variable]: documented.value }), `README says ${variable} defaults to ${documented.value}`).toEqual(defaults);
+      expect(
+        loadConfig({ [variable]: documented.value }),
+        `README says ${variable} defaults to ${documented.value}`,
+      ).toEqual(defaults);
     }
   });
 

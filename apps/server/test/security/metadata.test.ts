@@ -45,7 +45,8 @@ describe.each(HANDLERS)("metadata over HTTP (%s handler)", (handler) => {
   });
 
   it("__proto__ and constructor keys sent as raw JSON come back identical from create, verify and list", async () => {
-    const metadata = '{"__proto__":{"a":1},"constructor":"x","nested":{"__proto__":[1,{"constructor":{"prototype":2}}]}}';
+    const metadata =
+      '{"__proto__":{"a":1},"constructor":"x","nested":{"__proto__":[1,{"constructor":{"prototype":2}}]}}';
     const created = await post("sessionTokens.create", `{"externalUserId":"user_proto","metadata":${metadata}}`);
     expect(created.status, created.body).toBe(200);
     const { sessionToken } = JSON.parse(created.body).result.data as { sessionToken: string };
@@ -65,7 +66,10 @@ describe.each(HANDLERS)("metadata over HTTP (%s handler)", (handler) => {
 
   it("Stripe metadata keys __proto__ and constructor sent as raw JSON are imported and answered as sent", async () => {
     const metadata = '{"__proto__":"p","constructor":"c","user_id":"u1"}';
-    const imported = await post("customers.import", `{"customers":[{"stripeCustomerId":"cus_P1","metadata":${metadata}}]}`);
+    const imported = await post(
+      "customers.import",
+      `{"customers":[{"stripeCustomerId":"cus_P1","metadata":${metadata}}]}`,
+    );
     expect(imported.status, imported.body).toBe(200);
     const fetched = await get("customers.get", { stripeCustomerId: "cus_P1" });
     expect(fetched.status, fetched.body).toBe(200);
@@ -93,7 +97,10 @@ describe.each(HANDLERS)("metadata over HTTP (%s handler)", (handler) => {
     await sql`drop table session_tokens`.execute(h.store.kysely);
     const answer = await get("sessionTokens.list", { externalUserId: "u" });
     expect(answer.status).toBe(500);
-    expect(JSON.parse(answer.body).error).toMatchObject({ message: "Internal server error", data: { code: "INTERNAL_SERVER_ERROR" } });
+    expect(JSON.parse(answer.body).error).toMatchObject({
+      message: "Internal server error",
+      data: { code: "INTERNAL_SERVER_ERROR" },
+    });
     expect(answer.body).not.toMatch(/session_tokens|no such table|SQLITE/i);
   });
 

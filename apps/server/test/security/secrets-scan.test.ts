@@ -1,5 +1,3 @@
-import type { Store } from "../../src/store/store.js";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,11 +5,13 @@ import { SECRET_KEY_PREFIXES, SESSION_TOKEN_PREFIXES } from "@billingos/contract
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BillingOS, BillingOSError } from "../../../../packages/node/src/index.js";
 import { createSessionClient } from "../../../../packages/node/src/session/index.js";
-import { createApiKey, type CreatedApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
+import { type CreatedApiKey, createApiKey, revokeApiKey } from "../../src/api-keys/api-keys.service.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
+import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { Store } from "../../src/store/store.js";
 import { START_TIME } from "../harness.js";
 import { send } from "./http-client.js";
 import { windowsOf } from "./support.js";
@@ -26,18 +26,26 @@ const HANDLERS = ["fast", "stock"] as const;
 
 /** The parts of a secret that must never appear: the whole of it, and every 16-character window after its prefix. */
 function needlesOf(secret: string): string[] {
-  const prefix = [...Object.values(SESSION_TOKEN_PREFIXES), ...Object.values(SECRET_KEY_PREFIXES)].find((candidate) => secret.startsWith(candidate));
+  const prefix = [...Object.values(SESSION_TOKEN_PREFIXES), ...Object.values(SECRET_KEY_PREFIXES)].find((candidate) =>
+    secret.startsWith(candidate),
+  );
   return [secret, ...windowsOf(prefix === undefined ? secret : secret.slice(prefix.length), 16)];
 }
 
 /** The needles of `secrets` found in `haystack` (empty when clean). */
 function leaksIn(haystack: string, secrets: readonly string[]): string[] {
-  return secrets.flatMap((secret) => needlesOf(secret).filter((needle) => haystack.includes(needle)).map((needle) => `${needle} (of ${secret.slice(0, 20)}…)`));
+  return secrets.flatMap((secret) =>
+    needlesOf(secret)
+      .filter((needle) => haystack.includes(needle))
+      .map((needle) => `${needle} (of ${secret.slice(0, 20)}…)`),
+  );
 }
 
 /** Every byte SQLite wrote: the database, its WAL and shared-memory index, as latin1 and as UTF-16 text. */
 function databaseText(path: string): string {
-  const bytes = Buffer.concat([path, `${path}-wal`, `${path}-shm`, `${path}-journal`].filter(existsSync).map((file) => readFileSync(file)));
+  const bytes = Buffer.concat(
+    [path, `${path}-wal`, `${path}-shm`, `${path}-journal`].filter(existsSync).map((file) => readFileSync(file)),
+  );
   return `${bytes.toString("latin1")}\n${bytes.toString("utf16le")}`;
 }
 
@@ -74,13 +82,21 @@ afterEach(async () => {
 });
 
 /** A raw call as any HTTP client would make it; returns status and body text. */
-function call(procedure: string, { credential, input, method }: { credential?: string; input?: unknown; method: "GET" | "POST" }) {
+function call(
+  procedure: string,
+  { credential, input, method }: { credential?: string; input?: unknown; method: "GET" | "POST" },
+) {
   const headers: Record<string, string> = credential === undefined ? {} : { authorization: `Bearer ${credential}` };
   if (method === "GET") {
     const query = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
     return send(server.port, { path: `/trpc/${procedure}${query}`, headers });
   }
-  return send(server.port, { method, path: `/trpc/${procedure}`, headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(input ?? {}) });
+  return send(server.port, {
+    method,
+    path: `/trpc/${procedure}`,
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify(input ?? {}),
+  });
 }
 
 describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) => {
@@ -102,7 +118,8 @@ describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) 
     const spare: CreatedApiKey = keep(await createApiKey(db, clock, { organizationName: "Acme", environment: "test" }));
 
     // --- The merchant backend, through the node client.
-    const client = (key: CreatedApiKey) => new BillingOS({ secretKey: key.secretKey, sandboxUrl: server.url, productionUrl: server.url });
+    const client = (key: CreatedApiKey) =>
+      new BillingOS({ secretKey: key.secretKey, sandboxUrl: server.url, productionUrl: server.url });
     const billing = client(aTest);
     await billing.importCustomers({
       customers: [
@@ -113,22 +130,47 @@ describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) 
         { stripeCustomerId: "cus_shared2", email: "shared@example.com" },
       ],
     });
-    const t1 = keep(await billing.createSessionToken({ externalUserId: "user_lazy", email: "lazy@example.com", metadata: { ip: "203.0.113.9", ua: "Mozilla/5.0" } }));
-    const t2 = keep(await billing.createSessionToken({ externalUserId: "user_2", externalOrganizationId: "org_9", allowedOperations: ["session:read"] }));
+    const t1 = keep(
+      await billing.createSessionToken({
+        externalUserId: "user_lazy",
+        email: "lazy@example.com",
+        metadata: { ip: "203.0.113.9", ua: "Mozilla/5.0" },
+      }),
+    );
+    const t2 = keep(
+      await billing.createSessionToken({
+        externalUserId: "user_2",
+        externalOrganizationId: "org_9",
+        allowedOperations: ["session:read"],
+      }),
+    );
     const t3 = keep(await billing.createSessionToken({ externalUserId: "user_3", expiresIn: 600 }));
     const t4 = keep(await billing.createSessionToken({ externalUserId: "user_4", email: "shared@example.com" }));
     const live = keep(await client(aLive).createSessionToken({ externalUserId: "user_lazy" }));
     expect((await billing.verifySessionToken(t1.sessionToken)).valid).toBe(true);
-    expect(await billing.verifySessionToken(t2.sessionToken, { operation: "customer:read" })).toEqual({ valid: false, reason: "operation_not_allowed" });
+    expect(await billing.verifySessionToken(t2.sessionToken, { operation: "customer:read" })).toEqual({
+      valid: false,
+      reason: "operation_not_allowed",
+    });
     expect((await billing.listSessionTokens({ externalUserId: "user_lazy" })).data).toHaveLength(1);
-    expect((await billing.bindCustomer({ stripeCustomerId: "cus_manual", externalUserId: "user_3" })).boundBy).toBe("manual");
+    expect((await billing.bindCustomer({ stripeCustomerId: "cus_manual", externalUserId: "user_3" })).boundBy).toBe(
+      "manual",
+    );
     expect((await billing.getCustomer({ externalUserId: "user_lazy" })).stripeCustomerId).toBe("cus_lazy");
     expect((await billing.listUnresolvedCustomers()).data.length).toBeGreaterThan(0);
-    const audit = await call("audit.listForCustomer", { credential: aTest.secretKey, input: { externalUserId: "user_lazy" }, method: "GET" });
+    const audit = await call("audit.listForCustomer", {
+      credential: aTest.secretKey,
+      input: { externalUserId: "user_lazy" },
+      method: "GET",
+    });
     expect(audit.status).toBe(200);
 
     // --- The browser, through the session client and raw calls.
-    const browser = createSessionClient({ sessionToken: t1.sessionToken, sandboxUrl: server.url, productionUrl: server.url });
+    const browser = createSessionClient({
+      sessionToken: t1.sessionToken,
+      sandboxUrl: server.url,
+      productionUrl: server.url,
+    });
     expect((await browser.getSession()).tokenId).toBe(t1.tokenId);
     expect((await browser.getCustomer()).stripeCustomer?.stripeCustomerId).toBe("cus_lazy");
     expect((await call("session.get", { credential: t4.sessionToken, method: "GET" })).status).toBe(200);
@@ -146,28 +188,104 @@ describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) 
       refusals.push({ what, sent, answer: body, status });
     };
     // A damaged secret key: fails its checksum.
-    await refuse("damaged key", damaged(aTest.secretKey), call("sessionTokens.list", { credential: damaged(aTest.secretKey), input: { externalUserId: "u" }, method: "GET" }));
+    await refuse(
+      "damaged key",
+      damaged(aTest.secretKey),
+      call("sessionTokens.list", {
+        credential: damaged(aTest.secretKey),
+        input: { externalUserId: "u" },
+        method: "GET",
+      }),
+    );
     // A revoked key.
-    await refuse("revoked key", spare.secretKey, call("sessionTokens.create", { credential: spare.secretKey, input: { externalUserId: "u" }, method: "POST" }));
+    await refuse(
+      "revoked key",
+      spare.secretKey,
+      call("sessionTokens.create", { credential: spare.secretKey, input: { externalUserId: "u" }, method: "POST" }),
+    );
     // A session token where a secret key belongs.
-    await refuse("token as key", t4.sessionToken, call("sessionTokens.list", { credential: t4.sessionToken, input: { externalUserId: "u" }, method: "GET" }));
+    await refuse(
+      "token as key",
+      t4.sessionToken,
+      call("sessionTokens.list", { credential: t4.sessionToken, input: { externalUserId: "u" }, method: "GET" }),
+    );
     // A secret key where a session token belongs.
     await refuse("key as token", aTest.secretKey, call("session.get", { credential: aTest.secretKey, method: "GET" }));
     // A damaged session token, a revoked one, one of a revoked key.
-    await refuse("damaged token", damaged(t4.sessionToken), call("session.customer", { credential: damaged(t4.sessionToken), method: "GET" }));
+    await refuse(
+      "damaged token",
+      damaged(t4.sessionToken),
+      call("session.customer", { credential: damaged(t4.sessionToken), method: "GET" }),
+    );
     await refuse("revoked token", t3.sessionToken, call("session.get", { credential: t3.sessionToken, method: "GET" }));
-    await refuse("token of a revoked key", spareToken.sessionToken, call("session.get", { credential: spareToken.sessionToken, method: "GET" }));
+    await refuse(
+      "token of a revoked key",
+      spareToken.sessionToken,
+      call("session.get", { credential: spareToken.sessionToken, method: "GET" }),
+    );
     // A live token verified and revoked with a test key.
-    await refuse("live token, test key (verify)", live.sessionToken, call("sessionTokens.verify", { credential: aTest.secretKey, input: { sessionToken: live.sessionToken }, method: "POST" }));
-    await refuse("live token, test key (revoke)", live.sessionToken, call("sessionTokens.revoke", { credential: aTest.secretKey, input: { sessionToken: live.sessionToken }, method: "POST" }));
+    await refuse(
+      "live token, test key (verify)",
+      live.sessionToken,
+      call("sessionTokens.verify", {
+        credential: aTest.secretKey,
+        input: { sessionToken: live.sessionToken },
+        method: "POST",
+      }),
+    );
+    await refuse(
+      "live token, test key (revoke)",
+      live.sessionToken,
+      call("sessionTokens.revoke", {
+        credential: aTest.secretKey,
+        input: { sessionToken: live.sessionToken },
+        method: "POST",
+      }),
+    );
     // Damaged and oversized tokens in inputs.
-    await refuse("damaged token (revoke)", damaged(t4.sessionToken), call("sessionTokens.revoke", { credential: aTest.secretKey, input: { sessionToken: damaged(t4.sessionToken) }, method: "POST" }));
+    await refuse(
+      "damaged token (revoke)",
+      damaged(t4.sessionToken),
+      call("sessionTokens.revoke", {
+        credential: aTest.secretKey,
+        input: { sessionToken: damaged(t4.sessionToken) },
+        method: "POST",
+      }),
+    );
     const tooLong = t4.sessionToken.repeat(8);
-    await refuse("token repeated past 512 chars", tooLong, call("sessionTokens.verify", { credential: aTest.secretKey, input: { sessionToken: tooLong }, method: "POST" }));
+    await refuse(
+      "token repeated past 512 chars",
+      tooLong,
+      call("sessionTokens.verify", { credential: aTest.secretKey, input: { sessionToken: tooLong }, method: "POST" }),
+    );
     // Tokens and keys in the wrong fields.
-    await refuse("token as tokenId", t4.sessionToken, call("sessionTokens.revoke", { credential: aTest.secretKey, input: { tokenId: t4.sessionToken }, method: "POST" }));
-    await refuse("token as email", t4.sessionToken, call("sessionTokens.create", { credential: aTest.secretKey, input: { externalUserId: "u", email: t4.sessionToken }, method: "POST" }));
-    await refuse("key in an unknown field", bTest.secretKey, call("sessionTokens.create", { credential: aTest.secretKey, input: { externalUserId: "u", secretKey: bTest.secretKey }, method: "POST" }));
+    await refuse(
+      "token as tokenId",
+      t4.sessionToken,
+      call("sessionTokens.revoke", {
+        credential: aTest.secretKey,
+        input: { tokenId: t4.sessionToken },
+        method: "POST",
+      }),
+    );
+    await refuse(
+      "token as email",
+      t4.sessionToken,
+      call("sessionTokens.create", {
+        credential: aTest.secretKey,
+        input: { externalUserId: "u", email: t4.sessionToken },
+        method: "POST",
+      }),
+    );
+    await refuse(
+      "key in an unknown field",
+      bTest.secretKey,
+      call("sessionTokens.create", {
+        credential: aTest.secretKey,
+        input: { externalUserId: "u", secretKey: bTest.secretKey },
+        method: "POST",
+      }),
+    );
     // Malformed JSON around a token.
     await refuse(
       "malformed JSON holding a token",
@@ -183,15 +301,36 @@ describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) 
     await refuse(
       "key with Basic scheme",
       aTest.secretKey,
-      send(server.port, { path: "/trpc/sessionTokens.list?input=%7B%7D", headers: { authorization: `Basic ${aTest.secretKey}` } }),
+      send(server.port, {
+        path: "/trpc/sessionTokens.list?input=%7B%7D",
+        headers: { authorization: `Basic ${aTest.secretKey}` },
+      }),
     );
     // Rate-limited creates (4 a minute for this server).
-    for (let i = 0; i < 4; i++) keep((await client(bTest).createSessionToken({ externalUserId: `user_b${i}` })) as { sessionToken: string });
-    await refuse("rate-limited create", bTest.secretKey, call("sessionTokens.create", { credential: bTest.secretKey, input: { externalUserId: "u" }, method: "POST" }));
+    for (let i = 0; i < 4; i++)
+      keep((await client(bTest).createSessionToken({ externalUserId: `user_b${i}` })) as { sessionToken: string });
+    await refuse(
+      "rate-limited create",
+      bTest.secretKey,
+      call("sessionTokens.create", { credential: bTest.secretKey, input: { externalUserId: "u" }, method: "POST" }),
+    );
     // The node client's own error for a damaged key, and the session client's for a revoked token.
     for (const [what, sent, attempt] of [
-      ["client, damaged key", damaged(aLive.secretKey), () => client({ ...aLive, secretKey: damaged(aLive.secretKey) }).createSessionToken({ externalUserId: "u" })],
-      ["session client, revoked token", t3.sessionToken, () => createSessionClient({ sessionToken: t3.sessionToken, sandboxUrl: server.url, productionUrl: server.url }).getSession()],
+      [
+        "client, damaged key",
+        damaged(aLive.secretKey),
+        () => client({ ...aLive, secretKey: damaged(aLive.secretKey) }).createSessionToken({ externalUserId: "u" }),
+      ],
+      [
+        "session client, revoked token",
+        t3.sessionToken,
+        () =>
+          createSessionClient({
+            sessionToken: t3.sessionToken,
+            sandboxUrl: server.url,
+            productionUrl: server.url,
+          }).getSession(),
+      ],
     ] as const) {
       const error = await attempt().then(
         () => new Error("expected a refusal"),
@@ -205,8 +344,12 @@ describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) 
 
     // Every refusal was one (a 4xx, or valid:false for verify), and none echoes what was sent or any secret.
     for (const refusal of refusals) {
-      if (refusal.status !== undefined) expect(refusal.status, refusal.what).toBeGreaterThanOrEqual(refusal.what.includes("(verify)") ? 200 : 400);
-      expect(leaksIn(refusal.answer, [refusal.sent, ...secrets]), `${refusal.what} echoed: ${refusal.answer.slice(0, 300)}`).toEqual([]);
+      if (refusal.status !== undefined)
+        expect(refusal.status, refusal.what).toBeGreaterThanOrEqual(refusal.what.includes("(verify)") ? 200 : 400);
+      expect(
+        leaksIn(refusal.answer, [refusal.sent, ...secrets]),
+        `${refusal.what} echoed: ${refusal.answer.slice(0, 300)}`,
+      ).toEqual([]);
     }
     expect(refusals.length).toBeGreaterThanOrEqual(18);
 
@@ -222,7 +365,9 @@ describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) 
     // The capture works: the refusals were logged (trace level catches the debug "request refused"
     // lines; a refused session token's reason is on its request's access-log line).
     expect(logLines.some((line) => line.includes('"msg":"request"') && line.includes('"reason":"revoked"'))).toBe(true);
-    expect(logLines.some((line) => line.includes('"msg":"request"') && line.includes('"errorCode":"UNAUTHORIZED"'))).toBe(true);
+    expect(
+      logLines.some((line) => line.includes('"msg":"request"') && line.includes('"errorCode":"UNAUTHORIZED"')),
+    ).toBe(true);
     expect(logLines.some((line) => line.includes("request refused"))).toBe(true);
     expect(leaksIn(logs, secrets), "secrets in the server's logs").toEqual([]);
 
@@ -235,8 +380,16 @@ describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) 
 
   it("a token pasted into an enum field (operation) is not echoed back in the validation message", async () => {
     const key = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
-    const { sessionToken } = await new BillingOS({ secretKey: key.secretKey, sandboxUrl: server.url, productionUrl: server.url }).createSessionToken({ externalUserId: "u" });
-    const answer = await call("sessionTokens.verify", { credential: key.secretKey, input: { sessionToken, operation: sessionToken }, method: "POST" });
+    const { sessionToken } = await new BillingOS({
+      secretKey: key.secretKey,
+      sandboxUrl: server.url,
+      productionUrl: server.url,
+    }).createSessionToken({ externalUserId: "u" });
+    const answer = await call("sessionTokens.verify", {
+      credential: key.secretKey,
+      input: { sessionToken, operation: sessionToken },
+      method: "POST",
+    });
     // Refused: not an operation name (400); the message may list the valid names, not repeat the token.
     expect(answer.status).toBe(400);
     expect(leaksIn(answer.body, [sessionToken]), answer.body.slice(0, 300)).toEqual([]);
@@ -245,7 +398,11 @@ describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) 
   it("a token or key pasted as a field NAME, or a long field name, is not echoed back in the validation answer", async () => {
     const key = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
     const other = await createApiKey(db, clock, { organizationName: "Globex", environment: "test" });
-    const { sessionToken } = await new BillingOS({ secretKey: key.secretKey, sandboxUrl: server.url, productionUrl: server.url }).createSessionToken({ externalUserId: "u" });
+    const { sessionToken } = await new BillingOS({
+      secretKey: key.secretKey,
+      sandboxUrl: server.url,
+      productionUrl: server.url,
+    }).createSessionToken({ externalUserId: "u" });
     const secrets = [sessionToken, other.secretKey];
     const longName = "field_".repeat(20);
     const attempts: Array<[procedure: string, input: Record<string, unknown>]> = [
@@ -266,13 +423,21 @@ describe.each(HANDLERS)("secrets after a realistic run (%s handler)", (handler) 
     }
     // A short ordinary typo is still named, so it can be fixed at a glance.
     // (verify, not create: this server allows 4 creates a minute, and they are spent above.)
-    const typo = await call("sessionTokens.verify", { credential: key.secretKey, input: { sessionToken, opration: "customer:read" }, method: "POST" });
+    const typo = await call("sessionTokens.verify", {
+      credential: key.secretKey,
+      input: { sessionToken, opration: "customer:read" },
+      method: "POST",
+    });
     expect(JSON.parse(typo.body).error.data.fieldErrors).toEqual({ opration: ['Unknown field "opration"'] });
   });
 
   it("a credential in the URL path is neither echoed back nor logged", async () => {
     const key = await createApiKey(db, clock, { organizationName: "Acme", environment: "test" });
-    const { sessionToken } = await new BillingOS({ secretKey: key.secretKey, sandboxUrl: server.url, productionUrl: server.url }).createSessionToken({ externalUserId: "u" });
+    const { sessionToken } = await new BillingOS({
+      secretKey: key.secretKey,
+      sandboxUrl: server.url,
+      productionUrl: server.url,
+    }).createSessionToken({ externalUserId: "u" });
     for (const url of [`/trpc/${sessionToken}`, `/trpc/${key.secretKey}`, `/${sessionToken}`]) {
       const answer = await send(server.port, { path: url, headers: { authorization: `Bearer ${key.secretKey}` } });
       // Refused: no such procedure or page (404), without repeating the path that holds the secret.

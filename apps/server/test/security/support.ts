@@ -1,16 +1,16 @@
-import type { Store } from "../../src/store/store.js";
-import { type ErrorCode, type Environment } from "@billingos/contracts";
+import type { Environment, ErrorCode } from "@billingos/contracts";
 import { TRPCError } from "@trpc/server";
 import fc from "fast-check";
 import { sql } from "kysely";
 import { expect } from "vitest";
 import type { z } from "zod";
-import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
+import { type CreatedApiKey, createApiKey } from "../../src/api-keys/api-keys.service.js";
+import type { Store } from "../../src/store/store.js";
 import { createContextInner, type ServiceDeps } from "../../src/trpc/context.js";
 import { appRouter } from "../../src/trpc/router.js";
-import { testEngine } from "../support/test-store.js";
 import { createCallerFactory } from "../../src/trpc/trpc.js";
 import { createHarness, type Harness } from "../harness.js";
+import { testEngine } from "../support/test-store.js";
 
 // Shared by the security suite. Everything runs on real, migrated SQLite databases: nothing here
 // mocks or patches storage; it only reads it (row counts, snapshots) to prove what a call left behind.
@@ -27,7 +27,8 @@ export const FUZZ_SEED = (process.env.FUZZ_SEED ?? "") !== "" ? Number(process.e
 // same cases take about three times as long on a busy machine.
 export const PROPERTY_TIMEOUT_MS = FUZZ_LONG ? 60 * 60_000 : testEngine === "postgres" ? 180_000 : 60_000;
 
-if (!Number.isInteger(FUZZ_RUNS) || FUZZ_RUNS < 1) throw new Error(`FUZZ_RUNS must be a positive integer (got ${process.env.FUZZ_RUNS})`);
+if (!Number.isInteger(FUZZ_RUNS) || FUZZ_RUNS < 1)
+  throw new Error(`FUZZ_RUNS must be a positive integer (got ${process.env.FUZZ_RUNS})`);
 if (!Number.isInteger(FUZZ_SEED)) throw new Error(`FUZZ_SEED must be an integer (got ${process.env.FUZZ_SEED})`);
 
 /**
@@ -45,7 +46,9 @@ export async function checkProperty<Ts extends [unknown, ...unknown[]]>(
   const details = await fc.check(property, { numRuns, seed: FUZZ_SEED, endOnFailure: !shrink });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (FUZZ_LONG || details.failed) {
-    console.log(`[fuzz] ${name}: ${details.numRuns} cases, seed ${FUZZ_SEED}, ${seconds} s${details.failed ? " — FAILED" : ""}`);
+    console.log(
+      `[fuzz] ${name}: ${details.numRuns} cases, seed ${FUZZ_SEED}, ${seconds} s${details.failed ? " — FAILED" : ""}`,
+    );
   }
   if (details.failed) throw new Error(`Property "${name}" failed.\n${fc.defaultReportMessage(details)}`);
   expect(details.numRuns).toBe(numRuns);
@@ -127,7 +130,9 @@ export function callByPath(caller: Caller, path: string, input: unknown): Promis
 }
 
 /** Awaits a call: its value, or the error it threw (anything thrown, not only TRPCError). */
-export async function settle(call: () => Promise<unknown>): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
+export async function settle(
+  call: () => Promise<unknown>,
+): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
   try {
     return { ok: true, value: await call() };
   } catch (error) {
@@ -156,8 +161,16 @@ export async function expectRefused(call: Promise<unknown>, codes: readonly Erro
 export async function tableNames(db: Store): Promise<string[]> {
   const { rows } =
     db.engine === "sqlite"
-      ? await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(db.kysely)
-      : await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by table_name collate "C"`.execute(db.kysely);
+      ? await sql<{
+          name: string;
+        }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(
+          db.kysely,
+        )
+      : await sql<{
+          name: string;
+        }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by table_name collate "C"`.execute(
+          db.kysely,
+        );
   return rows.map((row) => row.name);
 }
 
@@ -180,7 +193,10 @@ export async function writeCounter(db: Store, tables: readonly string[]): Promis
     return Number(rows[0]!.n);
   }
   const digests = sql.join(
-    tables.map((table) => sql`(select coalesce(string_agg(md5(t::text), '' order by md5(t::text)), '') from ${sql.table(table)} t)`),
+    tables.map(
+      (table) =>
+        sql`(select coalesce(string_agg(md5(t::text), '' order by md5(t::text)), '') from ${sql.table(table)} t)`,
+    ),
     sql` || `,
   );
   const { rows } = await sql<{ digest: string }>`select md5(${digests}) as digest`.execute(db.kysely);
@@ -205,7 +221,10 @@ const SCOPED_TABLES = [
 export async function scopeSnapshot(db: Store, scope: { organizationId: string; environment: Environment }) {
   const snapshot: Record<string, unknown[]> = {};
   for (const table of SCOPED_TABLES) {
-    const { rows } = await sql`select * from ${sql.table(table)} where organization_id = ${scope.organizationId} and environment = ${scope.environment} order by 1`.execute(db.kysely);
+    const { rows } =
+      await sql`select * from ${sql.table(table)} where organization_id = ${scope.organizationId} and environment = ${scope.environment} order by 1`.execute(
+        db.kysely,
+      );
     snapshot[table] = rows;
   }
   return snapshot;

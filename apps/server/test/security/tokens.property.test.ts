@@ -19,8 +19,8 @@ import {
   settle,
   type TenantName,
   type Tenants,
-  writeCounter,
   tableNames,
+  writeCounter,
 } from "./support.js";
 
 // SPEC §3: only a token this service issued, unchanged, verifies. Random strings, random bytes and
@@ -45,7 +45,11 @@ const INVALID_REASONS = ["malformed", "not_found", "wrong_environment"];
  * What verify with the key of `environment` says of `candidate`: must never be valid. A candidate
  * the input schema refuses (empty, over 512 characters) is a BAD_REQUEST instead.
  */
-async function expectVerifyRefuses(candidate: string, environment: Environment, reasons = INVALID_REASONS): Promise<void> {
+async function expectVerifyRefuses(
+  candidate: string,
+  environment: Environment,
+  reasons = INVALID_REASONS,
+): Promise<void> {
   const outcome = await settle(() => t.caller(keyOf[environment]).sessionTokens.verify({ sessionToken: candidate }));
   if (candidate.length === 0 || candidate.length > MAX_SESSION_TOKEN_LENGTH || !isWellFormedUnicode(candidate)) {
     // Refused by the schema: not a string verify can even look at (empty, too long, or with a lone surrogate).
@@ -53,7 +57,9 @@ async function expectVerifyRefuses(candidate: string, environment: Environment, 
     expect(!outcome.ok && outcome.error instanceof TRPCError && outcome.error.code).toBe("BAD_REQUEST");
     return;
   }
-  expect(outcome.ok, `verify threw for ${JSON.stringify(candidate)}: ${outcome.ok ? "" : String(outcome.error)}`).toBe(true);
+  expect(outcome.ok, `verify threw for ${JSON.stringify(candidate)}: ${outcome.ok ? "" : String(outcome.error)}`).toBe(
+    true,
+  );
   const result = (outcome as { value: { valid: boolean; reason?: string } }).value;
   expect(result.valid, `verify accepted ${JSON.stringify(candidate)}`).toBe(false);
   expect(reasons).toContain(result.reason);
@@ -72,7 +78,11 @@ async function expectSessionRefuses(candidate: string): Promise<void> {
  * Both paths refuse, and neither wrote a row. The one exception is HTTP's, not ours: trailing
  * whitespace after a header value is not part of it, so "<real token> " in a header is the real token.
  */
-async function expectNeverVerifies(candidate: string, environment: Environment, reasons = INVALID_REASONS): Promise<void> {
+async function expectNeverVerifies(
+  candidate: string,
+  environment: Environment,
+  reasons = INVALID_REASONS,
+): Promise<void> {
   await expectWritesNothing(async () => {
     await expectVerifyRefuses(candidate, environment, reasons);
     const inHeader = candidate.replace(/\s+$/, "");
@@ -88,7 +98,9 @@ async function expectWritesNothing(work: () => Promise<void>): Promise<void> {
   try {
     const before = await writeCounter(t.h.store, await tableNames(t.h.store));
     await work();
-    expect(await writeCounter(t.h.store, await tableNames(t.h.store)), "a refused token wrote to the database").toBe(before);
+    expect(await writeCounter(t.h.store, await tableNames(t.h.store)), "a refused token wrote to the database").toBe(
+      before,
+    );
   } finally {
     checkingWrites = false;
   }
@@ -99,7 +111,8 @@ const REPLACEMENTS = [...BASE62_ALPHABET, "-", "_", ".", "~", "+", "/", "=", " "
 
 /** Same body and checksum under the other environment's prefix (checksum now wrong), or with the checksum recomputed. */
 function withPrefixSwapped(token: string, from: Environment, to: Environment, recomputeChecksum: boolean): string {
-  const head = SESSION_TOKEN_PREFIXES[to] + token.slice(SESSION_TOKEN_PREFIXES[from].length, token.length - CHECKSUM_LENGTH);
+  const head =
+    SESSION_TOKEN_PREFIXES[to] + token.slice(SESSION_TOKEN_PREFIXES[from].length, token.length - CHECKSUM_LENGTH);
   return recomputeChecksum ? head + checksumOf(head) : head + token.slice(token.length - CHECKSUM_LENGTH);
 }
 
@@ -128,7 +141,9 @@ describe("every damaged copy of a real token is refused", () => {
             for (const replacement of REPLACEMENTS) {
               if (replacement === token[index]) continue;
               // Refused: one changed character is a typo or a forgery; CRC-32 catches every single-byte change.
-              await expectNeverVerifies(token.slice(0, index) + replacement + token.slice(index + 1), environment, ["malformed"]);
+              await expectNeverVerifies(token.slice(0, index) + replacement + token.slice(index + 1), environment, [
+                "malformed",
+              ]);
               checked++;
             }
           }
@@ -143,7 +158,8 @@ describe("every damaged copy of a real token is refused", () => {
     for (const environment of ["test", "live"] as const) {
       const token = real[environment];
       // Refused: a truncated copy (empty → BAD_REQUEST, else malformed by length).
-      for (let length = 0; length < token.length; length++) await expectNeverVerifies(token.slice(0, length), environment, ["malformed"]);
+      for (let length = 0; length < token.length; length++)
+        await expectNeverVerifies(token.slice(0, length), environment, ["malformed"]);
       // Refused: anything appended changes the length the format fixes.
       for (const extra of REPLACEMENTS) await expectNeverVerifies(token + extra, environment, ["malformed"]);
       // Refused: base62 is case-sensitive, and the prefix is lower-case.
@@ -157,7 +173,10 @@ describe("every damaged copy of a real token is refused", () => {
   });
 
   it("swapped prefixes are refused, even with the checksum recomputed to match", async () => {
-    for (const [from, to] of [["test", "live"], ["live", "test"]] as const) {
+    for (const [from, to] of [
+      ["test", "live"],
+      ["live", "test"],
+    ] as const) {
       const token = real[from];
       // Refused: the checksum covers the prefix, so relabelling the environment breaks it.
       await expectNeverVerifies(withPrefixSwapped(token, from, to, false), to, ["malformed"]);
@@ -177,7 +196,11 @@ describe("every damaged copy of a real token is refused", () => {
 
 /** A random edit of a token: replace, insert or delete a character, truncate, swap two, or flip case. */
 const edit = fc.oneof(
-  fc.record({ kind: fc.constant("replace" as const), at: fc.nat(), char: fc.oneof(fc.constantFrom(...REPLACEMENTS), fc.string({ minLength: 1, maxLength: 1, unit: "binary" })) }),
+  fc.record({
+    kind: fc.constant("replace" as const),
+    at: fc.nat(),
+    char: fc.oneof(fc.constantFrom(...REPLACEMENTS), fc.string({ minLength: 1, maxLength: 1, unit: "binary" })),
+  }),
   fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), char: fc.constantFrom(...REPLACEMENTS) }),
   fc.record({ kind: fc.constant("delete" as const), at: fc.nat() }),
   fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
@@ -219,7 +242,10 @@ describe("property: random strings, random bytes and random damage never verify"
         fc.stringMatching(/^bos_session_(test|live)_[0-9A-Za-z]{49}$/),
       );
       // Refused: nothing but an issued token verifies.
-      await checkProperty("tokens: random strings", fc.asyncProperty(candidates, environment, (candidate, env) => expectNeverVerifies(candidate, env)));
+      await checkProperty(
+        "tokens: random strings",
+        fc.asyncProperty(candidates, environment, (candidate, env) => expectNeverVerifies(candidate, env)),
+      );
     },
     PROPERTY_TIMEOUT_MS,
   );
@@ -228,10 +254,16 @@ describe("property: random strings, random bytes and random damage never verify"
     "random bytes, read as latin1 and as UTF-8, never verify",
     async () => {
       const candidates = fc
-        .record({ bytes: fc.uint8Array({ maxLength: 600 }), encoding: fc.constantFrom<BufferEncoding>("latin1", "utf8") })
+        .record({
+          bytes: fc.uint8Array({ maxLength: 600 }),
+          encoding: fc.constantFrom<BufferEncoding>("latin1", "utf8"),
+        })
         .map(({ bytes, encoding }) => Buffer.from(bytes).toString(encoding));
       // Refused: random bytes are not a token, whatever the encoding turns them into.
-      await checkProperty("tokens: random bytes", fc.asyncProperty(candidates, environment, (candidate, env) => expectNeverVerifies(candidate, env)));
+      await checkProperty(
+        "tokens: random bytes",
+        fc.asyncProperty(candidates, environment, (candidate, env) => expectNeverVerifies(candidate, env)),
+      );
     },
     PROPERTY_TIMEOUT_MS,
   );
@@ -275,10 +307,12 @@ describe("property: random strings, random bytes and random damage never verify"
       );
       await checkProperty(
         "tokens: damaged secret keys",
-        fc.asyncProperty(authorization, async ({ key, value }) => {
+        fc.asyncProperty(authorization, async ({ value }) => {
           const before = await writeCounter(t.h.store, await tableNames(t.h.store));
           // Refused: a key that is not exactly an issued, unrevoked key is UNAUTHORIZED, before the input is read.
-          const outcome = await settle(() => callerWith(t.h.deps, value).sessionTokens.list({ externalUserId: "user_1" }));
+          const outcome = await settle(() =>
+            callerWith(t.h.deps, value).sessionTokens.list({ externalUserId: "user_1" }),
+          );
           expect(outcome.ok, `authenticated with ${JSON.stringify(value)}`).toBe(false);
           const error = (outcome as { error: unknown }).error;
           expect(error).toBeInstanceOf(TRPCError);

@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
 import { createHarness, type Harness } from "../harness.js";
 import { send } from "./http-client.js";
-import { checkProperty, PROCEDURE_PATHS, procedureType, PROPERTY_TIMEOUT_MS, schemaAccepts, tableNames, writeFootprint } from "./support.js";
+import {
+  checkProperty,
+  PROCEDURE_PATHS,
+  PROPERTY_TIMEOUT_MS,
+  procedureType,
+  schemaAccepts,
+  tableNames,
+  writeFootprint,
+} from "./support.js";
 
 // Identifiers are canonical (SPEC §6: "well-formed Unicode"). A lone UTF-16 surrogate cannot be
 // stored as UTF-8: it would come back as U+FFFD, merging two different user ids into one. For
@@ -34,7 +42,13 @@ const VALID_INPUTS: Record<string, unknown[]> = {
   "customers.import": [
     {
       customers: [
-        { stripeCustomerId: "cus_A1", email: "a@example.com", name: "Ada", metadata: { plan: "pro", external_id: "user_9" }, createdAt: "2025-01-01T00:00:00.000Z" },
+        {
+          stripeCustomerId: "cus_A1",
+          email: "a@example.com",
+          name: "Ada",
+          metadata: { plan: "pro", external_id: "user_9" },
+          createdAt: "2025-01-01T00:00:00.000Z",
+        },
       ],
     },
   ],
@@ -54,7 +68,10 @@ function stringPlaces(value: unknown, path: Path = []): Place[] {
   if (typeof value === "string") return [{ kind: "value", path }];
   if (Array.isArray(value)) return value.flatMap((item, index) => stringPlaces(item, [...path, index]));
   if (value !== null && typeof value === "object") {
-    return Object.entries(value).flatMap(([key, item]) => [{ kind: "key" as const, path: [...path, key] }, ...stringPlaces(item, [...path, key])]);
+    return Object.entries(value).flatMap(([key, item]) => [
+      { kind: "key" as const, path: [...path, key] },
+      ...stringPlaces(item, [...path, key]),
+    ]);
   }
   return [];
 }
@@ -69,7 +86,12 @@ function withChanged(root: unknown, place: Place, change: (old: string) => strin
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
       const isTarget = key === step;
       const newKey = isTarget && tail.length === 0 && place.kind === "key" ? change(key) : key;
-      Object.defineProperty(out, newKey, { value: isTarget ? rebuild(item, tail) : item, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, newKey, {
+        value: isTarget ? rebuild(item, tail) : item,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   };
@@ -113,8 +135,20 @@ afterAll(async () => {
 function call(procedure: string, input: unknown) {
   const json = JSON.stringify(input);
   const headers = { authorization: `Bearer ${h.testKey.secretKey}` };
-  if (procedureType(procedure) === "query") return { json, answer: send(server.port, { path: `/trpc/${procedure}?input=${encodeURIComponent(json)}`, headers }) };
-  return { json, answer: send(server.port, { method: "POST", path: `/trpc/${procedure}`, headers: { ...headers, "content-type": "application/json" }, body: json }) };
+  if (procedureType(procedure) === "query")
+    return {
+      json,
+      answer: send(server.port, { path: `/trpc/${procedure}?input=${encodeURIComponent(json)}`, headers }),
+    };
+  return {
+    json,
+    answer: send(server.port, {
+      method: "POST",
+      path: `/trpc/${procedure}`,
+      headers: { ...headers, "content-type": "application/json" },
+      body: json,
+    }),
+  };
 }
 
 describe("lone surrogates in any input string are refused (SPEC §6: well-formed Unicode)", () => {
@@ -137,7 +171,12 @@ describe("lone surrogates in any input string are refused (SPEC §6: well-formed
           }),
         )
         .chain(({ path, input }) =>
-          fc.record({ path: fc.constant(path), input: fc.constant(input), place: fc.constantFrom(...stringPlaces(input)), inject: loneSurrogateInjection }),
+          fc.record({
+            path: fc.constant(path),
+            input: fc.constant(input),
+            place: fc.constantFrom(...stringPlaces(input)),
+            inject: loneSurrogateInjection,
+          }),
         );
       await checkProperty(
         "unicode: lone surrogates over HTTP",
@@ -155,7 +194,10 @@ describe("lone surrogates in any input string are refused (SPEC §6: well-formed
           // The field at fault is named: the value's own path, or for a key, the object holding it.
           const field = (place.kind === "value" ? place.path : place.path.slice(0, -1)).join(".");
           const named = Object.keys(error.data.fieldErrors ?? {});
-          expect(field === "" ? named.length > 0 : named.some((key) => key === field || key.startsWith(`${field}.`)), shown).toBe(true);
+          expect(
+            field === "" ? named.length > 0 : named.some((key) => key === field || key.startsWith(`${field}.`)),
+            shown,
+          ).toBe(true);
           expect(await writeFootprint(h.store, tables), shown).toEqual(before);
         }),
       );
@@ -165,10 +207,26 @@ describe("lone surrogates in any input string are refused (SPEC §6: well-formed
 
   it("names the rule for free-text fields: externalUserId, email, metadata keys and nested values", async () => {
     const cases: Array<[input: unknown, field: string, message: string]> = [
-      [{ externalUserId: "user\ud800" }, "externalUserId", "externalUserId must be well-formed Unicode (no lone surrogates)"],
-      [{ externalUserId: "u", email: "\udc00a@example.com" }, "email", "email must be well-formed Unicode (no lone surrogates)"],
-      [{ externalUserId: "u", metadata: { "k\ud800": "v" } }, "metadata", "metadata keys must be well-formed Unicode (no lone surrogates)"],
-      [{ externalUserId: "u", metadata: { a: [{ b: "\udfff" }] } }, "metadata.a.0.b", "metadata values must be well-formed Unicode (no lone surrogates)"],
+      [
+        { externalUserId: "user\ud800" },
+        "externalUserId",
+        "externalUserId must be well-formed Unicode (no lone surrogates)",
+      ],
+      [
+        { externalUserId: "u", email: "\udc00a@example.com" },
+        "email",
+        "email must be well-formed Unicode (no lone surrogates)",
+      ],
+      [
+        { externalUserId: "u", metadata: { "k\ud800": "v" } },
+        "metadata",
+        "metadata keys must be well-formed Unicode (no lone surrogates)",
+      ],
+      [
+        { externalUserId: "u", metadata: { a: [{ b: "\udfff" }] } },
+        "metadata.a.0.b",
+        "metadata values must be well-formed Unicode (no lone surrogates)",
+      ],
     ];
     for (const [input, field, message] of cases) {
       const { status, body } = await call("sessionTokens.create", input).answer;
@@ -176,7 +234,8 @@ describe("lone surrogates in any input string are refused (SPEC §6: well-formed
       expect(JSON.parse(body).error.data.fieldErrors[field]).toEqual([message]);
     }
     // A well-formed astral character (a surrogate PAIR) is of course fine.
-    const { status } = await call("sessionTokens.create", { externalUserId: "user_😀", metadata: { "k😀": "v😀" } }).answer;
+    const { status } = await call("sessionTokens.create", { externalUserId: "user_😀", metadata: { "k😀": "v😀" } })
+      .answer;
     expect(status).toBe(200);
   });
 });

@@ -1,18 +1,18 @@
-import type { Store } from "../../src/store/store.js";
-import { openTestStore } from "../support/test-store.js";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 // The node client, by path: @billingos/node depends on this package, so it cannot be a dependency back.
 import { BillingOS, BillingOSError } from "../../../../packages/node/src/index.js";
-import { createApiKey, type CreatedApiKey } from "../../src/api-keys/api-keys.service.js";
+import { type CreatedApiKey, createApiKey } from "../../src/api-keys/api-keys.service.js";
 import { loadConfig } from "../../src/config.js";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/http-server.js";
+import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { MemoryRateLimiter } from "../../src/rate-limits/memory-rate-limiter.js";
+import type { Store } from "../../src/store/store.js";
 import { stripeCustomers } from "../customers/support.js";
 import { START_TIME } from "../harness.js";
 import { call, killAllServers, makeTempDir, startServer } from "../reliability/support.js";
+import { openTestStore } from "../support/test-store.js";
 import { type HttpAnswer, send } from "./http-client.js";
 import { callerWith, tableNames, writeFootprint } from "./support.js";
 
@@ -97,10 +97,18 @@ async function start(handler: (typeof HANDLERS)[number]) {
     tokenIds.push((await setup.sessionTokens.create({ externalUserId: `revocable_${i}` })).tokenId);
     await setup.sessionTokens.create({ externalUserId: `holder_${i}` });
   }
-  await setup.customers.import({ customers: [...stripeCustomers("free", FIXTURES), ...stripeCustomers("bound", FIXTURES)] });
-  for (let i = 0; i < FIXTURES; i++) await setup.customers.bind({ stripeCustomerId: `cus_bound${i}`, externalUserId: `owner_${i}` });
+  await setup.customers.import({
+    customers: [...stripeCustomers("free", FIXTURES), ...stripeCustomers("bound", FIXTURES)],
+  });
+  for (let i = 0; i < FIXTURES; i++)
+    await setup.customers.bind({ stripeCustomerId: `cus_bound${i}`, externalUserId: `owner_${i}` });
   server = await startHttpServer({
-    deps: { store: db, clock, logger: createLogger("silent"), writeRateLimiter: new MemoryRateLimiter(PER_MINUTE, clock) },
+    deps: {
+      store: db,
+      clock,
+      logger: createLogger("silent"),
+      writeRateLimiter: new MemoryRateLimiter(PER_MINUTE, clock),
+    },
     port: 0,
     host: "127.0.0.1",
     handler,
@@ -134,23 +142,30 @@ async function spendBurst(write: Write): Promise<number> {
 describe.each(HANDLERS)("per-key write limit on the %s handler", (handler) => {
   beforeEach(() => start(handler));
 
-  it.each(WRITE_NAMES)("%s past the limit gets 429 with Retry-After and retryAfterSeconds, and changes nothing", async (write) => {
-    const next = await spendBurst(write);
-    expect(await effects(write)).toBe(PER_MINUTE);
-    const tables = await tableNames(db);
-    const before = await writeFootprint(db, tables);
-    const refused = await post(keys.a, write, WRITES[write](next));
-    // Refused: the key's bucket of writes is empty.
-    expect(refused.status).toBe(429);
-    expect(refused.headers["retry-after"]).toBe(String(REFILL_SECONDS));
-    expect(json(refused).error?.data).toMatchObject({ code: "TOO_MANY_REQUESTS", httpStatus: 429, retryAfterSeconds: REFILL_SECONDS });
-    expect(json(refused).error?.message).toBe(
-      `Too many writes (revoke, bind, unbind) with this key: the limit is ${PER_MINUTE} a minute; retry in ${REFILL_SECONDS} s`,
-    );
-    // No row changed and no audit event was written (audit_events is among the tables counted).
-    expect(await writeFootprint(db, tables)).toEqual(before);
-    expect(await effects(write)).toBe(PER_MINUTE);
-  });
+  it.each(WRITE_NAMES)(
+    "%s past the limit gets 429 with Retry-After and retryAfterSeconds, and changes nothing",
+    async (write) => {
+      const next = await spendBurst(write);
+      expect(await effects(write)).toBe(PER_MINUTE);
+      const tables = await tableNames(db);
+      const before = await writeFootprint(db, tables);
+      const refused = await post(keys.a, write, WRITES[write](next));
+      // Refused: the key's bucket of writes is empty.
+      expect(refused.status).toBe(429);
+      expect(refused.headers["retry-after"]).toBe(String(REFILL_SECONDS));
+      expect(json(refused).error?.data).toMatchObject({
+        code: "TOO_MANY_REQUESTS",
+        httpStatus: 429,
+        retryAfterSeconds: REFILL_SECONDS,
+      });
+      expect(json(refused).error?.message).toBe(
+        `Too many writes (revoke, bind, unbind) with this key: the limit is ${PER_MINUTE} a minute; retry in ${REFILL_SECONDS} s`,
+      );
+      // No row changed and no audit event was written (audit_events is among the tables counted).
+      expect(await writeFootprint(db, tables)).toEqual(before);
+      expect(await effects(write)).toBe(PER_MINUTE);
+    },
+  );
 
   it.each(WRITE_NAMES)("a batch of 8 %s calls in one request stores exactly the allowance of 5", async (write) => {
     const calls = 8;
@@ -170,7 +185,9 @@ describe.each(HANDLERS)("per-key write limit on the %s handler", (handler) => {
 
   it("the four writes share one bucket per key: a mix of them spends it", async () => {
     expect((await post(keys.a, "sessionTokens.revoke", WRITES["sessionTokens.revoke"](0))).status).toBe(200);
-    expect((await post(keys.a, "sessionTokens.revokeForCustomer", WRITES["sessionTokens.revokeForCustomer"](0))).status).toBe(200);
+    expect(
+      (await post(keys.a, "sessionTokens.revokeForCustomer", WRITES["sessionTokens.revokeForCustomer"](0))).status,
+    ).toBe(200);
     expect((await post(keys.a, "customers.bind", WRITES["customers.bind"](0))).status).toBe(200);
     expect((await post(keys.a, "customers.unbind", WRITES["customers.unbind"](0))).status).toBe(200);
     expect((await post(keys.a, "customers.unbind", WRITES["customers.unbind"](1))).status).toBe(200);
@@ -184,7 +201,8 @@ describe.each(HANDLERS)("per-key write limit on the %s handler", (handler) => {
     await spendBurst("customers.bind");
     expect((await post(keys.a, "customers.bind", WRITES["customers.bind"](PER_MINUTE))).status).toBe(429);
     // The same organization's other key writes the same customers and tokens.
-    for (const write of WRITE_NAMES) expect((await post(keys.a2, write, WRITES[write](PER_MINUTE + 1))).status, write).toBe(200);
+    for (const write of WRITE_NAMES)
+      expect((await post(keys.a2, write, WRITES[write](PER_MINUTE + 1))).status, write).toBe(200);
     expect((await post(keys.b, "sessionTokens.revokeForCustomer", { externalUserId: "nobody" })).status).toBe(200);
     // Only the other writes are limited: the limited key still creates tokens and reads.
     expect((await post(keys.a, "sessionTokens.create", { externalUserId: "user_1" })).status).toBe(200);
@@ -210,7 +228,8 @@ describe.each(HANDLERS)("per-key write limit on the %s handler", (handler) => {
     expect((await post(keys.a, "customers.unbind", WRITES["customers.unbind"](0))).status).toBe(429);
     // A whole minute refills the whole burst.
     clock.advance(60_000);
-    for (let i = 0; i < PER_MINUTE; i++) expect((await post(keys.a, "customers.unbind", WRITES["customers.unbind"](i))).status).toBe(200);
+    for (let i = 0; i < PER_MINUTE; i++)
+      expect((await post(keys.a, "customers.unbind", WRITES["customers.unbind"](i))).status).toBe(200);
   });
 
   it("the node client surfaces BillingOSError TOO_MANY_REQUESTS with retryAfterSeconds", async () => {
@@ -237,7 +256,8 @@ describe("WRITE_RATE_LIMIT_PER_MINUTE", () => {
     const temp = makeTempDir("billingos-write-limit-");
     try {
       const limited = await startServer(join(temp.path, "limited.sqlite"), { WRITE_RATE_LIMIT_PER_MINUTE: "2" });
-      const revokeAll = (url: string, key: string) => call(url, key, "sessionTokens.revokeForCustomer", { externalUserId: "nobody" });
+      const revokeAll = (url: string, key: string) =>
+        call(url, key, "sessionTokens.revokeForCustomer", { externalUserId: "nobody" });
       const statuses = async (url: string, key: string, n: number) => {
         const seen: number[] = [];
         for (let i = 0; i < n; i++) {

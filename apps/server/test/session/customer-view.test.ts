@@ -43,12 +43,18 @@ describe("session.customer and the bound Stripe customer", () => {
     expect(Object.keys(view.stripeCustomer ?? {}).sort()).toEqual(["createdAt", "email", "name", "stripeCustomerId"]);
     expect(JSON.stringify(view)).not.toContain("do not show a browser");
     // The merchant, by contrast, sees the binding.
-    expect(await acme().customers.get({ externalUserId: "user_ada" })).toMatchObject({ boundBy: "email", metadata: ada.metadata });
+    expect(await acme().customers.get({ externalUserId: "user_ada" })).toMatchObject({
+      boundBy: "email",
+      metadata: ada.metadata,
+    });
   });
 
   it("is null when no Stripe customer is bound to the user", async () => {
     await acme().customers.import({ customers: [ada] });
-    const { sessionToken } = await acme().sessionTokens.create({ externalUserId: "user_bob", email: "bob@example.com" });
+    const { sessionToken } = await acme().sessionTokens.create({
+      externalUserId: "user_bob",
+      email: "bob@example.com",
+    });
     expect(await sessionCaller(h, sessionToken).session.customer()).toEqual({
       externalUserId: "user_bob",
       externalOrganizationId: null,
@@ -87,15 +93,22 @@ describe("session.customer and the bound Stripe customer", () => {
         { stripeCustomerId: "cus_Twin2", email: "twin@example.com" },
       ],
     });
-    const { sessionToken } = await acme().sessionTokens.create({ externalUserId: "user_twin", email: "twin@example.com" });
+    const { sessionToken } = await acme().sessionTokens.create({
+      externalUserId: "user_twin",
+      email: "twin@example.com",
+    });
     expect((await sessionCaller(h, sessionToken).session.customer()).stripeCustomer).toBeNull();
   });
 
   it("never shows another organization's or the other environment's customer bound to the same user id", async () => {
     const globex = h.caller(h.otherOrgKey.secretKey);
     const acmeLive = h.caller(h.liveKey.secretKey);
-    await globex.customers.import({ customers: [{ stripeCustomerId: "cus_Globex", metadata: { external_id: "user_1" } }] });
-    await acmeLive.customers.import({ customers: [{ stripeCustomerId: "cus_AcmeLive", metadata: { external_id: "user_1" } }] });
+    await globex.customers.import({
+      customers: [{ stripeCustomerId: "cus_Globex", metadata: { external_id: "user_1" } }],
+    });
+    await acmeLive.customers.import({
+      customers: [{ stripeCustomerId: "cus_AcmeLive", metadata: { external_id: "user_1" } }],
+    });
     const test = await acme().sessionTokens.create({ externalUserId: "user_1" });
     expect((await sessionCaller(h, test.sessionToken).session.customer()).stripeCustomer).toBeNull();
     // The live token of the same organization sees its own environment's customer, which shows the lookup works.

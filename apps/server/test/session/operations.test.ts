@@ -13,7 +13,11 @@ const merchant = () => h.caller(h.testKey.secretKey).sessionTokens;
 
 describe("session.* operation checks (SPEC §4)", () => {
   it("a token scoped to session:read reads its session, listing only that operation", async () => {
-    const created = await merchant().create({ externalUserId: "user_1", expiresIn: 900, allowedOperations: ["session:read"] });
+    const created = await merchant().create({
+      externalUserId: "user_1",
+      expiresIn: 900,
+      allowedOperations: ["session:read"],
+    });
     expect(await sessionCaller(h, created.sessionToken).session.get()).toEqual({
       tokenId: created.tokenId,
       environment: "test",
@@ -37,7 +41,10 @@ describe("session.* operation checks (SPEC §4)", () => {
   });
 
   it("a token scoped to customer:read reads the customer but cannot sign out or read the session", async () => {
-    const { sessionToken } = await merchant().create({ externalUserId: "user_1", allowedOperations: ["customer:read"] });
+    const { sessionToken } = await merchant().create({
+      externalUserId: "user_1",
+      allowedOperations: ["customer:read"],
+    });
     expect(await sessionCaller(h, sessionToken).session.customer()).toEqual({
       externalUserId: "user_1",
       externalOrganizationId: null,
@@ -64,7 +71,11 @@ describe("session.* operation checks (SPEC §4)", () => {
   });
 
   it("a token created without allowedOperations can do everything, and its session lists every operation", async () => {
-    const created = await merchant().create({ externalUserId: "user_1", externalOrganizationId: "org_9", email: "u1@example.com" });
+    const created = await merchant().create({
+      externalUserId: "user_1",
+      externalOrganizationId: "org_9",
+      email: "u1@example.com",
+    });
     const session = await sessionCaller(h, created.sessionToken).session.get();
     expect(session.operations).toEqual([...OPERATIONS]);
     expect(session.operations).toEqual(expect.arrayContaining(["customer:read", "session:read", "session:revoke"]));
@@ -89,7 +100,11 @@ describe("session.* operation checks (SPEC §4)", () => {
   });
 
   it("FORBIDDEN gives way to UNAUTHORIZED once the token is no longer valid", async () => {
-    const created = await merchant().create({ externalUserId: "user_1", expiresIn: 60, allowedOperations: ["session:read"] });
+    const created = await merchant().create({
+      externalUserId: "user_1",
+      expiresIn: 60,
+      allowedOperations: ["session:read"],
+    });
     h.clock.advance(60_000);
     // Refused as UNAUTHORIZED: an expired token must not reveal what it was scoped to.
     await expectBareUnauthorized(sessionCaller(h, created.sessionToken).session.customer());
@@ -101,7 +116,9 @@ describe("session.* operation checks (SPEC §4)", () => {
 
   it("an unknown operation in allowedOperations is a BAD_REQUEST listing the valid ones, and stores nothing", async () => {
     // Refused: "billing:write" is not one of the contracts' operations.
-    const rejection = await rejectionOf(merchant().create({ externalUserId: "user_1", allowedOperations: ["billing:write" as never] }));
+    const rejection = await rejectionOf(
+      merchant().create({ externalUserId: "user_1", allowedOperations: ["billing:write" as never] }),
+    );
     expect(rejection.error.code).toBe("BAD_REQUEST");
     for (const operation of OPERATIONS) expect(rejection.message).toContain(operation);
     expect(Object.keys(rejection.data.fieldErrors ?? {}).some((key) => key.startsWith("allowedOperations"))).toBe(true);

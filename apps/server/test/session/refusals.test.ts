@@ -107,7 +107,9 @@ describe("session.* refuses bad tokens with a bare UNAUTHORIZED (SPEC §3, §4)"
     const test = await merchant().create({ externalUserId: "user_1" });
     // Refused: production serves only live tokens.
     await expectBareUnauthorized(sessionCaller(h, test.sessionToken, { environments: ["live"] }).session.get());
-    expect((await sessionCaller(h, test.sessionToken, { environments: ["test"] }).session.get()).environment).toBe("test");
+    expect((await sessionCaller(h, test.sessionToken, { environments: ["test"] }).session.get()).environment).toBe(
+      "test",
+    );
   });
 
   it("a secret key sent as a session token", async () => {
@@ -152,7 +154,9 @@ describe("session.* refuses bad tokens with a bare UNAUTHORIZED (SPEC §3, §4)"
       await expectBareUnauthorized(sessionCaller(h, revoked.sessionToken).session.get()),
       await expectBareUnauthorized(sessionCaller(h, live.sessionToken, { environments: ["test"] }).session.get()),
       await expectBareUnauthorized(sessionCaller(h, withCharChanged(revoked.sessionToken, 30)).session.get()),
-      await expectBareUnauthorized(sessionCaller(h, formatToken("sessionToken", "test", randomSecretBody())).session.get()),
+      await expectBareUnauthorized(
+        sessionCaller(h, formatToken("sessionToken", "test", randomSecretBody())).session.get(),
+      ),
       await expectBareUnauthorized(sessionCaller(h, undefined).session.get()),
       await expectBareUnauthorized(sessionCaller(h, h.testKey.secretKey).session.get()),
     ];

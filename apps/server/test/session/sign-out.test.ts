@@ -28,12 +28,21 @@ describe("session.signOut", () => {
     // Refused: signing out again with a revoked token is not a way to probe it either.
     await expectBareUnauthorized(sessionCaller(h, created.sessionToken).session.signOut());
 
-    expect(await merchant().verify({ sessionToken: created.sessionToken })).toEqual({ valid: false, reason: "revoked" });
+    expect(await merchant().verify({ sessionToken: created.sessionToken })).toEqual({
+      valid: false,
+      reason: "revoked",
+    });
     const listed = (await merchant().list({ externalUserId: "user_1" })).data;
-    expect(listed.find((token) => token.tokenId === created.tokenId)).toMatchObject({ status: "revoked", revokedAt: signedOutAt });
+    expect(listed.find((token) => token.tokenId === created.tokenId)).toMatchObject({
+      status: "revoked",
+      revokedAt: signedOutAt,
+    });
 
     // Only the token in hand: the customer's other token is untouched.
-    expect(listed.find((token) => token.tokenId === other.tokenId)).toMatchObject({ status: "active", revokedAt: null });
+    expect(listed.find((token) => token.tokenId === other.tokenId)).toMatchObject({
+      status: "active",
+      revokedAt: null,
+    });
     expect((await sessionCaller(h, other.sessionToken).session.get()).tokenId).toBe(other.tokenId);
   });
 

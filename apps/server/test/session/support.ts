@@ -34,7 +34,8 @@ export function callerWithAuthorization(h: Harness, authorization: string) {
 }
 
 /** Words that would tell a browser why its token was refused. None may reach it. */
-export const REASON_WORDS = /expired|revoked|not[_ ]found|malformed|checksum|environment|operation|scope|invalid|reason/i;
+export const REASON_WORDS =
+  /expired|revoked|not[_ ]found|malformed|checksum|environment|operation|scope|invalid|reason/i;
 
 /** The call is refused with UNAUTHORIZED, and neither message nor data says why. */
 export async function expectBareUnauthorized(call: Promise<unknown>): Promise<Rejection> {

@@ -16,7 +16,10 @@ export interface AdminRun {
  * The admin CLI run in process, each test on a SQLite file of its own in a new temporary folder
  * (removed after): `admin(...argv)` runs one command and says what it printed and its exit code.
  */
-export function adminCliOnFreshDatabase(prefix: string): { admin: (...argv: string[]) => Promise<AdminRun>; databasePath: () => string } {
+export function adminCliOnFreshDatabase(prefix: string): {
+  admin: (...argv: string[]) => Promise<AdminRun>;
+  databasePath: () => string;
+} {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   beforeEach(() => {

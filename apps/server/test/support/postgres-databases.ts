@@ -11,7 +11,8 @@ import { firstThisRun } from "./once-per-run.js";
  * role may create databases) or else by the PG* variables, as `pg_virtualenv -- pnpm test` sets them.
  */
 
-const HOW_TO_RUN = "PostgreSQL tests skipped: no server reachable; run them with `pg_virtualenv -- pnpm test`, or set DATABASE_URL (postgres://…) or PGHOST/PGPORT/PGUSER/PGPASSWORD";
+const HOW_TO_RUN =
+  "PostgreSQL tests skipped: no server reachable; run them with `pg_virtualenv -- pnpm test`, or set DATABASE_URL (postgres://…) or PGHOST/PGPORT/PGUSER/PGPASSWORD";
 
 /** The admin connection's settings: DATABASE_URL when it names PostgreSQL, else pg's PG* defaults. */
 function adminConfig(): pg.ClientConfig {
@@ -23,7 +24,13 @@ let adminPool: pg.Pool | undefined;
 
 function admin(): pg.Pool {
   if (adminPool === undefined) {
-    adminPool = new pg.Pool({ ...adminConfig(), max: 2, connectionTimeoutMillis: 2_000, idleTimeoutMillis: 1_000, allowExitOnIdle: true });
+    adminPool = new pg.Pool({
+      ...adminConfig(),
+      max: 2,
+      connectionTimeoutMillis: 2_000,
+      idleTimeoutMillis: 1_000,
+      allowExitOnIdle: true,
+    });
     adminPool.on("error", () => {}); // An idle admin connection lost with the server is simply dropped.
   }
   return adminPool;
@@ -49,7 +56,8 @@ export function postgresAvailable(): Promise<boolean> {
  */
 export async function describeOnPostgres(): Promise<typeof describe | typeof describe.skip> {
   if (await postgresAvailable()) return describe;
-  if (process.env.CI) throw new Error(`PostgreSQL is required under CI and cannot be reached (set DATABASE_URL or PG*)`);
+  if (process.env.CI)
+    throw new Error(`PostgreSQL is required under CI and cannot be reached (set DATABASE_URL or PG*)`);
   if (firstThisRun("postgres-skipped")) console.warn(HOW_TO_RUN);
   return describe.skip;
 }

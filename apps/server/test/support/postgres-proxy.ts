@@ -5,5 +5,7 @@ import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export type PostgresProxy = TcpProxy;
 
 export function startPostgresProxy(target: PostgresServerAddress): Promise<PostgresProxy> {
-  return startTcpProxy(target.socketPath === undefined ? { host: target.host, port: target.port } : { socketPath: target.socketPath });
+  return startTcpProxy(
+    target.socketPath === undefined ? { host: target.host, port: target.port } : { socketPath: target.socketPath },
+  );
 }

@@ -10,7 +10,8 @@ import { firstThisRun } from "./once-per-run.js";
  * port: a test can kill it and start it again on the same port, as an outage would.
  */
 
-const HOW_TO_RUN = "Redis suites skipped: no redis-server on PATH; install it (`apt-get install -y redis-server`) or set REDIS_SERVER to its path";
+const HOW_TO_RUN =
+  "Redis suites skipped: no redis-server on PATH; install it (`apt-get install -y redis-server`) or set REDIS_SERVER to its path";
 
 const binary = () => process.env.REDIS_SERVER ?? "redis-server";
 
@@ -29,7 +30,10 @@ export function redisServerAvailable(): boolean {
  */
 export function describeWithRedis(): typeof describe | typeof describe.skip {
   if (redisServerAvailable()) return describe;
-  if (process.env.CI) throw new Error("redis-server is required under CI and cannot be run (apt-get install -y redis-server, or set REDIS_SERVER)");
+  if (process.env.CI)
+    throw new Error(
+      "redis-server is required under CI and cannot be run (apt-get install -y redis-server, or set REDIS_SERVER)",
+    );
   if (firstThisRun("redis-skipped")) console.warn(HOW_TO_RUN);
   return describe.skip;
 }
@@ -60,7 +64,13 @@ export interface TestRedisServer {
 async function untilAnswers(port: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const probe = new Redis({ port, host: "127.0.0.1", lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const probe = new Redis({
+      port,
+      host: "127.0.0.1",
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    });
     probe.on("error", () => {});
     try {
       await probe.connect();
@@ -80,7 +90,9 @@ export async function startRedisServer(): Promise<TestRedisServer> {
   let child: ChildProcess | undefined;
   const inspectors: Redis[] = [];
   const start = async () => {
-    child = spawn(binary(), ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    child = spawn(binary(), ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+      stdio: "ignore",
+    });
     await untilAnswers(port);
   };
   const kill = async () => {

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openPostgresStore } from "../../src/store/postgres/open-postgres-store.js";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
-import type { Engine } from "../../src/store/queryable.js";
-import type { Store } from "../../src/store/store.js";
 import { sql } from "kysely";
 import { afterAll } from "vitest";
 import { MIGRATION_TABLE } from "../../src/store/migrate.js";
+import { openPostgresStore } from "../../src/store/postgres/open-postgres-store.js";
+import type { Engine } from "../../src/store/queryable.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { Store } from "../../src/store/store.js";
 import { createPostgresDatabase, type PostgresTestDatabase } from "./postgres-databases.js";
 
 /** The engine this test run uses: BILLINGOS_TEST_ENGINE (vitest's "postgres" project sets it), else SQLite. */
@@ -44,7 +44,8 @@ export async function openTestStore(): Promise<Store> {
  * case). Each file drops its own when it ends.
  */
 const idleDatabases: PostgresTestDatabase[] = [];
-if (testEngine === "postgres") afterAll(async () => Promise.all(idleDatabases.splice(0).map((database) => database.drop())));
+if (testEngine === "postgres")
+  afterAll(async () => Promise.all(idleDatabases.splice(0).map((database) => database.drop())));
 
 /** The schema as the migrations left it: tables, columns, indexes, applied migrations. */
 async function schemaSignature(store: Store): Promise<string> {
@@ -53,7 +54,9 @@ async function schemaSignature(store: Store): Promise<string> {
       (select string_agg(table_name || '.' || column_name || ':' || data_type || ':' || coalesce(collation_name, ''), ',' order by table_name, column_name)
          from information_schema.columns where table_schema = current_schema()),
       (select string_agg(indexdef, ',' order by indexdef) from pg_indexes where schemaname = current_schema()),
-      (select string_agg(name, ',' order by name) from ${sql.table(MIGRATION_TABLE)})) as signature`.execute(store.kysely);
+      (select string_agg(name, ',' order by name) from ${sql.table(MIGRATION_TABLE)})) as signature`.execute(
+    store.kysely,
+  );
   return rows[0]!.signature;
 }
 
@@ -70,7 +73,11 @@ async function openPostgresTestStore(): Promise<Store> {
       // A test that changed the schema on purpose (a dropped table, an undone migration) leaves a
       // database that is dropped, not reused.
       if ((await schemaSignature(store)) === templateSignature) {
-        const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name <> ${MIGRATION_TABLE}`.execute(store.kysely);
+        const { rows } = await sql<{
+          name: string;
+        }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name <> ${MIGRATION_TABLE}`.execute(
+          store.kysely,
+        );
         await sql`truncate ${sql.join(rows.map((row) => sql.table(row.name)))}`.execute(store.kysely);
         reusable = true;
       }
@@ -96,7 +103,8 @@ export async function openSharedTestStores(count: number): Promise<SharedTestSto
   if (testEngine === "postgres") {
     const database = await createPostgresDatabase();
     const stores: Store[] = [];
-    for (let i = 0; i < count; i++) stores.push(await openPostgresStore({ url: database.url, poolSize: TEST_POOL_SIZE, migrate: false }));
+    for (let i = 0; i < count; i++)
+      stores.push(await openPostgresStore({ url: database.url, poolSize: TEST_POOL_SIZE, migrate: false }));
     return {
       stores,
       databaseEnv: { DATABASE_URL: database.url },

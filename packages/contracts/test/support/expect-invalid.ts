@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import type { z } from "zod";
-import { validationDetailsOf, validationMessageOf, type ValidationDetails } from "../../src/index.js";
+import { type ValidationDetails, validationDetailsOf, validationMessageOf } from "../../src/index.js";
 
 /** The start of the input's JSON, for a failure message (some inputs are too deep, cyclic or not JSON at all). */
 function shown(input: unknown): string {
@@ -15,7 +15,12 @@ function shown(input: unknown): string {
  * Asserts that `input` fails `schema` with an error on `field` (a dotted path, or "" for a
  * whole-object rule reported in formErrors) and that the one-line message names the field.
  */
-export function expectInvalid(schema: z.ZodType, input: unknown, field: string, names: string = field): ValidationDetails {
+export function expectInvalid(
+  schema: z.ZodType,
+  input: unknown,
+  field: string,
+  names: string = field,
+): ValidationDetails {
   const result = schema.safeParse(input);
   expect(result.success, `expected ${shown(input)} to be rejected`).toBe(false);
   if (result.success) throw new Error("unreachable");
@@ -23,7 +28,10 @@ export function expectInvalid(schema: z.ZodType, input: unknown, field: string, 
   if (field === "") {
     expect(details.formErrors.length).toBeGreaterThan(0);
   } else {
-    expect(details.fieldErrors[field]?.length ?? 0, `fieldErrors: ${JSON.stringify(details.fieldErrors)}`).toBeGreaterThan(0);
+    expect(
+      details.fieldErrors[field]?.length ?? 0,
+      `fieldErrors: ${JSON.stringify(details.fieldErrors)}`,
+    ).toBeGreaterThan(0);
   }
   expect(validationMessageOf(details)).toContain(names);
   return details;

@@ -1,10 +1,4 @@
-import {
-  BASE62_ALPHABET,
-  SECRET_BODY_LENGTH,
-  formatToken,
-  type Environment,
-  type TokenKind,
-} from "../../src/index.js";
+import { BASE62_ALPHABET, type Environment, formatToken, SECRET_BODY_LENGTH, type TokenKind } from "../../src/index.js";
 
 // The package is browser-safe and its tsconfig has no Node types, so the CSPRNG is Web Crypto's
 // getRandomValues (the same OS source as node:crypto's randomBytes).

@@ -31,12 +31,19 @@ export function addImported(a: CustomersImported, b: CustomersImported): Custome
  * (a proxy in front with a smaller limit than the server's) is halved and sent again, as often as
  * needed, down to single customers.
  */
-export function createBatchSender(options: BatchSenderOptions): (customers: CustomerToImport[]) => Promise<CustomersImported> {
+export function createBatchSender(
+  options: BatchSenderOptions,
+): (customers: CustomerToImport[]) => Promise<CustomersImported> {
   const send = async (customers: CustomerToImport[]): Promise<CustomersImported> => {
     try {
-      return await withRetry(() => options.client.importCustomers({ customers, dryRun: options.dryRun }), options.policy, options.onRetry);
+      return await withRetry(
+        () => options.client.importCustomers({ customers, dryRun: options.dryRun }),
+        options.policy,
+        options.onRetry,
+      );
     } catch (error) {
-      if (!(error instanceof BillingOSError) || error.code !== "PAYLOAD_TOO_LARGE" || customers.length === 1) throw error;
+      if (!(error instanceof BillingOSError) || error.code !== "PAYLOAD_TOO_LARGE" || customers.length === 1)
+        throw error;
       const half = Math.ceil(customers.length / 2);
       return addImported(await send(customers.slice(0, half)), await send(customers.slice(half)));
     }

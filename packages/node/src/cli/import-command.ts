@@ -44,12 +44,20 @@ export async function runStripeImport(options: StripeImportOptions, io: CliIo): 
   }
   const source = await openCustomerSource(path, size, { maxRecordBytes: options.maxRecordBytes });
   const limits: BatchLimits = { rows: options.batchRows, bytes: MAX_BATCH_BYTES };
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: io.retryBaseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs };
+  const policy: RetryPolicy = {
+    ...DEFAULT_RETRY_POLICY,
+    baseDelayMs: io.retryBaseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs,
+  };
   const tally = new ImportTally(options.dryRun);
   const progress = createProgress(io, size);
   const started = performance.now();
   const report = (stoppedEarly: boolean) => {
-    for (const line of formatReport(tally, { file: path, format: source.format, elapsedMs: performance.now() - started, stoppedEarly })) {
+    for (const line of formatReport(tally, {
+      file: path,
+      format: source.format,
+      elapsedMs: performance.now() - started,
+      stoppedEarly,
+    })) {
       writeLine(io.stdout, line);
     }
   };
@@ -60,7 +68,9 @@ export async function runStripeImport(options: StripeImportOptions, io: CliIo): 
     policy,
     onRetry: (error, retry, delayMs) => {
       tally.retries++;
-      progress.note(`batch ${tally.batches + 1}: ${error.code} (${oneLine(error.message)}); retry ${retry} in ${(delayMs / 1000).toFixed(1)} s`);
+      progress.note(
+        `batch ${tally.batches + 1}: ${error.code} (${oneLine(error.message)}); retry ${retry} in ${(delayMs / 1000).toFixed(1)} s`,
+      );
     },
   });
   const snapshot = (): ProgressSnapshot => ({
@@ -75,7 +85,10 @@ export async function runStripeImport(options: StripeImportOptions, io: CliIo): 
   // Ctrl-C stops the import where it is; what was sent is in, and the same command finishes it.
   const onInterrupt = () => {
     progress.stop();
-    const done = tally.batches > 0 ? `${tally.imported} rows were ${tally.dryRun ? "checked" : "imported"} before it stopped; ` : "";
+    const done =
+      tally.batches > 0
+        ? `${tally.imported} rows were ${tally.dryRun ? "checked" : "imported"} before it stopped; `
+        : "";
     writeLine(io.stderr, `\ninterrupted: ${done}re-running the same command is safe and finishes the import.`);
     process.exit(130);
   };
@@ -87,15 +100,21 @@ export async function runStripeImport(options: StripeImportOptions, io: CliIo): 
   }
 
   async function importAll(): Promise<number> {
-    const customers = goodCustomers(source, progress, snapshot, () => ++tally.rowsRead, (row) => {
-      if (row.deleted) {
-        tally.deleted++;
-        progress.note(`deleted ${row.location}: ${oneLine(row.reason)}`);
-        return;
-      }
-      tally.badRows++;
-      progress.note(`skipped ${row.location}: ${oneLine(row.reason)}`);
-    });
+    const customers = goodCustomers(
+      source,
+      progress,
+      snapshot,
+      () => ++tally.rowsRead,
+      (row) => {
+        if (row.deleted) {
+          tally.deleted++;
+          progress.note(`deleted ${row.location}: ${oneLine(row.reason)}`);
+          return;
+        }
+        tally.badRows++;
+        progress.note(`skipped ${row.location}: ${oneLine(row.reason)}`);
+      },
+    );
     try {
       await sendInOrder(batches(customers, limits), send, (result) => {
         tally.addBatch(result);
@@ -109,7 +128,16 @@ export async function runStripeImport(options: StripeImportOptions, io: CliIo): 
 
     if (tally.needsRecount) {
       try {
-        tally.replaceUnresolved(await recountUnresolved(path, size, source, { client, limits, policy, progress, tally, maxRecordBytes: options.maxRecordBytes }));
+        tally.replaceUnresolved(
+          await recountUnresolved(path, size, source, {
+            client,
+            limits,
+            policy,
+            progress,
+            tally,
+            maxRecordBytes: options.maxRecordBytes,
+          }),
+        );
       } catch (error) {
         // The import itself is done; only the figures are less exact than they could be.
         progress.note(
@@ -126,7 +154,9 @@ export async function runStripeImport(options: StripeImportOptions, io: CliIo): 
 /** `--url` for both environments; else the client routes by key, with the URLs of `env`. */
 function clientFor(options: StripeImportOptions, env: NodeJS.ProcessEnv): BillingOS {
   if (options.url !== undefined && !isHttpUrl(options.url)) {
-    throw new UsageError(`--url: ${JSON.stringify(options.url)} is not an http(s) URL; give the server's base URL, e.g. https://billing.example.com`);
+    throw new UsageError(
+      `--url: ${JSON.stringify(options.url)} is not an http(s) URL; give the server's base URL, e.g. https://billing.example.com`,
+    );
   }
   try {
     const client = new BillingOS({
@@ -143,7 +173,11 @@ function clientFor(options: StripeImportOptions, env: NodeJS.ProcessEnv): Billin
     if (error instanceof BillingOSError) {
       // Without --url, the URLs come from BILLINGOS_SANDBOX_URL / BILLINGOS_PRODUCTION_URL.
       const environment = Object.keys(error.fieldErrors).some((key) => /url/i.test(key));
-      throw new UsageError(environment ? `BILLINGOS_SANDBOX_URL / BILLINGOS_PRODUCTION_URL: ${oneLine(error.message)}` : `--key: ${oneLine(error.message)}`);
+      throw new UsageError(
+        environment
+          ? `BILLINGOS_SANDBOX_URL / BILLINGOS_PRODUCTION_URL: ${oneLine(error.message)}`
+          : `--key: ${oneLine(error.message)}`,
+      );
     }
     throw error;
   }
@@ -176,10 +210,19 @@ async function recountUnresolved(
   path: string,
   size: number,
   first: CustomerSource,
-  context: { client: BillingOS; limits: BatchLimits; policy: RetryPolicy; progress: Progress; tally: ImportTally; maxRecordBytes: number },
+  context: {
+    client: BillingOS;
+    limits: BatchLimits;
+    policy: RetryPolicy;
+    progress: Progress;
+    tally: ImportTally;
+    maxRecordBytes: number;
+  },
 ): Promise<UnresolvedCounts> {
   const { progress, tally } = context;
-  progress.phase("Counting unresolved customers again, as emails are shared across batches (reads the file once more, writes nothing)");
+  progress.phase(
+    "Counting unresolved customers again, as emails are shared across batches (reads the file once more, writes nothing)",
+  );
   const source = await openCustomerSource(path, size, { format: first.format, maxRecordBytes: context.maxRecordBytes });
   const send = createBatchSender({
     client: context.client,
@@ -194,10 +237,23 @@ async function recountUnresolved(
   let checked = 0;
   let total: ReturnType<typeof addImported> | undefined;
   // Nothing is imported in this pass: `imported` stays 0, the rows sent count as checked.
-  const snapshot = (): ProgressSnapshot => ({ bytesRead: source.bytesRead(), rowsRead: rows, rowsDone: checked, imported: 0, skipped: 0, batches: sent });
-  const customers = goodCustomers(source, progress, snapshot, () => ++rows, () => {
-    checked++;
+  const snapshot = (): ProgressSnapshot => ({
+    bytesRead: source.bytesRead(),
+    rowsRead: rows,
+    rowsDone: checked,
+    imported: 0,
+    skipped: 0,
+    batches: sent,
   });
+  const customers = goodCustomers(
+    source,
+    progress,
+    snapshot,
+    () => ++rows,
+    () => {
+      checked++;
+    },
+  );
   await sendInOrder(batches(customers, context.limits), send, (result) => {
     total = total === undefined ? result : addImported(total, result);
     checked += result.created + result.updated + result.unchanged;
@@ -235,9 +291,12 @@ function failure(error: unknown, tally: ImportTally, client: BillingOS, attempts
   if (error instanceof CliError) return new CliError(sentence(error.message));
   if (error instanceof BillingOSError) {
     const batch = `batch ${tally.batches + 1}`;
-    if (error.code === "UNAUTHORIZED") return new CliError(sentence(`${batch}: the server refused the key (UNAUTHORIZED: ${error.message})`));
+    if (error.code === "UNAUTHORIZED")
+      return new CliError(sentence(`${batch}: the server refused the key (UNAUTHORIZED: ${error.message})`));
     if (isTransient(error)) {
-      return new CliError(sentence(`${batch} still failed after ${attempts} tries at ${client.apiUrl} (${error.code}: ${error.message})`));
+      return new CliError(
+        sentence(`${batch} still failed after ${attempts} tries at ${client.apiUrl} (${error.code}: ${error.message})`),
+      );
     }
     return new CliError(sentence(`${batch} was refused (${error.code}: ${error.message})`));
   }

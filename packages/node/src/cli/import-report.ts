@@ -99,9 +99,12 @@ export function formatReport(tally: ImportTally, context: ReportContext): string
     `  batches:     ${tally.batches} (retries ${tally.retries})`,
     `  time:        ${seconds.toFixed(1)} s (${rate} rows/s)`,
   ];
-  if (tally.recounted) lines.push("  note:        unresolved counted again after the import, as emails are shared across batches");
+  if (tally.recounted)
+    lines.push("  note:        unresolved counted again after the import, as emails are shared across batches");
   if (tally.dryRun && tally.batches > 1) {
-    lines.push("  note:        a dry run checks each batch on its own: emails shared across batches count as awaiting_first_session");
+    lines.push(
+      "  note:        a dry run checks each batch on its own: emails shared across batches count as awaiting_first_session",
+    );
   }
   return lines;
 }

@@ -49,7 +49,12 @@ function lineProgress(io: CliIo, totalBytes: number): Progress {
     tick: () => {},
     batchSent: (s) => {
       const read = `batch ${s.batches}: ${s.rowsRead} rows read (${percentDone(s, totalBytes)}% done)`;
-      writeLine(io.stdout, recounting ? `[recount] ${read}, ${s.rowsDone} checked, nothing written` : `[import] ${read}, ${s.imported} imported, ${s.skipped} skipped`);
+      writeLine(
+        io.stdout,
+        recounting
+          ? `[recount] ${read}, ${s.rowsDone} checked, nothing written`
+          : `[import] ${read}, ${s.imported} imported, ${s.skipped} skipped`,
+      );
     },
     note: (line) => writeLine(io.stderr, line),
     phase: (label) => {
@@ -73,13 +78,20 @@ function barProgress(io: CliIo, totalBytes: number): Progress {
     },
     cliProgress.Presets.shades_classic,
   );
-  const importFormat = "{phase} [{bar}] {percentage}% | {rows} rows, {imported} imported, {skipped} skipped | ETA {eta_formatted}";
+  const importFormat =
+    "{phase} [{bar}] {percentage}% | {rows} rows, {imported} imported, {skipped} skipped | ETA {eta_formatted}";
   // The second pass writes nothing: it says "checked", never "imported".
-  const recountFormat = "{phase} [{bar}] {percentage}% | {rows} rows, {checked} checked, nothing written | ETA {eta_formatted}";
+  const recountFormat =
+    "{phase} [{bar}] {percentage}% | {rows} rows, {checked} checked, nothing written | ETA {eta_formatted}";
   let bar = bars.create(100, 0, { phase: "import ", rows: 0, imported: 0, skipped: 0 }, { format: importFormat });
   let lastTick = 0;
   const show = (s: ProgressSnapshot) =>
-    bar.update(percentDone(s, totalBytes), { rows: s.rowsRead, imported: s.imported, skipped: s.skipped, checked: s.rowsDone });
+    bar.update(percentDone(s, totalBytes), {
+      rows: s.rowsRead,
+      imported: s.imported,
+      skipped: s.skipped,
+      checked: s.rowsDone,
+    });
   return {
     tick: (s) => {
       // A bar redraws at most ten times a second; updating it for every row is wasted work.

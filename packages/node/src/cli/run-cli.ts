@@ -1,11 +1,16 @@
 import { createRequire } from "node:module";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { MAX_IMPORT_BATCH } from "@billingos/contracts";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_BATCH_ROWS } from "./batcher.js";
 import { CliError, UsageError } from "./cli-errors.js";
 import { type CliIo, writeLine } from "./cli-io.js";
 import { runStripeImport } from "./import-command.js";
-import { DEFAULT_MAX_RECORD_BYTES, formatBytes, MAX_MAX_RECORD_BYTES, MIN_MAX_RECORD_BYTES } from "./sources/record-limit.js";
+import {
+  DEFAULT_MAX_RECORD_BYTES,
+  formatBytes,
+  MAX_MAX_RECORD_BYTES,
+  MIN_MAX_RECORD_BYTES,
+} from "./sources/record-limit.js";
 
 export type { CliIo } from "./cli-io.js";
 
@@ -22,7 +27,9 @@ function batchSize(value: string): number {
 function recordBytes(value: string): number {
   const bytes = Number(value);
   if (!/^\d+$/.test(value.trim()) || bytes < MIN_MAX_RECORD_BYTES || bytes > MAX_MAX_RECORD_BYTES) {
-    throw new InvalidArgumentError(`must be a whole number of bytes from ${MIN_MAX_RECORD_BYTES} to ${MAX_MAX_RECORD_BYTES} (1 KiB to 1 GiB).`);
+    throw new InvalidArgumentError(
+      `must be a whole number of bytes from ${MIN_MAX_RECORD_BYTES} to ${MAX_MAX_RECORD_BYTES} (1 KiB to 1 GiB).`,
+    );
   }
   return bytes;
 }
@@ -57,7 +64,10 @@ function program(io: CliIo, done: (exitCode: number) => void): Command {
     )
     .argument("<file>", "the export to read; its format is detected from its content")
     .option("--key <sk_…>", "secret API key (default: $BILLINGOS_SECRET_KEY)")
-    .option("--url <url>", "API base URL (default: by key, $BILLINGOS_SANDBOX_URL or $BILLINGOS_PRODUCTION_URL, else http://localhost:4000)")
+    .option(
+      "--url <url>",
+      "API base URL (default: by key, $BILLINGOS_SANDBOX_URL or $BILLINGOS_PRODUCTION_URL, else http://localhost:4000)",
+    )
     .option("--dry-run", "report what the import would do, write nothing")
     .option("--batch <n>", `customers per request, 1–${MAX_IMPORT_BATCH}`, batchSize, DEFAULT_BATCH_ROWS)
     .addOption(
@@ -75,17 +85,28 @@ function program(io: CliIo, done: (exitCode: number) => void): Command {
     .action(async (file: string, flags: ImportFlags, command: Command) => {
       const secretKey = flags.key ?? (io.env ?? process.env).BILLINGOS_SECRET_KEY;
       if (secretKey === undefined || secretKey === "") {
-        command.error("error: missing --key sk_… (or set BILLINGOS_SECRET_KEY)", { exitCode: 2, code: "billingos.usage" });
+        command.error("error: missing --key sk_… (or set BILLINGOS_SECRET_KEY)", {
+          exitCode: 2,
+          code: "billingos.usage",
+        });
       }
       try {
         done(
           await runStripeImport(
-            { file, secretKey: secretKey!, url: flags.url, dryRun: flags.dryRun ?? false, batchRows: flags.batch, maxRecordBytes: flags.maxRecordBytes },
+            {
+              file,
+              secretKey: secretKey!,
+              url: flags.url,
+              dryRun: flags.dryRun ?? false,
+              batchRows: flags.batch,
+              maxRecordBytes: flags.maxRecordBytes,
+            },
             io,
           ),
         );
       } catch (error) {
-        if (error instanceof UsageError) command.error(`error: ${error.message}`, { exitCode: 2, code: "billingos.usage" });
+        if (error instanceof UsageError)
+          command.error(`error: ${error.message}`, { exitCode: 2, code: "billingos.usage" });
         throw error;
       }
     });
@@ -114,7 +135,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return error.exitCode;
     }
     const message = error instanceof Error ? error.message : String(error);
-    writeLine(io.stderr, `error: unexpected failure: ${message.replace(/\s+/g, " ")} (set BILLINGOS_DEBUG=1 for details)`);
+    writeLine(
+      io.stderr,
+      `error: unexpected failure: ${message.replace(/\s+/g, " ")} (set BILLINGOS_DEBUG=1 for details)`,
+    );
     if ((io.env ?? process.env).BILLINGOS_DEBUG) io.stderr.write(`${error instanceof Error ? error.stack : message}\n`);
     return 1;
   }

@@ -1,4 +1,4 @@
-import { customerToImport, type CustomerToImport } from "@billingos/contracts";
+import { type CustomerToImport, customerToImport } from "@billingos/contracts";
 
 /**
  * Stripe customers, as the API's JSON or the dashboard's CSV export have them, mapped to what the
@@ -92,7 +92,8 @@ export function customerFromCsvCells(cells: readonly string[], layout: CsvLayout
   const created = cell(layout.created);
   if (created !== undefined) {
     const iso = isoFromCsvDate(created);
-    if (iso === null) return { ok: false, reason: `Created (UTC): ${JSON.stringify(created)} is not a date like 2023-04-05 12:34:56` };
+    if (iso === null)
+      return { ok: false, reason: `Created (UTC): ${JSON.stringify(created)} is not a date like 2023-04-05 12:34:56` };
     candidate.createdAt = iso;
   }
   return validated(candidate, CSV_FIELD_NAMES);
@@ -101,7 +102,10 @@ export function customerFromCsvCells(cells: readonly string[], layout: CsvLayout
 /** A Stripe customer object, as the API (and so `stripe customers list`) returns it. */
 export function customerFromApiObject(value: unknown): MappedCustomer {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return { ok: false, reason: `not a JSON object (got ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value})` };
+    return {
+      ok: false,
+      reason: `not a JSON object (got ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value})`,
+    };
   }
   const object = value as Record<string, unknown>;
   if (object.object !== undefined && object.object !== "customer") {
@@ -121,7 +125,8 @@ export function customerFromApiObject(value: unknown): MappedCustomer {
   const metadata = object.metadata;
   if (typeof metadata === "object" && metadata !== null && !Array.isArray(metadata)) {
     const keys = Object.keys(metadata).sort();
-    if (keys.length > 0) candidate.metadata = Object.fromEntries(keys.map((key) => [key, (metadata as Record<string, unknown>)[key]]));
+    if (keys.length > 0)
+      candidate.metadata = Object.fromEntries(keys.map((key) => [key, (metadata as Record<string, unknown>)[key]]));
   } else if (metadata !== undefined && metadata !== null) {
     candidate.metadata = metadata;
   }
@@ -162,11 +167,24 @@ export function isoFromCsvDate(text: string): string | null {
   const match = CSV_DATE.exec(text.trim());
   if (!match) return null;
   const [, year, month, day, hour, minute, second = "0", fraction = ""] = match;
-  const parts = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
+  const parts = [year, month, day, hour, minute, second].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const millis = Math.round(Number(fraction || 0) * 1000);
   const date = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2], parts[3], parts[4], parts[5], millis));
   // Date.UTC rolls 2023-02-30 over into March; a real date survives the round trip.
-  if (date.getUTCMonth() !== parts[1] - 1 || date.getUTCDate() !== parts[2] || parts[3] > 23 || parts[4] > 59 || parts[5] > 59) {
+  if (
+    date.getUTCMonth() !== parts[1] - 1 ||
+    date.getUTCDate() !== parts[2] ||
+    parts[3] > 23 ||
+    parts[4] > 59 ||
+    parts[5] > 59
+  ) {
     return null;
   }
   return date.toISOString();

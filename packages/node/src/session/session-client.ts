@@ -1,4 +1,10 @@
-import { apiUrlForCredential, type CurrentSession, DEFAULT_API_URL, type SessionCustomerView, type SignedOut } from "@billingos/contracts";
+import {
+  apiUrlForCredential,
+  type CurrentSession,
+  DEFAULT_API_URL,
+  type SessionCustomerView,
+  type SignedOut,
+} from "@billingos/contracts";
 import { BillingOSError } from "../billingos-error.js";
 import { callProcedure, type TransportOptions } from "./session-transport.js";
 import {
@@ -44,7 +50,10 @@ export class BillingOSSession {
   readonly #transport: TransportOptions;
 
   constructor(options: SessionClientOptions) {
-    const urls = { sandboxUrl: httpUrl("sandboxUrl", options.sandboxUrl), productionUrl: httpUrl("productionUrl", options.productionUrl) };
+    const urls = {
+      sandboxUrl: httpUrl("sandboxUrl", options.sandboxUrl),
+      productionUrl: httpUrl("productionUrl", options.productionUrl),
+    };
     const token = typeof options.sessionToken === "string" ? options.sessionToken : "";
     const url = apiUrlForCredential(token, "sessionToken", urls);
     if (url === null) {
@@ -64,7 +73,9 @@ export class BillingOSSession {
 
   /** The signed-in customer and the Stripe customer bound to them, if any (needs `customer:read`). */
   async getCustomer(): Promise<SessionCustomerView> {
-    return decodeSessionCustomerView((await callProcedure(this.#transport, "query", "session.customer")) as SessionCustomerViewWire);
+    return decodeSessionCustomerView(
+      (await callProcedure(this.#transport, "query", "session.customer")) as SessionCustomerViewWire,
+    );
   }
 
   /** Revokes the token in hand; every later call with it is refused (needs `session:revoke`). */

@@ -44,12 +44,19 @@ export async function callProcedure(
   try {
     response = await fetch(`${options.apiUrl}/trpc/${path}`, {
       method: kind === "query" ? "GET" : "POST",
-      headers: { authorization: `Bearer ${options.sessionToken}`, ...(kind === "mutation" ? { "content-type": "application/json" } : {}) },
+      headers: {
+        authorization: `Bearer ${options.sessionToken}`,
+        ...(kind === "mutation" ? { "content-type": "application/json" } : {}),
+      },
       ...(options.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(options.timeoutMs) }),
     });
   } catch (error) {
     if (options.timeoutMs !== undefined && (error as Error)?.name === "TimeoutError") {
-      throw new BillingOSError({ code: "TIMEOUT", message: `BillingOS did not answer: no answer within ${options.timeoutMs} ms`, cause: error });
+      throw new BillingOSError({
+        code: "TIMEOUT",
+        message: `BillingOS did not answer: no answer within ${options.timeoutMs} ms`,
+        cause: error,
+      });
     }
     throw new BillingOSError({
       code: "CONNECTION_FAILED",
@@ -61,7 +68,8 @@ export async function callProcedure(
   if (answer === null) throw notFromTheApi(response.status, retryAfterOf(response), undefined);
   if (response.ok && answer.result !== undefined) return answer.result.data;
   const data = answer.error?.data;
-  if (data === undefined || typeof data.code !== "string") throw notFromTheApi(response.status, retryAfterOf(response), undefined);
+  if (data === undefined || typeof data.code !== "string")
+    throw notFromTheApi(response.status, retryAfterOf(response), undefined);
   return Promise.reject(
     new BillingOSError({
       code: isKnownCode(data.code) ? data.code : "INTERNAL_SERVER_ERROR",

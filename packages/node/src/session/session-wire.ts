@@ -1,4 +1,11 @@
-import type { CurrentSession, SessionCustomerView, SignedOut, currentSession, sessionCustomerView, signedOut } from "@billingos/contracts";
+import type {
+  CurrentSession,
+  currentSession,
+  SessionCustomerView,
+  SignedOut,
+  sessionCustomerView,
+  signedOut,
+} from "@billingos/contracts";
 import type { z } from "zod";
 import { BillingOSError } from "../billingos-error.js";
 
@@ -14,14 +21,20 @@ export type SignedOutWire = z.input<typeof signedOut>;
 function instant(value: unknown): Date {
   const date = typeof value === "string" ? new Date(value) : new Date(Number.NaN);
   if (Number.isNaN(date.getTime())) {
-    throw new BillingOSError({ code: "INTERNAL_SERVER_ERROR", message: "BillingOS answered with a malformed timestamp" });
+    throw new BillingOSError({
+      code: "INTERNAL_SERVER_ERROR",
+      message: "BillingOS answered with a malformed timestamp",
+    });
   }
   return date;
 }
 
 function record(value: unknown): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new BillingOSError({ code: "INTERNAL_SERVER_ERROR", message: "BillingOS answered with something that is not an object" });
+    throw new BillingOSError({
+      code: "INTERNAL_SERVER_ERROR",
+      message: "BillingOS answered with something that is not an object",
+    });
   }
   return value as Record<string, unknown>;
 }

@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
 import { runCli } from "../../src/cli/run-cli.js";
 
 export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
@@ -39,7 +39,12 @@ export async function runCliCaptured(
 ): Promise<CliRun> {
   const stdout = new Captured(options.tty ?? false);
   const stderr = new Captured(false);
-  const code = await runCli(argv, { stdout, stderr, env: options.env ?? {}, retryBaseDelayMs: options.retryBaseDelayMs ?? 20 });
+  const code = await runCli(argv, {
+    stdout,
+    stderr,
+    env: options.env ?? {},
+    retryBaseDelayMs: options.retryBaseDelayMs ?? 20,
+  });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 

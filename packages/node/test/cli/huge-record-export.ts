@@ -40,7 +40,11 @@ function* padding(bytes: number): Generator<string> {
  * whose description runs to `hugeBytes`, or a CSV row whose quoted description never closes and
  * swallows `hugeBytes` of lines after it. Written as a stream.
  */
-export async function writeHugeRecordExport(path: string, shape: HugeRecordShape, spec: HugeRecordExport): Promise<void> {
+export async function writeHugeRecordExport(
+  path: string,
+  shape: HugeRecordShape,
+  spec: HugeRecordExport,
+): Promise<void> {
   const total = spec.before + 1 + spec.after;
   const hugeId = `cus_${spec.prefix}Huge`;
   const json = (i: number) => JSON.stringify(apiCustomerObject(i, total, spec.prefix));

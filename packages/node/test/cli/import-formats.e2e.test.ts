@@ -1,13 +1,22 @@
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BillingOSError } from "../../src/index.js";
-import { NOWHERE, rejectionOf, startServerHarness, type ServerHarness } from "../server-harness.js";
+import { NOWHERE, rejectionOf, type ServerHarness, startServerHarness } from "../server-harness.js";
 import { fixture, parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
 
 describe("billingos import stripe: formats, dry runs and bad rows", () => {
   let harness: ServerHarness;
   const files = tempDir();
-  const importArgs = (file: string, key: string, ...rest: string[]) => ["import", "stripe", file, "--key", key, "--url", harness.url, ...rest];
+  const importArgs = (file: string, key: string, ...rest: string[]) => [
+    "import",
+    "stripe",
+    file,
+    "--key",
+    key,
+    "--url",
+    harness.url,
+    ...rest,
+  ];
 
   beforeAll(async () => {
     harness = await startServerHarness();
@@ -63,9 +72,16 @@ describe("billingos import stripe: formats, dry runs and bad rows", () => {
     const run = await runCliCaptured(importArgs(fixture("customers-array.json"), secretKey));
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/format: +JSON array/);
-    expect(parseReport(run.stdout)).toMatchObject({ rowsRead: 2, created: 2, preBound: 1, unresolved: { awaiting_first_session: 1 } });
+    expect(parseReport(run.stdout)).toMatchObject({
+      rowsRead: 2,
+      created: 2,
+      preBound: 1,
+      unresolved: { awaiting_first_session: 1 },
+    });
     const client = harness.client(secretKey);
-    expect(await client.getCustomer({ externalUserId: "user_alan" })).toMatchObject({ stripeCustomerId: "cus_PzArr0001Alan" });
+    expect(await client.getCustomer({ externalUserId: "user_alan" })).toMatchObject({
+      stripeCustomerId: "cus_PzArr0001Alan",
+    });
     expect(await client.getCustomer({ stripeCustomerId: "cus_PzArr0002Kat" })).toMatchObject({
       name: "Katherine Johnson",
       metadata: { team: "nasa" },
@@ -78,7 +94,7 @@ describe("billingos import stripe: formats, dry runs and bad rows", () => {
     const run = await runCliCaptured(importArgs(fixture("customers-malformed.csv"), secretKey));
     expect(run.code).toBe(0);
     expect(run.stderr.trim().split("\n")).toEqual([
-      "skipped line 5: id: stripeCustomerId must be a Stripe customer id (cus_…) (got \"not_a_customer_id\")",
+      'skipped line 5: id: stripeCustomerId must be a Stripe customer id (cus_…) (got "not_a_customer_id")',
       "skipped line 6: unbalanced quote: a quoted field opened on this line does not close where the row ends",
       'skipped line 8: Created (UTC): "2023-02-30 10:00:00" is not a date like 2023-04-05 12:34:56',
       "skipped line 9: has 3 fields where the header has 6",
@@ -125,7 +141,15 @@ describe("billingos import stripe: formats, dry runs and bad rows", () => {
     expect(parseReport(lines.stdout)).toMatchObject({ rowsRead: 7, created: 2, skipped: 5 });
 
     const array = files.path("bad-array.json");
-    writeFileSync(array, JSON.stringify([{ id: "cus_ArGood" }, { id: 42 }, { email: "no-id@example.com" }, { id: "cus_ArBadEmail", email: 7 }]));
+    writeFileSync(
+      array,
+      JSON.stringify([
+        { id: "cus_ArGood" },
+        { id: 42 },
+        { email: "no-id@example.com" },
+        { id: "cus_ArBadEmail", email: 7 },
+      ]),
+    );
     const elements = await runCliCaptured(importArgs(array, secretKey));
     expect(elements.code).toBe(0);
     expect(elements.stderr.trim().split("\n")).toEqual([
@@ -141,7 +165,11 @@ describe("billingos import stripe: formats, dry runs and bad rows", () => {
     const run = await runCliCaptured(importArgs(fixture("customers-list.json"), secretKey, "--dry-run"));
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Dry run of .*customers-list\.json: nothing was written/m);
-    expect(parseReport(run.stdout)).toMatchObject({ created: 3, preBound: 1, unresolved: { awaiting_first_session: 1, no_email: 1 } });
+    expect(parseReport(run.stdout)).toMatchObject({
+      created: 3,
+      preBound: 1,
+      unresolved: { awaiting_first_session: 1, no_email: 1 },
+    });
 
     const client = harness.client(secretKey);
     for (const stripeCustomerId of ["cus_PzLst0001Ada", "cus_PzLst0002Grace", "cus_PzLst0003NoMail"]) {
@@ -165,9 +193,12 @@ describe("billingos import stripe: formats, dry runs and bad rows", () => {
     expect(parseReport(run.stdout)).toMatchObject({ created: 2 });
 
     // A live key goes to the production URL, where nothing listens here.
-    const live = await runCliCaptured(["import", "stripe", fixture("customers-array.json"), "--key", harness.liveKey.secretKey], {
-      env: { BILLINGOS_SANDBOX_URL: harness.url, BILLINGOS_PRODUCTION_URL: NOWHERE },
-    });
+    const live = await runCliCaptured(
+      ["import", "stripe", fixture("customers-array.json"), "--key", harness.liveKey.secretKey],
+      {
+        env: { BILLINGOS_SANDBOX_URL: harness.url, BILLINGOS_PRODUCTION_URL: NOWHERE },
+      },
+    );
     expect(live.code).toBe(1);
     expect(live.stderr).toContain(`still failed after 5 tries at ${NOWHERE} (CONNECTION_FAILED`);
   });

@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServerHarness, type ServerHarness } from "../server-harness.js";
+import { type ServerHarness, startServerHarness } from "../server-harness.js";
 import { parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
 import { expectedImport, writeStripeCsv, writeStripeJsonLines } from "./stripe-export-generator.js";
 
@@ -57,7 +57,11 @@ describe("billingos import stripe: generated exports against a real server", () 
     expect(preBound.metadata).toEqual({ user_id: "user_csv_40" });
     // Quoted cells with commas and doubled quotes, and metadata columns, arrive intact.
     const quoted = await client.getCustomer({ stripeCustomerId: `cus_csv${(42).toString(36).padStart(6, "0")}` });
-    expect(quoted).toMatchObject({ email: "shared.csv.42@example.com", externalUserId: null, metadata: { company: 'Acme, "Widgets" 42', plan: "pro" } });
+    expect(quoted).toMatchObject({
+      email: "shared.csv.42@example.com",
+      externalUserId: null,
+      metadata: { company: 'Acme, "Widgets" 42', plan: "pro" },
+    });
     const shared = await client.listUnresolvedCustomers({ reason: "email_shared", limit: 100 });
     expect(shared.data).toHaveLength(100);
     const multiLine = await client.getCustomer({ stripeCustomerId: "cus_csv0000rs" });
@@ -69,16 +73,35 @@ describe("billingos import stripe: generated exports against a real server", () 
     const againSeconds = (performance.now() - againStarted) / 1000;
     expect(second.code).toBe(0);
     const again = parseReport(second.stdout);
-    expect(again).toMatchObject({ rowsRead: CSV_ROWS, created: 0, updated: 0, unchanged: CSV_ROWS, preBound: 0, skipped: 0 });
+    expect(again).toMatchObject({
+      rowsRead: CSV_ROWS,
+      created: 0,
+      updated: 0,
+      unchanged: CSV_ROWS,
+      preBound: 0,
+      skipped: 0,
+    });
     // Nothing changed during the re-run, so each batch's figures are already the final ones.
     expect(again.unresolved).toEqual(expected.unresolved);
     expect(second.stdout).not.toMatch(/unresolved counted again/);
-    console.info(`50k CSV re-import: ${againSeconds.toFixed(1)} s, ${Math.round(CSV_ROWS / againSeconds)} rows/s, all unchanged`);
+    console.info(
+      `50k CSV re-import: ${againSeconds.toFixed(1)} s, ${Math.round(CSV_ROWS / againSeconds)} rows/s, all unchanged`,
+    );
   }, 180_000);
 
   it("imports a JSON Lines file of API customer objects with exact counts", async () => {
     const { secretKey } = await harness.createKey("Large JSONL", "test");
-    const run = await runCliCaptured(["import", "stripe", files.path("customers.jsonl"), "--key", secretKey, "--url", harness.url, "--batch", "1000"]);
+    const run = await runCliCaptured([
+      "import",
+      "stripe",
+      files.path("customers.jsonl"),
+      "--key",
+      secretKey,
+      "--url",
+      harness.url,
+      "--batch",
+      "1000",
+    ]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/format: +JSON Lines/);
@@ -92,7 +115,15 @@ describe("billingos import stripe: generated exports against a real server", () 
       batches: JSONL_ROWS / 1000,
     });
 
-    const rerun = await runCliCaptured(["import", "stripe", files.path("customers.jsonl"), "--key", secretKey, "--url", harness.url]);
+    const rerun = await runCliCaptured([
+      "import",
+      "stripe",
+      files.path("customers.jsonl"),
+      "--key",
+      secretKey,
+      "--url",
+      harness.url,
+    ]);
     expect(parseReport(rerun.stdout)).toMatchObject({ created: 0, updated: 0, unchanged: JSONL_ROWS });
   }, 60_000);
 });

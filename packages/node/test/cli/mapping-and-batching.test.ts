@@ -5,7 +5,12 @@ import { batches } from "../../src/cli/batcher.js";
 import { readCsv } from "../../src/cli/sources/csv-source.js";
 import { detectFormat } from "../../src/cli/sources/detect-format.js";
 import { DEFAULT_MAX_RECORD_BYTES } from "../../src/cli/sources/record-limit.js";
-import { csvLayoutOf, customerFromApiObject, customerFromCsvCells, isoFromCsvDate } from "../../src/cli/stripe-customer-mapping.js";
+import {
+  csvLayoutOf,
+  customerFromApiObject,
+  customerFromCsvCells,
+  isoFromCsvDate,
+} from "../../src/cli/stripe-customer-mapping.js";
 import { fixture, tempDir } from "./cli-harness.js";
 
 const files = tempDir();
@@ -22,7 +27,14 @@ describe("Stripe fields to the import schema", () => {
     expect(isoFromCsvDate("2023-04-05 12:34")).toBe("2023-04-05T12:34:00.000Z");
     expect(isoFromCsvDate("2023-04-05T12:34:56Z")).toBe("2023-04-05T12:34:56.000Z");
     expect(isoFromCsvDate(" 2024-02-29 00:00:00 ")).toBe("2024-02-29T00:00:00.000Z");
-    for (const bad of ["2023-02-29 00:00:00", "2023-13-01 00:00", "2023-04-05 24:00", "2023-04-05 12:60", "05/04/2023 12:34", "yesterday"]) {
+    for (const bad of [
+      "2023-02-29 00:00:00",
+      "2023-13-01 00:00",
+      "2023-04-05 24:00",
+      "2023-04-05 12:60",
+      "05/04/2023 12:34",
+      "yesterday",
+    ]) {
       expect(isoFromCsvDate(bad), bad).toBeNull();
     }
   });
@@ -41,9 +53,15 @@ describe("Stripe fields to the import schema", () => {
       }),
     ).toEqual({
       ok: true,
-      customer: { stripeCustomerId: "cus_Map1", metadata: { alpha: "2", zeta: "1" }, createdAt: "2023-04-05T12:34:56.000Z" },
+      customer: {
+        stripeCustomerId: "cus_Map1",
+        metadata: { alpha: "2", zeta: "1" },
+        createdAt: "2023-04-05T12:34:56.000Z",
+      },
     });
-    expect(Object.keys((customerFromApiObject({ id: "cus_Map2", metadata: {} }) as { customer: object }).customer)).toEqual(["stripeCustomerId"]);
+    expect(
+      Object.keys((customerFromApiObject({ id: "cus_Map2", metadata: {} }) as { customer: object }).customer),
+    ).toEqual(["stripeCustomerId"]);
   });
 
   it("refuses what is not a live Stripe customer, naming the field as the file names it", () => {
@@ -52,16 +70,36 @@ describe("Stripe fields to the import schema", () => {
       deleted: true,
       reason: "cus_Gone was deleted in Stripe; not imported",
     });
-    expect(customerFromApiObject({ id: "sub_1", object: "subscription" })).toEqual({ ok: false, reason: 'not a customer (object: "subscription")' });
+    expect(customerFromApiObject({ id: "sub_1", object: "subscription" })).toEqual({
+      ok: false,
+      reason: 'not a customer (object: "subscription")',
+    });
     expect(customerFromApiObject("cus_1")).toEqual({ ok: false, reason: "not a JSON object (got string)" });
-    expect(customerFromApiObject({ id: "cus_T", created: 1.5 })).toMatchObject({ ok: false, reason: "created: 1.5 is not a Unix time in seconds" });
-    expect(customerFromApiObject({ id: "cus_T", name: "x".repeat(513) })).toEqual({ ok: false, reason: "name: name must be at most 512 characters" });
+    expect(customerFromApiObject({ id: "cus_T", created: 1.5 })).toMatchObject({
+      ok: false,
+      reason: "created: 1.5 is not a Unix time in seconds",
+    });
+    expect(customerFromApiObject({ id: "cus_T", name: "x".repeat(513) })).toEqual({
+      ok: false,
+      reason: "name: name must be at most 512 characters",
+    });
     const big = customerFromApiObject({ id: "cus_T", metadata: { blob: "x".repeat(9000) } });
-    expect(big).toMatchObject({ ok: false, reason: expect.stringMatching(/^metadata: metadata must be at most 8192 bytes/) });
+    expect(big).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^metadata: metadata must be at most 8192 bytes/),
+    });
   });
 
   it("finds the dashboard export's columns by name, in any order and case, with `(metadata)` columns as metadata", () => {
-    const layout = csvLayoutOf(["Email", "ID", "Description", "created (UTC)", "Name", "plan (metadata)", "user_id (metadata)"])!;
+    const layout = csvLayoutOf([
+      "Email",
+      "ID",
+      "Description",
+      "created (UTC)",
+      "Name",
+      "plan (metadata)",
+      "user_id (metadata)",
+    ])!;
     expect(layout).toMatchObject({ id: 1, email: 0, name: 4, created: 3 });
     expect(layout.metadata).toEqual([
       { key: "plan", index: 5 },
@@ -70,27 +108,44 @@ describe("Stripe fields to the import schema", () => {
     expect(csvLayoutOf(["Email", "Name"])).toBeNull();
 
     // `Description` is never the name; empty metadata cells are left out.
-    expect(customerFromCsvCells(["a@example.com", "cus_Csv1", "A note", "2023-04-05 12:34:56", "", "", "user_9"], layout)).toEqual({
+    expect(
+      customerFromCsvCells(["a@example.com", "cus_Csv1", "A note", "2023-04-05 12:34:56", "", "", "user_9"], layout),
+    ).toEqual({
       ok: true,
-      customer: { stripeCustomerId: "cus_Csv1", email: "a@example.com", metadata: { user_id: "user_9" }, createdAt: "2023-04-05T12:34:56.000Z" },
+      customer: {
+        stripeCustomerId: "cus_Csv1",
+        email: "a@example.com",
+        metadata: { user_id: "user_9" },
+        createdAt: "2023-04-05T12:34:56.000Z",
+      },
     });
-    expect(customerFromCsvCells(["a@example.com", "", "", "", "", "", ""], layout)).toEqual({ ok: false, reason: "id: missing" });
+    expect(customerFromCsvCells(["a@example.com", "", "", "", "", "", ""], layout)).toEqual({
+      ok: false,
+      reason: "id: missing",
+    });
   });
 });
 
 describe("batches", () => {
-  const customer = (i: number, bytes = 0): CustomerToImport => ({ stripeCustomerId: `cus_B${i}`, name: "n".repeat(bytes) });
+  const customer = (i: number, bytes = 0): CustomerToImport => ({
+    stripeCustomerId: `cus_B${i}`,
+    name: "n".repeat(bytes),
+  });
   async function* from(customers: CustomerToImport[]) {
     yield* customers;
   }
   const collect = async (customers: CustomerToImport[], limits: { rows: number; bytes: number }) => {
     const out: { ids: string[]; bytes: number }[] = [];
-    for await (const batch of batches(from(customers), limits)) out.push({ ids: batch.customers.map((c) => c.stripeCustomerId), bytes: batch.bytes });
+    for await (const batch of batches(from(customers), limits))
+      out.push({ ids: batch.customers.map((c) => c.stripeCustomerId), bytes: batch.bytes });
     return out;
   };
 
   it("caps the customers per batch and keeps file order", async () => {
-    const result = await collect(Array.from({ length: 7 }, (_, i) => customer(i)), { rows: 3, bytes: 1e6 });
+    const result = await collect(
+      Array.from({ length: 7 }, (_, i) => customer(i)),
+      { rows: 3, bytes: 1e6 },
+    );
     expect(result.map((batch) => batch.ids.length)).toEqual([3, 3, 1]);
     expect(result.flatMap((batch) => batch.ids)).toEqual(Array.from({ length: 7 }, (_, i) => `cus_B${i}`));
   });
@@ -101,7 +156,10 @@ describe("batches", () => {
     expect(result.map((batch) => batch.ids.length)).toEqual([3, 3, 3, 1]);
     for (const batch of result) {
       expect(batch.bytes).toBeLessThanOrEqual(1500);
-      const body = JSON.stringify({ customers: customers.filter((c) => batch.ids.includes(c.stripeCustomerId)), dryRun: false });
+      const body = JSON.stringify({
+        customers: customers.filter((c) => batch.ids.includes(c.stripeCustomerId)),
+        dryRun: false,
+      });
       expect(Buffer.byteLength(body)).toBeLessThanOrEqual(batch.bytes);
     }
   });

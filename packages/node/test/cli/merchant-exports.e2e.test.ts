@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServerHarness, type ServerHarness } from "../server-harness.js";
+import { type ServerHarness, startServerHarness } from "../server-harness.js";
 import { parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
 import { CLI, REPO_ROOT } from "./node-process.js";
 import { writeStripeCsv } from "./stripe-export-generator.js";
@@ -13,7 +13,16 @@ describe("billingos import stripe: exports as merchants hold them", () => {
   let harness: ServerHarness;
   let key: string;
   const files = tempDir();
-  const importArgs = (file: string, ...rest: string[]) => ["import", "stripe", file, "--key", key, "--url", harness.url, ...rest];
+  const importArgs = (file: string, ...rest: string[]) => [
+    "import",
+    "stripe",
+    file,
+    "--key",
+    key,
+    "--url",
+    harness.url,
+    ...rest,
+  ];
   const write = (name: string, content: string) => {
     const path = files.path(name);
     writeFileSync(path, content);
@@ -22,7 +31,12 @@ describe("billingos import stripe: exports as merchants hold them", () => {
   /** A page as `stripe customers list` prints it: a pretty-printed list object. */
   const page = (ids: string[], extra: object[] = []) =>
     `${JSON.stringify(
-      { object: "list", data: [...ids.map((id) => ({ id, object: "customer", email: `${id}@example.com`, metadata: {} })), ...extra], has_more: true, url: "/v1/customers" },
+      {
+        object: "list",
+        data: [...ids.map((id) => ({ id, object: "customer", email: `${id}@example.com`, metadata: {} })), ...extra],
+        has_more: true,
+        url: "/v1/customers",
+      },
       null,
       2,
     )}\n`;
@@ -56,10 +70,21 @@ describe("billingos import stripe: exports as merchants hold them", () => {
   });
 
   it("reports deleted customers as deleted and skips them, not as bad rows", async () => {
-    const path = write("deleted.json", page(["cus_D1"], [{ id: "cus_Gone1", object: "customer", deleted: true }, { id: "cus_Gone2", object: "customer", deleted: true }]));
+    const path = write(
+      "deleted.json",
+      page(
+        ["cus_D1"],
+        [
+          { id: "cus_Gone1", object: "customer", deleted: true },
+          { id: "cus_Gone2", object: "customer", deleted: true },
+        ],
+      ),
+    );
     const run = await runCliCaptured(importArgs(path));
     expect(run.code).toBe(0);
-    expect(run.stderr).toBe("deleted data[1]: cus_Gone1 was deleted in Stripe; not imported\ndeleted data[2]: cus_Gone2 was deleted in Stripe; not imported\n");
+    expect(run.stderr).toBe(
+      "deleted data[1]: cus_Gone1 was deleted in Stripe; not imported\ndeleted data[2]: cus_Gone2 was deleted in Stripe; not imported\n",
+    );
     expect(run.stdout).toMatch(/^ {2}deleted: +2 \(deleted in Stripe; not imported, nothing to fix\)$/m);
     expect(parseReport(run.stdout)).toMatchObject({ rowsRead: 3, created: 1, skipped: 0 });
     expect(run.stdout).toMatch(/^ {2}skipped: +0 bad rows$/m);
@@ -73,10 +98,15 @@ describe("billingos import stripe: exports as merchants hold them", () => {
   });
 
   it("a semicolon-separated CSV says so and how to fix it, in one line", async () => {
-    const path = write("semicolons.csv", 'id;Email;Name;Created (UTC)\ncus_S1;s1@example.com;"Anne";2024-01-02 10:00\n');
+    const path = write(
+      "semicolons.csv",
+      'id;Email;Name;Created (UTC)\ncus_S1;s1@example.com;"Anne";2024-01-02 10:00\n',
+    );
     const run = await runCliCaptured(importArgs(path));
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: .*semicolons\.csv: a CSV with semicolons between the cells .*save it again as CSV with commas .*\n$/);
+    expect(run.stderr).toMatch(
+      /^error: .*semicolons\.csv: a CSV with semicolons between the cells .*save it again as CSV with commas .*\n$/,
+    );
     expect(run.stdout).toBe("");
   });
 
@@ -100,6 +130,8 @@ describe("billingos import stripe: exports as merchants hold them", () => {
     );
     child.kill("SIGINT");
     expect(await exited).toBe(130);
-    expect(stderr).toMatch(/^interrupted: \d+ rows were imported before it stopped; re-running the same command is safe and finishes the import\.$/m);
+    expect(stderr).toMatch(
+      /^interrupted: \d+ rows were imported before it stopped; re-running the same command is safe and finishes the import\.$/m,
+    );
   }, 60_000);
 });

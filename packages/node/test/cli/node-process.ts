@@ -38,9 +38,16 @@ const PEAK_RSS_REPORTER = new URL("./peak-rss-reporter.mjs", import.meta.url).hr
  * by peak-rss-reporter.mjs as the process exits; undefined if it never exited normally, e.g. a
  * crash out of memory).
  */
-export async function runNodeMeasured(args: string[], reportFile: string, env: NodeJS.ProcessEnv = {}): Promise<ProcessRun & { peakRss: number | undefined }> {
+export async function runNodeMeasured(
+  args: string[],
+  reportFile: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ProcessRun & { peakRss: number | undefined }> {
   rmSync(reportFile, { force: true });
-  const run = await runNode(["--import", PEAK_RSS_REPORTER, ...args], { ...env, BILLINGOS_TEST_PEAK_RSS_FILE: reportFile });
+  const run = await runNode(["--import", PEAK_RSS_REPORTER, ...args], {
+    ...env,
+    BILLINGOS_TEST_PEAK_RSS_FILE: reportFile,
+  });
   let peakRss: number | undefined;
   try {
     peakRss = Number(readFileSync(reportFile, "utf8"));

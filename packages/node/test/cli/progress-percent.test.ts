@@ -4,7 +4,14 @@ import { percentDone } from "../../src/cli/progress.js";
 // The import's percentage is rows dealt with out of the rows the file holds (estimated from the
 // share of the file read), not bytes read: the reader runs ahead of the batches.
 describe("percentDone", () => {
-  const snapshot = (bytesRead: number, rowsRead: number, rowsDone: number) => ({ bytesRead, rowsRead, rowsDone, imported: rowsDone, skipped: 0, batches: 1 });
+  const snapshot = (bytesRead: number, rowsRead: number, rowsDone: number) => ({
+    bytesRead,
+    rowsRead,
+    rowsDone,
+    imported: rowsDone,
+    skipped: 0,
+    batches: 1,
+  });
 
   it("a file read whole while half its rows are sent is 50% done, not 100%", () => {
     expect(percentDone(snapshot(1_000, 200, 100), 1_000)).toBe(50);

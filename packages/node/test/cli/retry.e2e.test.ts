@@ -1,10 +1,10 @@
-import { openTestStore } from "@billingos/server/testing";
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
-import { createApiKey, createLogger, openStore, startHttpServer, systemClock } from "@billingos/server";
-import { startServerHarness, type ServerHarness } from "../server-harness.js";
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createApiKey, createLogger, startHttpServer, systemClock } from "@billingos/server";
+import { openTestStore } from "@billingos/server/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ServerHarness, startServerHarness } from "../server-harness.js";
 import { fixture, parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
 
 /**
@@ -30,14 +30,19 @@ interface FlakyProxy {
  * A tiny node:http proxy in front of the real server, failing import requests the way a load
  * balancer or a restarting server would. Everything else passes through untouched.
  */
-async function startFlakyProxy(target: string, decide: (n: number, bodyBytes: number) => Decision): Promise<FlakyProxy> {
+async function startFlakyProxy(
+  target: string,
+  decide: (n: number, bodyBytes: number) => Decision,
+): Promise<FlakyProxy> {
   const requests: number[] = [];
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const body = Buffer.concat(chunks);
-      const decision = req.url?.startsWith("/trpc/customers.import") ? decide(requests.push(body.length), body.length) : "forward";
+      const decision = req.url?.startsWith("/trpc/customers.import")
+        ? decide(requests.push(body.length), body.length)
+        : "forward";
       if (decision === "drop") {
         req.socket.destroy();
         return;
@@ -94,12 +99,22 @@ describe("billingos import stripe: failed batches are retried safely", () => {
     const { secretKey } = await harness.createKey("Retry 503", "test");
     // A load balancer's answer while the server restarts: JSON, but not the API's own.
     const flaky = await proxy((n) => (n === 1 ? { status: 503, json: { message: "Service Unavailable" } } : "forward"));
-    const run = await runCliCaptured(["import", "stripe", fixture("customers-list.json"), "--key", secretKey, "--url", flaky.url]);
+    const run = await runCliCaptured([
+      "import",
+      "stripe",
+      fixture("customers-list.json"),
+      "--key",
+      secretKey,
+      "--url",
+      flaky.url,
+    ]);
     expect(run.code).toBe(0);
     expect(flaky.requests).toHaveLength(2);
     expect(run.stderr).toMatch(/^batch 1: INTERNAL_SERVER_ERROR \(.*HTTP 503.*\); retry 1 in \d+\.\d s$/m);
     expect(parseReport(run.stdout)).toMatchObject({ created: 3, preBound: 1, batches: 1, retries: 1 });
-    expect((await harness.client(secretKey).getCustomer({ stripeCustomerId: "cus_PzLst0001Ada" })).externalUserId).toBe("user_ada");
+    expect((await harness.client(secretKey).getCustomer({ stripeCustomerId: "cus_PzLst0001Ada" })).externalUserId).toBe(
+      "user_ada",
+    );
   });
 
   it("retries dropped connections and 429s, batch after batch", async () => {
@@ -112,7 +127,17 @@ describe("billingos import stripe: failed batches are retried safely", () => {
           ? trpcError("TOO_MANY_REQUESTS", 429, "Too many requests; retry in 1 s", { retryAfterSeconds: 1 })
           : "forward",
     );
-    const run = await runCliCaptured(["import", "stripe", fixture("customers-list.json"), "--key", secretKey, "--url", flaky.url, "--batch", "1"]);
+    const run = await runCliCaptured([
+      "import",
+      "stripe",
+      fixture("customers-list.json"),
+      "--key",
+      secretKey,
+      "--url",
+      flaky.url,
+      "--batch",
+      "1",
+    ]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/^batch 1: CONNECTION_FAILED .*retry 1/m);
     // The server's own retry hint is honoured.
@@ -124,7 +149,15 @@ describe("billingos import stripe: failed batches are retried safely", () => {
   it("a batch whose answer was lost is sent again: its rows come back unchanged, never duplicated", async () => {
     const { secretKey } = await harness.createKey("Answer lost", "test");
     const lossy = await proxy((n) => (n === 1 ? "lose-answer" : "forward"));
-    const run = await runCliCaptured(["import", "stripe", fixture("customers-array.json"), "--key", secretKey, "--url", lossy.url]);
+    const run = await runCliCaptured([
+      "import",
+      "stripe",
+      fixture("customers-array.json"),
+      "--key",
+      secretKey,
+      "--url",
+      lossy.url,
+    ]);
     expect(run.code).toBe(0);
     expect(lossy.requests).toHaveLength(2);
     // The first attempt was written: the retry finds the rows there. The import is an upsert by Stripe id.
@@ -136,19 +169,41 @@ describe("billingos import stripe: failed batches are retried safely", () => {
   it("gives up after 5 tries with one line, exit 1", async () => {
     const { secretKey } = await harness.createKey("Retry exhausted", "test");
     const down = await proxy(() => ({ status: 502, json: { message: "Bad Gateway" } }));
-    const run = await runCliCaptured(["import", "stripe", fixture("customers-array.json"), "--key", secretKey, "--url", down.url]);
+    const run = await runCliCaptured([
+      "import",
+      "stripe",
+      fixture("customers-array.json"),
+      "--key",
+      secretKey,
+      "--url",
+      down.url,
+    ]);
     expect(run.code).toBe(1);
     expect(down.requests).toHaveLength(5);
     const lines = run.stderr.trim().split("\n");
-    expect(lines.slice(0, 4).every((line) => /^batch 1: INTERNAL_SERVER_ERROR .*; retry [1-4] in/.test(line))).toBe(true);
-    expect(lines[4]).toMatch(new RegExp(`^error: batch 1 still failed after 5 tries at ${down.url} \\(INTERNAL_SERVER_ERROR: .*HTTP 502.*\\)\\.$`));
+    expect(lines.slice(0, 4).every((line) => /^batch 1: INTERNAL_SERVER_ERROR .*; retry [1-4] in/.test(line))).toBe(
+      true,
+    );
+    expect(lines[4]).toMatch(
+      new RegExp(
+        `^error: batch 1 still failed after 5 tries at ${down.url} \\(INTERNAL_SERVER_ERROR: .*HTTP 502.*\\)\\.$`,
+      ),
+    );
     expect(run.stdout).toBe("");
   });
 
   it("does not retry a refusal (400), which would fail the same way again", async () => {
     const { secretKey } = await harness.createKey("No retry", "test");
     const refusing = await proxy(() => trpcError("BAD_REQUEST", 400, "customers: something the server refuses"));
-    const run = await runCliCaptured(["import", "stripe", fixture("customers-array.json"), "--key", secretKey, "--url", refusing.url]);
+    const run = await runCliCaptured([
+      "import",
+      "stripe",
+      fixture("customers-array.json"),
+      "--key",
+      secretKey,
+      "--url",
+      refusing.url,
+    ]);
     expect(run.code).toBe(1);
     expect(refusing.requests).toHaveLength(1);
     expect(run.stderr).toBe("error: batch 1 was refused (BAD_REQUEST: customers: something the server refuses).\n");
@@ -156,8 +211,18 @@ describe("billingos import stripe: failed batches are retried safely", () => {
 
   it("halves a batch refused as too large (a proxy with a smaller body limit) until it fits", async () => {
     const { secretKey } = await harness.createKey("Split", "test");
-    const small = await proxy((_n, bytes) => (bytes > 300 ? { status: 413, json: { message: "Request Entity Too Large" } } : "forward"));
-    const run = await runCliCaptured(["import", "stripe", fixture("customers-list.json"), "--key", secretKey, "--url", small.url]);
+    const small = await proxy((_n, bytes) =>
+      bytes > 300 ? { status: 413, json: { message: "Request Entity Too Large" } } : "forward",
+    );
+    const run = await runCliCaptured([
+      "import",
+      "stripe",
+      fixture("customers-list.json"),
+      "--key",
+      secretKey,
+      "--url",
+      small.url,
+    ]);
     expect(run.code).toBe(0);
     expect(parseReport(run.stdout)).toMatchObject({ created: 3, batches: 1, retries: 0 });
     expect(small.requests.filter((bytes) => bytes <= 300).length).toBe(3);
@@ -165,10 +230,23 @@ describe("billingos import stripe: failed batches are retried safely", () => {
 
   it("fits a server configured with a small body limit (MAX_BODY_BYTES), by halving batches on its 413", async () => {
     const db = await openTestStore();
-    const server = await startHttpServer({ deps: { store: db, clock: systemClock, logger: createLogger("silent") }, port: 0, host: "127.0.0.1", maxBodyBytes: 2_000 });
+    const server = await startHttpServer({
+      deps: { store: db, clock: systemClock, logger: createLogger("silent") },
+      port: 0,
+      host: "127.0.0.1",
+      maxBodyBytes: 2_000,
+    });
     try {
-      const { secretKey } = await createApiKey(db, systemClock, { organizationName: "Small bodies", environment: "test" });
-      const customers = Array.from({ length: 40 }, (_, i) => ({ id: `cus_Small${i}`, object: "customer", email: `small${i}@example.com`, name: `Small ${i}` }));
+      const { secretKey } = await createApiKey(db, systemClock, {
+        organizationName: "Small bodies",
+        environment: "test",
+      });
+      const customers = Array.from({ length: 40 }, (_, i) => ({
+        id: `cus_Small${i}`,
+        object: "customer",
+        email: `small${i}@example.com`,
+        name: `Small ${i}`,
+      }));
       const path = files.path("small-bodies.json");
       writeFileSync(path, JSON.stringify(customers));
       const run = await runCliCaptured(["import", "stripe", path, "--key", secretKey, "--url", server.url]);

@@ -1,5 +1,5 @@
-import { createWriteStream } from "node:fs";
 import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 import type { UnresolvedCounts } from "@billingos/contracts";
 
 /**
@@ -55,7 +55,8 @@ export function generatedCustomer(i: number, rows: number, prefix: string): Gene
   if (i % 7 === 0) metadata.company = `Acme, "Widgets" ${i}`;
   let email: string | null = `customer.${prefix}.${i}@example.com`;
   if (i % 10 === 1) email = null;
-  if (i % 10 === 2) email = i < half ? `shared.${prefix}.${i}@example.com` : `  Shared.${prefix}.${i - half}@EXAMPLE.com `;
+  if (i % 10 === 2)
+    email = i < half ? `shared.${prefix}.${i}@example.com` : `  Shared.${prefix}.${i - half}@EXAMPLE.com `;
   return {
     id: `cus_${prefix}${i.toString(36).padStart(6, "0")}`,
     email,
@@ -123,7 +124,12 @@ export function stripeCsvRow(i: number, rows: number, prefix: string, pad = ""):
 export const STRIPE_CSV_HEADER = `${CSV_HEADER.join(",")}\n`;
 
 /** The dashboard's customer export, as Stripe writes it (header, CRLF-free, quoted where needed). */
-export async function writeStripeCsv(path: string, rows: number, prefix: string, options: { padding?: number } = {}): Promise<void> {
+export async function writeStripeCsv(
+  path: string,
+  rows: number,
+  prefix: string,
+  options: { padding?: number } = {},
+): Promise<void> {
   const pad = "x".repeat(options.padding ?? 0);
   function* lines(): Generator<string> {
     yield STRIPE_CSV_HEADER;

@@ -53,7 +53,11 @@ async function expectBoundExactlyOnce(db: Store, created: SessionTokenCreated[])
   expect(Array.from({ length: PARALLEL }, (_, i) => `user_${i}`)).toContain(customer!.external_user_id);
 
   expect(await counterRows(db)).toEqual([
-    expect.objectContaining({ organization_id: servers!.testKey.organizationId, environment: "test", unresolved_count: 0 }),
+    expect.objectContaining({
+      organization_id: servers!.testKey.organizationId,
+      environment: "test",
+      unresolved_count: 0,
+    }),
   ]);
   // Only the creations that ran before the bind committed may have seen the customer as waiting.
   const sawWaiting = created.filter((c) => c.unresolvedCustomers !== undefined);
@@ -74,10 +78,15 @@ describe("concurrent token creations for one email bind exactly once (file datab
 
   it("two servers on one file (two database handles) receiving the requests alternately bind exactly once", async () => {
     servers = await startFileServers(2);
-    const [first, second] = servers.instances as [typeof servers.instances[0], typeof servers.instances[0]];
-    await first.client(servers.testKey.secretKey).importCustomers({ customers: [{ stripeCustomerId: "cus_Shared1", email: EMAIL }] });
+    const [first, second] = servers.instances as [(typeof servers.instances)[0], (typeof servers.instances)[0]];
+    await first
+      .client(servers.testKey.secretKey)
+      .importCustomers({ customers: [{ stripeCustomerId: "cus_Shared1", email: EMAIL }] });
 
-    const created = await createInParallel([first.client(servers.testKey.secretKey), second.client(servers.testKey.secretKey)]);
+    const created = await createInParallel([
+      first.client(servers.testKey.secretKey),
+      second.client(servers.testKey.secretKey),
+    ]);
     await expectBoundExactlyOnce(first.db, created);
     // The second handle reads the same committed state.
     expect(await customerRows(second.db)).toEqual(await customerRows(first.db));
@@ -102,7 +111,10 @@ describe("concurrent token creations for one email bind exactly once (file datab
     const clients = servers.instances.map((instance) => instance.client(key));
     const n = 30;
     await clients[0]!.importCustomers({
-      customers: Array.from({ length: n }, (_, i) => ({ stripeCustomerId: `cus_Many${i}`, email: `many${i}@example.com` })),
+      customers: Array.from({ length: n }, (_, i) => ({
+        stripeCustomerId: `cus_Many${i}`,
+        email: `many${i}@example.com`,
+      })),
     });
 
     // Each email is sent twice, by two different users through the two servers: one of each pair wins.

@@ -65,13 +65,17 @@ describe("the node client's customer calls over HTTP", () => {
     await billing.bindCustomer({ stripeCustomerId: "cus_A1", externalUserId: "user_a" });
 
     // Rejected: cus_A1 is already bound to user_a.
-    const conflict = await rejectionOf(() => billing.bindCustomer({ stripeCustomerId: "cus_A1", externalUserId: "user_x" }));
+    const conflict = await rejectionOf(() =>
+      billing.bindCustomer({ stripeCustomerId: "cus_A1", externalUserId: "user_x" }),
+    );
     expect(conflict).toBeInstanceOf(BillingOSError);
     expect(conflict).toMatchObject({ code: "CONFLICT", httpStatus: 409 });
     expect((conflict as BillingOSError).message).toContain("user_a");
 
     // Rejected: user_a already has cus_A1.
-    const userTaken = await rejectionOf(() => billing.bindCustomer({ stripeCustomerId: "cus_B1", externalUserId: "user_a" }));
+    const userTaken = await rejectionOf(() =>
+      billing.bindCustomer({ stripeCustomerId: "cus_B1", externalUserId: "user_a" }),
+    );
     expect(userTaken).toMatchObject({ code: "CONFLICT" });
 
     // Rejected: nothing was imported as cus_Nope.

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createApiKey, type Store, type RunningHttpServer, systemClock } from "@billingos/server";
+import { createApiKey, type RunningHttpServer, type Store, systemClock } from "@billingos/server";
 import { openSharedTestStores } from "@billingos/server/testing";
 import type { BillingOS } from "../../src/index.js";
 import { type CreatedKey, serveDatabase } from "../server-harness.js";
@@ -57,7 +57,9 @@ const SERVER_ROOT = fileURLToPath(new URL("../../../../apps/server/", import.met
  * same database file: real cross-process contention for SQLite's write lock. Resolves with its URL
  * and a stop function (SIGTERM, resolves once it has exited).
  */
-export async function startServerChild(databaseEnv: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startServerChild(
+  databaseEnv: Record<string, string>,
+): Promise<{ url: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/main.ts"], {
     cwd: SERVER_ROOT,
     env: { ...withoutDatabase(process.env), PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...databaseEnv },
@@ -72,7 +74,10 @@ export async function startServerChild(databaseEnv: Record<string, string>): Pro
   let err = "";
   child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server process did not start; stdout: ${out}; stderr: ${err}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server process did not start; stdout: ${out}; stderr: ${err}`)),
+      20_000,
+    );
     child.stdout!.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       const found = out.match(/"url":"(http:\/\/[^"]+)"/)?.[1];

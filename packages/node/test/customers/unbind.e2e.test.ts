@@ -2,8 +2,8 @@ import { writeFileSync } from "node:fs";
 import type { Store } from "@billingos/server";
 import { afterEach, describe, expect, it } from "vitest";
 import { BillingOS, BillingOSError } from "../../src/index.js";
-import { NOWHERE, rejectionOf, type ServerHarness, startServerHarness } from "../server-harness.js";
 import { runCliCaptured, tempDir } from "../cli/cli-harness.js";
+import { NOWHERE, rejectionOf, type ServerHarness, startServerHarness } from "../server-harness.js";
 import { type FileServers, startFileServers, startServerChild } from "./file-server.js";
 
 // Issue item 9 through the node client over real HTTP: unbindCustomer, and bindCustomer with
@@ -53,7 +53,11 @@ describe("BillingOS.unbindCustomer", () => {
     const right = await billing.bindCustomer({ stripeCustomerId: "cus_A1", externalUserId: "user_right" });
     expect(right).toMatchObject({ externalUserId: "user_right", boundBy: "manual" });
     expect(right.boundAt).toBeInstanceOf(Date);
-    const moved = await billing.bindCustomer({ stripeCustomerId: "cus_A1", externalUserId: "user_final", rebind: true });
+    const moved = await billing.bindCustomer({
+      stripeCustomerId: "cus_A1",
+      externalUserId: "user_final",
+      rebind: true,
+    });
     expect(moved.externalUserId).toBe("user_final");
     expect(await billing.createSessionToken({ externalUserId: "user_z" })).not.toHaveProperty("unresolvedCustomers");
   });
@@ -72,7 +76,9 @@ describe("BillingOS.unbindCustomer", () => {
       await billing.unbindCustomer("cus_M1");
       const again = await runCliCaptured(args);
       expect(again.code).toBe(0);
-      expect(again.stdout).toMatch(/^ {2}unresolved: +1 \(awaiting_first_session 0, no_email 0, email_shared 0, binding_undone 1\)$/m);
+      expect(again.stdout).toMatch(
+        /^ {2}unresolved: +1 \(awaiting_first_session 0, no_email 0, email_shared 0, binding_undone 1\)$/m,
+      );
       expect((await billing.getCustomer({ stripeCustomerId: "cus_M1" })).externalUserId).toBeNull();
     } finally {
       files.remove();
@@ -105,7 +111,8 @@ describe("BillingOS.unbindCustomer", () => {
     const wrong = Array.from({ length: n }, (_, i) => ({ stripeCustomerId: `cus_W${i}`, email: `w${i}@example.com` }));
     const fresh = Array.from({ length: n }, (_, i) => ({ stripeCustomerId: `cus_F${i}`, email: `f${i}@example.com` }));
     await local.importCustomers({ customers: [...wrong, ...fresh] });
-    for (const [i, customer] of wrong.entries()) await remote.createSessionToken({ externalUserId: `user_w${i}`, email: customer.email });
+    for (const [i, customer] of wrong.entries())
+      await remote.createSessionToken({ externalUserId: `user_w${i}`, email: customer.email });
 
     await Promise.all([
       ...wrong.map((customer) => local.unbindCustomer(customer.stripeCustomerId)),
@@ -114,9 +121,14 @@ describe("BillingOS.unbindCustomer", () => {
     ]);
 
     const db = servers.instances[0]!.db;
-    const rows = await db.kysely.selectFrom("imported_customers").select(["stripe_customer_id", "external_user_id"]).execute();
+    const rows = await db.kysely
+      .selectFrom("imported_customers")
+      .select(["stripe_customer_id", "external_user_id"])
+      .execute();
     for (const row of rows) {
-      expect(row.external_user_id, row.stripe_customer_id).toBe(row.stripe_customer_id.startsWith("cus_W") ? null : `user_f${row.stripe_customer_id.slice(5)}`);
+      expect(row.external_user_id, row.stripe_customer_id).toBe(
+        row.stripe_customer_id.startsWith("cus_W") ? null : `user_f${row.stripe_customer_id.slice(5)}`,
+      );
     }
     const { counter, unbound } = await counterMatchesUnbound(db);
     expect(counter).toBe(n);

@@ -17,7 +17,10 @@ const UNRESOLVED = 7;
 /** Imports UNRESOLVED customers awaiting their first session into Acme test. */
 async function importUnresolved() {
   const report = await h.client(h.testKey.secretKey).importCustomers({
-    customers: Array.from({ length: UNRESOLVED }, (_, i) => ({ stripeCustomerId: `cus_W${i}`, email: `w${i}@example.com` })),
+    customers: Array.from({ length: UNRESOLVED }, (_, i) => ({
+      stripeCustomerId: `cus_W${i}`,
+      email: `w${i}@example.com`,
+    })),
   });
   expect(report.created).toBe(UNRESOLVED);
 }
@@ -66,7 +69,9 @@ describe("the one-time unresolved-customers warning (SPEC §2)", () => {
     expect(created.unresolvedCustomers).toBeUndefined();
 
     // Customers that are all bound (here from metadata at import) leave nothing to warn about.
-    await billing.importCustomers({ customers: [{ stripeCustomerId: "cus_M1", email: "m@example.com", metadata: { userId: "user_m" } }] });
+    await billing.importCustomers({
+      customers: [{ stripeCustomerId: "cus_M1", email: "m@example.com", metadata: { userId: "user_m" } }],
+    });
     const after = await billing.createSessionToken({ externalUserId: "user_2" });
     expect(after.unresolvedCustomers).toBeUndefined();
     expect(warn).not.toHaveBeenCalled();

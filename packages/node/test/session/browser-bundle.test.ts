@@ -1,6 +1,6 @@
 import { builtinModules } from "node:module";
 import { fileURLToPath } from "node:url";
-import { build, type BuildOptions, type Message, type Metafile } from "esbuild";
+import { type BuildOptions, build, type Message, type Metafile } from "esbuild";
 import { describe, expect, it } from "vitest";
 
 // Browser safety of @billingos/node/session (SPEC §4, issue 4 part 4): it must bundle for the
@@ -46,10 +46,10 @@ async function bundleForBrowser(options: BuildOptions): Promise<BrowserBundle> {
 }
 
 const BUILTINS = [...new Set(builtinModules.map((name) => name.replace(/^node:/, "")))];
-const escape = (name: string) => name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const escapeRegExp = (name: string) => name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 /** `from "fs"`, `require("fs")`, `import("fs")`, `from "fs/promises"`: any Node built-in by its bare name. */
 const BARE_BUILTIN = new RegExp(
-  `(?:\\bfrom\\s*|\\brequire\\s*\\(\\s*|\\bimport\\s*\\(\\s*)["'](?:${BUILTINS.map(escape).join("|")})(?:/[^"']*)?["']`,
+  `(?:\\bfrom\\s*|\\brequire\\s*\\(\\s*|\\bimport\\s*\\(\\s*)["'](?:${BUILTINS.map(escapeRegExp).join("|")})(?:/[^"']*)?["']`,
 );
 /** Any import or require of a `node:` specifier. */
 const NODE_SPECIFIER = /(?:\bfrom\s*|\brequire\s*\(\s*|\bimport\s*\(\s*|\bimport\s*)["']node:/;
@@ -98,26 +98,36 @@ describe("@billingos/node/session bundles for the browser", () => {
     const bundle = await bundleForBrowser({ entryPoints: [SESSION_ENTRY] });
     // What ends up in the bundle (esbuild reads more than it keeps: unused modules are dropped).
     const inputs = Object.values(bundle.metafile?.outputs ?? {}).flatMap((output) =>
-      Object.entries(output.inputs).filter(([, used]) => used.bytesInOutput > 0).map(([file]) => file),
+      Object.entries(output.inputs)
+        .filter(([, used]) => used.bytesInOutput > 0)
+        .map(([file]) => file),
     );
     expect(inputs.filter((file) => /node_modules[\\/](?:\.pnpm[\\/])?(?:zod|@trpc)/.test(file))).toEqual([]);
     // Only the zod-free parts of the contracts: token prefixes and routing.
-    expect(inputs.filter((file) => file.includes("contracts")).map((file) => file.replace(/^.*[\\/]/, "")).sort()).toEqual(
-      ["api-url-routing.ts", "environment-names.ts", "token-format.ts"].sort(),
-    );
+    expect(
+      inputs
+        .filter((file) => file.includes("contracts"))
+        .map((file) => file.replace(/^.*[\\/]/, ""))
+        .sort(),
+    ).toEqual(["api-url-routing.ts", "environment-names.ts", "token-format.ts"].sort());
   });
 
   it("the detector catches a Node-only entry (so the checks above can fail)", async () => {
     const nodeOnly = await bundleForBrowser({
       stdin: {
-        contents: 'import { readFileSync } from "node:fs";\nexport const read = () => readFileSync(process.env.FILE ?? "x");\n',
+        contents:
+          'import { readFileSync } from "node:fs";\nexport const read = () => readFileSync(process.env.FILE ?? "x");\n',
         resolveDir: PACKAGE_ROOT,
         loader: "ts",
       },
     });
     expect(nodeOnlyFindings(nodeOnly)).not.toEqual([]);
     const bareBuiltin = await bundleForBrowser({
-      stdin: { contents: 'const fs = require("fs");\nexport const read = fs.readFileSync;\n', resolveDir: PACKAGE_ROOT, loader: "js" },
+      stdin: {
+        contents: 'const fs = require("fs");\nexport const read = fs.readFileSync;\n',
+        resolveDir: PACKAGE_ROOT,
+        loader: "js",
+      },
     });
     expect(nodeOnlyFindings(bareBuiltin)).not.toEqual([]);
   });

@@ -35,7 +35,9 @@ describe("CORS preflight (OPTIONS)", () => {
     const response = await preflight(s.url, "/trpc/session.get", APP_ORIGIN);
     expect(response.status).toBe(204);
     expect(response.headers["access-control-allow-origin"]).toBe(APP_ORIGIN);
-    const allowHeaders = String(response.headers["access-control-allow-headers"]).toLowerCase().split(/\s*,\s*/);
+    const allowHeaders = String(response.headers["access-control-allow-headers"])
+      .toLowerCase()
+      .split(/\s*,\s*/);
     expect(allowHeaders).toContain("authorization");
     expect(allowHeaders).toContain("content-type");
     expect(String(response.headers["access-control-allow-methods"])).toMatch(/\bPOST\b/);
@@ -45,7 +47,11 @@ describe("CORS preflight (OPTIONS)", () => {
 
   it("answers 204 for every session procedure and for a batch of session procedures only", async () => {
     s = await startBrowserSideServer({ corsOrigins: [APP_ORIGIN] });
-    for (const path of ["/trpc/session.customer", "/trpc/session.signOut", "/trpc/session.get,session.customer?batch=1"]) {
+    for (const path of [
+      "/trpc/session.customer",
+      "/trpc/session.signOut",
+      "/trpc/session.get,session.customer?batch=1",
+    ]) {
       const response = await preflight(s.url, path, APP_ORIGIN, "POST");
       expect(response.status, path).toBe(204);
       expect(response.headers["access-control-allow-origin"], path).toBe(APP_ORIGIN);
@@ -88,7 +94,10 @@ describe("CORS preflight (OPTIONS)", () => {
 
   it("refuses a preflight for a batch that mixes a session procedure with a secret-key one", async () => {
     s = await startBrowserSideServer({ corsOrigins: [APP_ORIGIN] });
-    for (const path of ["/trpc/session.get,sessionTokens.verify?batch=1", "/trpc/sessionTokens.verify,session.get?batch=1"]) {
+    for (const path of [
+      "/trpc/session.get,sessionTokens.verify?batch=1",
+      "/trpc/sessionTokens.verify,session.get?batch=1",
+    ]) {
       // Refused: one secret-key procedure in the batch is enough to withhold CORS from all of it.
       const response = await preflight(s.url, path, APP_ORIGIN);
       expect(response.status, path).toBe(403);
@@ -159,7 +168,11 @@ describe("CORS on actual requests", () => {
     // Refused (by the browser): the merchant API never answers with CORS headers.
     const response = await rawRequest(s.url, "/trpc/sessionTokens.create", {
       method: "POST",
-      headers: { origin: APP_ORIGIN, "content-type": "application/json", authorization: `Bearer ${s.testKey.secretKey}` },
+      headers: {
+        origin: APP_ORIGIN,
+        "content-type": "application/json",
+        authorization: `Bearer ${s.testKey.secretKey}`,
+      },
       body: JSON.stringify({ externalUserId: "user_1" }),
     });
     expect(response.status).toBe(200);
@@ -183,7 +196,11 @@ describe("CORS on actual requests", () => {
     s = await startBrowserSideServer({ corsOrigins: [APP_ORIGIN] });
     const response = await rawRequest(s.url, "/trpc/session.signOut,sessionTokens.create?batch=1", {
       method: "POST",
-      headers: { origin: APP_ORIGIN, "content-type": "application/json", authorization: `Bearer ${s.testKey.secretKey}` },
+      headers: {
+        origin: APP_ORIGIN,
+        "content-type": "application/json",
+        authorization: `Bearer ${s.testKey.secretKey}`,
+      },
       body: JSON.stringify({ 1: { externalUserId: "user_x" } }),
     });
     // Refused (by the browser): the batch includes a secret-key procedure.
@@ -194,7 +211,11 @@ describe("CORS on actual requests", () => {
     s = await startBrowserSideServer({ corsOrigins: [APP_ORIGIN] });
     const response = await rawRequest(s.url, "/trpc/session.signOut%2CsessionTokens.create?batch=1", {
       method: "POST",
-      headers: { origin: APP_ORIGIN, "content-type": "application/json", authorization: `Bearer ${s.testKey.secretKey}` },
+      headers: {
+        origin: APP_ORIGIN,
+        "content-type": "application/json",
+        authorization: `Bearer ${s.testKey.secretKey}`,
+      },
       body: JSON.stringify({ 1: { externalUserId: "user_x" } }),
     });
     const created = (await s.merchant().listSessionTokens({ externalUserId: "user_x" })).data.length;

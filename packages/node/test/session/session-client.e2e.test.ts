@@ -67,7 +67,9 @@ describe("session client end to end", () => {
 
   it("FORBIDDEN surfaces as code FORBIDDEN, HTTP 403", async () => {
     s = await startBrowserSideServer();
-    const { sessionToken } = await s.merchant().createSessionToken({ externalUserId: "user_1", allowedOperations: ["session:read"] });
+    const { sessionToken } = await s
+      .merchant()
+      .createSessionToken({ externalUserId: "user_1", allowedOperations: ["session:read"] });
     const browser = s.browser(sessionToken);
     expect((await browser.getSession()).operations).toEqual(["session:read"]);
     // Refused: customer:read is not among this token's operations.
@@ -125,7 +127,9 @@ describe("session client end to end", () => {
         },
       ],
     });
-    const { sessionToken } = await s.merchant().createSessionToken({ externalUserId: "user_ada", email: "ada@example.com" });
+    const { sessionToken } = await s
+      .merchant()
+      .createSessionToken({ externalUserId: "user_ada", email: "ada@example.com" });
     const customer = await s.browser(sessionToken).getCustomer();
     expect(customer.stripeCustomer).toEqual({
       stripeCustomerId: "cus_Ada1",
@@ -147,7 +151,9 @@ describe("session client end to end", () => {
     expect(error).toBeInstanceOf(BillingOSError);
     expect((error as BillingOSError).code).toBe("CONNECTION_FAILED");
     const onlyProductionUp = { sandboxUrl: NOWHERE, productionUrl: s.url };
-    expect((await createSessionClient({ sessionToken: live, ...onlyProductionUp }).getSession()).environment).toBe("live");
+    expect((await createSessionClient({ sessionToken: live, ...onlyProductionUp }).getSession()).environment).toBe(
+      "live",
+    );
   });
 });
 
@@ -206,9 +212,13 @@ describe("a refused browser gets a bare 401 over HTTP", () => {
 
   it("a FORBIDDEN 403 does not name the missing operation", async () => {
     s = await startBrowserSideServer();
-    const { sessionToken } = await s.merchant().createSessionToken({ externalUserId: "user_1", allowedOperations: ["session:read"] });
+    const { sessionToken } = await s
+      .merchant()
+      .createSessionToken({ externalUserId: "user_1", allowedOperations: ["session:read"] });
     // Refused: customer:read is not among this token's operations.
-    const response = await fetch(`${s.url}/trpc/session.customer`, { headers: { authorization: `Bearer ${sessionToken}` } });
+    const response = await fetch(`${s.url}/trpc/session.customer`, {
+      headers: { authorization: `Bearer ${sessionToken}` },
+    });
     expect(response.status).toBe(403);
     const body = await response.text();
     expect(body).not.toMatch(/customer:read|session:read|session:revoke/);
@@ -225,7 +235,11 @@ async function createLiveToken(server: BrowserSideServer): Promise<string> {
     host: "127.0.0.1",
   });
   try {
-    const merchant = new BillingOS({ secretKey: server.liveKey.secretKey, sandboxUrl: production.url, productionUrl: production.url });
+    const merchant = new BillingOS({
+      secretKey: server.liveKey.secretKey,
+      sandboxUrl: production.url,
+      productionUrl: production.url,
+    });
     return (await merchant.createSessionToken({ externalUserId: "user_1" })).sessionToken;
   } finally {
     await production.close(1_000);

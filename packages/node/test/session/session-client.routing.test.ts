@@ -23,15 +23,21 @@ function constructionError(sessionToken: string): BillingOSError {
 
 describe("createSessionClient routes by the token's prefix", () => {
   it("sends bos_session_test_ tokens to the sandbox URL", () => {
-    expect(createSessionClient({ sessionToken: TEST_TOKEN, sandboxUrl: SANDBOX, productionUrl: PRODUCTION }).apiUrl).toBe(SANDBOX);
+    expect(
+      createSessionClient({ sessionToken: TEST_TOKEN, sandboxUrl: SANDBOX, productionUrl: PRODUCTION }).apiUrl,
+    ).toBe(SANDBOX);
   });
 
   it("sends bos_session_live_ tokens to the production URL", () => {
-    expect(createSessionClient({ sessionToken: LIVE_TOKEN, sandboxUrl: SANDBOX, productionUrl: PRODUCTION }).apiUrl).toBe(PRODUCTION);
+    expect(
+      createSessionClient({ sessionToken: LIVE_TOKEN, sandboxUrl: SANDBOX, productionUrl: PRODUCTION }).apiUrl,
+    ).toBe(PRODUCTION);
   });
 
   it("drops a trailing slash from the configured URL", () => {
-    expect(createSessionClient({ sessionToken: LIVE_TOKEN, sandboxUrl: SANDBOX, productionUrl: `${PRODUCTION}/` }).apiUrl).toBe(PRODUCTION);
+    expect(
+      createSessionClient({ sessionToken: LIVE_TOKEN, sandboxUrl: SANDBOX, productionUrl: `${PRODUCTION}/` }).apiUrl,
+    ).toBe(PRODUCTION);
   });
 
   it("defaults both URLs to the local server", () => {
@@ -42,7 +48,9 @@ describe("createSessionClient routes by the token's prefix", () => {
   it("createSessionClient and new BillingOSSession are the same thing", () => {
     const client = createSessionClient({ sessionToken: TEST_TOKEN, sandboxUrl: SANDBOX, productionUrl: PRODUCTION });
     expect(client).toBeInstanceOf(BillingOSSession);
-    expect(new BillingOSSession({ sessionToken: TEST_TOKEN, sandboxUrl: SANDBOX, productionUrl: PRODUCTION }).apiUrl).toBe(client.apiUrl);
+    expect(
+      new BillingOSSession({ sessionToken: TEST_TOKEN, sandboxUrl: SANDBOX, productionUrl: PRODUCTION }).apiUrl,
+    ).toBe(client.apiUrl);
   });
 });
 

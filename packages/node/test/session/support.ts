@@ -1,5 +1,5 @@
 import { request } from "node:http";
-import { createSessionClient, type BillingOSSession } from "../../src/session/index.js";
+import { type BillingOSSession, createSessionClient } from "../../src/session/index.js";
 import { type CreatedKey, type ServeOptions, type ServerHarness, startServerHarness } from "../server-harness.js";
 
 // A real server on port 0 over a fresh, migrated in-memory database, with the options the
@@ -9,7 +9,8 @@ export const APP_ORIGIN = "http://app.example";
 
 export type { CreatedKey };
 
-export interface BrowserSideServer extends Pick<ServerHarness, "db" | "server" | "url" | "testKey" | "liveKey" | "close"> {
+export interface BrowserSideServer
+  extends Pick<ServerHarness, "db" | "server" | "url" | "testKey" | "liveKey" | "close"> {
   /** The merchant's node client, routed to this server whatever the key's environment. */
   merchant(secretKey?: string): ReturnType<ServerHarness["client"]>;
   /** The browser's session client, routed to this server whatever the token's environment. */
@@ -21,7 +22,8 @@ export async function startBrowserSideServer(options: ServeOptions = {}): Promis
   return {
     ...harness,
     merchant: (secretKey = harness.testKey.secretKey) => harness.client(secretKey),
-    browser: (sessionToken) => createSessionClient({ sessionToken, sandboxUrl: harness.url, productionUrl: harness.url }),
+    browser: (sessionToken) =>
+      createSessionClient({ sessionToken, sandboxUrl: harness.url, productionUrl: harness.url }),
   };
 }
 
@@ -41,12 +43,18 @@ export function rawRequest(
   init: { method?: string; headers?: Record<string, string>; body?: string } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, baseUrl), { method: init.method ?? "GET", headers: init.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
+    const req = request(
+      new URL(path, baseUrl),
+      { method: init.method ?? "GET", headers: init.headers ?? {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+        );
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(init.body);
   });
@@ -80,4 +88,5 @@ export async function rejectionOf(fn: () => Promise<unknown>): Promise<unknown> 
 }
 
 /** Words that would tell a browser why its token was refused. None may reach it. */
-export const REASON_WORDS = /expired|revoked|not[_ ]found|malformed|checksum|environment|operation|scope|invalid|reason/i;
+export const REASON_WORDS =
+  /expired|revoked|not[_ ]found|malformed|checksum|environment|operation|scope|invalid|reason/i;

@@ -25,7 +25,10 @@ export interface FlakyProxy {
 }
 
 /** A tiny node:http proxy in front of a real BillingOS server, failing requests as a network or a load balancer would. */
-export async function startFlakyProxy(target: string, decide: (n: number, request: SeenRequest) => ProxyAction): Promise<FlakyProxy> {
+export async function startFlakyProxy(
+  target: string,
+  decide: (n: number, request: SeenRequest) => ProxyAction,
+): Promise<FlakyProxy> {
   const seen: SeenRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -32,7 +32,11 @@ globalThis.fetch = async function checkedFetch(input: Parameters<typeof fetch>[0
     pending.push(
       copy.text().then(
         (text) => {
-          const found = contract.problemsOfRequest(method, url, { status: response.status, headers: response.headers, text });
+          const found = contract.problemsOfRequest(method, url, {
+            status: response.status,
+            headers: response.headers,
+            text,
+          });
           if (found !== null && found.length > 0) problems.push(`${method} ${url.pathname}: ${found.join("; ")}`);
         },
         // The caller gave up on the answer (a timeout, an abort): there is no answer to check.

@@ -1,7 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BillingOS, type Operation } from "@billingos/node";
-import { type Clock, createApiKey, createLogger, type RunningHttpServer, startHttpServer, type Store } from "@billingos/server";
+import {
+  type Clock,
+  createApiKey,
+  createLogger,
+  type RunningHttpServer,
+  type Store,
+  startHttpServer,
+} from "@billingos/server";
 import { openTestStore } from "@billingos/server/testing";
 
 // The real parts the provider talks to: a BillingOS server on port 0 over a fresh, migrated
@@ -90,7 +97,9 @@ export async function startBillingOSStack(settings: RouteSettings): Promise<Bill
         externalUserId: user.id,
         email: user.email ?? null,
         ...(route.settings.expiresIn === undefined ? {} : { expiresIn: route.settings.expiresIn }),
-        ...(route.settings.allowedOperations === undefined ? {} : { allowedOperations: route.settings.allowedOperations }),
+        ...(route.settings.allowedOperations === undefined
+          ? {}
+          : { allowedOperations: route.settings.allowedOperations }),
       });
       if (route.settings.revokeBeforeHanding) await merchant.revokeSessionToken(created.tokenId);
       const answer = { sessionToken: created.sessionToken, expiresAt: created.expiresAt.toISOString() };

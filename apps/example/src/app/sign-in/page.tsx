@@ -1,6 +1,6 @@
 import { redirect } from "next/navigation";
-import { auth } from "@/auth";
 import { signInWithDemo } from "@/app/actions";
+import { auth } from "@/auth";
 
 interface SignInPageProps {
   searchParams: Promise<{ error?: string | string[] }>;
@@ -24,7 +24,14 @@ export default async function SignInPage({ searchParams }: SignInPageProps) {
         <label htmlFor="email">Email</label>
         <input id="email" name="email" type="email" autoComplete="email" required data-testid="sign-in-email" />
         <label htmlFor="password">Password</label>
-        <input id="password" name="password" type="password" autoComplete="current-password" required data-testid="sign-in-password" />
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          data-testid="sign-in-password"
+        />
         <button type="submit" data-testid="sign-in-submit">
           Sign in
         </button>

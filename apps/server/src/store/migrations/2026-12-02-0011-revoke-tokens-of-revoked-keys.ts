@@ -8,14 +8,19 @@ import { newId } from "../../shared/ids.js";
 // valid). A database that never had the race has no such token and this does nothing.
 
 export async function up(db: Kysely<any>): Promise<void> {
-  const leaked: { id: string; organization_id: string; environment: string; external_user_id: string; key_revoked_at: number }[] =
-    await db
-      .selectFrom("session_tokens as t")
-      .innerJoin("api_keys as k", "k.id", "t.api_key_id")
-      .select(["t.id", "t.organization_id", "t.environment", "t.external_user_id", "k.revoked_at as key_revoked_at"])
-      .where("t.revoked_at", "is", null)
-      .where("k.revoked_at", "is not", null)
-      .execute();
+  const leaked: {
+    id: string;
+    organization_id: string;
+    environment: string;
+    external_user_id: string;
+    key_revoked_at: number;
+  }[] = await db
+    .selectFrom("session_tokens as t")
+    .innerJoin("api_keys as k", "k.id", "t.api_key_id")
+    .select(["t.id", "t.organization_id", "t.environment", "t.external_user_id", "k.revoked_at as key_revoked_at"])
+    .where("t.revoked_at", "is", null)
+    .where("k.revoked_at", "is not", null)
+    .execute();
   const now = Date.now();
   for (const token of leaked) {
     await db

@@ -27,7 +27,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     for (const row of rows) {
       const normalized = asciiNormalizedEmail(row.email);
       if (normalized !== row.email_normalized) {
-        await db.updateTable("imported_customers").set({ email_normalized: normalized }).where("id", "=", row.id).execute();
+        await db
+          .updateTable("imported_customers")
+          .set({ email_normalized: normalized })
+          .where("id", "=", row.id)
+          .execute();
       }
     }
     if (rows.length < PAGE) return;

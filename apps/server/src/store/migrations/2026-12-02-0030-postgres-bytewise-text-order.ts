@@ -36,7 +36,9 @@ async function setCollation(db: Kysely<any>, collation: "C" | "default"): Promis
   }
   for (const [table, tableColumns] of byTable) {
     // One statement per table: its indexes are rebuilt once, not once per column.
-    const changes = tableColumns.map((column) => sql`alter column ${sql.id(column.column_name)} type text collate ${sql.id(collation)}`);
+    const changes = tableColumns.map(
+      (column) => sql`alter column ${sql.id(column.column_name)} type text collate ${sql.id(collation)}`,
+    );
     await sql`alter table ${sql.id(table)} ${sql.join(changes)}`.execute(db);
   }
 }

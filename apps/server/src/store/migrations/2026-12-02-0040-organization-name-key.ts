@@ -15,7 +15,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .alterTable("organizations")
     .addColumn("name_key", "text", (column) => (isPostgres(db) ? column.modifyEnd(sql`collate "C"`) : column))
     .execute();
-  const rows = (await db.selectFrom("organizations").select(["id", "name"]).orderBy("created_at").orderBy("id").execute()) as {
+  const rows = (await db
+    .selectFrom("organizations")
+    .select(["id", "name"])
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute()) as {
     id: string;
     name: string;
   }[];
@@ -26,7 +31,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     taken.add(key);
     await db.updateTable("organizations").set({ name_key: key }).where("id", "=", row.id).execute();
   }
-  await db.schema.createIndex("organizations_name_key_unique").on("organizations").column("name_key").unique().execute();
+  await db.schema
+    .createIndex("organizations_name_key_unique")
+    .on("organizations")
+    .column("name_key")
+    .unique()
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

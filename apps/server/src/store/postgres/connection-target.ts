@@ -59,6 +59,9 @@ export function connectionTarget(url: string | undefined): ConnectionTarget {
     connectionString: url,
     description: `postgres://${probe.user ?? ""}@${host}:${probe.port}/${probe.database ?? ""}`,
     redact: (text) =>
-      secrets.reduce((masked, secret) => masked.replace(new RegExp(escapeForRegExp(secret), "g"), "***"), maskedUrl(text)),
+      secrets.reduce(
+        (masked, secret) => masked.replace(new RegExp(escapeForRegExp(secret), "g"), "***"),
+        maskedUrl(text),
+      ),
   };
 }

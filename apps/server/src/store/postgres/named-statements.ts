@@ -32,7 +32,10 @@ export class NamedStatements {
    */
   async runOnPool<Row>(pool: pg.Pool, text: string, parameters: readonly unknown[]): Promise<QueryResult<Row>> {
     const result = await pool.query({ name: this.register(text), text, values: parameters as unknown[] });
-    return { rows: result.rows as Row[], ...(result.command === "SELECT" ? {} : { numAffectedRows: BigInt(result.rowCount ?? 0) }) };
+    return {
+      rows: result.rows as Row[],
+      ...(result.command === "SELECT" ? {} : { numAffectedRows: BigInt(result.rowCount ?? 0) }),
+    };
   }
 
   nameOf(text: string): string | undefined {
@@ -49,7 +52,8 @@ export class NamedStatements {
     return class NamingClient extends pg.Client {
       override query(...args: unknown[]): never {
         const [text, values] = args;
-        const name = typeof text === "string" && Array.isArray(values) && args.length === 2 ? statements.nameOf(text) : undefined;
+        const name =
+          typeof text === "string" && Array.isArray(values) && args.length === 2 ? statements.nameOf(text) : undefined;
         const call = super.query as (...rest: unknown[]) => never;
         return name === undefined ? call.apply(this, args) : call.call(this, { name, text, values });
       }

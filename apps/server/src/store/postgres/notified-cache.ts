@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import pg from "pg";
+import type pg from "pg";
 
 /** The channel a transaction that changed cached rows notifies at commit, on every host. */
 export const CACHE_CHANNEL = "billingos_cache";

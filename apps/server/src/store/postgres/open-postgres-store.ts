@@ -3,12 +3,18 @@ import type pg from "pg";
 import type { SchemaKysely } from "../queryable.js";
 import type { DatabaseSchema } from "../schema.js";
 import type { Store } from "../store.js";
+import { StoreOpenError } from "../store-open-error.js";
 import { type ConnectionTarget, connectionTarget } from "./connection-target.js";
-import { CONNECT_TIMEOUT_MS, CHORE_APPLICATION_NAME, LISTENER_APPLICATION_NAME, createDedicatedClient, createPool } from "./postgres-pool.js";
 import { NamedStatements } from "./named-statements.js";
 import { NotifiedCache } from "./notified-cache.js";
+import {
+  CHORE_APPLICATION_NAME,
+  CONNECT_TIMEOUT_MS,
+  createDedicatedClient,
+  createPool,
+  LISTENER_APPLICATION_NAME,
+} from "./postgres-pool.js";
 import { PostgresStore } from "./postgres-store.js";
-import { StoreOpenError } from "../store-open-error.js";
 
 export interface OpenPostgresStoreOptions {
   /** postgres:// or postgresql:// URL; absent, pg reads PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE. */
@@ -55,9 +61,17 @@ async function checkReachable(pool: pg.Pool, target: ConnectionTarget): Promise<
  * unless told otherwise. Throws StoreOpenError (one line, no password) on a malformed URL or a
  * server that cannot be reached or refuses the credentials.
  */
-export async function openPostgresStore({ url, poolSize, migrate = true, onIdleClientError, keyCache = "listen" }: OpenPostgresStoreOptions): Promise<Store> {
+export async function openPostgresStore({
+  url,
+  poolSize,
+  migrate = true,
+  onIdleClientError,
+  keyCache = "listen",
+}: OpenPostgresStoreOptions): Promise<Store> {
   if (!Number.isInteger(poolSize) || poolSize < 1) {
-    throw new StoreOpenError(`The PostgreSQL pool size must be a whole number of connections, at least 1 (got ${poolSize})`);
+    throw new StoreOpenError(
+      `The PostgreSQL pool size must be a whole number of connections, at least 1 (got ${poolSize})`,
+    );
   }
   const target = connectionTarget(url);
   const statements = new NamedStatements();
@@ -65,8 +79,13 @@ export async function openPostgresStore({ url, poolSize, migrate = true, onIdleC
   const kysely: SchemaKysely = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     await checkReachable(pool, target);
-    const cache = keyCache === "listen" ? new NotifiedCache(() => createDedicatedClient(target, LISTENER_APPLICATION_NAME), onIdleClientError) : undefined;
-    const store = new PostgresStore(kysely, { pool, statements, cache }, () => createDedicatedClient(target, CHORE_APPLICATION_NAME));
+    const cache =
+      keyCache === "listen"
+        ? new NotifiedCache(() => createDedicatedClient(target, LISTENER_APPLICATION_NAME), onIdleClientError)
+        : undefined;
+    const store = new PostgresStore(kysely, { pool, statements, cache }, () =>
+      createDedicatedClient(target, CHORE_APPLICATION_NAME),
+    );
     if (migrate) await store.migrate();
     await cache?.start();
     return store;

@@ -19,7 +19,9 @@ function parseInt8(text: string): number {
 }
 
 const getTypeParser = ((oid: number, format?: "text" | "binary") =>
-  oid === INT8_OID && format !== "binary" ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
+  oid === INT8_OID && format !== "binary"
+    ? parseInt8
+    : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
 
 export interface PoolOptions {
   target: ConnectionTarget;

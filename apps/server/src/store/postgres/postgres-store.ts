@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
+import type pg from "pg";
 import type { RetryLaterError } from "../../shared/domain-error.js";
 import type { Queryable, SchemaKysely } from "../queryable.js";
-import type pg from "pg";
 import type { AloneOutcome, Store, TransactionOptions } from "../store.js";
-import { runAlone } from "./run-alone.js";
 import { migratePostgres } from "./postgres-migrate.js";
 import { notifyCacheChange } from "./postgres-queryable.js";
-import { type TransactionContext, runTransaction } from "./postgres-transaction.js";
+import { runTransaction, type TransactionContext } from "./postgres-transaction.js";
+import { runAlone } from "./run-alone.js";
 import { DatabaseTimeoutError, retryLaterFor } from "./transient-errors.js";
 
 /** How long a health check waits for `select 1`. */

@@ -6,7 +6,7 @@ import { Rollback } from "../rollback.js";
 import type { TransactionOptions } from "../store.js";
 import type { NamedStatements } from "./named-statements.js";
 import type { NotifiedCache } from "./notified-cache.js";
-import { type UnitOutcome, advisoryLockSql, transactionQueryable } from "./postgres-queryable.js";
+import { advisoryLockSql, transactionQueryable, type UnitOutcome } from "./postgres-queryable.js";
 import { busyError, isRetryableConflict } from "./transient-errors.js";
 
 /** Runs of one unit in all before a conflict becomes a 503. */
@@ -45,20 +45,29 @@ export interface TransactionContext {
 }
 
 /** One attempt on one pinned connection: BEGIN (with the lock), the work, COMMIT; ROLLBACK if anything throws. */
-function attempt<T>(kysely: SchemaKysely, context: TransactionContext, work: (trx: Queryable) => Promise<T>, options: TransactionOptions | undefined): Promise<T> {
+function attempt<T>(
+  kysely: SchemaKysely,
+  context: TransactionContext,
+  work: (trx: Queryable) => Promise<T>,
+  options: TransactionOptions | undefined,
+): Promise<T> {
   return kysely.connection().execute(async (connection) => {
     await sql.raw(beginSql(options)).execute(connection);
     try {
       const outcome: UnitOutcome = { invalidatesCache: false };
       const result = await work(transactionQueryable(connection, context.statements, outcome));
       const { rows } = await sql.raw<{ command?: string }>("commit").execute(connection);
-      if (rows[0]?.command === "ROLLBACK") throw new AbortedTransactionError("The transaction was aborted by an earlier failed statement and rolled back");
+      if (rows[0]?.command === "ROLLBACK")
+        throw new AbortedTransactionError("The transaction was aborted by an earlier failed statement and rolled back");
       // The other hosts hear of it from PostgreSQL; this one forgets before its caller hears back.
       if (outcome.invalidatesCache) context.cache?.invalidate();
       return result;
     } catch (error) {
       // A connection lost mid-unit fails this too; pg's pool drops such a connection on release.
-      await sql.raw("rollback").execute(connection).catch(() => {});
+      await sql
+        .raw("rollback")
+        .execute(connection)
+        .catch(() => {});
       throw error;
     }
   });

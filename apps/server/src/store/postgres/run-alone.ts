@@ -8,12 +8,19 @@ import type { AloneOutcome } from "../store.js";
  * and a session lock must stay on the one connection that took it. If this process dies, the
  * server ends its session and frees the lock for another host.
  */
-export async function runAlone<T>(newClient: () => pg.Client, name: string, work: () => Promise<T>): Promise<AloneOutcome<T>> {
+export async function runAlone<T>(
+  newClient: () => pg.Client,
+  name: string,
+  work: () => Promise<T>,
+): Promise<AloneOutcome<T>> {
   const client = newClient();
   client.on("error", () => {}); // A lost connection frees the lock; `work` goes on, as harmless as a second purger.
   await client.connect();
   try {
-    const { rows } = await client.query<{ taken: boolean }>("select pg_try_advisory_lock(hashtextextended($1, 0)) as taken", [`alone:${name}`]);
+    const { rows } = await client.query<{ taken: boolean }>(
+      "select pg_try_advisory_lock(hashtextextended($1, 0)) as taken",
+      [`alone:${name}`],
+    );
     if (rows[0]?.taken !== true) return { ran: false };
     return { ran: true, value: await work() };
   } finally {

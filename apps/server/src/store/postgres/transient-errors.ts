@@ -70,7 +70,10 @@ export function isUnavailable(error: unknown): boolean {
   for (const link of chain(error)) {
     if (link instanceof DatabaseTimeoutError) return true;
     const code = codeOf(link);
-    if (code !== undefined && (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) {
+    if (
+      code !== undefined &&
+      (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))
+    ) {
       return true;
     }
     const message = link instanceof Error ? link.message : "";

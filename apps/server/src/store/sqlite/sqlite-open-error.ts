@@ -3,7 +3,18 @@ import { dirname } from "node:path";
 import { StoreOpenError } from "../store-open-error.js";
 
 /** Errors of the file system (node's) and of SQLite that mean "this path cannot hold the database". */
-const FILE_SYSTEM_CODES = new Set(["EACCES", "EPERM", "EROFS", "ENOTDIR", "EEXIST", "EISDIR", "ENOSPC", "ENAMETOOLONG", "ELOOP", "ENOENT"]);
+const FILE_SYSTEM_CODES = new Set([
+  "EACCES",
+  "EPERM",
+  "EROFS",
+  "ENOTDIR",
+  "EEXIST",
+  "EISDIR",
+  "ENOSPC",
+  "ENAMETOOLONG",
+  "ELOOP",
+  "ENOENT",
+]);
 const SQLITE_CODE = /^SQLITE_(CANTOPEN|READONLY|PERM|NOTADB|IOERR|FULL|AUTH)/;
 
 const FIX = "set DATABASE_PATH to a file in a folder this user can write (default ./data/billingos.sqlite)";

@@ -1,5 +1,4 @@
 import { mkdirSync } from "node:fs";
-import { sqliteOpenError } from "./sqlite-open-error.js";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { CompiledQuery, Kysely, SqliteDialect } from "kysely";
@@ -11,6 +10,7 @@ import { DataVersionCache } from "./data-version-cache.js";
 import { DirectReader, DirectStatements } from "./direct-statements.js";
 import { GroupCommit } from "./group-commit.js";
 import { DEFAULT_LOCK_WAIT_MS, retryLaterForBusy, retryWhileBusy } from "./lock-wait.js";
+import { sqliteOpenError } from "./sqlite-open-error.js";
 import { writeTransaction } from "./write-transaction.js";
 
 export interface SqliteStoreOptions {
@@ -115,7 +115,8 @@ class SqliteStore implements Store {
   run<Row>(sql: string, parameters: readonly unknown[], isSelect: boolean) {
     // Reads outside a transaction go to the reader (the last committed state); anything else queues
     // behind the writer's transactions through Kysely.
-    if (!isSelect || this.reader === undefined) return this.kysely.executeQuery<Row>(CompiledQuery.raw(sql, [...parameters]));
+    if (!isSelect || this.reader === undefined)
+      return this.kysely.executeQuery<Row>(CompiledQuery.raw(sql, [...parameters]));
     try {
       return Promise.resolve(this.reader.execute<Row>(sql, parameters));
     } catch (error) {

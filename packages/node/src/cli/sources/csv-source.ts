@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { type CsvError, type Info, parse, type Options } from "csv-parse";
+import { type CsvError, type Info, type Options, parse } from "csv-parse";
 import { parse as parseSync } from "csv-parse/sync";
 import { CliError } from "../cli-errors.js";
 import { fileErrorMessage } from "./detect-format.js";
@@ -29,7 +29,10 @@ interface ParsedRecord {
 
 /** Where csv-parse says a skipped record ends, and its text (csv-parse types these loosely). */
 function skippedAt(error: CsvError): { lines: number; raw: string } {
-  return { lines: typeof error.lines === "number" ? error.lines : 1, raw: typeof error.raw === "string" ? error.raw : "" };
+  return {
+    lines: typeof error.lines === "number" ? error.lines : 1,
+    raw: typeof error.raw === "string" ? error.raw : "",
+  };
 }
 
 function occurrences(text: string, needle: string): number {
@@ -117,7 +120,8 @@ export function readCsv(path: string, maxRecordBytes: number): CsvReader {
   };
 
   async function* rows(): AsyncGenerator<SourceRow> {
-    await (headerCells ??= readHeader());
+    headerCells ??= readHeader();
+    await headerCells;
     try {
       while (true) {
         const next = await records.next();
@@ -143,7 +147,8 @@ export function readCsv(path: string, maxRecordBytes: number): CsvReader {
       if (lines >= before) return;
       skipped.shift();
       const { first } = tracker.span(lines, raw);
-      if (error.code === "CSV_MAX_RECORD_SIZE") throw recordTooLarge(path, lineLocation(first), maxRecordBytes, CSV_CAUSE);
+      if (error.code === "CSV_MAX_RECORD_SIZE")
+        throw recordTooLarge(path, lineLocation(first), maxRecordBytes, CSV_CAUSE);
       yield* badSpan(raw, first, width, error.code === "CSV_QUOTE_NOT_CLOSED" ? UNCLOSED_QUOTE : error.message);
     }
   }
@@ -161,11 +166,17 @@ export function readCsv(path: string, maxRecordBytes: number): CsvReader {
 
 function readFailure(path: string, error: unknown): CliError {
   if (error instanceof CliError) return error;
-  if ((error as NodeJS.ErrnoException | undefined)?.syscall !== undefined) return new CliError(fileErrorMessage(path, error));
+  if ((error as NodeJS.ErrnoException | undefined)?.syscall !== undefined)
+    return new CliError(fileErrorMessage(path, error));
   return new CliError(`${path}: not a readable CSV file (${error instanceof Error ? error.message : String(error)})`);
 }
 
-function* checkedRecord(cells: string[], raw: string, span: { first: number; last: number }, width: number): Generator<SourceRow> {
+function* checkedRecord(
+  cells: string[],
+  raw: string,
+  span: { first: number; last: number },
+  width: number,
+): Generator<SourceRow> {
   if (cells.length === width) {
     yield { kind: "csv", location: lineLocation(span.first, span.last), cells };
   } else {
@@ -212,7 +223,10 @@ function parseFragment(text: string, firstLine: number, width: number): SourceRo
   ].sort((a, b) => a.lines - b.lines);
   const tracker = new LineTracker(firstLine - 1);
   return found.flatMap((entry): SourceRow[] => {
-    if ("record" in entry) return [...checkedRecord(entry.record.record, entry.record.raw, tracker.span(entry.lines, entry.record.raw), width)];
+    if ("record" in entry)
+      return [
+        ...checkedRecord(entry.record.record, entry.record.raw, tracker.span(entry.lines, entry.record.raw), width),
+      ];
     const { raw } = skippedAt(entry.error);
     const reason = entry.error.code === "CSV_QUOTE_NOT_CLOSED" ? UNCLOSED_QUOTE : entry.error.message;
     return [...badSpan(raw, tracker.span(entry.lines, raw).first, width, reason)];

@@ -77,7 +77,10 @@ export class JsonRecordMeter {
         i = end;
       } else {
         const byte = chunk[i]!;
-        if (this.#depth > level || (this.#depth === level && byte !== COMMA && byte !== CLOSE_BRACKET && byte !== CLOSE_BRACE)) {
+        if (
+          this.#depth > level ||
+          (this.#depth === level && byte !== COMMA && byte !== CLOSE_BRACKET && byte !== CLOSE_BRACE)
+        ) {
           // Inside a record, its own closing bracket included; whitespace around it is not.
           this.#structure(byte);
           if (this.#depth > level || !isWhitespace(byte)) this.#count(1, i);
@@ -125,7 +128,8 @@ export class JsonRecordMeter {
       case OPEN_BRACE:
       case OPEN_BRACKET:
         this.#depth++;
-        if (this.#depth === level) this.#array = byte === OPEN_BRACKET ? { name: level === 1 ? "" : this.#lastKey, index: 0 } : undefined;
+        if (this.#depth === level)
+          this.#array = byte === OPEN_BRACKET ? { name: level === 1 ? "" : this.#lastKey, index: 0 } : undefined;
         if (this.#depth === 1) this.#expectKey = byte === OPEN_BRACE;
         break;
       case CLOSE_BRACE:
@@ -159,7 +163,11 @@ export class JsonRecordMeter {
  * fails with `tooLarge(location)`: the parser after it never holds more than the limit of one
  * record (plus one read).
  */
-export function jsonRecordLimit(shape: "array" | "list", maxBytes: number, tooLarge: (location: string) => Error): Transform {
+export function jsonRecordLimit(
+  shape: "array" | "list",
+  maxBytes: number,
+  tooLarge: (location: string) => Error,
+): Transform {
   const meter = new JsonRecordMeter(shape, maxBytes);
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {

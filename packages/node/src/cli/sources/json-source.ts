@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { pipeline, type Duplex } from "node:stream";
+import { type Duplex, pipeline } from "node:stream";
 import parser from "stream-json";
 import pick from "stream-json/filters/pick.js";
 import streamArray from "stream-json/streamers/stream-array.js";

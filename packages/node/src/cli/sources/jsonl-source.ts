@@ -12,7 +12,9 @@ export interface JsonLinesReader {
 
 function isListPage(value: unknown): value is { data: unknown[] } {
   const candidate = value as { object?: unknown; data?: unknown } | null;
-  return typeof candidate === "object" && candidate !== null && candidate.object === "list" && Array.isArray(candidate.data);
+  return (
+    typeof candidate === "object" && candidate !== null && candidate.object === "list" && Array.isArray(candidate.data)
+  );
 }
 
 /**
@@ -27,7 +29,9 @@ export function readJsonLines(path: string, maxRecordBytes: number): JsonLinesRe
   const input = createReadStream(path);
 
   async function* rows(): AsyncGenerator<SourceRow> {
-    const lines = boundedLines(input, maxRecordBytes, (line) => recordTooLarge(path, lineLocation(line), maxRecordBytes, JSON_CAUSE));
+    const lines = boundedLines(input, maxRecordBytes, (line) =>
+      recordTooLarge(path, lineLocation(line), maxRecordBytes, JSON_CAUSE),
+    );
     let lineNumber = 0;
     try {
       for await (const line of lines) {
@@ -38,7 +42,11 @@ export function readJsonLines(path: string, maxRecordBytes: number): JsonLinesRe
         try {
           value = JSON.parse(text);
         } catch (error) {
-          yield { kind: "unreadable", location: lineLocation(lineNumber), reason: `not valid JSON (${(error as Error).message})` };
+          yield {
+            kind: "unreadable",
+            location: lineLocation(lineNumber),
+            reason: `not valid JSON (${(error as Error).message})`,
+          };
           continue;
         }
         if (isListPage(value)) {
