@@ -13,7 +13,7 @@ export default async function HomePage() {
       <div className="card">
         {session ? (
           <p data-testid="home-signed-in">
-            Signed in as <b>{session.user.email}</b>. <Link href="/billing">Open billing</Link>
+            Signed in as <b className="value">{session.user.email}</b>. <Link href="/billing">Open billing</Link>
           </p>
         ) : (
           <p data-testid="home-signed-out">

@@ -11,8 +11,11 @@ export default async function BillingPage() {
     <main>
       <h1>Billing</h1>
       <p className="muted">
-        Signed in to the merchant app as <b data-testid="app-user-email">{session.user.email}</b>. Everything below
-        comes straight from BillingOS, called from this browser with a session token.
+        Signed in to the merchant app as{" "}
+        <b className="value" data-testid="app-user-email">
+          {session.user.email}
+        </b>
+        . Everything below comes straight from BillingOS, called from this browser with a session token.
       </p>
       {/* Asks POST /api/billingos-session for the token, keeps it fresh, revokes it on sign-out. */}
       <BillingOSProvider {...billingosUrls}>
