@@ -12,6 +12,7 @@ import { formatTime } from "../src/lib/format-time";
 import {
   activeTokenIds,
   billingPageReady,
+  expectEmailWrapsBetweenWords,
   expectNoHorizontalOverflow,
   newPage,
   PHONE,
@@ -168,6 +169,8 @@ describe.runIf(chromiumInstalled)("the example merchant app in Chromium (next st
     await billingPageReady(page);
     expect(await page.getByTestId("customer-email").textContent()).toBe(email);
     await expectNoHorizontalOverflow(page);
+    await expectEmailWrapsBetweenWords(page, "customer-email", email);
+    await expectEmailWrapsBetweenWords(page, "header-user", email);
     // Labels stand above their values: a value starts at the card's left edge, under its label.
     const label = await page.locator("dt").first().boundingBox();
     const value = await page.getByTestId("customer-external-user-id").boundingBox();

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { auth } from "@/auth";
+import { EmailAddress } from "./email-address";
 import { SignOutButton } from "./sign-out-button";
 import "./globals.css";
 
@@ -26,7 +27,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             {session ? (
               <>
                 <span className="value" data-testid="header-user">
-                  {session.user.email}
+                  <EmailAddress address={session.user.email} />
                 </span>
                 <SignOutButton />
               </>

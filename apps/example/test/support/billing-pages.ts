@@ -123,3 +123,39 @@ export async function wrongPasswordIsRefusedQuietly(stack: ExampleStack, page: P
   expect(printed).not.toMatch(/^\s+at\s/m);
   expect(printed).not.toContain(email);
 }
+
+/** An element's text as the browser laid it out: one string a line. */
+export function renderedLines(page: Page, testId: string): Promise<string[]> {
+  return page.getByTestId(testId).evaluate((element) => {
+    const lines: string[] = [];
+    let lineTop = Number.NEGATIVE_INFINITY;
+    const range = document.createRange();
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent ?? "";
+      for (let index = 0; index < text.length; index++) {
+        range.setStart(node, index);
+        range.setEnd(node, index + 1);
+        const box = range.getClientRects()[0];
+        if (!box) continue;
+        if (box.top > lineTop + box.height / 2) {
+          lines.push("");
+          lineTop = box.top;
+        }
+        lines[lines.length - 1] += text.charAt(index);
+      }
+    }
+    return lines;
+  });
+}
+
+/** A long email address wraps, but only after a dot or a hyphen or before the @, never inside a word. */
+export async function expectEmailWrapsBetweenWords(page: Page, testId: string, email: string): Promise<void> {
+  const lines = await renderedLines(page, testId);
+  expect(lines.join("")).toBe(email);
+  expect(lines.length, `${testId} should wrap on a phone`).toBeGreaterThan(1);
+  for (let line = 1; line < lines.length; line++) {
+    const [before, after] = [lines[line - 1]!, lines[line]!];
+    expect(/[.-]$/.test(before) || after.startsWith("@"), `${testId} breaks "${before}" | "${after}"`).toBe(true);
+  }
+}

@@ -1,6 +1,7 @@
 "use client";
 
 import { BillingOSError, useBillingOS, useCustomer, useSession } from "@billingos/react";
+import { EmailAddress } from "@/app/email-address";
 import { formatTime } from "@/lib/format-time";
 
 function describe(error: unknown): string {
@@ -51,7 +52,7 @@ export function BillingPanel() {
           <dt>User id (externalUserId)</dt>
           <dd data-testid="customer-external-user-id">{customer.externalUserId}</dd>
           <dt>Email</dt>
-          <dd data-testid="customer-email">{customer.email ?? "none"}</dd>
+          <dd data-testid="customer-email">{customer.email ? <EmailAddress address={customer.email} /> : "none"}</dd>
           <dt>Organization</dt>
           <dd data-testid="customer-organization">{customer.externalOrganizationId ?? "none"}</dd>
           <dt>Stripe customer</dt>

@@ -1,5 +1,6 @@
 import { BillingOSProvider } from "@billingos/react";
 import { redirect } from "next/navigation";
+import { EmailAddress } from "@/app/email-address";
 import { auth } from "@/auth";
 import { billingosUrls } from "@/lib/billingos-urls";
 import { BillingPanel } from "./billing-panel";
@@ -13,7 +14,7 @@ export default async function BillingPage() {
       <p className="muted">
         Signed in to the merchant app as{" "}
         <b className="value" data-testid="app-user-email">
-          {session.user.email}
+          <EmailAddress address={session.user.email} />
         </b>
         . Everything below comes straight from BillingOS, called from this browser with a session token.
       </p>
