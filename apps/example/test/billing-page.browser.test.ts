@@ -217,4 +217,26 @@ describe.runIf(chromiumInstalled)("the example merchant app in Chromium (next st
     await page.screenshot({ path: `${ARTIFACTS}billing-stripe-customer.png`, fullPage: true });
     await page.context().close();
   });
+
+  // Last: it stops the BillingOS server.
+  it("keeps the visitor signed in, and says so, when their tokens cannot be revoked (BillingOS is down)", {
+    timeout: 90_000,
+  }, async () => {
+    const { page } = await newPage(browser!);
+    const email = "offline@example.com";
+    await page.goto(`${stack!.appUrl}/sign-in`);
+    await submitSignIn(page, email, "demo");
+    await page.waitForURL(`${stack!.appUrl}/billing`);
+    await billingPageReady(page);
+
+    await stack!.stopServer();
+    await page.getByTestId("sign-out").click();
+    await expect
+      .poll(() => page.getByTestId("sign-out-error").textContent(), { timeout: 60_000 })
+      .toMatch(/^Could not end your billing session \(HTTP 5\d\d\); please try again\.$/);
+    // Still signed in: a sign-out that leaves live tokens behind is not one.
+    expect(page.url()).toBe(`${stack!.appUrl}/billing`);
+    expect(await page.getByTestId("header-user").textContent()).toBe(email);
+    await page.context().close();
+  });
 });

@@ -64,6 +64,8 @@ export interface ExampleStack {
 export interface BuiltExampleStack extends ExampleStack {
   /** Seconds spent in `next build`. */
   buildSeconds: number;
+  /** Stops the BillingOS server alone (SIGTERM), leaving the app running without it. */
+  stopServer(): Promise<void>;
 }
 
 /**
@@ -130,7 +132,15 @@ export async function startExampleStack(): Promise<BuiltExampleStack> {
     started.push(app);
     await app.waitFor(/Ready in/, 60_000);
 
-    return { serverUrl: serverUrl!, appUrl, secretKey, appOutput: app.output, buildSeconds, stop };
+    return {
+      serverUrl: serverUrl!,
+      appUrl,
+      secretKey,
+      appOutput: app.output,
+      buildSeconds,
+      stopServer: () => server.stop(),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
