@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { NextConfig } from "next";
+import { allowedDevOrigins } from "./src/lib/allowed-dev-origins";
 
 // The workspace packages are compiled from their TypeScript sources (what their "source" export
 // condition points at), so the app needs no build of them first and `pnpm dev` sees edits at once.
@@ -17,6 +18,8 @@ const nextConfig: NextConfig = {
   // No image optimisation, so no sharp and nothing fetched at build or run time.
   images: { unoptimized: true },
   poweredByHeader: false,
+  // `next dev` serves its dev resources to pages opened at these hosts only (see the function).
+  allowedDevOrigins: allowedDevOrigins(process.env.HOST),
   // The browser test builds into a folder of its own, so it never replaces what `pnpm build` made.
   distDir: process.env.EXAMPLE_NEXT_DIST_DIR || ".next",
   // The test's build may skip the type check: `pnpm typecheck` checks the same files, and it costs ~20 s.

@@ -16,6 +16,9 @@ import { createTestSecretKey, repositoryRoot } from "./admin-cli";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 const port = process.env.EXAMPLE_APP_PORT || "3000";
+// Where the app listens: where the server beside it does (HOST, this machine only by default).
+// next.config.ts lets pages opened at this host (and at localhost and 127.0.0.1) use next dev.
+const host = process.env.HOST || "127.0.0.1";
 const log = (message: string) => console.log(`[example] ${message}`);
 
 // The same files `next dev` reads (.env, .env.local, .env.development, …), so a key put there counts.
@@ -101,7 +104,7 @@ async function main(): Promise<void> {
   }
 
   const next = createRequire(import.meta.url).resolve("next/dist/bin/next");
-  const child = spawn(process.execPath, [next, "dev", "--webpack", "--port", port], {
+  const child = spawn(process.execPath, [next, "dev", "--webpack", "--port", port, "--hostname", host], {
     cwd: appDir,
     stdio: "inherit",
     env: {

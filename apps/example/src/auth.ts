@@ -1,4 +1,4 @@
-import NextAuth, { type DefaultSession } from "next-auth";
+import NextAuth, { CredentialsSignin, type DefaultSession } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { authorizeDemoUser } from "@/lib/demo-user";
 
@@ -31,6 +31,17 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
       authorize: async (credentials) => authorizeDemoUser(credentials.email, credentials.password),
     }),
   ],
+  logger: {
+    error(error) {
+      // A wrong password is the visitor's mistake, answered on the page ("Wrong email or password"):
+      // one line for whoever watches the terminal, not next-auth's default stack trace of a fault.
+      if (error instanceof CredentialsSignin) {
+        console.info("[auth] sign-in refused: wrong email or password");
+        return;
+      }
+      console.error("[auth][error]", error);
+    },
+  },
   callbacks: {
     session({ session, token }) {
       // With JWT sessions the user id lives in the token's `sub` (set from authorize's `id`).

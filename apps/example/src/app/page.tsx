@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { EmailAddress } from "@/app/email-address";
 import { auth } from "@/auth";
 
 export default async function HomePage() {
@@ -13,7 +14,11 @@ export default async function HomePage() {
       <div className="card">
         {session ? (
           <p data-testid="home-signed-in">
-            Signed in as <b>{session.user.email}</b>. <Link href="/billing">Open billing</Link>
+            Signed in as{" "}
+            <b className="value">
+              <EmailAddress address={session.user.email} />
+            </b>
+            . <Link href="/billing">Open billing</Link>
           </p>
         ) : (
           <p data-testid="home-signed-out">

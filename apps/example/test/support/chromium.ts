@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
+import { it } from "vitest";
 
 /** Debian's Chromium (`apt-get install chromium`); Playwright's own browser download is not used. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -28,4 +29,20 @@ export function launchChromium(): Promise<Browser> {
     ],
     timeout: 30_000,
   });
+}
+
+/**
+ * Without Chromium, a browser test is skipped with one line on how to install it, or fails when CI
+ * is set (where .ci/run installs it). Call at the top of a test file; run its tests under
+ * `describe.runIf(chromiumInstalled)`.
+ */
+export function requireChromium(suite: string): void {
+  if (chromiumInstalled) return;
+  if (isCI()) {
+    it(`has Chromium to run ${suite}`, () => {
+      throw new Error(INSTALL_HINT);
+    });
+  } else {
+    console.warn(`Skipping ${suite}. ${INSTALL_HINT}`);
+  }
 }

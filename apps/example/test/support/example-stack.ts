@@ -7,10 +7,45 @@ import { createTestSecretKey, repositoryRoot } from "../../scripts/admin-cli";
 import { type Started, start } from "./child-process";
 import { freePort } from "./free-port";
 
-const appDir = fileURLToPath(new URL("../..", import.meta.url));
-const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+export const appDir = fileURLToPath(new URL("../..", import.meta.url));
+export const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
 /** Test builds go here, one folder per run, so `pnpm build`'s .next and other runs are left alone. */
 const TEST_BUILDS = ".next-test";
+
+export interface Scratch {
+  /** A temporary folder for the database. */
+  dataDir: string;
+  /** The app's build folder (EXAMPLE_NEXT_DIST_DIR), relative to the app. */
+  distDir: string;
+  /** Removes both, and puts back the next-env.d.ts that `next build` and `next dev` rewrite. */
+  remove(): void;
+}
+
+/**
+ * Folders of this run's own: test builds go under .next-test, one folder per run, so the .next of
+ * `pnpm build` or of a developer's `pnpm dev`, and other runs, are left alone.
+ */
+export function makeScratch(): Scratch {
+  const dataDir = mkdtempSync(join(tmpdir(), "billingos-example-"));
+  const distDir = join(TEST_BUILDS, `${process.pid}-${Date.now()}`);
+  const nextEnvFile = join(appDir, "next-env.d.ts");
+  const nextEnvBefore = existsSync(nextEnvFile) ? readFileSync(nextEnvFile, "utf8") : null;
+  return {
+    dataDir,
+    distDir,
+    remove() {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(join(appDir, distDir), { recursive: true, force: true });
+      try {
+        rmdirSync(join(appDir, TEST_BUILDS)); // only if no other run is using it
+      } catch {
+        // Not empty, or already gone.
+      }
+      if (nextEnvBefore === null) rmSync(nextEnvFile, { force: true });
+      else writeFileSync(nextEnvFile, nextEnvBefore);
+    },
+  };
+}
 
 /** Seconds each session token lives in the test (the route reuses one for the first half). */
 export const SESSION_EXPIRES_IN = 75;
@@ -21,34 +56,29 @@ export interface ExampleStack {
   /** The example app, e.g. http://127.0.0.1:41235 */
   appUrl: string;
   secretKey: string;
+  /** What the app's server (`next start`, or `next dev` and its dev script) has printed so far. */
+  appOutput(): string;
+  stop(): Promise<void>;
+}
+
+export interface BuiltExampleStack extends ExampleStack {
   /** Seconds spent in `next build`. */
   buildSeconds: number;
-  stop(): Promise<void>;
+  /** Stops the BillingOS server alone (SIGTERM), leaving the app running without it. */
+  stopServer(): Promise<void>;
 }
 
 /**
  * The real thing, on free ports: the BillingOS server from source on a temporary database, a test key
  * from the admin CLI, and the example app built with `next build` and served with `next start`.
  */
-export async function startExampleStack(): Promise<ExampleStack> {
+export async function startExampleStack(): Promise<BuiltExampleStack> {
   const started: Started[] = [];
-  const dataDir = mkdtempSync(join(tmpdir(), "billingos-example-"));
-  const distDir = join(TEST_BUILDS, `${process.pid}-${Date.now()}`);
-  // `next build` rewrites next-env.d.ts to point at its build folder; put the developer's back after.
-  const nextEnvFile = join(appDir, "next-env.d.ts");
-  const nextEnvBefore = existsSync(nextEnvFile) ? readFileSync(nextEnvFile, "utf8") : null;
-
+  const scratch = makeScratch();
+  const { dataDir, distDir } = scratch;
   const stop = async () => {
     await Promise.all(started.reverse().map((child) => child.stop()));
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(join(appDir, distDir), { recursive: true, force: true });
-    try {
-      rmdirSync(join(appDir, TEST_BUILDS)); // only if no other run is using it
-    } catch {
-      // Not empty, or already gone.
-    }
-    if (nextEnvBefore === null) rmSync(nextEnvFile, { force: true });
-    else writeFileSync(nextEnvFile, nextEnvBefore);
+    scratch.remove();
   };
 
   try {
@@ -102,7 +132,15 @@ export async function startExampleStack(): Promise<ExampleStack> {
     started.push(app);
     await app.waitFor(/Ready in/, 60_000);
 
-    return { serverUrl: serverUrl!, appUrl, secretKey, buildSeconds, stop };
+    return {
+      serverUrl: serverUrl!,
+      appUrl,
+      secretKey,
+      appOutput: app.output,
+      buildSeconds,
+      stopServer: () => server.stop(),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

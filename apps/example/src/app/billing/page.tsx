@@ -1,5 +1,6 @@
 import { BillingOSProvider } from "@billingos/react";
 import { redirect } from "next/navigation";
+import { EmailAddress } from "@/app/email-address";
 import { auth } from "@/auth";
 import { billingosUrls } from "@/lib/billingos-urls";
 import { BillingPanel } from "./billing-panel";
@@ -11,8 +12,11 @@ export default async function BillingPage() {
     <main>
       <h1>Billing</h1>
       <p className="muted">
-        Signed in to the merchant app as <b data-testid="app-user-email">{session.user.email}</b>. Everything below
-        comes straight from BillingOS, called from this browser with a session token.
+        Signed in to the merchant app as{" "}
+        <b className="value" data-testid="app-user-email">
+          <EmailAddress address={session.user.email} />
+        </b>
+        . Everything below comes straight from BillingOS, called from this browser with a session token.
       </p>
       {/* Asks POST /api/billingos-session for the token, keeps it fresh, revokes it on sign-out. */}
       <BillingOSProvider {...billingosUrls}>

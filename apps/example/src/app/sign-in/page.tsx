@@ -2,6 +2,13 @@ import { redirect } from "next/navigation";
 import { signInWithDemo } from "@/app/actions";
 import { auth } from "@/auth";
 
+/** What went wrong, in words for the visitor (`error` is next-auth's error type; nothing else is shown). */
+function signInProblem(error: string): string {
+  return error === "CredentialsSignin"
+    ? "Wrong email or password. Any email address works with the password demo."
+    : "Sign-in did not work this time. Please try again.";
+}
+
 interface SignInPageProps {
   searchParams: Promise<{ error?: string | string[] }>;
 }
@@ -18,7 +25,7 @@ export default async function SignInPage({ searchParams }: SignInPageProps) {
         </p>
         {error ? (
           <p className="error" role="alert" data-testid="sign-in-error">
-            Wrong email or password.
+            {signInProblem(Array.isArray(error) ? (error[0] ?? "") : error)}
           </p>
         ) : null}
         <label htmlFor="email">Email</label>
