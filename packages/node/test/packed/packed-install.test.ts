@@ -1,0 +1,96 @@
+import { execFile } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BuiltServer, startBuiltServer } from "./built-server.js";
+
+// What a merchant installs from npm, as a merchant installs it: the packed tarballs of
+// @billingos/contracts and @billingos/node (`pnpm pack` turns their workspace:* ranges into
+// versions) go into a plain npm project outside this workspace, which then uses the client from a
+// CommonJS script (require) and from an ES module (import), against a real server process. It
+// packs what `pnpm build` made (`pnpm test` builds first), so it checks the published build, not
+// the sources the other suites run.
+
+const run = promisify(execFile);
+const PACKAGES = fileURLToPath(new URL("../../../", import.meta.url));
+const SERVER_ROOT = fileURLToPath(new URL("../../../../apps/server/", import.meta.url));
+const HERE = fileURLToPath(new URL("./", import.meta.url));
+
+/** npm, with none of the npm_config_* settings pnpm hands to the scripts it runs. */
+function plainEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_|^pnpm_/i.test(name)));
+}
+
+let project: string;
+let server: BuiltServer | undefined;
+
+beforeAll(async () => {
+  project = mkdtempSync(join(tmpdir(), "billingos-packed-"));
+  for (const name of ["contracts", "node"]) {
+    const dist = join(PACKAGES, name, "dist/index.cjs");
+    if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` first (pnpm test does)`);
+    await run("pnpm", ["pack", "--pack-destination", project], { cwd: join(PACKAGES, name) });
+  }
+  const tarballs = readdirSync(project).filter((file) => file.endsWith(".tgz"));
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "merchant-app", private: true }));
+  await run(
+    "npm",
+    ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...tarballs.map((t) => `./${t}`)],
+    { cwd: project, env: plainEnv() },
+  );
+  for (const script of ["consumer.cjs", "consumer.mjs"]) copyFileSync(join(HERE, script), join(project, script));
+  server = await startBuiltServer(SERVER_ROOT, project);
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(project, { recursive: true, force: true });
+});
+
+async function runConsumer(script: string): Promise<Record<string, unknown>> {
+  const { stdout } = await run(process.execPath, [script], {
+    cwd: project,
+    env: { PATH: process.env.PATH, BILLINGOS_URL: server!.url, BILLINGOS_SECRET_KEY: server!.secretKey },
+  });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+const installed = (path: string) => join(project, "node_modules/@billingos", path);
+
+describe("@billingos/node packed and installed with npm", () => {
+  it("depends on versions, never workspace:*, and only on contracts, @trpc/client and zod", () => {
+    const manifest = JSON.parse(readFileSync(installed("node/package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(["@billingos/contracts", "@trpc/client", "zod"]);
+    expect(manifest.dependencies["@billingos/contracts"]).toBe("0.1.0");
+    expect(JSON.stringify(manifest)).not.toContain("workspace:");
+  });
+
+  it("require(): a CommonJS script gets the CommonJS build, and creates, verifies and revokes a token", async () => {
+    expect(await runConsumer("consumer.cjs")).toEqual({
+      resolved: installed("node/dist/index.cjs"),
+      sessionResolved: installed("node/dist/session/index.cjs"),
+      verified: "user_cjs",
+      sessionTokenId: true,
+      afterRevoke: "revoked",
+      refusedCode: "BAD_REQUEST",
+      oneErrorClass: true,
+    });
+  });
+
+  it("import: an ES module gets the ESM build, and creates, verifies and revokes a token", async () => {
+    expect(await runConsumer("consumer.mjs")).toEqual({
+      resolved: installed("node/dist/index.js"),
+      sessionResolved: installed("node/dist/session/index.js"),
+      verified: "user_esm",
+      sessionTokenId: true,
+      afterRevoke: "revoked",
+      refusedCode: "BAD_REQUEST",
+      oneErrorClass: true,
+    });
+  });
+});
