@@ -7,6 +7,8 @@ const DATABASE_FREE = [
   "test/mapping-and-batching.test.ts",
   "test/progress-percent.test.ts",
   "test/record-limit.property.test.ts",
+  // Its own server process, on SQLite.
+  "test/packed-bin.e2e.test.ts",
 ];
 
 export default defineConfig(async () =>

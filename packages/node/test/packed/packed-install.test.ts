@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BuiltServer, startBuiltServer } from "./built-server.js";
+import { installPacked, type PackedProject } from "./packed-project.js";
 
 // What a merchant installs from npm, as a merchant installs it: the packed tarballs of
 // @billingos/contracts and @billingos/node (`pnpm pack` turns their workspace:* ranges into
@@ -19,46 +19,29 @@ const PACKAGES = fileURLToPath(new URL("../../../", import.meta.url));
 const SERVER_ROOT = fileURLToPath(new URL("../../../../apps/server/", import.meta.url));
 const HERE = fileURLToPath(new URL("./", import.meta.url));
 
-/** npm, with none of the npm_config_* settings pnpm hands to the scripts it runs. */
-function plainEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_|^pnpm_/i.test(name)));
-}
-
-let project: string;
+let project: PackedProject | undefined;
 let server: BuiltServer | undefined;
 
 beforeAll(async () => {
-  project = mkdtempSync(join(tmpdir(), "billingos-packed-"));
-  for (const name of ["contracts", "node"]) {
-    const dist = join(PACKAGES, name, "dist/index.cjs");
-    if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` first (pnpm test does)`);
-    await run("pnpm", ["pack", "--pack-destination", project], { cwd: join(PACKAGES, name) });
-  }
-  const tarballs = readdirSync(project).filter((file) => file.endsWith(".tgz"));
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "merchant-app", private: true }));
-  await run(
-    "npm",
-    ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...tarballs.map((t) => `./${t}`)],
-    { cwd: project, env: plainEnv() },
-  );
-  for (const script of ["consumer.cjs", "consumer.mjs"]) copyFileSync(join(HERE, script), join(project, script));
-  server = await startBuiltServer(SERVER_ROOT, project);
+  project = await installPacked([join(PACKAGES, "contracts"), join(PACKAGES, "node")]);
+  for (const script of ["consumer.cjs", "consumer.mjs"]) copyFileSync(join(HERE, script), join(project.dir, script));
+  server = await startBuiltServer(SERVER_ROOT, project.dir);
 }, 120_000);
 
 afterAll(async () => {
   await server?.stop();
-  rmSync(project, { recursive: true, force: true });
+  project?.remove();
 });
 
 async function runConsumer(script: string): Promise<Record<string, unknown>> {
   const { stdout } = await run(process.execPath, [script], {
-    cwd: project,
+    cwd: project!.dir,
     env: { PATH: process.env.PATH, BILLINGOS_URL: server!.url, BILLINGOS_SECRET_KEY: server!.secretKey },
   });
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
-const installed = (path: string) => join(project, "node_modules/@billingos", path);
+const installed = (path: string) => join(project!.dir, "node_modules/@billingos", path);
 
 describe("@billingos/node packed and installed with npm", () => {
   it("depends on versions, never workspace:*, and only on contracts, @trpc/client and zod", () => {
