@@ -13,6 +13,7 @@ export interface BillingOSErrorInit {
   fieldErrors?: Record<string, string[]>;
   formErrors?: string[];
   retryAfterSeconds?: number | undefined;
+  requestId?: string | undefined;
   cause?: unknown;
 }
 
@@ -25,6 +26,12 @@ export class BillingOSError extends Error {
   readonly formErrors: string[];
   /** With TOO_MANY_REQUESTS: seconds to wait before trying again. */
   readonly retryAfterSeconds: number | undefined;
+  /**
+   * The `x-request-id` of the answer that refused the call: quote it to support, who find the
+   * request's log line by it. Undefined when no answer came (CONNECTION_FAILED, TIMEOUT), when the
+   * call was refused before it was sent (bad input), or when the answer carried none.
+   */
+  readonly requestId: string | undefined;
 
   constructor(init: BillingOSErrorInit) {
     super(init.message, { cause: init.cause });
@@ -33,7 +40,18 @@ export class BillingOSError extends Error {
     this.fieldErrors = init.fieldErrors ?? {};
     this.formErrors = init.formErrors ?? [];
     this.retryAfterSeconds = init.retryAfterSeconds;
+    this.requestId = init.requestId;
   }
+
+  /** `BillingOSError: <message> (request req_…)`: what a log line built from the error should carry. */
+  override toString(): string {
+    return `${this.name}: ${this.message}${this.requestId === undefined ? "" : ` (request ${this.requestId})`}`;
+  }
+}
+
+/** The answer's `x-request-id`, if it carried one. */
+export function requestIdOf(response: { headers: Headers }): string | undefined {
+  return response.headers.get("x-request-id") ?? undefined;
 }
 
 /** The code an HTTP status stands for, when the answer did not say (a proxy's page, a wrong URL). */
@@ -54,10 +72,22 @@ export function codeForHttpStatus(status: number): BillingOSErrorCode {
 }
 
 /** An answer came, but not from the BillingOS API: a wrong base URL, or a proxy in between. */
-export function notFromTheApi(status: number, retryAfterSeconds: number | undefined, cause: unknown): BillingOSError {
+export function notFromTheApi(
+  status: number,
+  retryAfterSeconds: number | undefined,
+  cause: unknown,
+  requestId?: string,
+): BillingOSError {
   const message =
     status === 404 || status === 405
       ? `BillingOS API not found at this URL (HTTP ${status}); check sandboxUrl / productionUrl (the server's base URL, without /trpc)`
       : `HTTP ${status} from something in front of BillingOS (a proxy or load balancer?), not from the API itself`;
-  return new BillingOSError({ code: codeForHttpStatus(status), httpStatus: status, message, retryAfterSeconds, cause });
+  return new BillingOSError({
+    code: codeForHttpStatus(status),
+    httpStatus: status,
+    message,
+    retryAfterSeconds,
+    requestId,
+    cause,
+  });
 }

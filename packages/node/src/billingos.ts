@@ -45,6 +45,7 @@ import { z } from "zod";
 import { resolveApiUrls } from "./api-urls.js";
 import { BillingOSError } from "./billingos-error.js";
 import { createHttpFetch } from "./http-fetch.js";
+import { type ListPromise, listPromise } from "./list-promise.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.js";
 import { billingOSErrorFromUnknown, billingOSErrorFromValidation } from "./trpc-errors.js";
 
@@ -236,11 +237,16 @@ export class BillingOS {
     return z.decode(sessionTokenVerification, wire);
   }
 
-  /** One page of a customer's tokens, newest first; pass `nextCursor` back as `cursor`. */
-  async listSessionTokens(input: ListSessionTokensInput): Promise<SessionTokenPage> {
-    const body = validated(listSessionTokensInput, input);
-    const wire = await this.#call((client) => client.sessionTokens.list.query(body));
-    return z.decode(sessionTokenPage, wire);
+  /**
+   * A customer's tokens, newest first. Awaited: one page (pass `nextCursor` back as `cursor`).
+   * Iterated with `for await`: every token, page after page (`limit` is then the page size).
+   */
+  listSessionTokens(input: ListSessionTokensInput): ListPromise<SessionTokenPage> {
+    return listPromise(input, async (page) => {
+      const body = validated(listSessionTokensInput, page);
+      const wire = await this.#call((client) => client.sessionTokens.list.query(body));
+      return z.decode(sessionTokenPage, wire);
+    });
   }
 
   /** Imports up to 1000 Stripe customers (idempotent upsert by Stripe id); `dryRun` reports without writing. */
@@ -251,11 +257,16 @@ export class BillingOS {
     return z.decode(customersImported, wire);
   }
 
-  /** Imported customers still awaiting a bind, with the reason, oldest import first. */
-  async listUnresolvedCustomers(input: ListUnresolvedCustomersInput = {}): Promise<UnresolvedCustomerPage> {
-    const body = validated(listUnresolvedCustomersInput, input);
-    const wire = await this.#call((client) => client.customers.listUnresolved.query(body));
-    return z.decode(unresolvedCustomerPage, wire);
+  /**
+   * Imported customers still awaiting a bind, with the reason, oldest import first. Awaited: one
+   * page; iterated with `for await`: every one of them, page after page.
+   */
+  listUnresolvedCustomers(input: ListUnresolvedCustomersInput = {}): ListPromise<UnresolvedCustomerPage> {
+    return listPromise(input, async (page) => {
+      const body = validated(listUnresolvedCustomersInput, page);
+      const wire = await this.#call((client) => client.customers.listUnresolved.query(body));
+      return z.decode(unresolvedCustomerPage, wire);
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { requestIdOf } from "./billingos-error.js";
 import { isRetryableStatus, type RetryPolicy, retryAfterMsOf, retryDelayMs } from "./retry-policy.js";
 
 /**
@@ -12,6 +13,7 @@ export class HttpAnswerError extends Error {
   constructor(
     readonly status: number,
     readonly retryAfterSeconds: number | undefined,
+    readonly requestId: string | undefined,
   ) {
     super(`HTTP ${status} with a body that is not a BillingOS answer`);
   }
@@ -67,6 +69,7 @@ export function createHttpFetch(timeoutMs: number | undefined, policy: RetryPoli
         throw new HttpAnswerError(
           response.status,
           Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+          requestIdOf(response),
         );
       }
       return response;

@@ -26,4 +26,5 @@ export type {
 export { OPERATIONS } from "@billingos/contracts";
 export { BillingOS, type BillingOSOptions, type MutationOptions } from "./billingos.js";
 export { BillingOSError, type BillingOSErrorCode } from "./billingos-error.js";
+export { type ItemOf, type ListPromise, MAX_AUTO_PAGING_TO_ARRAY, type Page } from "./list-promise.js";
 export { billingOSErrorCode } from "./trpc-errors.js";

@@ -1,7 +1,7 @@
 import { errorCode, errorData, validationDetailsOf, validationMessageOf } from "@billingos/contracts";
 import { TRPCClientError } from "@trpc/client";
 import { z } from "zod";
-import { BillingOSError, type BillingOSErrorCode, notFromTheApi } from "./billingos-error.js";
+import { BillingOSError, type BillingOSErrorCode, notFromTheApi, requestIdOf } from "./billingos-error.js";
 import { HttpAnswerError, RequestTimeoutError } from "./http-fetch.js";
 
 /** The server's error codes, plus CONNECTION_FAILED when no answer came back at all. */
@@ -28,6 +28,8 @@ export function billingOSErrorFromValidation(error: z.ZodError): BillingOSError 
 export function billingOSErrorFromUnknown(error: unknown, url?: string): BillingOSError {
   if (error instanceof BillingOSError) return error;
   if (error instanceof TRPCClientError) {
+    const response = responseOf(error.meta);
+    const requestId = response === undefined ? undefined : requestIdOf(response);
     const data = errorData.safeParse(error.data);
     if (data.success) {
       const code = billingOSErrorCode.safeParse(data.data.code);
@@ -38,6 +40,7 @@ export function billingOSErrorFromUnknown(error: unknown, url?: string): Billing
         fieldErrors: data.data.fieldErrors,
         formErrors: data.data.formErrors,
         retryAfterSeconds: data.data.retryAfterSeconds,
+        requestId,
         cause: error,
       });
     }
@@ -48,20 +51,23 @@ export function billingOSErrorFromUnknown(error: unknown, url?: string): Billing
         cause: error,
       });
     }
-    const answer =
-      error.cause instanceof HttpAnswerError
-        ? { status: error.cause.status, retryAfterSeconds: error.cause.retryAfterSeconds }
-        : {
-            status: (error.meta as { response?: { status?: unknown } } | undefined)?.response?.status,
-            retryAfterSeconds: undefined,
-          };
-    if (typeof answer.status === "number") return notFromTheApi(answer.status, answer.retryAfterSeconds, error);
+    if (error.cause instanceof HttpAnswerError) {
+      const { status, retryAfterSeconds, requestId } = error.cause;
+      return notFromTheApi(status, retryAfterSeconds, error, requestId);
+    }
+    if (response !== undefined) return notFromTheApi(response.status, undefined, error, requestId);
   }
   return new BillingOSError({
     code: "CONNECTION_FAILED",
     message: `Could not reach BillingOS${url === undefined ? "" : ` at ${url}`}: ${connectionFailureOf(error)}`,
     cause: error,
   });
+}
+
+/** The HTTP answer tRPC's link keeps in an error's `meta`, when there was one. */
+function responseOf(meta: unknown): { status: number; headers: Headers } | undefined {
+  const response = (meta as { response?: unknown } | undefined)?.response;
+  return response instanceof Response ? response : undefined;
 }
 
 /**

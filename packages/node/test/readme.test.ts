@@ -10,4 +10,12 @@ describe("README", () => {
     expect(block).toBeDefined();
     expect(block).toBe(read("../fixtures/nextjs/app/api/billingos-session/route.ts"));
   });
+
+  it("documents the next-auth v4 route and its session type exactly as the typechecked fixture has them", () => {
+    const readme = read("../../../README.md");
+    const blockOf = (name: string) =>
+      readme.match(new RegExp(`<!-- ${name}:start -->\n\`\`\`ts\n([\\s\\S]*?)\`\`\`\n<!-- ${name}:end -->`))?.[1];
+    expect(blockOf("next-auth-v4-route")).toBe(read("../fixtures/next-auth-v4/app/api/billingos-session/route.ts"));
+    expect(blockOf("next-auth-v4-types")).toBe(read("../fixtures/next-auth-v4/types/next-auth.d.ts"));
+  });
 });

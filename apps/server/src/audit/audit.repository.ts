@@ -4,6 +4,7 @@ import type { Scope } from "../shared/scope.js";
 import { chunksOf } from "../store/chunks.js";
 import { preparedInsert } from "../store/prepared-query.js";
 import type { Queryable } from "../store/queryable.js";
+import type { RowInsert } from "../store/store.js";
 import type { AuditEventRow, NewAuditEventRow } from "./audit-events.table.js";
 
 export interface AuditEntry {
@@ -14,7 +15,7 @@ export interface AuditEntry {
   details?: Record<string, unknown> | null;
 }
 
-const insertEvent = preparedInsert<NewAuditEventRow & Record<string, unknown>>("audit_events", [
+const AUDIT_EVENT_COLUMNS = [
   "id",
   "organization_id",
   "environment",
@@ -25,7 +26,9 @@ const insertEvent = preparedInsert<NewAuditEventRow & Record<string, unknown>>("
   "subject_id",
   "external_user_id",
   "details",
-]);
+] as const satisfies readonly (keyof NewAuditEventRow)[];
+
+const insertEvent = preparedInsert<NewAuditEventRow & Record<string, unknown>>("audit_events", AUDIT_EVENT_COLUMNS);
 
 /** The row of one event; ids are taken in call order, so events list in the order they were made. */
 function auditRow(scope: Scope, entry: AuditEntry, now: number): NewAuditEventRow {
@@ -46,6 +49,16 @@ function auditRow(scope: Scope, entry: AuditEntry, now: number): NewAuditEventRo
 /** Records one event; call it inside the transaction of the change it describes. */
 export async function recordAuditEvent(db: Queryable, scope: Scope, entry: AuditEntry, now: number): Promise<void> {
   await insertEvent(db, auditRow(scope, entry, now) as NewAuditEventRow & Record<string, unknown>);
+}
+
+/** One event as a row for Store.insertIf: stored with the write it describes, in the same statement. */
+export function auditEventInsert(scope: Scope, entry: AuditEntry, now: number): RowInsert {
+  const row = auditRow(scope, entry, now);
+  return {
+    table: "audit_events",
+    columns: AUDIT_EVENT_COLUMNS,
+    values: AUDIT_EVENT_COLUMNS.map((column) => row[column] ?? null),
+  };
 }
 
 /** Records several events of one scope, in the order given, in one statement per chunk. */

@@ -13,6 +13,18 @@ import {
 } from "./imported-customers.repository.js";
 
 /**
+ * Whether a creation for `user` may bind a customer by email at all: it has an email, and the
+ * email is not said to be unverified (nor left unsaid where verified emails are required).
+ */
+export function mayBindByEmail(
+  user: { email?: string | null | undefined; emailVerified?: boolean | undefined },
+  requireVerifiedEmail: boolean,
+): boolean {
+  if (user.emailVerified === false || (requireVerifiedEmail && user.emailVerified !== true)) return false;
+  return normalizeEmail(user.email) !== null;
+}
+
+/**
  * SPEC §5, at token creation, inside the caller's write transaction: the unbound customers whose
  * email is exactly the given one (normalizeEmail: trimmed, ASCII letters lower-cased) are the
  * candidates. Exactly one candidate is bound to the user, unless:
@@ -31,7 +43,7 @@ export async function bindCustomerByEmail(
   actor: AuditEntry["actor"],
   requireVerifiedEmail = false,
 ): Promise<boolean> {
-  if (user.emailVerified === false || (requireVerifiedEmail && user.emailVerified !== true)) return false;
+  if (!mayBindByEmail(user, requireVerifiedEmail)) return false;
   const email = normalizeEmail(user.email);
   if (email === null) return false;
   let candidates = await findUnboundCustomersByEmail(trx, scope, email);

@@ -21,6 +21,8 @@ export function corsHeaders(
     "access-control-allow-origin": origin,
     "access-control-allow-methods": "GET, POST, OPTIONS",
     "access-control-allow-headers": "authorization, content-type, trpc-accept",
+    // A refused browser call's error carries its request id (BillingOSError.requestId) for support.
+    "access-control-expose-headers": "x-request-id",
     "access-control-max-age": "600",
     vary: "Origin",
   };

@@ -176,6 +176,10 @@ export async function startHttpServer({
     maxBatchSize,
     createContext: ({ req, res }) => createContext(req, res),
     onError,
+    // A call refused before any procedure ran (415, 405, a bad batch) comes back as the JSON error
+    // envelope, which the adapter would label text/plain; streamed answers keep their own type.
+    responseMeta: ({ errors, eagerGeneration }) =>
+      errors.length > 0 && !eagerGeneration ? { headers: { "content-type": "application/json" } } : {},
   });
   const fastHandler =
     handler === "fast"

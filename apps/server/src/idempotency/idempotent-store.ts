@@ -78,6 +78,8 @@ export function idempotentStore(store: Store, clock: Clock, request: IdempotentR
     groupedTransaction: <T>(work: (trx: Queryable) => Promise<T>, options?: TransactionOptions) =>
       store.groupedTransaction(recorded(work), options),
     singleStatementWrite: (write) => store.singleStatementWrite(write),
+    // Declined: the caller's unit runs instead, and the answer is recorded in it.
+    insertIf: () => Promise.resolve(undefined),
     cachedRead: (cacheKey, load) => store.cachedRead(cacheKey, load),
     runAlone: (name, work) => store.runAlone(name, work),
     retryLaterFor: (error) => store.retryLaterFor(error),

@@ -160,11 +160,7 @@ function errorResponse(doc: ErrorCodeDoc): Json {
   return {
     description: `\`${doc.code}\`: ${doc.meaning}`,
     ...(doc.retryAfter ? { headers: { "Retry-After": { $ref: "#/components/headers/RetryAfter" } } } : {}),
-    // tRPC's stock adapter labels its 415 answer text/plain, though the body is the same JSON envelope.
-    content:
-      doc.code === "UNSUPPORTED_MEDIA_TYPE"
-        ? { "application/json": { schema }, "text/plain": { schema } }
-        : { "application/json": { schema } },
+    content: { "application/json": { schema } },
   };
 }
 

@@ -1,8 +1,10 @@
 import type { Environment } from "@billingos/contracts";
+import { sql } from "kysely";
 import type { Scope } from "../shared/scope.js";
 import { chunksOf } from "../store/chunks.js";
-import { preparedInsert, preparedQuery } from "../store/prepared-query.js";
+import { lockedForShare, preparedInsert, preparedQuery, preparedSql } from "../store/prepared-query.js";
 import type { Queryable } from "../store/queryable.js";
+import type { RowInsert, Store } from "../store/store.js";
 import type { NewSessionTokenRow, RevocationReason, SessionTokenRow } from "./session-tokens.table.js";
 
 const SESSION_TOKEN_COLUMNS = [
@@ -52,6 +54,71 @@ export async function readCreationState(
 ): Promise<{ keyActive: boolean; unresolvedCount: number }> {
   const row = (await selectCreationState(db, key.id, key.organizationId, key.environment)).rows[0];
   return { keyActive: row?.key_active != null, unresolvedCount: Number(row?.unresolved_count ?? 0) };
+}
+
+const creationGuard = preparedSql(
+  (db: Queryable, keyId: string, organizationId: string, environment: Environment, mayBind: number) =>
+    db.kysely
+      .selectFrom(
+        db.kysely
+          .selectNoFrom((eb) => [
+            // FOR SHARE (PostgreSQL): the key's latest version, kept unrevoked until the token is stored.
+            lockedForShare(
+              db,
+              eb
+                .selectFrom("api_keys")
+                .select(eb.lit(1).as("active"))
+                .where("id", "=", keyId)
+                .where("revoked_at", "is", null),
+            ).as("key_active"),
+            eb
+              .selectFrom("customer_binding_counts")
+              .select("unresolved_count")
+              .where("organization_id", "=", organizationId)
+              .where("environment", "=", environment)
+              .as("unresolved_count"),
+          ])
+          .as("state"),
+      )
+      .select(["state.key_active", "state.unresolved_count"])
+      .select(
+        sql<boolean>`(state.key_active is not null and (${mayBind} = 0 or coalesce(state.unresolved_count, 0) = 0))`.as(
+          "proceed",
+        ),
+      ),
+);
+
+/**
+ * A creation in one write when it needs no more (most do): the token and its audit event are stored
+ * if the key is unrevoked (read at its latest version, and held so until they are stored: a
+ * revocation's sweep then finds the token) and no bind is due: `mayBind` false, or no customer of
+ * the scope awaiting one. Undefined when the store declines; stored false when the key is revoked
+ * or a bind is due, which the caller then does in a unit of its own.
+ */
+export async function storeTokenUnlessBindDue(
+  store: Store,
+  key: { id: string } & Scope,
+  mayBind: boolean,
+  token: NewSessionTokenRow,
+  audit: RowInsert,
+): Promise<{ keyActive: boolean; unresolvedCount: number; stored: boolean } | undefined> {
+  const guard = creationGuard(store, key.id, key.organizationId, key.environment, mayBind ? 1 : 0);
+  const tokenInsert: RowInsert = {
+    table: "session_tokens",
+    columns: SESSION_TOKEN_COLUMNS,
+    values: SESSION_TOKEN_COLUMNS.map((column) => token[column] ?? null),
+  };
+  const outcome = await store.insertIf<{
+    key_active: number | null;
+    unresolved_count: number | null;
+    proceed: unknown;
+  }>({ guard, inserts: [tokenInsert, audit] });
+  if (outcome === undefined) return undefined;
+  return {
+    keyActive: outcome.row.key_active != null,
+    unresolvedCount: Number(outcome.row.unresolved_count ?? 0),
+    stored: outcome.inserted,
+  };
 }
 
 export async function insertSessionToken(db: Queryable, row: NewSessionTokenRow): Promise<void> {

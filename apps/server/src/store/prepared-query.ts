@@ -26,6 +26,18 @@ export function preparedQuery<Args extends unknown[], Row>(
   build: (db: Queryable, ...args: Args) => Compilable<Row>,
   arity: number = build.length - 1,
 ): (db: Queryable, ...args: Args) => Promise<QueryResult<Row>> {
+  const bind = preparedSql(build, arity);
+  return (db, ...args) => {
+    const { sql, parameters, isSelect } = bind(db, ...args);
+    return db.run<Row>(sql, parameters, isSelect);
+  };
+}
+
+/** The SQL of a query built once (as preparedQuery), bound to `args` for `db`'s engine, not run. */
+export function preparedSql<Args extends unknown[], Row>(
+  build: (db: Queryable, ...args: Args) => Compilable<Row>,
+  arity: number = build.length - 1,
+): (db: Queryable, ...args: Args) => { sql: string; parameters: unknown[]; isSelect: boolean } {
   const compiledByEngine: Partial<Record<Engine, Compiled>> = {};
 
   const compile = (db: Queryable): Compiled => {
@@ -49,7 +61,7 @@ export function preparedQuery<Args extends unknown[], Row>(
     const parameters = compiled.bindings.map((binding) =>
       "argument" in binding ? args[binding.argument] : binding.constant,
     );
-    return db.run<Row>(compiled.sql, parameters, compiled.isSelect);
+    return { sql: compiled.sql, parameters, isSelect: compiled.isSelect };
   };
 }
 
@@ -66,4 +78,14 @@ export function preparedInsert<Row extends Record<string, unknown>>(
     columns.length,
   );
   return (db, row) => insert(db, ...columns.map((column) => row[column] ?? null));
+}
+
+/**
+ * `query` locking the rows it reads as FOR SHARE where the engine has row locks (PostgreSQL): read
+ * at their latest committed version (a concurrent update is waited for, then re-checked), and kept
+ * from being updated until the reading statement's transaction ends. SQLite serializes writers, so
+ * a read inside a write unit is already current and stays so: nothing to add.
+ */
+export function lockedForShare<Query extends { forShare(): Query }>(db: Queryable, query: Query): Query {
+  return db.engine === "postgres" ? query.forShare() : query;
 }

@@ -10,6 +10,24 @@ export interface TransactionOptions {
   lock?: { key: string; mode: LockMode } | undefined;
 }
 
+/** One row to store in `table` (Store.insertIf); `values` bound in the order of `columns`. */
+export interface RowInsert {
+  table: string;
+  columns: readonly string[];
+  values: readonly unknown[];
+}
+
+/**
+ * A write that a read decides (Store.insertIf). `guard` is SQL compiled for the store's engine
+ * (prepared-query.ts `preparedSql`): a select of one row whose `proceed` column (non-zero or
+ * true) lets `inserts` be stored. A guard that must see a row's latest committed version, and keep
+ * it so until the inserts commit, locks it with `lockedForShare`.
+ */
+export interface GuardedInsert {
+  guard: { sql: string; parameters: readonly unknown[] };
+  inserts: readonly RowInsert[];
+}
+
 /** What Store.runAlone did: ran the work, or found another process running work of that name. */
 export type AloneOutcome<T> = { ran: true; value: T } | { ran: false };
 
@@ -40,6 +58,17 @@ export interface Store extends Queryable {
    * arriving with it.
    */
   singleStatementWrite<T>(write: (db: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Reads `guard` and, when its row says proceed, stores `inserts`, all or nothing; answers the guard's
+   * row and whether the rows were stored. PostgreSQL sends it as ONE statement in autocommit (one
+   * round trip: the inserts as data-modifying CTEs), SQLite as a grouped unit. For the hottest write
+   * (token creation), where BEGIN, COMMIT and a round trip per statement cost PostgreSQL more than
+   * the work. Undefined when the guard gave no row, or when this store declines (a request with an
+   * Idempotency-Key is recorded in a unit of its own): the caller then does the work as a unit.
+   */
+  insertIf<Row extends { proceed: unknown }>(
+    write: GuardedInsert,
+  ): Promise<{ row: Row; inserted: boolean } | undefined>;
   /**
    * A read of rarely changing rows by key (the API key lookup every merchant call makes), through the
    * engine's cache: SQLite keeps found rows while its data_version says nothing was committed since;

@@ -291,6 +291,8 @@ describe("error paths", () => {
     );
     expect(form.status).toBe(415);
     expect(form.body.error.data.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+    // The JSON envelope says so (the stock adapter labelled it text/plain).
+    expect(form.headers.get("content-type")).toBe("application/json");
     expect((await call("session.signOut", {}, { credential: sessionToken, contentType: "text/plain" })).status).toBe(
       415,
     );

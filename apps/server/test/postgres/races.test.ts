@@ -212,24 +212,87 @@ describePostgres("races between two hosts on one PostgreSQL database", () => {
     expect(organizations).toHaveLength(1);
   });
 
-  it("a token created on one host while another revokes its key is refused or swept: no live token of a revoked key", async () => {
-    const created = await holdWhile(
-      { sql: "select pg_advisory_xact_lock(hashtextextended($1, 0))", values: [apiKeyLockKey(key.id)] },
-      2,
-      () =>
-        Promise.allSettled([
-          api(hostA).sessionTokens.create({ externalUserId: "user_1" }),
-          revokeApiKey(hostB, clock, key.id),
-        ]),
-    );
-    expect(created[1].status).toBe("fulfilled");
-    if (created[0].status === "rejected") expect(created[0].reason).toMatchObject({ code: "UNAUTHORIZED" });
-    const live = await hostA.kysely
+  /** Resolves once `waiters` transactions wait for a lock (pg_locks), or fails after 10 s. */
+  async function waitersReach(waiters: number): Promise<void> {
+    for (let waited = 0; ; waited += 10) {
+      const { rows } = await holder.query<{ n: number }>("select count(*)::int as n from pg_locks where not granted");
+      if (rows[0]!.n >= waiters) return;
+      if (waited > 10_000) throw new Error(`only ${rows[0]!.n} of ${waiters} transactions came to wait`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async function liveTokensOfKey(): Promise<unknown[]> {
+    return hostA.kysely
       .selectFrom("session_tokens")
       .select("id")
       .where("api_key_id", "=", key.id)
       .where("revoked_at", "is", null)
       .execute();
-    expect(live).toEqual([]);
+  }
+
+  it("a creation that binds, on one host while another revokes its key, is refused or swept: no live token of a revoked key", async () => {
+    // A customer awaits a bind and the creation gives its email: the creation runs as a unit that
+    // holds the key's lock shared from BEGIN, which the revocation holds exclusively.
+    await api(hostA).customers.import({ customers: [{ stripeCustomerId: "cus_1", email: "ada@example.com" }] });
+    const created = await holdWhile(
+      { sql: "select pg_advisory_xact_lock(hashtextextended($1, 0))", values: [apiKeyLockKey(key.id)] },
+      2,
+      () =>
+        Promise.allSettled([
+          api(hostA).sessionTokens.create({ externalUserId: "user_1", email: "ada@example.com" }),
+          revokeApiKey(hostB, clock, key.id),
+        ]),
+    );
+    expect(created[1].status).toBe("fulfilled");
+    if (created[0].status === "rejected") expect(created[0].reason).toMatchObject({ code: "UNAUTHORIZED" });
+    expect(await liveTokensOfKey()).toEqual([]);
+  });
+
+  it("a creation in one statement, on one host while another has marked its key revoked, waits for that revocation and is refused", async () => {
+    const earlier = await api(hostA).sessionTokens.create({ externalUserId: "user_0" });
+    await holder.query("begin");
+    // The revocation marks the key revoked (holding the key's row), then its sweep waits on this row.
+    await holder.query("select id from session_tokens where id = $1 for update", [earlier.tokenId]);
+    const revoking = revokeApiKey(hostB, clock, key.id);
+    revoking.catch(() => {});
+    await waitersReach(1);
+    // The creation's guard reads the key FOR SHARE: it waits for the revocation, then reads it revoked.
+    const creating = api(hostA).sessionTokens.create({ externalUserId: "user_1" });
+    creating.catch(() => {});
+    await waitersReach(2);
+    await holder.query("rollback");
+    await expect(creating).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    expect((await revoking).revokedSessionTokens).toBe(1);
+    expect(await liveTokensOfKey()).toEqual([]);
+  });
+
+  it("creations streaming on one host while another revokes their key: every creation is refused or swept", async () => {
+    // Not forced (the order above is): a shaker of the interleavings left, where a creation's
+    // statement holds the key FOR SHARE and the revocation's update of the key waits for it.
+    for (let round = 0; round < 5; round++) {
+      const roundKey = await createApiKey(hostA, clock, { organizationName: "Acme", environment: "test" });
+      const caller = createCaller(
+        createContextInner(
+          { store: hostA, clock, logger: createLogger("silent") },
+          { authorization: `Bearer ${roundKey.secretKey}` },
+        ),
+      );
+      const creations = Array.from({ length: 40 }, (_, i) => caller.sessionTokens.create({ externalUserId: `u_${i}` }));
+      const revocation = revokeApiKey(hostB, clock, roundKey.id);
+      const outcomes = await Promise.allSettled(creations);
+      const revoked = await revocation;
+      for (const outcome of outcomes) {
+        if (outcome.status === "rejected") expect(outcome.reason).toMatchObject({ code: "UNAUTHORIZED" });
+      }
+      const stored = await hostA.kysely
+        .selectFrom("session_tokens")
+        .select(({ fn }) => [fn.countAll<number>().as("all"), fn.count<number>("revoked_at").as("revoked")])
+        .where("api_key_id", "=", roundKey.id)
+        .executeTakeFirstOrThrow();
+      expect(stored.all).toBe(outcomes.filter((outcome) => outcome.status === "fulfilled").length);
+      expect(stored.revoked).toBe(stored.all);
+      expect(revoked.revokedSessionTokens).toBe(stored.all);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type { ErrorData } from "@billingos/contracts";
-import { BillingOSError, type BillingOSErrorCode, notFromTheApi } from "../billingos-error.js";
+import { BillingOSError, type BillingOSErrorCode, notFromTheApi, requestIdOf } from "../billingos-error.js";
 
 // tRPC's HTTP wire for the three customer-facing procedures, over fetch: a query is
 // `GET /trpc/<path>`, a mutation `POST /trpc/<path>`; the answer is `{ result: { data } }` or
@@ -64,12 +64,13 @@ export async function callProcedure(
       cause: error,
     });
   }
+  const requestId = requestIdOf(response);
   const answer = await answerOf(response);
-  if (answer === null) throw notFromTheApi(response.status, retryAfterOf(response), undefined);
+  if (answer === null) throw notFromTheApi(response.status, retryAfterOf(response), undefined, requestId);
   if (response.ok && answer.result !== undefined) return answer.result.data;
   const data = answer.error?.data;
   if (data === undefined || typeof data.code !== "string")
-    throw notFromTheApi(response.status, retryAfterOf(response), undefined);
+    throw notFromTheApi(response.status, retryAfterOf(response), undefined, requestId);
   return Promise.reject(
     new BillingOSError({
       code: isKnownCode(data.code) ? data.code : "INTERNAL_SERVER_ERROR",
@@ -78,6 +79,7 @@ export async function callProcedure(
       ...(data.fieldErrors === undefined ? {} : { fieldErrors: data.fieldErrors }),
       ...(data.formErrors === undefined ? {} : { formErrors: data.formErrors }),
       retryAfterSeconds: data.retryAfterSeconds,
+      requestId,
     }),
   );
 }

@@ -151,6 +151,9 @@ describe("CORS on actual requests", () => {
     });
     expect(response.status).toBe(401);
     expect(response.headers["access-control-allow-origin"]).toBe(APP_ORIGIN);
+    // and its request id, which the session client puts in BillingOSError.requestId.
+    expect(response.headers["access-control-expose-headers"]).toBe("x-request-id");
+    expect(response.headers["x-request-id"]).toMatch(/^req_/);
   });
 
   it("a session call from an origin that is not configured gets no CORS headers", async () => {

@@ -15,6 +15,8 @@ export type ProxyAction =
 export interface SeenRequest {
   path: string;
   headers: IncomingHttpHeaders;
+  /** What the server answered, when the request was forwarded and the answer came. */
+  answer?: { status: number; headers: IncomingHttpHeaders };
 }
 
 export interface FlakyProxy {
@@ -34,7 +36,7 @@ export async function startFlakyProxy(
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const entry = { path: (req.url ?? "").split("?")[0]!, headers: req.headers };
+      const entry: SeenRequest = { path: (req.url ?? "").split("?")[0]!, headers: req.headers };
       const action = decide(seen.push(entry), entry);
       if (action === "hold") return;
       if (typeof action === "object") {
@@ -43,6 +45,7 @@ export async function startFlakyProxy(
         return;
       }
       const upstream = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        entry.answer = { status: answer.statusCode ?? 502, headers: answer.headers };
         if (action === "lose-answer") {
           // The server has answered, so its work is committed; the client sees its connection cut.
           answer.resume();

@@ -3,10 +3,11 @@ import { sql } from "kysely";
 import type pg from "pg";
 import type { RetryLaterError } from "../../shared/domain-error.js";
 import type { Queryable, SchemaKysely } from "../queryable.js";
-import type { AloneOutcome, Store, TransactionOptions } from "../store.js";
+import type { AloneOutcome, GuardedInsert, Store, TransactionOptions } from "../store.js";
+import { insertIfParameters, insertIfSql } from "./insert-if.js";
 import { migratePostgres } from "./postgres-migrate.js";
 import { notifyCacheChange } from "./postgres-queryable.js";
-import { runTransaction, type TransactionContext } from "./postgres-transaction.js";
+import { retryingConflicts, runTransaction, type TransactionContext } from "./postgres-transaction.js";
 import { runAlone } from "./run-alone.js";
 import { DatabaseTimeoutError, retryLaterFor } from "./transient-errors.js";
 
@@ -58,6 +59,20 @@ export class PostgresStore implements Store {
 
   singleStatementWrite<T>(write: (db: Queryable) => Promise<T>): Promise<T> {
     return write(this);
+  }
+
+  async insertIf<Row extends { proceed: unknown }>(
+    write: GuardedInsert,
+  ): Promise<{ row: Row; inserted: boolean } | undefined> {
+    const text = insertIfSql(write);
+    const parameters = insertIfParameters(write);
+    const { rows } = await retryingConflicts(() =>
+      this.context.statements.runOnPool<Row & { inserted: boolean }>(this.context.pool, text, parameters),
+    );
+    const answer = rows[0];
+    if (answer === undefined) return undefined;
+    const { inserted, ...row } = answer;
+    return { row: row as unknown as Row, inserted };
   }
 
   /**

@@ -79,17 +79,31 @@ function attempt<T>(
  * unit again (it has no effect outside the transaction: the Store contract), up to MAX_ATTEMPTS,
  * then a 503. Anything else is rolled back and thrown as is.
  */
-export async function runTransaction<T>(
+export function runTransaction<T>(
   kysely: SchemaKysely,
   context: TransactionContext,
   work: (trx: Queryable) => Promise<T>,
   options?: TransactionOptions,
 ): Promise<T> {
-  for (let tries = 1; ; tries++) {
+  return retryingConflicts(async () => {
     try {
       return await attempt(kysely, context, work, options);
     } catch (error) {
       if (error instanceof Rollback) return error.result as T;
+      throw error;
+    }
+  });
+}
+
+/**
+ * Runs `once` again after a serialization failure or deadlock (PostgreSQL undid all it did), with
+ * backoff, up to MAX_ATTEMPTS in all, then a 503; any other failure is thrown as is.
+ */
+export async function retryingConflicts<T>(once: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await once();
+    } catch (error) {
       if (!isRetryableConflict(error)) throw error;
       if (tries >= MAX_ATTEMPTS) throw busyError();
       await sleep(backoffMs(tries));

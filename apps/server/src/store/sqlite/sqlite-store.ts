@@ -5,10 +5,11 @@ import { CompiledQuery, Kysely, SqliteDialect } from "kysely";
 import { createMigrationTable, migrateToLatest } from "../migrate.js";
 import type { Queryable } from "../queryable.js";
 import type { DatabaseSchema } from "../schema.js";
-import type { AloneOutcome, Store } from "../store.js";
+import type { AloneOutcome, GuardedInsert, Store } from "../store.js";
 import { DataVersionCache } from "./data-version-cache.js";
 import { DirectReader, DirectStatements } from "./direct-statements.js";
 import { GroupCommit } from "./group-commit.js";
+import { insertIfInUnit } from "./insert-if.js";
 import { DEFAULT_LOCK_WAIT_MS, retryLaterForBusy, retryWhileBusy } from "./lock-wait.js";
 import { sqliteOpenError } from "./sqlite-open-error.js";
 import { writeTransaction } from "./write-transaction.js";
@@ -147,6 +148,10 @@ class SqliteStore implements Store {
 
   singleStatementWrite<T>(write: (db: Queryable) => Promise<T>): Promise<T> {
     return this.groupedTransaction(write);
+  }
+
+  insertIf<Row extends { proceed: unknown }>(write: GuardedInsert) {
+    return this.groupedTransaction((trx) => insertIfInUnit<Row>(trx, write));
   }
 
   cachedRead<Row>(cacheKey: string, load: (db: Queryable) => Promise<Row | undefined>): Promise<Row | undefined> {
