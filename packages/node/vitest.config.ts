@@ -3,14 +3,13 @@ import { defineConfig, mergeConfig } from "vitest/config";
 import { postgresProject } from "../../vitest.postgres.js";
 import { sharedConfig } from "../../vitest.shared.js";
 
-/** Suites that start no server on a database (parsing, routing, the CLI's files): run once, on SQLite's project. */
+/** Suites that start no server on a database (parsing, routing, the browser bundle, the packed package on its own server process): run once, on SQLite's project. */
 const DATABASE_FREE = [
   "test/proxy-answers.e2e.test.ts",
   "test/readme.test.ts",
   "test/session/session-client.routing.test.ts",
   "test/session/browser-bundle.test.ts",
-  "test/cli/mapping-and-batching.test.ts",
-  "test/cli/record-limit.property.test.ts",
+  "test/packed/packed-install.test.ts",
 ];
 
 export default defineConfig(async () =>

@@ -8,8 +8,9 @@ export function cjsBuildOptions(outfile) {
     format: "cjs",
     target: "es2022",
     jsx: "automatic",
-    // One file, with the session client bundled in (@billingos/node ships ESM only); React stays the app's.
-    external: ["react", "react-dom", "react/jsx-runtime"],
+    // One file of this package's code. React stays the app's; the session client is required from
+    // @billingos/node's own CommonJS build, so BillingOSError is one class for the app and the hooks.
+    external: ["react", "react-dom", "react/jsx-runtime", "@billingos/node"],
     // Next.js app-router pages must see the directive on the module they import.
     banner: { js: '"use client";' },
     logOverride: { "module-level-directive": "silent" },

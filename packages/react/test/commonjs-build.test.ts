@@ -1,16 +1,21 @@
 // @vitest-environment node
+
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs build helper, without types.
 import { cjsBuildOptions } from "../scripts/cjs-build.mjs";
 
 // The CommonJS build (what `require("@billingos/react")` gets) loads in Node and exports the same
-// names as the ESM entry. It is built here with the build script's own options.
+// names as the ESM entry. It is built here with the build script's own options, and required in a
+// plain Node process: it requires @billingos/node's CommonJS build (built by `pnpm build`, which
+// `pnpm test` runs first), which this process would not get (its imports resolve to the sources).
 
+const run = promisify(execFile);
 const PACKAGE_ROOT = fileURLToPath(new URL("../", import.meta.url));
 // Inside the package, so that its require("react") finds the package's React.
 const outDir = mkdtempSync(join(PACKAGE_ROOT, ".test-build-"));
@@ -26,10 +31,25 @@ describe("the CommonJS build", () => {
       logLevel: "silent",
     });
     expect(readFileSync(outfile, "utf8").startsWith('"use client";')).toBe(true);
-    const required = createRequire(import.meta.url)(outfile) as Record<string, unknown>;
+    const script = `
+      const react = require(${JSON.stringify(outfile)});
+      const session = require("@billingos/node/session");
+      console.log(JSON.stringify({
+        names: Object.keys(react).sort(),
+        provider: typeof react.BillingOSProvider,
+        useCustomer: typeof react.useCustomer,
+        oneErrorClass: react.BillingOSError === session.BillingOSError,
+      }));`;
+    const { stdout } = await run(process.execPath, ["-e", script], {
+      cwd: PACKAGE_ROOT,
+      env: { PATH: process.env.PATH },
+    });
     const esm = (await import("../src/index.js")) as Record<string, unknown>;
-    expect(Object.keys(required).sort()).toEqual(Object.keys(esm).sort());
-    expect(typeof required.BillingOSProvider).toBe("function");
-    expect(typeof required.useCustomer).toBe("function");
+    expect(JSON.parse(stdout)).toEqual({
+      names: Object.keys(esm).sort(),
+      provider: "function",
+      useCustomer: "function",
+      oneErrorClass: true,
+    });
   });
 });

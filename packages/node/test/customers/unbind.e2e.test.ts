@@ -1,8 +1,6 @@
-import { writeFileSync } from "node:fs";
 import type { Store } from "@billingos/server";
 import { afterEach, describe, expect, it } from "vitest";
 import { BillingOS, BillingOSError } from "../../src/index.js";
-import { runCliCaptured, tempDir } from "../cli/cli-harness.js";
 import { NOWHERE, rejectionOf, type ServerHarness, startServerHarness } from "../server-harness.js";
 import { type FileServers, startFileServers, startServerChild } from "./file-server.js";
 
@@ -60,29 +58,6 @@ describe("BillingOS.unbindCustomer", () => {
     });
     expect(moved.externalUserId).toBe("user_final");
     expect(await billing.createSessionToken({ externalUserId: "user_z" })).not.toHaveProperty("unresolvedCustomers");
-  });
-
-  it("the import CLI's report counts an undone customer as binding_undone, and does not bind it from metadata again", async () => {
-    h = await startServerHarness();
-    const billing = h.client(h.testKey.secretKey);
-    const files = tempDir();
-    try {
-      const file = files.path("customers.json");
-      writeFileSync(file, JSON.stringify([{ id: "cus_M1", email: "m@example.com", metadata: { user_id: "user_m" } }]));
-      const args = ["import", "stripe", file, "--key", h.testKey.secretKey, "--url", h.url];
-      expect((await runCliCaptured(args)).code).toBe(0);
-      expect((await billing.getCustomer({ stripeCustomerId: "cus_M1" })).externalUserId).toBe("user_m");
-
-      await billing.unbindCustomer("cus_M1");
-      const again = await runCliCaptured(args);
-      expect(again.code).toBe(0);
-      expect(again.stdout).toMatch(
-        /^ {2}unresolved: +1 \(awaiting_first_session 0, no_email 0, email_shared 0, binding_undone 1\)$/m,
-      );
-      expect((await billing.getCustomer({ stripeCustomerId: "cus_M1" })).externalUserId).toBeNull();
-    } finally {
-      files.remove();
-    }
   });
 
   it("refuses a malformed Stripe id before sending, with the server's message; an unknown one with NOT_FOUND", async () => {

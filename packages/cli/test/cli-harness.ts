@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { runCli } from "../../src/cli/run-cli.js";
+import { runCli } from "../src/run-cli.js";
 
 export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
 export const fixture = (name: string) => join(FIXTURES, name);

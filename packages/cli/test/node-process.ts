@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-export const MAIN = "packages/node/src/cli/main.ts";
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const MAIN = "packages/cli/src/main.ts";
 /** `node` arguments that run the CLI from its TypeScript source, as `pnpm billingos` does. */
 export const CLI = ["--conditions=source", "--import", "tsx", MAIN];
 

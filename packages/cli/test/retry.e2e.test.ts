@@ -4,8 +4,8 @@ import type { AddressInfo } from "node:net";
 import { createApiKey, createLogger, startHttpServer, systemClock } from "@billingos/server";
 import { openTestStore } from "@billingos/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServerHarness, startServerHarness } from "../server-harness.js";
 import { fixture, parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
+import { type ServerHarness, startServerHarness } from "./server-harness.js";
 
 /**
  * What the proxy does with the n-th import request (from 1): pass it on; hang up; pass it on but

@@ -1,8 +1,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { CustomerToImport, UnresolvedCounts } from "@billingos/contracts";
-import { BillingOS } from "../billingos.js";
-import { BillingOSError } from "../billingos-error.js";
+import { BillingOS, BillingOSError } from "@billingos/node";
 import { addImported, createBatchSender, sendInOrder } from "./batch-sender.js";
 import { type BatchLimits, batches, MAX_BATCH_BYTES } from "./batcher.js";
 import { CliError, UsageError } from "./cli-errors.js";

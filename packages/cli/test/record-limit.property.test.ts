@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { boundedLines } from "../../src/cli/sources/bounded-lines.js";
-import { JsonRecordMeter } from "../../src/cli/sources/json-record-meter.js";
+import { boundedLines } from "../src/sources/bounded-lines.js";
+import { JsonRecordMeter } from "../src/sources/json-record-meter.js";
 
 /** `bytes` cut at the given positions (sorted, deduplicated, inside the buffer). */
 function chunked(bytes: Buffer, cuts: number[]): Buffer[] {

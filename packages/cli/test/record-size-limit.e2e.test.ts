@@ -1,9 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServerHarness, startServerHarness } from "../server-harness.js";
 import { parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
 import { type HugeRecordShape, hugeRecordLocation, writeHugeRecordExport } from "./huge-record-export.js";
 import { CLI, runNodeMeasured } from "./node-process.js";
+import { type ServerHarness, startServerHarness } from "./server-harness.js";
 
 const MIB = 1024 * 1024;
 /** The huge record: twice the headroom below, so a reader that holds it whole cannot pass. */

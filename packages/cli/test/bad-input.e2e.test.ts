@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServerHarness, startServerHarness } from "../server-harness.js";
 import { fixture, parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
+import { type ServerHarness, startServerHarness } from "./server-harness.js";
 
 /** One line on stderr, no stack trace, nothing half-printed on stdout. */
 function expectOneLineError(run: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServerHarness, startServerHarness } from "../server-harness.js";
 import { parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
 import { CLI, REPO_ROOT } from "./node-process.js";
+import { type ServerHarness, startServerHarness } from "./server-harness.js";
 import { writeStripeCsv } from "./stripe-export-generator.js";
 
 // Exports as merchants really hold them: `stripe customers list` pages appended with `>>`, a CSV a

@@ -1,6 +1,5 @@
 import type { CustomersImported, CustomerToImport } from "@billingos/contracts";
-import type { BillingOS } from "../billingos.js";
-import { BillingOSError } from "../billingos-error.js";
+import { type BillingOS, BillingOSError } from "@billingos/node";
 import { type RetryPolicy, withRetry } from "./retry.js";
 
 export interface BatchSenderOptions {

@@ -1,16 +1,16 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { CustomerToImport } from "@billingos/contracts";
 import { afterAll, describe, expect, it } from "vitest";
-import { batches } from "../../src/cli/batcher.js";
-import { readCsv } from "../../src/cli/sources/csv-source.js";
-import { detectFormat } from "../../src/cli/sources/detect-format.js";
-import { DEFAULT_MAX_RECORD_BYTES } from "../../src/cli/sources/record-limit.js";
+import { batches } from "../src/batcher.js";
+import { readCsv } from "../src/sources/csv-source.js";
+import { detectFormat } from "../src/sources/detect-format.js";
+import { DEFAULT_MAX_RECORD_BYTES } from "../src/sources/record-limit.js";
 import {
   csvLayoutOf,
   customerFromApiObject,
   customerFromCsvCells,
   isoFromCsvDate,
-} from "../../src/cli/stripe-customer-mapping.js";
+} from "../src/stripe-customer-mapping.js";
 import { fixture, tempDir } from "./cli-harness.js";
 
 const files = tempDir();

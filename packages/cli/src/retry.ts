@@ -1,5 +1,5 @@
 import { errorData } from "@billingos/contracts";
-import { BillingOSError } from "../billingos-error.js";
+import { BillingOSError } from "@billingos/node";
 
 export interface RetryPolicy {
   /** Tries in all, the first included. */

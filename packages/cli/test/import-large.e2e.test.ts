@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServerHarness, startServerHarness } from "../server-harness.js";
 import { parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
+import { type ServerHarness, startServerHarness } from "./server-harness.js";
 import { expectedImport, writeStripeCsv, writeStripeJsonLines } from "./stripe-export-generator.js";
 
 const CSV_ROWS = 50_000;

@@ -14,7 +14,7 @@ import {
 
 export type { CliIo } from "./cli-io.js";
 
-const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 function batchSize(value: string): number {
   const rows = Number(value);

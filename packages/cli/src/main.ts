@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `billingos` bin of @billingos/node. Everything but the process itself lives in run-cli.ts,
+// The `billingos` bin of @billingos/cli. Everything but the process itself lives in run-cli.ts,
 // so tests run the same code in process.
 import { runCli } from "./run-cli.js";
 

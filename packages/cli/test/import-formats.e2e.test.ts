@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
+import { BillingOSError } from "@billingos/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BillingOSError } from "../../src/index.js";
-import { NOWHERE, rejectionOf, type ServerHarness, startServerHarness } from "../server-harness.js";
 import { fixture, parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
+import { NOWHERE, rejectionOf, type ServerHarness, startServerHarness } from "./server-harness.js";
 
 describe("billingos import stripe: formats, dry runs and bad rows", () => {
   let harness: ServerHarness;

@@ -1,8 +1,8 @@
 import { statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServerHarness, startServerHarness } from "../server-harness.js";
 import { parseReport, tempDir } from "./cli-harness.js";
 import { MAIN, REPO_ROOT, runNode } from "./node-process.js";
+import { type ServerHarness, startServerHarness } from "./server-harness.js";
 import { expectedImport, writeStripeCsv } from "./stripe-export-generator.js";
 
 describe("the billingos process", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { percentDone } from "../../src/cli/progress.js";
+import { percentDone } from "../src/progress.js";
 
 // The import's percentage is rows dealt with out of the rows the file holds (estimated from the
 // share of the file read), not bytes read: the reader runs ahead of the batches.
