@@ -117,6 +117,22 @@ function validated<T extends z.ZodType>(schema: T, input: unknown): z.input<T> {
 }
 
 /**
+ * An answer in its typed form (Dates for ISO strings). One that does not match the contract (from a
+ * proxy or cache in between, or a server of another version) is a BillingOSError like every other
+ * failure, never a bare ZodError.
+ */
+function decodedAnswer<T extends z.ZodType>(schema: T, wire: z.input<T>): z.output<T> {
+  const result = z.safeDecode(schema, wire);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue === undefined || issue.path.length === 0 ? "" : ` at ${issue.path.join(".")}`;
+  throw new BillingOSError({
+    code: "INTERNAL_SERVER_ERROR",
+    message: `The answer does not match the BillingOS API${where}: ${issue?.message ?? "invalid"}`.slice(0, 300),
+  });
+}
+
+/**
  * The merchant backend's client. Calls are typed from the shared contracts; times come back as
  * Dates; every failure is a BillingOSError.
  */
@@ -196,7 +212,7 @@ export class BillingOS {
     const body = validated(createSessionTokenInput, input);
     const callOptions = withKey(options);
     const wire = await this.#call((client) => client.sessionTokens.create.mutate(body, callOptions));
-    const created = z.decode(sessionTokenCreated, wire);
+    const created = decodedAnswer(sessionTokenCreated, wire);
     // null is "no email" (SPEC §6), as absent is: customers waiting for a bind are worth the warning either way.
     const withoutEmail = input.email === undefined || input.email === null;
     if (withoutEmail && created.unresolvedCustomers !== undefined) this.#warnUnresolved(created.unresolvedCustomers);
@@ -224,7 +240,7 @@ export class BillingOS {
       isToken ? { sessionToken: tokenIdOrSessionToken } : { tokenId: tokenIdOrSessionToken },
     );
     const wire = await this.#call((client) => client.sessionTokens.revoke.mutate(body, callOptions));
-    return z.decode(sessionTokenRevoked, wire);
+    return decodedAnswer(sessionTokenRevoked, wire);
   }
 
   /** Whether a token is usable now (optionally for one operation); if not, the reason. */
@@ -234,7 +250,7 @@ export class BillingOS {
   ): Promise<SessionTokenVerification> {
     const body = validated(verifySessionTokenInput, { sessionToken, ...options });
     const wire = await this.#call((client) => client.sessionTokens.verify.mutate(body));
-    return z.decode(sessionTokenVerification, wire);
+    return decodedAnswer(sessionTokenVerification, wire);
   }
 
   /**
@@ -245,7 +261,7 @@ export class BillingOS {
     return listPromise(input, async (page) => {
       const body = validated(listSessionTokensInput, page);
       const wire = await this.#call((client) => client.sessionTokens.list.query(body));
-      return z.decode(sessionTokenPage, wire);
+      return decodedAnswer(sessionTokenPage, wire);
     });
   }
 
@@ -254,7 +270,7 @@ export class BillingOS {
     const callOptions = withKey(options);
     const body = validated(importCustomersInput, input);
     const wire = await this.#call((client) => client.customers.import.mutate(body, callOptions));
-    return z.decode(customersImported, wire);
+    return decodedAnswer(customersImported, wire);
   }
 
   /**
@@ -265,7 +281,7 @@ export class BillingOS {
     return listPromise(input, async (page) => {
       const body = validated(listUnresolvedCustomersInput, page);
       const wire = await this.#call((client) => client.customers.listUnresolved.query(body));
-      return z.decode(unresolvedCustomerPage, wire);
+      return decodedAnswer(unresolvedCustomerPage, wire);
     });
   }
 
@@ -278,7 +294,7 @@ export class BillingOS {
     const callOptions = withKey(options);
     const body = validated(bindCustomerInput, input);
     const wire = await this.#call((client) => client.customers.bind.mutate(body, callOptions));
-    return z.decode(importedCustomer, wire);
+    return decodedAnswer(importedCustomer, wire);
   }
 
   /**
@@ -290,14 +306,14 @@ export class BillingOS {
     const callOptions = withKey(options);
     const body = validated(unbindCustomerInput, { stripeCustomerId });
     const wire = await this.#call((client) => client.customers.unbind.mutate(body, callOptions));
-    return z.decode(importedCustomer, wire);
+    return decodedAnswer(importedCustomer, wire);
   }
 
   /** One imported customer, by `stripeCustomerId` or by the `externalUserId` it is bound to. */
   async getCustomer(input: GetCustomerInput): Promise<ImportedCustomer> {
     const body = validated(getCustomerInput, input);
     const wire = await this.#call((client) => client.customers.get.query(body));
-    return z.decode(importedCustomer, wire);
+    return decodedAnswer(importedCustomer, wire);
   }
 
   /** Revokes every active token of one customer, by `externalUserId` or by `externalOrganizationId`. */
@@ -308,6 +324,6 @@ export class BillingOS {
     const callOptions = withKey(options);
     const body = validated(revokeCustomerSessionTokensInput, input);
     const wire = await this.#call((client) => client.sessionTokens.revokeForCustomer.mutate(body, callOptions));
-    return z.decode(customerSessionTokensRevoked, wire);
+    return decodedAnswer(customerSessionTokensRevoked, wire);
   }
 }

@@ -43,10 +43,20 @@ export function listPromise<I extends { cursor?: string | undefined }, P extends
 
   async function* items(): AsyncGenerator<ItemOf<P>, void, undefined> {
     let page = await first;
+    const followed = new Set<string>(input.cursor === undefined ? [] : [input.cursor]);
     for (;;) {
       // P["data"] is an array of ItemOf<P> by definition; the compiler only widens it to its bound.
       yield* page.data as readonly ItemOf<P>[];
       if (page.nextCursor === null) return;
+      // A cursor already followed would walk the same pages forever (a proxy or cache answering
+      // stale pages): the loop stops with an error instead.
+      if (followed.has(page.nextCursor)) {
+        throw new BillingOSError({
+          code: "INTERNAL_SERVER_ERROR",
+          message: `The list answered cursor ${JSON.stringify(page.nextCursor)} a second time; stopped rather than loop over the same pages`,
+        });
+      }
+      followed.add(page.nextCursor);
       page = await fetchPage({ ...input, cursor: page.nextCursor });
     }
   }

@@ -1,4 +1,6 @@
 import { revokeApiKey, systemClock } from "@billingos/server";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import {
   BillingOS,
@@ -152,6 +154,66 @@ describe("listSessionTokens", () => {
     expect(iterated).toMatchObject({ code: "BAD_REQUEST", fieldErrors: { limit: ["limit must be at least 1"] } });
     await settle();
     expect(requestsTo("sessionTokens.list")).toBe(0);
+  });
+});
+
+describe("a list whose cursor does not advance", () => {
+  it("stops the loop with a BillingOSError rather than walk the same pages forever", async () => {
+    // The real server's page, answered again and again with the same cursor: what a stale cache or a
+    // broken proxy in front of the service could send.
+    const billing = clientOf(h.testKey.secretKey);
+    await createTokens(billing, "stuck", 1);
+    const real = await fetch(
+      `${h.url}/trpc/sessionTokens.list?input=${encodeURIComponent(JSON.stringify({ externalUserId: "stuck" }))}`,
+      { headers: { authorization: `Bearer ${h.testKey.secretKey}` } },
+    );
+    const envelope = (await real.json()) as {
+      result: { data: { data: { tokenId: string }[]; nextCursor: string | null } };
+    };
+    const stuckAt = envelope.result.data.data[0]!.tokenId;
+    envelope.result.data.nextCursor = stuckAt;
+    let answered = 0;
+    const stale = createServer((_req, res) => {
+      answered++;
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(envelope));
+    });
+    await new Promise<void>((resolve) => stale.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = stale.address() as AddressInfo;
+      const client = new BillingOS({ secretKey: h.testKey.secretKey, sandboxUrl: `http://127.0.0.1:${port}` });
+      const seen: string[] = [];
+      const rejection = await rejectionOf(async () => {
+        for await (const token of client.listSessionTokens({ externalUserId: "stuck" })) seen.push(token.tokenId);
+      });
+      expect(rejection).toBeInstanceOf(BillingOSError);
+      expect((rejection as BillingOSError).message).toContain(`cursor "${stuckAt}" a second time`);
+      // The first page and the one its cursor named, then the stop: no third request.
+      expect(answered).toBe(2);
+      expect(seen).toHaveLength(2);
+    } finally {
+      await new Promise<void>((resolve) => stale.close(() => resolve()));
+    }
+  });
+});
+
+describe("an answer that does not match the contract", () => {
+  it("is a BillingOSError naming what is wrong, not a bare ZodError", async () => {
+    const odd = createServer((_req, res) => {
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ result: { data: { data: [], nextCursor: 42 } } }));
+    });
+    await new Promise<void>((resolve) => odd.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = odd.address() as AddressInfo;
+      const client = new BillingOS({ secretKey: h.testKey.secretKey, sandboxUrl: `http://127.0.0.1:${port}` });
+      const rejection = await rejectionOf(() => client.listSessionTokens({ externalUserId: "anyone" }));
+      expect(rejection).toBeInstanceOf(BillingOSError);
+      expect(rejection).toMatchObject({ code: "INTERNAL_SERVER_ERROR" });
+      expect((rejection as BillingOSError).message).toMatch(/does not match the BillingOS API at nextCursor/);
+    } finally {
+      await new Promise<void>((resolve) => odd.close(() => resolve()));
+    }
   });
 });
 
