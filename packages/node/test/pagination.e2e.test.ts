@@ -1,6 +1,6 @@
-import { revokeApiKey, systemClock } from "@billingos/server";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { revokeApiKey, systemClock } from "@billingos/server";
 import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import {
   BillingOS,
