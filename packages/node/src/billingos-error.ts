@@ -81,7 +81,9 @@ export function notFromTheApi(
   const message =
     status === 404 || status === 405
       ? `BillingOS API not found at this URL (HTTP ${status}); check sandboxUrl / productionUrl (the server's base URL, without /trpc)`
-      : `HTTP ${status} from something in front of BillingOS (a proxy or load balancer?), not from the API itself`;
+      : status >= 300 && status < 400
+        ? `HTTP ${status}, a redirect: the client does not follow redirects (they would send the request elsewhere); set sandboxUrl / productionUrl to the URL it points to`
+        : `HTTP ${status} from something in front of BillingOS (a proxy or load balancer?), not from the API itself`;
   return new BillingOSError({
     code: codeForHttpStatus(status),
     httpStatus: status,

@@ -26,18 +26,60 @@ export class RequestTimeoutError extends Error {
   }
 }
 
+/** The most an answer may weigh: the largest the API gives (a page of 100 tokens with full metadata) is ~1 MiB. */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/** An answer over MAX_ANSWER_BYTES: not the API's (a proxy or another server at that URL); not read further. */
+export class AnswerTooLargeError extends Error {
+  override readonly name = "AnswerTooLargeError";
+  constructor(readonly status: number) {
+    super(
+      `the answer (HTTP ${status}) is over ${MAX_ANSWER_BYTES} bytes, more than any BillingOS answer; not read further`,
+    );
+  }
+}
+
 const NO_RETRIES: RetryPolicy = { maxNetworkRetries: 0, initialDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 };
 
+/** Statuses whose Response may not carry a body. */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
 export function createHttpFetch(timeoutMs: number | undefined, policy: RetryPolicy = NO_RETRIES): typeof fetch {
-  /** One attempt: the answer, or the error that says why there was none. */
+  /**
+   * One attempt, the whole answer read (capped at MAX_ANSWER_BYTES) within `timeoutMs` from the
+   * start: a server that sends its headers and then stalls is a timeout too. The timer is our own
+   * setTimeout: on Node 20, a signal from AbortSignal.any() over AbortSignal.timeout() can be
+   * collected by the GC and then never fire, leaving the call hanging for good.
+   */
   const attempt = async (input: Parameters<typeof fetch>[0], init: RequestInit | undefined): Promise<Response> => {
-    const signal = timeoutMs === undefined ? init?.signal : anySignal(init?.signal, AbortSignal.timeout(timeoutMs));
+    const controller = new AbortController();
+    const outer = init?.signal ?? undefined;
+    const forward = () => controller.abort(outer?.reason);
+    if (outer?.aborted) forward();
+    else outer?.addEventListener("abort", forward, { once: true });
+    let timedOut = false;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            controller.abort(new RequestTimeoutError(timeoutMs));
+          }, timeoutMs);
     try {
-      return await fetch(input, { ...init, signal });
+      // Not followed: a redirect would resend the body to wherever it points (another host too).
+      const response = await fetch(input, { ...init, signal: controller.signal, redirect: "manual" });
+      const body = await readCapped(response);
+      return new Response(NULL_BODY_STATUSES.has(response.status) ? null : body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
     } catch (error) {
-      if (timeoutMs !== undefined && (error as Error)?.name === "TimeoutError")
-        throw new RequestTimeoutError(timeoutMs);
+      if (timedOut && timeoutMs !== undefined) throw new RequestTimeoutError(timeoutMs);
       throw error;
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", forward);
     }
   };
 
@@ -63,7 +105,9 @@ export function createHttpFetch(timeoutMs: number | undefined, policy: RetryPoli
         }
       }
       const type = response.headers.get("content-type") ?? "";
-      if (!response.ok && !type.includes("json")) {
+      // Every BillingOS answer is JSON: anything else (a proxy's HTML page, a redirect, even with a
+      // 200) keeps its status in the error rather than becoming "could not reach".
+      if (!type.includes("json") || (response.status >= 300 && response.status < 400)) {
         const retryAfter = Number(response.headers.get("retry-after"));
         await response.body?.cancel();
         throw new HttpAnswerError(
@@ -77,6 +121,21 @@ export function createHttpFetch(timeoutMs: number | undefined, policy: RetryPoli
   };
 }
 
-function anySignal(a: AbortSignal | null | undefined, b: AbortSignal): AbortSignal {
-  return a ? AbortSignal.any([a, b]) : b;
+/** The answer's text, or AnswerTooLargeError past MAX_ANSWER_BYTES (the rest is not read). */
+async function readCapped(response: Response): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw new AnswerTooLargeError(response.status);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
 }

@@ -2,7 +2,7 @@ import { errorCode, errorData, validationDetailsOf, validationMessageOf } from "
 import { TRPCClientError } from "@trpc/client";
 import { z } from "zod";
 import { BillingOSError, type BillingOSErrorCode, notFromTheApi, requestIdOf } from "./billingos-error.js";
-import { HttpAnswerError, RequestTimeoutError } from "./http-fetch.js";
+import { AnswerTooLargeError, HttpAnswerError, RequestTimeoutError } from "./http-fetch.js";
 
 /** The server's error codes, plus CONNECTION_FAILED when no answer came back at all. */
 export const billingOSErrorCode = z.enum([
@@ -48,6 +48,15 @@ export function billingOSErrorFromUnknown(error: unknown, url?: string): Billing
       return new BillingOSError({
         code: "TIMEOUT",
         message: `BillingOS did not answer: ${error.cause.message}`,
+        cause: error,
+      });
+    }
+    if (error.cause instanceof AnswerTooLargeError) {
+      return new BillingOSError({
+        code: "INTERNAL_SERVER_ERROR",
+        httpStatus: error.cause.status,
+        message: `Not a BillingOS answer: ${error.cause.message}`,
+        requestId,
         cause: error,
       });
     }

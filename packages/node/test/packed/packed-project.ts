@@ -31,7 +31,12 @@ export async function installPacked(packageDirs: string[]): Promise<PackedProjec
       if (!existsSync(join(packageDir, "dist"))) {
         throw new Error(`${packageDir}/dist is missing: run \`pnpm build\` first (pnpm test does)`);
       }
-      await run("pnpm", ["pack", "--pack-destination", dir], { cwd: packageDir });
+      // The dist/ `pnpm test` built goes in as it is: the packages' prepack build (for a real
+      // publish) would rebuild it while other suites read it.
+      await run("pnpm", ["pack", "--pack-destination", dir], {
+        cwd: packageDir,
+        env: { ...process.env, npm_config_ignore_scripts: "true" },
+      });
     }
     const tarballs = readdirSync(dir).filter((file) => file.endsWith(".tgz"));
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "merchant-app", private: true }));
