@@ -20,7 +20,10 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 5, baseDelayMs: 500
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof BillingOSError)) return false;
   if (error.code === "CONNECTION_FAILED" || error.code === "TOO_MANY_REQUESTS" || error.code === "TIMEOUT") return true;
-  return error.code === "INTERNAL_SERVER_ERROR" || (error.httpStatus !== undefined && error.httpStatus >= 500);
+  // An INTERNAL_SERVER_ERROR that came with a 2xx is an answer off the contract (another server
+  // version, a proxy's page): the same batch would get it again.
+  if (error.httpStatus !== undefined) return error.httpStatus >= 500;
+  return error.code === "INTERNAL_SERVER_ERROR";
 }
 
 /** The server's own hint on a 429, when it sent one (the wire's `retryAfterSeconds`). */

@@ -1,9 +1,11 @@
 import { writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { BillingOSError } from "@billingos/node";
 import { createApiKey, createLogger, startHttpServer, systemClock } from "@billingos/server";
 import { openTestStore } from "@billingos/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isTransient } from "../src/retry.js";
 import { fixture, parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
 import { type ServerHarness, startServerHarness } from "./server-harness.js";
 
@@ -190,6 +192,16 @@ describe("billingos import stripe: failed batches are retried safely", () => {
       ),
     );
     expect(run.stdout).toBe("");
+  });
+
+  it("retries what may pass next time, not an answer that came back off the contract", () => {
+    const error = (fields: ConstructorParameters<typeof BillingOSError>[0]) => new BillingOSError(fields);
+    expect(isTransient(error({ code: "CONNECTION_FAILED", message: "refused" }))).toBe(true);
+    expect(isTransient(error({ code: "INTERNAL_SERVER_ERROR", message: "502", httpStatus: 502 }))).toBe(true);
+    expect(isTransient(error({ code: "INTERNAL_SERVER_ERROR", message: "no status" }))).toBe(true);
+    // A 200 whose body is not the API's (a proxy's page, another server version): the same again.
+    expect(isTransient(error({ code: "INTERNAL_SERVER_ERROR", message: "off contract", httpStatus: 200 }))).toBe(false);
+    expect(isTransient(error({ code: "BAD_REQUEST", message: "bad", httpStatus: 400 }))).toBe(false);
   });
 
   it("does not retry a refusal (400), which would fail the same way again", async () => {

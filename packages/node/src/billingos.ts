@@ -126,9 +126,12 @@ function decodedAnswer<T extends z.ZodType>(schema: T, wire: z.input<T>): z.outp
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const where = issue === undefined || issue.path.length === 0 ? "" : ` at ${issue.path.join(".")}`;
+  // httpStatus 200: an answer came, successfully, and sending the call again would not change it.
   throw new BillingOSError({
     code: "INTERNAL_SERVER_ERROR",
+    httpStatus: 200,
     message: `The answer does not match the BillingOS API${where}: ${issue?.message ?? "invalid"}`.slice(0, 300),
+    cause: result.error,
   });
 }
 

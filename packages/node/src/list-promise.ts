@@ -48,11 +48,21 @@ export function listPromise<I extends { cursor?: string | undefined }, P extends
       // P["data"] is an array of ItemOf<P> by definition; the compiler only widens it to its bound.
       yield* page.data as readonly ItemOf<P>[];
       if (page.nextCursor === null) return;
+      // The API gives a cursor only when more items follow: an empty page with one is not its answer,
+      // and following such cursors could go on for ever.
+      if (page.data.length === 0) {
+        throw new BillingOSError({
+          code: "INTERNAL_SERVER_ERROR",
+          httpStatus: 200,
+          message: "The list answered an empty page with a cursor to more; stopped rather than follow it",
+        });
+      }
       // A cursor already followed would walk the same pages forever (a proxy or cache answering
       // stale pages): the loop stops with an error instead.
       if (followed.has(page.nextCursor)) {
         throw new BillingOSError({
           code: "INTERNAL_SERVER_ERROR",
+          httpStatus: 200,
           message: `The list answered cursor ${JSON.stringify(page.nextCursor)} a second time; stopped rather than loop over the same pages`,
         });
       }

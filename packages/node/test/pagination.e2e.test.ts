@@ -196,6 +196,35 @@ describe("a list whose cursor does not advance", () => {
   });
 });
 
+describe("a list that answers empty pages with fresh cursors", () => {
+  it("stops at the first empty page that promises more", async () => {
+    const billing = clientOf(h.testKey.secretKey);
+    const [tokenId] = await createTokens(billing, "endless", 1);
+    let answered = 0;
+    const endless = createServer((_req, res) => {
+      answered++;
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ result: { data: { data: [], nextCursor: tokenId } } }));
+    });
+    await new Promise<void>((resolve) => endless.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = endless.address() as AddressInfo;
+      const client = new BillingOS({ secretKey: h.testKey.secretKey, sandboxUrl: `http://127.0.0.1:${port}` });
+      const rejection = await rejectionOf(async () => {
+        for await (const _token of client.listSessionTokens({ externalUserId: "endless" })) {
+          // nothing comes
+        }
+      });
+      expect(rejection).toMatchObject({ code: "INTERNAL_SERVER_ERROR", httpStatus: 200 });
+      expect((rejection as BillingOSError).message).toMatch(/empty page with a cursor/);
+      expect(answered).toBe(1);
+    } finally {
+      await new Promise<void>((resolve) => endless.close(() => resolve()));
+    }
+  });
+});
+
 describe("an answer that does not match the contract", () => {
   it("is a BillingOSError naming what is wrong, not a bare ZodError", async () => {
     const odd = createServer((_req, res) => {
@@ -209,7 +238,7 @@ describe("an answer that does not match the contract", () => {
       const client = new BillingOS({ secretKey: h.testKey.secretKey, sandboxUrl: `http://127.0.0.1:${port}` });
       const rejection = await rejectionOf(() => client.listSessionTokens({ externalUserId: "anyone" }));
       expect(rejection).toBeInstanceOf(BillingOSError);
-      expect(rejection).toMatchObject({ code: "INTERNAL_SERVER_ERROR" });
+      expect(rejection).toMatchObject({ code: "INTERNAL_SERVER_ERROR", httpStatus: 200 });
       expect((rejection as BillingOSError).message).toMatch(/does not match the BillingOS API at nextCursor/);
     } finally {
       await new Promise<void>((resolve) => odd.close(() => resolve()));

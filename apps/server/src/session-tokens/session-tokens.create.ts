@@ -2,6 +2,7 @@ import {
   type createSessionTokenInput,
   DEFAULT_EXPIRES_IN,
   formatToken,
+  normalizeEmail,
   type SessionTokenCreated,
 } from "@billingos/contracts";
 import type { z } from "zod";
@@ -19,7 +20,7 @@ import type { NewSessionTokenRow } from "./session-tokens.table.js";
 /**
  * Stores a new token and, in the same write, binds an imported customer by email (SPEC §5) and reads
  * the maintained count of customers still awaiting a bind. Most creations need no bind (no email,
- * or no customer of the scope awaits one): they are one guarded write (on PostgreSQL one statement,
+ * or no unbound customer of the scope has it): they are one guarded write (on PostgreSQL one statement,
  * one round trip; on SQLite a unit sharing its commit with those arriving with it). A creation
  * that may bind runs as a unit of its own, where the bind and the token are stored together.
  */
@@ -40,7 +41,8 @@ export async function createSessionToken(
   });
 
   const mayBind = mayBindByEmail(input, lazyBindingRequiresVerifiedEmail);
-  const written = await storeTokenUnlessBindDue(store, key, mayBind, token, auditEventInsert(key, audit, now));
+  const bindEmail = mayBind ? normalizeEmail(input.email) : null;
+  const written = await storeTokenUnlessBindDue(store, key, bindEmail, token, auditEventInsert(key, audit, now));
   if (written !== undefined) {
     if (!written.keyActive) throw new DomainError("UNAUTHORIZED", KEY_REFUSED);
     if (written.stored) return answer(written.unresolvedCount);

@@ -57,7 +57,7 @@ export async function readCreationState(
 }
 
 const creationGuard = preparedSql(
-  (db: Queryable, keyId: string, organizationId: string, environment: Environment, mayBind: number) =>
+  (db: Queryable, keyId: string, organizationId: string, environment: Environment, emailNormalized: string | null) =>
     db.kysely
       .selectFrom(
         db.kysely
@@ -77,32 +77,41 @@ const creationGuard = preparedSql(
               .where("organization_id", "=", organizationId)
               .where("environment", "=", environment)
               .as("unresolved_count"),
+            // An unbound customer with the creation's email: a bind may be due (an index probe; never
+            // true without an email, as null equals nothing).
+            eb
+              .exists(
+                eb
+                  .selectFrom("imported_customers")
+                  .select(eb.lit(1).as("one"))
+                  .where("organization_id", "=", organizationId)
+                  .where("environment", "=", environment)
+                  .where("email_normalized", "=", emailNormalized)
+                  .where("external_user_id", "is", null),
+              )
+              .as("bind_due"),
           ])
           .as("state"),
       )
       .select(["state.key_active", "state.unresolved_count"])
-      .select(
-        sql<boolean>`(state.key_active is not null and (${mayBind} = 0 or coalesce(state.unresolved_count, 0) = 0))`.as(
-          "proceed",
-        ),
-      ),
+      .select(sql<boolean>`(state.key_active is not null and not state.bind_due)`.as("proceed")),
 );
 
 /**
  * A creation in one write when it needs no more (most do): the token and its audit event are stored
  * if the key is unrevoked (read at its latest version, and held so until they are stored: a
- * revocation's sweep then finds the token) and no bind is due: `mayBind` false, or no customer of
- * the scope awaiting one. Undefined when the store declines; stored false when the key is revoked
- * or a bind is due, which the caller then does in a unit of its own.
+ * revocation's sweep then finds the token) and no bind is due (`emailNormalized` null, or no unbound
+ * customer of the scope has it). Undefined when the store declines; stored false when the key is
+ * revoked or a bind may be due, which the caller then does in a unit of its own.
  */
 export async function storeTokenUnlessBindDue(
   store: Store,
   key: { id: string } & Scope,
-  mayBind: boolean,
+  emailNormalized: string | null,
   token: NewSessionTokenRow,
   audit: RowInsert,
 ): Promise<{ keyActive: boolean; unresolvedCount: number; stored: boolean } | undefined> {
-  const guard = creationGuard(store, key.id, key.organizationId, key.environment, mayBind ? 1 : 0);
+  const guard = creationGuard(store, key.id, key.organizationId, key.environment, emailNormalized);
   const tokenInsert: RowInsert = {
     table: "session_tokens",
     columns: SESSION_TOKEN_COLUMNS,

@@ -19,13 +19,14 @@ export interface RowInsert {
 
 /**
  * A write that a read decides (Store.insertIf). `guard` is SQL compiled for the store's engine
- * (prepared-query.ts `preparedSql`): a select of one row whose `proceed` column (non-zero or
- * true) lets `inserts` be stored. A guard that must see a row's latest committed version, and keep
- * it so until the inserts commit, locks it with `lockedForShare`.
+ * (prepared-query.ts `preparedSql`): a select of exactly one row whose `proceed` column, a boolean
+ * SQL expression (PostgreSQL filters on it as it is), lets `inserts` be stored. A guard that must
+ * see a row's latest committed version, and keep it so until the inserts commit, locks it with
+ * `lockedForShare`.
  */
 export interface GuardedInsert {
   guard: { sql: string; parameters: readonly unknown[] };
-  inserts: readonly RowInsert[];
+  inserts: readonly [RowInsert, ...RowInsert[]];
 }
 
 /** What Store.runAlone did: ran the work, or found another process running work of that name. */

@@ -87,7 +87,9 @@ describe("email lookups are index seeks on the email", () => {
   it("the lazy-binding lookup checks the ambiguous-email mark with one primary-key probe, not a scan", async () => {
     await caller().customers.import({ customers: stripeCustomers("c", 50) });
     log = [];
-    await caller().sessionTokens.create({ externalUserId: "user_1", email: "nobody@example.com" });
+    // An email an unbound customer has: the creation looks for its candidates (with no such customer
+    // it is one guarded write, whose email probe the test above checks).
+    await caller().sessionTokens.create({ externalUserId: "user_1", email: "c7@example.com" });
     const lookup = log.find((query) => /"ambiguous_customer_emails"/.test(query.sql) && /^select/i.test(query.sql));
     expect(lookup, "the candidate lookup reads the ambiguous-email marks").toBeDefined();
     const steps = planOf(lookup!).filter((step) => /\ba\b|ambiguous_customer_emails/.test(step));

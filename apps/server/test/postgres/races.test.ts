@@ -59,12 +59,7 @@ describePostgres("races between two hosts on one PostgreSQL database", () => {
     await holder.query(lock.sql, lock.values);
     const raced = race();
     raced.catch(() => {});
-    for (let waited = 0; ; waited += 10) {
-      const { rows } = await holder.query<{ n: number }>("select count(*)::int as n from pg_locks where not granted");
-      if (rows[0]!.n >= waiters) break;
-      if (waited > 10_000) throw new Error(`only ${rows[0]!.n} of ${waiters} transactions came to wait`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitersReach(waiters);
     await holder.query("rollback");
     return raced;
   }
@@ -195,12 +190,7 @@ describePostgres("races between two hosts on one PostgreSQL database", () => {
       createApiKey(hostA, clock, { organizationName: "Initech", environment: "test" }),
       createApiKey(hostB, clock, { organizationName: "Initech", environment: "live" }),
     ]);
-    for (let waited = 0; ; waited += 10) {
-      const { rows } = await holder.query<{ n: number }>("select count(*)::int as n from pg_locks where not granted");
-      if (rows[0]!.n >= 2) break;
-      if (waited > 10_000) throw new Error("the two creations never came to wait");
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitersReach(2);
     await holder.query("rollback");
     const [a, b] = await raced;
     expect(a.organizationId).toBe(b.organizationId);
@@ -212,10 +202,17 @@ describePostgres("races between two hosts on one PostgreSQL database", () => {
     expect(organizations).toHaveLength(1);
   });
 
-  /** Resolves once `waiters` transactions wait for a lock (pg_locks), or fails after 10 s. */
+  /**
+   * Resolves once `waiters` transactions of this test's database wait for a lock, or fails after
+   * 10 s. Counted by backend (a row lock's wait names no database), so that other test files
+   * running on the same server at the same time are not counted.
+   */
   async function waitersReach(waiters: number): Promise<void> {
     for (let waited = 0; ; waited += 10) {
-      const { rows } = await holder.query<{ n: number }>("select count(*)::int as n from pg_locks where not granted");
+      const { rows } = await holder.query<{ n: number }>(
+        `select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
+         where not l.granted and a.datname = current_database()`,
+      );
       if (rows[0]!.n >= waiters) return;
       if (waited > 10_000) throw new Error(`only ${rows[0]!.n} of ${waiters} transactions came to wait`);
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -265,6 +262,30 @@ describePostgres("races between two hosts on one PostgreSQL database", () => {
     await expect(creating).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     expect((await revoking).revokedSessionTokens).toBe(1);
     expect(await liveTokensOfKey()).toEqual([]);
+  });
+
+  it("a revocation on one host while a one-statement creation holds its key waits for it, then sweeps the token", async () => {
+    await holder.query("begin");
+    // The creation's statement reads the key FOR SHARE, stores its rows, then checks its foreign keys
+    // at the statement's end: this lock on the organization's row holds it there, the key still held.
+    await holder.query("select id from organizations where id = $1 for update", [key.organizationId]);
+    const creating = api(hostA).sessionTokens.create({ externalUserId: "user_1" });
+    creating.catch(() => {});
+    await waitersReach(1);
+    // The revocation's update of the key waits for the creation's FOR SHARE.
+    const revoking = revokeApiKey(hostB, clock, key.id);
+    revoking.catch(() => {});
+    await waitersReach(2);
+    await holder.query("rollback");
+    const created = await creating;
+    expect((await revoking).revokedSessionTokens).toBe(1);
+    expect(await liveTokensOfKey()).toEqual([]);
+    const swept = await hostA.kysely
+      .selectFrom("session_tokens")
+      .select("revocation_reason")
+      .where("id", "=", created.tokenId)
+      .executeTakeFirstOrThrow();
+    expect(swept.revocation_reason).toBe("key_revoked");
   });
 
   it("creations streaming on one host while another revokes their key: every creation is refused or swept", async () => {
