@@ -17,8 +17,19 @@ export interface BillingOSErrorInit {
   cause?: unknown;
 }
 
+/** Marks BillingOSErrors of every copy of this package (its ESM and CommonJS builds are two). */
+const BRAND = Symbol.for("@billingos/node/BillingOSError");
+
 /** Every failure of the client: `code` to branch on, `fieldErrors` to show next to a form field. */
 export class BillingOSError extends Error {
+  /**
+   * `error instanceof BillingOSError` holds whichever build made the error: an app that loads both
+   * the ESM and the CommonJS build (a bundler beside a `require`) has two copies of this class.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
+
   override readonly name = "BillingOSError";
   readonly code: BillingOSErrorCode;
   readonly httpStatus: number | undefined;
@@ -93,3 +104,5 @@ export function notFromTheApi(
     cause,
   });
 }
+
+Object.defineProperty(BillingOSError.prototype, BRAND, { value: true });

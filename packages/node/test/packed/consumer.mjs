@@ -1,6 +1,7 @@
 // A merchant's ES module: imports the installed @billingos/node and its session entry, creates a
 // session token on the server at BILLINGOS_URL, verifies it, reads it back through the session
 // client, revokes it, and prints what it saw as one JSON line.
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { BillingOS, BillingOSError } from "@billingos/node";
 import * as session from "@billingos/node/session";
@@ -18,8 +19,25 @@ try {
 } catch (error) {
   refused = error;
 }
+// The same app may also load the CommonJS build (a bundler beside a require): its errors are still
+// `instanceof` this build's BillingOSError, and the other way round.
+const commonJs = createRequire(import.meta.url)("@billingos/node");
+let refusedByCommonJs;
+try {
+  await new commonJs.BillingOS({ secretKey: process.env.BILLINGOS_SECRET_KEY, sandboxUrl: url }).createSessionToken({
+    externalUserId: "",
+  });
+} catch (error) {
+  refusedByCommonJs = error;
+}
+const errorsAcrossBuilds =
+  commonJs.BillingOSError !== BillingOSError &&
+  refusedByCommonJs instanceof BillingOSError &&
+  refused instanceof commonJs.BillingOSError &&
+  !(new Error("plain") instanceof commonJs.BillingOSError);
 console.log(
   JSON.stringify({
+    errorsAcrossBuilds,
     resolved: fileURLToPath(import.meta.resolve("@billingos/node")),
     sessionResolved: fileURLToPath(import.meta.resolve("@billingos/node/session")),
     verified: verified.valid ? verified.customer.externalUserId : verified.reason,

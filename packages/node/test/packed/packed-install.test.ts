@@ -67,6 +67,7 @@ describe("@billingos/node packed and installed with npm", () => {
 
   it("import: an ES module gets the ESM build, and creates, verifies and revokes a token", async () => {
     expect(await runConsumer("consumer.mjs")).toEqual({
+      errorsAcrossBuilds: true,
       resolved: installed("node/dist/index.js"),
       sessionResolved: installed("node/dist/session/index.js"),
       verified: "user_esm",
