@@ -22,6 +22,8 @@ export interface LoadOptions {
   body?: string;
   /** Per-request body, for calls that must differ (revoking distinct tokens). */
   nextBody?: () => string;
+  /** Per-request headers beside `headers` (a fresh Idempotency-Key on each call). */
+  nextHeaders?: () => Record<string, string>;
   connections: number;
   durationSeconds: number;
   warmupSeconds: number;
@@ -34,7 +36,21 @@ export interface LoadOptions {
 }
 
 function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.Result> {
-  const { nextBody } = options;
+  const { nextBody, nextHeaders } = options;
+  const perRequest =
+    nextBody === undefined && nextHeaders === undefined
+      ? {}
+      : {
+          requests: [
+            {
+              setupRequest: (request: autocannon.Request) => ({
+                ...request,
+                ...(nextBody === undefined ? {} : { body: nextBody() }),
+                ...(nextHeaders === undefined ? {} : { headers: { ...request.headers, ...nextHeaders() } }),
+              }),
+            },
+          ],
+        };
   return autocannon({
     // autocannon spreads connections over an array of URLs; its types know only one.
     url: options.url as string,
@@ -43,9 +59,7 @@ function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.
     body: options.body,
     connections: options.connections,
     duration: durationSeconds,
-    ...(nextBody
-      ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: nextBody() }) }] }
-      : {}),
+    ...perRequest,
   });
 }
 

@@ -1,3 +1,3 @@
 /** The HTTP requests a bench run can measure (`--ops`). */
-export const OPERATIONS = ["verify", "verify-distinct", "verify-revoked", "create", "revoke"] as const;
+export const OPERATIONS = ["verify", "verify-distinct", "verify-revoked", "create", "create-keyed", "revoke"] as const;
 export type Operation = (typeof OPERATIONS)[number];

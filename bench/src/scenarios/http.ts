@@ -94,6 +94,8 @@ function operationName(operation: Operation, seeded: SeededDatabase): string {
       return "verify (revoked)";
     case "create":
       return "create";
+    case "create-keyed":
+      return "create with an Idempotency-Key (as @billingos/node sends)";
     case "revoke":
       return "revoke (distinct tokens)";
   }
@@ -134,6 +136,14 @@ function operationLoad(
         url: at("create"),
         ...post(seeded.secretKey, JSON.stringify({ externalUserId: "user_bench", email: "nobody@bench.example" })),
         ...pids,
+      };
+    case "create-keyed":
+      // A fresh key on every call, as the node client generates one per mutation.
+      return {
+        url: at("create"),
+        ...post(seeded.secretKey, JSON.stringify({ externalUserId: "user_bench", email: "nobody@bench.example" })),
+        ...pids,
+        nextHeaders: () => ({ "idempotency-key": `bench_${process.pid}_${next++}` }),
       };
     case "revoke":
       return {
