@@ -73,6 +73,7 @@ export function idempotentStore(store: Store, clock: Clock, request: IdempotentR
     run: (sql, parameters, isSelect) => store.run(sql, parameters, isSelect),
     lock: (key, mode) => store.lock(key, mode),
     invalidateCachedReads: () => store.invalidateCachedReads(),
+    forShare: (query) => store.forShare(query),
     transaction: <T>(work: (trx: Queryable) => Promise<T>, options?: TransactionOptions) =>
       store.transaction(recorded(work), options),
     groupedTransaction: <T>(work: (trx: Queryable) => Promise<T>, options?: TransactionOptions) =>

@@ -2,7 +2,7 @@ import type { Environment } from "@billingos/contracts";
 import { sql } from "kysely";
 import type { Scope } from "../shared/scope.js";
 import { chunksOf } from "../store/chunks.js";
-import { lockedForShare, preparedInsert, preparedQuery, preparedSql } from "../store/prepared-query.js";
+import { preparedInsert, preparedQuery, preparedSql } from "../store/prepared-query.js";
 import type { Queryable } from "../store/queryable.js";
 import type { RowInsert, Store } from "../store/store.js";
 import type { NewSessionTokenRow, RevocationReason, SessionTokenRow } from "./session-tokens.table.js";
@@ -63,14 +63,15 @@ const creationGuard = preparedSql(
         db.kysely
           .selectNoFrom((eb) => [
             // FOR SHARE (PostgreSQL): the key's latest version, kept unrevoked until the token is stored.
-            lockedForShare(
-              db,
-              eb
-                .selectFrom("api_keys")
-                .select(eb.lit(1).as("active"))
-                .where("id", "=", keyId)
-                .where("revoked_at", "is", null),
-            ).as("key_active"),
+            db
+              .forShare(
+                eb
+                  .selectFrom("api_keys")
+                  .select(eb.lit(1).as("active"))
+                  .where("id", "=", keyId)
+                  .where("revoked_at", "is", null),
+              )
+              .as("key_active"),
             eb
               .selectFrom("customer_binding_counts")
               .select("unresolved_count")

@@ -79,13 +79,3 @@ export function preparedInsert<Row extends Record<string, unknown>>(
   );
   return (db, row) => insert(db, ...columns.map((column) => row[column] ?? null));
 }
-
-/**
- * `query` locking the rows it reads as FOR SHARE where the engine has row locks (PostgreSQL): read
- * at their latest committed version (a concurrent update is waited for, then re-checked), and kept
- * from being updated until the reading statement's transaction ends. SQLite serializes writers, so
- * a read inside a write unit is already current and stays so: nothing to add.
- */
-export function lockedForShare<Query extends { forShare(): Query }>(db: Queryable, query: Query): Query {
-  return db.engine === "postgres" ? query.forShare() : query;
-}

@@ -4,6 +4,11 @@ import type { DatabaseSchema } from "./schema.js";
 /** How a transaction holds a lock key (Queryable.lock). */
 export type LockMode = "exclusive" | "shared";
 
+/** A Kysely select that can take FOR SHARE. */
+export interface SharedLockable<Query> {
+  forShare(): Query;
+}
+
 /** The engines a store can run on. */
 export type Engine = "sqlite" | "postgres";
 
@@ -39,4 +44,11 @@ export interface Queryable {
    * other hosts' listeners (NOTIFY is delivered at commit).
    */
   invalidateCachedReads(): Promise<void>;
+  /**
+   * `query` reading its rows at their latest committed version and keeping them from being updated
+   * until this statement's transaction ends: FOR SHARE on PostgreSQL (a concurrent update is waited
+   * for, then the row re-checked). SQLite serializes writers, so a read inside a write unit is current
+   * already and stays so: the query as it is.
+   */
+  forShare<Query extends SharedLockable<Query>>(query: Query): Query;
 }

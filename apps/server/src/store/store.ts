@@ -22,7 +22,7 @@ export interface RowInsert {
  * (prepared-query.ts `preparedSql`): a select of exactly one row whose `proceed` column, a boolean
  * SQL expression (PostgreSQL filters on it as it is), lets `inserts` be stored. A guard that must
  * see a row's latest committed version, and keep it so until the inserts commit, locks it with
- * `lockedForShare`.
+ * `Queryable.forShare`.
  */
 export interface GuardedInsert {
   guard: { sql: string; parameters: readonly unknown[] };

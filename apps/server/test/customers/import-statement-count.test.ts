@@ -43,6 +43,7 @@ function countingStatements(store: Store): { store: Store; counter: StatementCou
     },
     lock: (key, mode) => trx.lock(key, mode),
     invalidateCachedReads: () => trx.invalidateCachedReads(),
+    forShare: (query) => trx.forShare(query),
   });
   const wrapped = new Proxy(store, {
     get(target, property) {

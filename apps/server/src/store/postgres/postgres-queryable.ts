@@ -49,6 +49,7 @@ export function transactionQueryable(trx: SchemaKysely, statements: NamedStateme
     lock: async (key, mode = "exclusive") => {
       await sql.raw(advisoryLockSql(key, mode)).execute(trx);
     },
+    forShare: (query) => query.forShare(),
     invalidateCachedReads: async () => {
       await notifyCacheChange(trx);
       outcome.invalidatesCache = true;

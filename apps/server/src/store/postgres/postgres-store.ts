@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
 import type pg from "pg";
 import type { RetryLaterError } from "../../shared/domain-error.js";
-import type { Queryable, SchemaKysely } from "../queryable.js";
+import type { Queryable, SchemaKysely, SharedLockable } from "../queryable.js";
 import type { AloneOutcome, GuardedInsert, Store, TransactionOptions } from "../store.js";
 import { insertIfParameters, insertIfSql } from "./insert-if.js";
 import { migratePostgres } from "./postgres-migrate.js";
@@ -36,6 +36,10 @@ export class PostgresStore implements Store {
   async invalidateCachedReads(): Promise<void> {
     await notifyCacheChange(this.kysely);
     this.context.cache?.invalidate();
+  }
+
+  forShare<Query extends SharedLockable<Query>>(query: Query): Query {
+    return query.forShare();
   }
 
   lock(key: string): Promise<void> {

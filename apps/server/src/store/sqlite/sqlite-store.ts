@@ -133,6 +133,10 @@ class SqliteStore implements Store {
     return { ran: true, value: await work() };
   }
 
+  forShare<Query>(query: Query): Query {
+    return query; // writes are serialized: a read in a write unit is current and stays so
+  }
+
   invalidateCachedReads(): Promise<void> {
     return Promise.resolve(); // data_version sees every commit (data-version-cache.ts)
   }

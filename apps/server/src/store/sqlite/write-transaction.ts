@@ -48,6 +48,7 @@ function runOnce<T>(kysely: SchemaKysely, writer: DirectStatements, work: (trx: 
       },
       lock: alreadySerialized,
       invalidateCachedReads: alreadySeenByDataVersion,
+      forShare: (query) => query,
     };
     await connection.executeQuery(BEGIN_IMMEDIATE);
     try {
