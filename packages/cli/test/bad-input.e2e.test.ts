@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixture, parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
+import { fixture, parseReport, runCliCaptured, stripeImportArgs, tempDir } from "./cli-harness.js";
 import { type ServerHarness, startServerHarness } from "./server-harness.js";
 
 /** One line on stderr, no stack trace, nothing half-printed on stdout. */
@@ -15,16 +15,7 @@ describe("billingos import stripe: bad files and bad command lines", () => {
   let harness: ServerHarness;
   let key: string;
   const files = tempDir();
-  const importArgs = (file: string, ...rest: string[]) => [
-    "import",
-    "stripe",
-    file,
-    "--key",
-    key,
-    "--url",
-    harness.url,
-    ...rest,
-  ];
+  const importArgs = (file: string, ...rest: string[]) => stripeImportArgs(file, key, harness.url, ...rest);
 
   beforeAll(async () => {
     harness = await startServerHarness();
@@ -117,15 +108,9 @@ describe("billingos import stripe: bad files and bad command lines", () => {
     it("a key the server does not know: UNAUTHORIZED, not retried", async () => {
       const other = await startServerHarness();
       try {
-        const run = await runCliCaptured([
-          "import",
-          "stripe",
-          fixture("customers-array.json"),
-          "--key",
-          other.testKey.secretKey,
-          "--url",
-          harness.url,
-        ]);
+        const run = await runCliCaptured(
+          stripeImportArgs(fixture("customers-array.json"), other.testKey.secretKey, harness.url),
+        );
         expectOneLineError(run, /batch 1: the server refused the key \(UNAUTHORIZED: /);
         expect(run.stderr).not.toMatch(/retry/);
       } finally {

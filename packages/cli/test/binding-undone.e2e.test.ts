@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCliCaptured, tempDir } from "./cli-harness.js";
+import { runCliCaptured, stripeImportArgs, tempDir } from "./cli-harness.js";
 import { type ServerHarness, startServerHarness } from "./server-harness.js";
 
 // A customer whose binding was undone (BillingOS.unbindCustomer) stays unbound when the import runs
@@ -20,7 +20,7 @@ describe("billingos import stripe after an unbind", () => {
     try {
       const file = files.path("customers.json");
       writeFileSync(file, JSON.stringify([{ id: "cus_M1", email: "m@example.com", metadata: { user_id: "user_m" } }]));
-      const args = ["import", "stripe", file, "--key", h.testKey.secretKey, "--url", h.url];
+      const args = stripeImportArgs(file, h.testKey.secretKey, h.url);
       expect((await runCliCaptured(args)).code).toBe(0);
       expect((await billing.getCustomer({ stripeCustomerId: "cus_M1" })).externalUserId).toBe("user_m");
 

@@ -8,6 +8,11 @@ import { runCli } from "../src/run-cli.js";
 export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
 export const fixture = (name: string) => join(FIXTURES, name);
 
+/** The command line of `billingos import stripe FILE` against the server at `url`, with more options after. */
+export function stripeImportArgs(file: string, key: string, url: string, ...rest: string[]): string[] {
+  return ["import", "stripe", file, "--key", key, "--url", url, ...rest];
+}
+
 /** Everything a CLI run printed, and its exit code. */
 export interface CliRun {
   code: number;

@@ -1,22 +1,14 @@
 import { writeFileSync } from "node:fs";
 import { BillingOSError } from "@billingos/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixture, parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
+import { fixture, parseReport, runCliCaptured, stripeImportArgs, tempDir } from "./cli-harness.js";
 import { NOWHERE, rejectionOf, type ServerHarness, startServerHarness } from "./server-harness.js";
 
 describe("billingos import stripe: formats, dry runs and bad rows", () => {
   let harness: ServerHarness;
   const files = tempDir();
-  const importArgs = (file: string, key: string, ...rest: string[]) => [
-    "import",
-    "stripe",
-    file,
-    "--key",
-    key,
-    "--url",
-    harness.url,
-    ...rest,
-  ];
+  const importArgs = (file: string, key: string, ...rest: string[]) =>
+    stripeImportArgs(file, key, harness.url, ...rest);
 
   beforeAll(async () => {
     harness = await startServerHarness();

@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
+import { parseReport, runCliCaptured, stripeImportArgs, tempDir } from "./cli-harness.js";
 import { type ServerHarness, startServerHarness } from "./server-harness.js";
 import { expectedImport, writeStripeCsv, writeStripeJsonLines } from "./stripe-export-generator.js";
 
@@ -91,17 +91,9 @@ describe("billingos import stripe: generated exports against a real server", () 
 
   it("imports a JSON Lines file of API customer objects with exact counts", async () => {
     const { secretKey } = await harness.createKey("Large JSONL", "test");
-    const run = await runCliCaptured([
-      "import",
-      "stripe",
-      files.path("customers.jsonl"),
-      "--key",
-      secretKey,
-      "--url",
-      harness.url,
-      "--batch",
-      "1000",
-    ]);
+    const run = await runCliCaptured(
+      stripeImportArgs(files.path("customers.jsonl"), secretKey, harness.url, "--batch", "1000"),
+    );
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/format: +JSON Lines/);
@@ -115,15 +107,7 @@ describe("billingos import stripe: generated exports against a real server", () 
       batches: JSONL_ROWS / 1000,
     });
 
-    const rerun = await runCliCaptured([
-      "import",
-      "stripe",
-      files.path("customers.jsonl"),
-      "--key",
-      secretKey,
-      "--url",
-      harness.url,
-    ]);
+    const rerun = await runCliCaptured(stripeImportArgs(files.path("customers.jsonl"), secretKey, harness.url));
     expect(parseReport(rerun.stdout)).toMatchObject({ created: 0, updated: 0, unchanged: JSONL_ROWS });
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
+import { parseReport, runCliCaptured, stripeImportArgs, tempDir } from "./cli-harness.js";
 import { CLI, REPO_ROOT } from "./node-process.js";
 import { type ServerHarness, startServerHarness } from "./server-harness.js";
 import { writeStripeCsv } from "./stripe-export-generator.js";
@@ -13,16 +13,7 @@ describe("billingos import stripe: exports as merchants hold them", () => {
   let harness: ServerHarness;
   let key: string;
   const files = tempDir();
-  const importArgs = (file: string, ...rest: string[]) => [
-    "import",
-    "stripe",
-    file,
-    "--key",
-    key,
-    "--url",
-    harness.url,
-    ...rest,
-  ];
+  const importArgs = (file: string, ...rest: string[]) => stripeImportArgs(file, key, harness.url, ...rest);
   const write = (name: string, content: string) => {
     const path = files.path(name);
     writeFileSync(path, content);

@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BuiltServer, startBuiltServer } from "../../node/test/packed/built-server.js";
 import { installPacked, type PackedProject } from "../../node/test/packed/packed-project.js";
-import { fixture, parseReport } from "./cli-harness.js";
+import { fixture, parseReport, stripeImportArgs } from "./cli-harness.js";
 
 // The command as a merchant gets it from npm: @billingos/cli packed (with the contracts and the node
 // client it depends on) and installed with npm in a project outside this workspace; its `billingos`
@@ -40,15 +40,9 @@ describe("@billingos/cli packed and installed with npm", () => {
   });
 
   it("imports a Stripe CSV export into a real server", async () => {
-    const { stdout } = await billingos([
-      "import",
-      "stripe",
-      fixture("customers-export.csv"),
-      "--key",
-      server!.secretKey,
-      "--url",
-      server!.url,
-    ]);
+    const { stdout } = await billingos(
+      stripeImportArgs(fixture("customers-export.csv"), server!.secretKey, server!.url),
+    );
     expect(parseReport(stdout)).toMatchObject({ rowsRead: 3, created: 3, skipped: 0 });
   });
 });

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
+import { parseReport, runCliCaptured, stripeImportArgs, tempDir } from "./cli-harness.js";
 import { type HugeRecordShape, hugeRecordLocation, writeHugeRecordExport } from "./huge-record-export.js";
 import { CLI, runNodeMeasured } from "./node-process.js";
 import { type ServerHarness, startServerHarness } from "./server-harness.js";
@@ -106,16 +106,7 @@ describe("billingos import stripe --max-record-bytes", () => {
   let harness: ServerHarness;
   let key: string;
   const files = tempDir();
-  const importArgs = (file: string, ...rest: string[]) => [
-    "import",
-    "stripe",
-    file,
-    "--key",
-    key,
-    "--url",
-    harness.url,
-    ...rest,
-  ];
+  const importArgs = (file: string, ...rest: string[]) => stripeImportArgs(file, key, harness.url, ...rest);
   const customer = (id: string, description = "") => ({
     id,
     object: "customer",

@@ -6,7 +6,7 @@ import { createApiKey, createLogger, startHttpServer, systemClock } from "@billi
 import { openTestStore } from "@billingos/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isTransient } from "../src/retry.js";
-import { fixture, parseReport, runCliCaptured, tempDir } from "./cli-harness.js";
+import { fixture, parseReport, runCliCaptured, stripeImportArgs, tempDir } from "./cli-harness.js";
 import { type ServerHarness, startServerHarness } from "./server-harness.js";
 
 /**
@@ -101,15 +101,7 @@ describe("billingos import stripe: failed batches are retried safely", () => {
     const { secretKey } = await harness.createKey("Retry 503", "test");
     // A load balancer's answer while the server restarts: JSON, but not the API's own.
     const flaky = await proxy((n) => (n === 1 ? { status: 503, json: { message: "Service Unavailable" } } : "forward"));
-    const run = await runCliCaptured([
-      "import",
-      "stripe",
-      fixture("customers-list.json"),
-      "--key",
-      secretKey,
-      "--url",
-      flaky.url,
-    ]);
+    const run = await runCliCaptured(stripeImportArgs(fixture("customers-list.json"), secretKey, flaky.url));
     expect(run.code).toBe(0);
     expect(flaky.requests).toHaveLength(2);
     expect(run.stderr).toMatch(/^batch 1: INTERNAL_SERVER_ERROR \(.*HTTP 503.*\); retry 1 in \d+\.\d s$/m);
@@ -129,17 +121,9 @@ describe("billingos import stripe: failed batches are retried safely", () => {
           ? trpcError("TOO_MANY_REQUESTS", 429, "Too many requests; retry in 1 s", { retryAfterSeconds: 1 })
           : "forward",
     );
-    const run = await runCliCaptured([
-      "import",
-      "stripe",
-      fixture("customers-list.json"),
-      "--key",
-      secretKey,
-      "--url",
-      flaky.url,
-      "--batch",
-      "1",
-    ]);
+    const run = await runCliCaptured(
+      stripeImportArgs(fixture("customers-list.json"), secretKey, flaky.url, "--batch", "1"),
+    );
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/^batch 1: CONNECTION_FAILED .*retry 1/m);
     // The server's own retry hint is honoured.
@@ -151,15 +135,7 @@ describe("billingos import stripe: failed batches are retried safely", () => {
   it("a batch whose answer was lost is sent again: its rows come back unchanged, never duplicated", async () => {
     const { secretKey } = await harness.createKey("Answer lost", "test");
     const lossy = await proxy((n) => (n === 1 ? "lose-answer" : "forward"));
-    const run = await runCliCaptured([
-      "import",
-      "stripe",
-      fixture("customers-array.json"),
-      "--key",
-      secretKey,
-      "--url",
-      lossy.url,
-    ]);
+    const run = await runCliCaptured(stripeImportArgs(fixture("customers-array.json"), secretKey, lossy.url));
     expect(run.code).toBe(0);
     expect(lossy.requests).toHaveLength(2);
     // The first attempt was written: the retry finds the rows there. The import is an upsert by Stripe id.
@@ -171,15 +147,7 @@ describe("billingos import stripe: failed batches are retried safely", () => {
   it("gives up after 5 tries with one line, exit 1", async () => {
     const { secretKey } = await harness.createKey("Retry exhausted", "test");
     const down = await proxy(() => ({ status: 502, json: { message: "Bad Gateway" } }));
-    const run = await runCliCaptured([
-      "import",
-      "stripe",
-      fixture("customers-array.json"),
-      "--key",
-      secretKey,
-      "--url",
-      down.url,
-    ]);
+    const run = await runCliCaptured(stripeImportArgs(fixture("customers-array.json"), secretKey, down.url));
     expect(run.code).toBe(1);
     expect(down.requests).toHaveLength(5);
     const lines = run.stderr.trim().split("\n");
@@ -207,15 +175,7 @@ describe("billingos import stripe: failed batches are retried safely", () => {
   it("does not retry a refusal (400), which would fail the same way again", async () => {
     const { secretKey } = await harness.createKey("No retry", "test");
     const refusing = await proxy(() => trpcError("BAD_REQUEST", 400, "customers: something the server refuses"));
-    const run = await runCliCaptured([
-      "import",
-      "stripe",
-      fixture("customers-array.json"),
-      "--key",
-      secretKey,
-      "--url",
-      refusing.url,
-    ]);
+    const run = await runCliCaptured(stripeImportArgs(fixture("customers-array.json"), secretKey, refusing.url));
     expect(run.code).toBe(1);
     expect(refusing.requests).toHaveLength(1);
     expect(run.stderr).toBe("error: batch 1 was refused (BAD_REQUEST: customers: something the server refuses).\n");
@@ -226,15 +186,7 @@ describe("billingos import stripe: failed batches are retried safely", () => {
     const small = await proxy((_n, bytes) =>
       bytes > 300 ? { status: 413, json: { message: "Request Entity Too Large" } } : "forward",
     );
-    const run = await runCliCaptured([
-      "import",
-      "stripe",
-      fixture("customers-list.json"),
-      "--key",
-      secretKey,
-      "--url",
-      small.url,
-    ]);
+    const run = await runCliCaptured(stripeImportArgs(fixture("customers-list.json"), secretKey, small.url));
     expect(run.code).toBe(0);
     expect(parseReport(run.stdout)).toMatchObject({ created: 3, batches: 1, retries: 0 });
     expect(small.requests.filter((bytes) => bytes <= 300).length).toBe(3);

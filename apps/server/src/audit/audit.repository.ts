@@ -2,7 +2,7 @@ import type { AuditAction, AuditActorType } from "@billingos/contracts";
 import { newId } from "../shared/ids.js";
 import type { Scope } from "../shared/scope.js";
 import { chunksOf } from "../store/chunks.js";
-import { preparedInsert } from "../store/prepared-query.js";
+import { preparedInsert, rowInsert } from "../store/prepared-query.js";
 import type { Queryable } from "../store/queryable.js";
 import type { RowInsert } from "../store/store.js";
 import type { AuditEventRow, NewAuditEventRow } from "./audit-events.table.js";
@@ -53,12 +53,7 @@ export async function recordAuditEvent(db: Queryable, scope: Scope, entry: Audit
 
 /** One event as a row for Store.insertIf: stored with the write it describes, in the same statement. */
 export function auditEventInsert(scope: Scope, entry: AuditEntry, now: number): RowInsert {
-  const row = auditRow(scope, entry, now);
-  return {
-    table: "audit_events",
-    columns: AUDIT_EVENT_COLUMNS,
-    values: AUDIT_EVENT_COLUMNS.map((column) => row[column] ?? null),
-  };
+  return rowInsert("audit_events", AUDIT_EVENT_COLUMNS, auditRow(scope, entry, now));
 }
 
 /** Records several events of one scope, in the order given, in one statement per chunk. */

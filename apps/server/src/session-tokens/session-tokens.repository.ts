@@ -2,7 +2,7 @@ import type { Environment } from "@billingos/contracts";
 import { sql } from "kysely";
 import type { Scope } from "../shared/scope.js";
 import { chunksOf } from "../store/chunks.js";
-import { preparedInsert, preparedQuery, preparedSql } from "../store/prepared-query.js";
+import { preparedInsert, preparedQuery, preparedSql, rowInsert } from "../store/prepared-query.js";
 import type { Queryable } from "../store/queryable.js";
 import type { RowInsert, Store } from "../store/store.js";
 import type { NewSessionTokenRow, RevocationReason, SessionTokenRow } from "./session-tokens.table.js";
@@ -113,11 +113,7 @@ export async function storeTokenUnlessBindDue(
   audit: RowInsert,
 ): Promise<{ keyActive: boolean; unresolvedCount: number; stored: boolean } | undefined> {
   const guard = creationGuard(store, key.id, key.organizationId, key.environment, emailNormalized);
-  const tokenInsert: RowInsert = {
-    table: "session_tokens",
-    columns: SESSION_TOKEN_COLUMNS,
-    values: SESSION_TOKEN_COLUMNS.map((column) => token[column] ?? null),
-  };
+  const tokenInsert = rowInsert("session_tokens", SESSION_TOKEN_COLUMNS, token);
   const outcome = await store.insertIf<{
     key_active: number | null;
     unresolved_count: number | null;

@@ -1,5 +1,6 @@
 import type { Compilable, Kysely, QueryResult } from "kysely";
 import type { Engine, Queryable } from "./queryable.js";
+import type { RowInsert } from "./store.js";
 
 /** Stands for the n-th argument while the query is built once. */
 class Placeholder {
@@ -77,5 +78,18 @@ export function preparedInsert<Row extends Record<string, unknown>>(
         .values(Object.fromEntries(columns.map((column, index) => [column, values[index]]))),
     columns.length,
   );
-  return (db, row) => insert(db, ...columns.map((column) => row[column] ?? null));
+  return (db, row) => insert(db, ...valuesOf(columns, row));
+}
+
+/** One row for Store.insertIf, its values in the order of `columns` (absent ones null). */
+export function rowInsert<Row extends object>(
+  table: string,
+  columns: readonly (keyof Row & string)[],
+  row: Row,
+): RowInsert {
+  return { table, columns, values: valuesOf(columns, row) };
+}
+
+function valuesOf<Row extends object>(columns: readonly (keyof Row & string)[], row: Row): unknown[] {
+  return columns.map((column) => row[column] ?? null);
 }
